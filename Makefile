@@ -1,0 +1,51 @@
+# ShopSmart POS — the project's vocabulary. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help run run-server test lint typecheck bench screenshots dist demo clean
+
+help:
+	@echo "make run          create .venv, install, start the desktop app on the embedded default"
+	@echo "make test         create .venv, install, start PostgreSQL, lint and run the whole suite"
+	@echo "make lint         ruff, import-linter contracts and mypy --strict on app/ and sync/"
+	@echo "make bench        run the benchmarks in bench/ (results: docs/benchmarks.md)"
+	@echo "make screenshots  render the screens to docs/screenshots/*.png (offscreen)"
+	@echo "make dist         build the desktop app with PyInstaller (build.spec)"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/shopsmart run
+
+run-server: $(STAMP)
+	$(VENV)/bin/shopsmart-server run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+test: $(STAMP)
+	$(MAKE) --no-print-directory lint
+	$(PY) scripts/with_postgres.py -- $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) scripts/with_postgres.py -- $(PY) -m bench $(BENCH_ARGS)
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m ui.screenshots docs/screenshots
+
+dist: $(STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm build.spec
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

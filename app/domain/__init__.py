@@ -1,0 +1,1 @@
+"""Value objects and entities of the shop."""

@@ -1,0 +1,256 @@
+"""The sale being rung up, and the pricing of it (see docs/money.md for the rules)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+from app.domain.errors import InvalidDiscount, InvalidQuantity
+from app.domain.money import (
+    BASIS_POINTS,
+    allocate,
+    apply_basis_points,
+    round_half_up,
+    tax_included_in,
+)
+from app.domain.product import Product, SoldBy
+from app.domain.tax import TaxTable
+
+MAX_EACH_QUANTITY = 9_999
+MAX_GRAMS = 100_000  # 100 kg on one line
+GRAMS_PER_KG = 1000
+
+
+class DiscountKind(enum.StrEnum):
+    PERCENT = "percent"  # value in basis points (1000 = 10 %)
+    AMOUNT = "amount"  # value in minor units
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    kind: DiscountKind
+    value: int
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.value <= 0:
+            raise InvalidDiscount("a discount must be greater than zero", field="discount")
+        if self.kind is DiscountKind.PERCENT and self.value > BASIS_POINTS:
+            raise InvalidDiscount("a percent discount cannot exceed 100 %", field="discount")
+
+    def amount_off(self, base: int) -> int:
+        """Minor units taken off ``base``; never more than ``base``."""
+        if self.kind is DiscountKind.PERCENT:
+            return min(base, apply_basis_points(base, self.value))
+        return min(base, self.value)
+
+    def percent_of(self, base: int) -> int:
+        """The discount as basis points of ``base`` (used for manager-approval thresholds)."""
+        if base <= 0:
+            return 0
+        return self.value if self.kind is DiscountKind.PERCENT else self.value * BASIS_POINTS // base
+
+
+@dataclass(frozen=True, slots=True)
+class CartLine:
+    line_id: int
+    product_id: str
+    sku: str
+    name: str
+    unit_price: int
+    tax_class: str
+    sold_by: SoldBy
+    quantity: int  # units, or grams when sold by weight
+    discount: Discount | None = None
+
+    @property
+    def gross(self) -> int:
+        if self.sold_by is SoldBy.WEIGHT:
+            return round_half_up(self.unit_price * self.quantity, GRAMS_PER_KG)
+        return self.unit_price * self.quantity
+
+
+def check_quantity(sold_by: SoldBy, quantity: int) -> None:
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise InvalidQuantity("quantity must be a whole number", field="quantity")
+    if quantity <= 0:
+        unit = "grams" if sold_by is SoldBy.WEIGHT else "units"
+        raise InvalidQuantity(f"quantity must be more than 0 {unit}", field="quantity")
+    limit = MAX_GRAMS if sold_by is SoldBy.WEIGHT else MAX_EACH_QUANTITY
+    if quantity > limit:
+        unit = "g" if sold_by is SoldBy.WEIGHT else "units"
+        raise InvalidQuantity(f"quantity {quantity} {unit} is more than {limit}", field="quantity")
+
+
+@dataclass(frozen=True, slots=True)
+class LineTotal:
+    line_id: int
+    gross: int
+    line_discount: int
+    order_discount_share: int
+    net: int  # what the customer pays for the line (gross − both discounts)
+    tax_class: str
+    tax_rate_bp: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaxBreakdownEntry:
+    tax_class: str
+    label: str
+    rate_bp: int
+    taxable: int  # sum of the class's line nets (as shelf prices are meant)
+    tax: int
+
+
+@dataclass(frozen=True, slots=True)
+class CartTotals:
+    lines: tuple[LineTotal, ...]
+    subtotal: int  # Σ gross − line discounts
+    line_discount_total: int
+    order_discount: int
+    tax: tuple[TaxBreakdownEntry, ...]
+    tax_total: int
+    total: int  # what the customer owes
+
+    @property
+    def discount_total(self) -> int:
+        return self.line_discount_total + self.order_discount
+
+
+def price_lines(
+    lines: tuple[CartLine, ...], order_discount: Discount | None, taxes: TaxTable
+) -> CartTotals:
+    """Price a cart. The rules, in order (docs/money.md):
+
+    1. line gross = unit price × quantity; by weight: round_half_up(price/kg × grams / 1000);
+    2. line discount taken off the gross (percent rounded half up), never below zero;
+    3. order discount on the subtotal, spread over lines by largest remainder;
+    4. tax per tax class on the sum of that class's nets, rounded once per class;
+    5. total = Σ nets (tax-inclusive prices) or Σ nets + Σ tax (tax-exclusive prices).
+    """
+    grosses = [line.gross for line in lines]
+    line_discounts = [
+        line.discount.amount_off(gross) if line.discount else 0
+        for line, gross in zip(lines, grosses, strict=True)
+    ]
+    after_line = [g - d for g, d in zip(grosses, line_discounts, strict=True)]
+    subtotal = sum(after_line)
+    order_off = order_discount.amount_off(subtotal) if order_discount else 0
+    shares = allocate(order_off, after_line)
+    line_totals: list[LineTotal] = []
+    taxable_by_class: dict[str, int] = {}
+    for line, gross, line_off, share, base in zip(
+        lines, grosses, line_discounts, shares, after_line, strict=True
+    ):
+        rate = taxes.rate_for(line.tax_class)
+        net = base - share
+        line_totals.append(
+            LineTotal(line.line_id, gross, line_off, share, net, line.tax_class, rate.rate_bp)
+        )
+        taxable_by_class[line.tax_class] = taxable_by_class.get(line.tax_class, 0) + net
+    breakdown: list[TaxBreakdownEntry] = []
+    for rate in taxes.rates:
+        if rate.tax_class not in taxable_by_class:
+            continue
+        taxable = taxable_by_class[rate.tax_class]
+        if taxes.prices_include_tax:
+            tax = tax_included_in(taxable, rate.rate_bp)
+        else:
+            tax = apply_basis_points(taxable, rate.rate_bp)
+        breakdown.append(TaxBreakdownEntry(rate.tax_class, rate.label, rate.rate_bp, taxable, tax))
+    tax_total = sum(entry.tax for entry in breakdown)
+    net_total = subtotal - order_off
+    total = net_total if taxes.prices_include_tax else net_total + tax_total
+    return CartTotals(
+        lines=tuple(line_totals),
+        subtotal=subtotal,
+        line_discount_total=sum(line_discounts),
+        order_discount=order_off,
+        tax=tuple(breakdown),
+        tax_total=tax_total,
+        total=total,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Cart:
+    """An immutable cart: every change returns a new cart (easy to park, undo and test)."""
+
+    currency: str = "EUR"
+    lines: tuple[CartLine, ...] = ()
+    order_discount: Discount | None = None
+    next_line_id: int = 1
+
+    def add(self, product: Product, quantity: int | None = None) -> Cart:
+        """Add a product. Each-items merge into an existing undiscounted line of the same product."""
+        if quantity is None:
+            if product.sold_by is SoldBy.WEIGHT:
+                raise InvalidQuantity(
+                    f"{product.name} is sold by weight: enter the weight in grams", field="quantity"
+                )
+            quantity = 1
+        check_quantity(product.sold_by, quantity)
+        if product.sold_by is SoldBy.EACH:
+            for line in self.lines:
+                if line.product_id == product.id and line.discount is None:
+                    return self.set_quantity(line.line_id, line.quantity + quantity)
+        line = CartLine(
+            line_id=self.next_line_id,
+            product_id=product.id,
+            sku=product.sku,
+            name=product.name,
+            unit_price=product.unit_price,
+            tax_class=product.tax_class,
+            sold_by=product.sold_by,
+            quantity=quantity,
+        )
+        return replace(self, lines=(*self.lines, line), next_line_id=self.next_line_id + 1)
+
+    def line(self, line_id: int) -> CartLine:
+        for line in self.lines:
+            if line.line_id == line_id:
+                return line
+        raise InvalidQuantity(f"there is no line {line_id} in this sale", field="line_id")
+
+    def _replace_line(self, new: CartLine) -> Cart:
+        return replace(
+            self, lines=tuple(new if ln.line_id == new.line_id else ln for ln in self.lines)
+        )
+
+    def set_quantity(self, line_id: int, quantity: int) -> Cart:
+        line = self.line(line_id)
+        check_quantity(line.sold_by, quantity)
+        return self._replace_line(replace(line, quantity=quantity))
+
+    def remove(self, line_id: int) -> Cart:
+        self.line(line_id)
+        return replace(self, lines=tuple(ln for ln in self.lines if ln.line_id != line_id))
+
+    def set_line_discount(self, line_id: int, discount: Discount | None) -> Cart:
+        line = self.line(line_id)
+        if discount and discount.kind is DiscountKind.AMOUNT and discount.value > line.gross:
+            raise InvalidDiscount(
+                f"a discount of {discount.value} is more than the line's {line.gross}",
+                field="discount",
+            )
+        return self._replace_line(replace(line, discount=discount))
+
+    def set_order_discount(self, discount: Discount | None) -> Cart:
+        if discount and discount.kind is DiscountKind.AMOUNT:
+            subtotal = sum(
+                ln.gross - (ln.discount.amount_off(ln.gross) if ln.discount else 0)
+                for ln in self.lines
+            )
+            if discount.value > subtotal:
+                raise InvalidDiscount(
+                    f"an order discount of {discount.value} is more than the subtotal {subtotal}",
+                    field="discount",
+                )
+        return replace(self, order_discount=discount)
+
+    def totals(self, taxes: TaxTable) -> CartTotals:
+        return price_lines(self.lines, self.order_discount, taxes)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines

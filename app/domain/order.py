@@ -1,0 +1,191 @@
+"""Orders, tenders and the order state machine."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from app.domain.cart import CartLine, CartTotals, TaxBreakdownEntry
+from app.domain.errors import IllegalTransition, InvalidInput, TenderShortfall
+from app.domain.money import format_minor
+from app.domain.product import SoldBy
+
+
+class OrderStatus(enum.StrEnum):
+    OPEN = "open"
+    PAID = "paid"
+    VOIDED = "voided"
+    REFUNDED = "refunded"
+
+
+ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.OPEN: frozenset({OrderStatus.PAID, OrderStatus.VOIDED}),
+    OrderStatus.PAID: frozenset({OrderStatus.VOIDED, OrderStatus.REFUNDED}),
+    OrderStatus.VOIDED: frozenset(),
+    OrderStatus.REFUNDED: frozenset(),
+}
+
+
+class SyncState(enum.StrEnum):
+    """Where an order is on its way to the server; kept apart from the business status."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    REJECTED = "rejected"
+
+
+def check_transition(receipt_no: str, current: OrderStatus, target: OrderStatus) -> None:
+    if target not in ALLOWED_TRANSITIONS[current]:
+        raise IllegalTransition(
+            f"order {receipt_no or '(unnumbered)'} is {current.value}; it cannot become "
+            f"{target.value}",
+            field="status",
+        )
+
+
+class TenderKind(enum.StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    PAY_LATER = "pay_later"
+
+
+@dataclass(frozen=True, slots=True)
+class TenderInput:
+    """What the clerk took: for cash, the amount handed over (may exceed what is due)."""
+
+    kind: TenderKind
+    amount: int
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tender:
+    kind: TenderKind
+    amount: int  # what this tender pays of the order
+    tendered: int  # what was handed over (cash) — equals amount for other kinds
+    change: int  # handed back (cash only)
+    reference: str = ""
+
+
+def settle_tenders(total: int, inputs: list[TenderInput]) -> tuple[Tender, ...]:
+    """Turn what the clerk took into tenders that pay exactly ``total``.
+
+    Card and pay-later may not exceed what is still due; cash may, and the excess is change.
+    A set of tenders that does not cover the total is refused, naming what is still due.
+    """
+    if not inputs:
+        raise TenderShortfall(f"no tender taken; {format_minor(total)} is due", field="tenders")
+    for tender in inputs:
+        if not isinstance(tender.amount, int) or tender.amount <= 0:
+            raise InvalidInput("every tender must be a positive amount", field="tenders")
+    non_cash = sum(t.amount for t in inputs if t.kind is not TenderKind.CASH)
+    if non_cash > total:
+        raise InvalidInput(
+            f"card and pay-later tenders ({format_minor(non_cash)}) exceed the total "
+            f"{format_minor(total)}; only cash can be given in excess",
+            field="tenders",
+        )
+    tendered = sum(t.amount for t in inputs)
+    if tendered < total:
+        raise TenderShortfall(
+            f"tendered {format_minor(tendered)} does not cover the total {format_minor(total)}: "
+            f"{format_minor(total - tendered)} still due",
+            field="tenders",
+        )
+    change_left = tendered - total
+    settled: list[Tender] = []
+    # Change comes out of cash: the last cash tenders give it back first.
+    for tender in reversed(inputs):
+        change = 0
+        if tender.kind is TenderKind.CASH and change_left:
+            change = min(change_left, tender.amount)
+            change_left -= change
+        settled.append(
+            Tender(tender.kind, tender.amount - change, tender.amount, change, tender.reference)
+        )
+    settled.reverse()
+    return tuple(t for t in settled if t.amount > 0 or t.kind is TenderKind.CASH)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    line_no: int
+    product_id: str
+    sku: str
+    name: str
+    sold_by: SoldBy
+    quantity: int
+    unit_price: int
+    gross: int
+    line_discount: int
+    order_discount_share: int
+    net: int
+    tax_class: str
+    tax_rate_bp: int
+    discount_reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: str
+    receipt_no: str
+    terminal_code: str
+    sequence: int
+    clerk_id: str
+    clerk_name: str
+    currency: str
+    status: OrderStatus
+    created_at: datetime
+    paid_at: datetime | None
+    lines: tuple[OrderLine, ...]
+    tenders: tuple[Tender, ...]
+    tax: tuple[TaxBreakdownEntry, ...]
+    subtotal: int
+    discount_total: int
+    tax_total: int
+    total: int
+    prices_include_tax: bool = True
+    sync_state: SyncState = SyncState.QUEUED
+    sync_error: str = ""
+    note: str = ""
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def change(self) -> int:
+        return sum(t.change for t in self.tenders)
+
+    def with_status(self, target: OrderStatus) -> Order:
+        check_transition(self.receipt_no, self.status, target)
+        return replace(self, status=target)
+
+
+def format_receipt_no(terminal_code: str, sequence: int) -> str:
+    return f"{terminal_code}-{sequence:06d}"
+
+
+def order_lines_from(totals: CartTotals, cart_lines: tuple[CartLine, ...]) -> tuple[OrderLine, ...]:
+    by_id = {lt.line_id: lt for lt in totals.lines}
+    result = []
+    for number, line in enumerate(cart_lines, start=1):
+        lt = by_id[line.line_id]
+        result.append(
+            OrderLine(
+                line_no=number,
+                product_id=line.product_id,
+                sku=line.sku,
+                name=line.name,
+                sold_by=line.sold_by,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                gross=lt.gross,
+                line_discount=lt.line_discount,
+                order_discount_share=lt.order_discount_share,
+                net=lt.net,
+                tax_class=lt.tax_class,
+                tax_rate_bp=lt.tax_rate_bp,
+                discount_reason=line.discount.reason if line.discount else "",
+            )
+        )
+    return tuple(result)

@@ -1,0 +1,60 @@
+"""Products as the counter sells them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from app.domain.barcode import validate_barcode
+from app.domain.errors import InvalidInput, InvalidPrice
+from app.domain.money import MAX_AMOUNT
+
+
+class SoldBy(enum.StrEnum):
+    EACH = "each"  # quantity is a count of units, price is per unit
+    WEIGHT = "weight"  # quantity is grams, price is per kilogram
+
+
+MAX_UNIT_PRICE = 10_000_00  # 10,000.00 per unit or per kg: above it is a typo
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: str
+    sku: str
+    name: str
+    unit_price: int  # minor units per unit, or per kg when sold by weight
+    tax_class: str
+    sold_by: SoldBy = SoldBy.EACH
+    barcodes: tuple[str, ...] = ()
+    brand: str = ""
+    department: str = ""
+    active: bool = True
+    stock: int | None = None  # units, or grams when sold by weight; None = not tracked
+    attributes: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        check_product_fields(self.sku, self.name, self.unit_price, self.tax_class, self.barcodes)
+
+    @property
+    def by_weight(self) -> bool:
+        return self.sold_by is SoldBy.WEIGHT
+
+
+def check_product_fields(
+    sku: str, name: str, unit_price: int, tax_class: str, barcodes: tuple[str, ...]
+) -> None:
+    if not sku or not sku.strip() or len(sku) > 64:
+        raise InvalidInput("sku must be 1–64 characters", field="sku")
+    if not name or not name.strip() or len(name) > 200:
+        raise InvalidInput("name must be 1–200 characters", field="name")
+    if not isinstance(unit_price, int) or isinstance(unit_price, bool):
+        raise InvalidPrice("unit_price must be an integer of minor units", field="unit_price")
+    if unit_price < 0:
+        raise InvalidPrice(f"unit_price {unit_price} is negative", field="unit_price")
+    if unit_price > MAX_UNIT_PRICE or unit_price > MAX_AMOUNT:
+        raise InvalidPrice(f"unit_price {unit_price} is absurdly high", field="unit_price")
+    if not tax_class:
+        raise InvalidInput("tax_class is required", field="tax_class")
+    for code in barcodes:
+        validate_barcode(code)
