@@ -48,7 +48,9 @@ class Discount:
         """The discount as basis points of ``base`` (used for manager-approval thresholds)."""
         if base <= 0:
             return 0
-        return self.value if self.kind is DiscountKind.PERCENT else self.value * BASIS_POINTS // base
+        return (
+            self.value if self.kind is DiscountKind.PERCENT else self.value * BASIS_POINTS // base
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,73 @@
+"""The composition root of the terminal: the one place real adapters are built and wired.
+
+Tests wire fakes or a temporary data directory instead. Heavy imports (SQLAlchemy, Alembic)
+happen inside ``open_terminal`` so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.domain.ids import new_id
+from app.domain.store import StoreProfile
+from app.ports import UnitOfWork
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Uuid7Factory:
+    def new_id(self) -> str:
+        return new_id()
+
+
+@dataclass
+class Terminal:
+    """Everything a screen or a CLI command needs to run use cases on this till."""
+
+    data_dir: Path
+    store: StoreProfile
+    uow_factory: Callable[[], UnitOfWork]
+    read_uow_factory: Callable[[], UnitOfWork]
+    clock: SystemClock = field(default_factory=SystemClock)
+    ids: Uuid7Factory = field(default_factory=Uuid7Factory)
+    database: Any = None
+
+    def uow(self) -> UnitOfWork:
+        return self.uow_factory()
+
+    def read(self) -> UnitOfWork:
+        return self.read_uow_factory()
+
+    def close(self) -> None:
+        if self.database is not None:
+            self.database.dispose()
+
+
+STORE_SETTING_KEYS = ("store_name", "store_address", "store_code", "terminal_code", "currency")
+
+
+def open_terminal(data_dir: Path) -> Terminal:
+    """Open (create and migrate if needed) the terminal's store in ``data_dir``."""
+    from local_db.engine import DB_FILENAME, open_database
+    from local_db.uow import SqliteUnitOfWork
+
+    database = open_database(data_dir / DB_FILENAME)
+    defaults = StoreProfile()
+    store = defaults
+    with SqliteUnitOfWork(database.reader) as uow:
+        values = {key: uow.settings.get(key, getattr(defaults, key)) for key in STORE_SETTING_KEYS}
+    store = StoreProfile(**values, taxes=defaults.taxes)
+    return Terminal(
+        data_dir=data_dir,
+        store=store,
+        uow_factory=lambda: SqliteUnitOfWork(database.writer, store.taxes),
+        read_uow_factory=lambda: SqliteUnitOfWork(database.reader, store.taxes),
+        database=database,
+    )

@@ -1,0 +1,19 @@
+"""The store and terminal this till belongs to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.domain.tax import DEFAULT_TAX_TABLE, TaxTable
+
+
+@dataclass(frozen=True, slots=True)
+class StoreProfile:
+    store_name: str = "ShopSmart Demo Market"
+    store_address: str = "12 Market Street, Springfield"
+    store_code: str = "S01"
+    terminal_code: str = "T01"
+    currency: str = "EUR"
+    taxes: TaxTable = DEFAULT_TAX_TABLE
+    # A line or order discount above this share of the amount needs a manager's PIN.
+    discount_approval_bp: int = 2000  # 20 %

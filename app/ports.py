@@ -1,0 +1,113 @@
+"""What the use cases need from the outside world, as Protocols (adapters live elsewhere)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from app.domain.cart import Cart
+from app.domain.clerk import Clerk
+from app.domain.order import Order, OrderStatus
+from app.domain.product import Product
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdFactory(Protocol):
+    def new_id(self) -> str: ...
+
+
+class ProductRepository(Protocol):
+    def by_code(self, code: str) -> Product | None:
+        """Exact lookup by barcode, PLU or SKU."""
+
+    def by_id(self, product_id: str) -> Product | None: ...
+
+    def search(self, text: str, limit: int = 20) -> list[Product]: ...
+
+    def replace_all(self, products: Iterable[Product]) -> int: ...
+
+    def upsert_many(self, products: Iterable[Product]) -> int: ...
+
+    def departments(self) -> list[str]: ...
+
+    def in_department(self, department: str, limit: int = 60) -> list[Product]: ...
+
+    def count(self) -> int: ...
+
+
+class OrderRepository(Protocol):
+    def add(self, order: Order) -> None: ...
+
+    def get(self, order_id: str) -> Order | None: ...
+
+    def set_status(self, order_id: str, status: OrderStatus) -> None: ...
+
+    def by_receipt_no(self, receipt_no: str) -> Order | None: ...
+
+    def recent(self, limit: int = 100, query: str = "") -> list[Order]: ...
+
+    def count(self) -> int: ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, event_id: str, event_type: str, payload: dict[str, Any]) -> None: ...
+
+    def pending_count(self) -> int: ...
+
+
+class SequenceRepository(Protocol):
+    def next_value(self, name: str) -> int:
+        """Take the next number of a named sequence; part of the current transaction."""
+
+
+class ParkedSaleRepository(Protocol):
+    def park(self, sale_id: str, cart: Cart, clerk_id: str, label: str, at: datetime) -> None: ...
+
+    def take(self, sale_id: str) -> Cart | None:
+        """Remove and return a parked sale."""
+
+    def list(self) -> Sequence[tuple[str, str, str, datetime, int]]:
+        """(sale id, label, clerk id, parked at, total) newest first."""
+
+
+class ClerkRepository(Protocol):
+    def all(self) -> list[Clerk]: ...
+
+    def get(self, clerk_id: str) -> Clerk | None: ...
+
+    def save(self, clerk: Clerk) -> None: ...
+
+
+class SettingsRepository(Protocol):
+    def get(self, key: str, default: str = "") -> str: ...
+
+    def put(self, key: str, value: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    products: ProductRepository
+    orders: OrderRepository
+    outbox: OutboxRepository
+    sequences: SequenceRepository
+    parked: ParkedSaleRepository
+    clerks: ClerkRepository
+    settings: SettingsRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back unless commit() was called."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...

@@ -1,0 +1,178 @@
+"""Use cases at the counter: complete a sale, park and resume it, void a paid order."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from datetime import datetime
+from typing import Any
+
+from app.domain.cart import Cart
+from app.domain.clerk import Clerk
+from app.domain.errors import EmptyCart, InvalidInput, NotFound
+from app.domain.order import (
+    Order,
+    OrderStatus,
+    TenderInput,
+    format_receipt_no,
+    order_lines_from,
+    settle_tenders,
+)
+from app.domain.store import StoreProfile
+from app.ports import Clock, IdFactory, UnitOfWork
+from app.services.clerks import require_manager
+
+ORDER_PAID = "order.paid"
+ORDER_VOIDED = "order.voided"
+
+
+def receipt_sequence_name(terminal_code: str) -> str:
+    return f"receipt:{terminal_code}"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def order_payload(order: Order) -> dict[str, Any]:
+    """The order as the sync protocol carries it (plain JSON types, money in minor units)."""
+    return {
+        "id": order.id,
+        "receipt_no": order.receipt_no,
+        "terminal_code": order.terminal_code,
+        "sequence": order.sequence,
+        "clerk_id": order.clerk_id,
+        "clerk_name": order.clerk_name,
+        "currency": order.currency,
+        "status": order.status.value,
+        "kind": order.extra.get("kind", "counter"),
+        "created_at": _iso(order.created_at),
+        "paid_at": _iso(order.paid_at),
+        "subtotal": order.subtotal,
+        "discount_total": order.discount_total,
+        "tax_total": order.tax_total,
+        "total": order.total,
+        "prices_include_tax": order.prices_include_tax,
+        "customer": None,
+        "lines": [{**asdict(line), "sold_by": line.sold_by.value} for line in order.lines],
+        "tenders": [{**asdict(t), "kind": t.kind.value} for t in order.tenders],
+        "tax": [asdict(entry) for entry in order.tax],
+    }
+
+
+def complete_sale(
+    uow: UnitOfWork,
+    cart: Cart,
+    tenders: list[TenderInput],
+    clerk: Clerk,
+    store: StoreProfile,
+    clock: Clock,
+    ids: IdFactory,
+    *,
+    parked_sale_id: str | None = None,
+) -> Order:
+    """Take payment for a cart and make the sale durable.
+
+    Order, lines, tenders, the receipt number and the outbox event are written in ONE
+    transaction: after commit() returns the sale survives a crash or power loss; before it,
+    nothing of it exists (the receipt number is taken inside the same transaction, so a number
+    is never issued twice and never skipped by a committed order).
+    """
+    if cart.is_empty:
+        raise EmptyCart("the sale has no items", field="lines")
+    totals = cart.totals(store.taxes)
+    settled = settle_tenders(totals.total, tenders)
+    now = clock.now()
+    with uow:
+        sequence = uow.sequences.next_value(receipt_sequence_name(store.terminal_code))
+        order = Order(
+            id=ids.new_id(),
+            receipt_no=format_receipt_no(store.terminal_code, sequence),
+            terminal_code=store.terminal_code,
+            sequence=sequence,
+            clerk_id=clerk.id,
+            clerk_name=clerk.name,
+            currency=cart.currency,
+            status=OrderStatus.OPEN,
+            created_at=now,
+            paid_at=None,
+            lines=order_lines_from(totals, cart.lines),
+            tenders=settled,
+            tax=totals.tax,
+            subtotal=totals.subtotal,
+            discount_total=totals.discount_total,
+            tax_total=totals.tax_total,
+            total=totals.total,
+            prices_include_tax=store.taxes.prices_include_tax,
+        )
+        order = replace(order.with_status(OrderStatus.PAID), paid_at=now)
+        uow.orders.add(order)
+        uow.outbox.add(
+            order.id,
+            ORDER_PAID,
+            {
+                "event_id": order.id,
+                "type": ORDER_PAID,
+                "occurred_at": _iso(now),
+                "payload": order_payload(order),
+            },
+        )
+        if parked_sale_id:
+            uow.parked.take(parked_sale_id)
+        uow.commit()
+    return order
+
+
+def park_sale(
+    uow: UnitOfWork, cart: Cart, clerk: Clerk, label: str, clock: Clock, ids: IdFactory
+) -> str:
+    """Put a sale aside (the customer forgot something); it survives restarts."""
+    if cart.is_empty:
+        raise EmptyCart("there is nothing to park", field="lines")
+    sale_id = ids.new_id()
+    with uow:
+        uow.parked.park(sale_id, cart, clerk.id, label.strip() or "Parked sale", clock.now())
+        uow.commit()
+    return sale_id
+
+
+def resume_sale(uow: UnitOfWork, sale_id: str) -> Cart:
+    with uow:
+        cart = uow.parked.take(sale_id)
+        if cart is None:
+            raise NotFound("that parked sale no longer exists", field="sale_id")
+        uow.commit()
+    return cart
+
+
+def void_order(
+    uow: UnitOfWork, order_id: str, reason: str, approver: Clerk, clock: Clock, ids: IdFactory
+) -> Order:
+    """Void a paid order (manager only); the void travels to the server as its own event."""
+    require_manager(approver)
+    if not reason.strip():
+        raise InvalidInput("a void needs a reason", field="reason")
+    now = clock.now()
+    with uow:
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"no order {order_id}", field="order_id")
+        voided = order.with_status(OrderStatus.VOIDED)
+        uow.orders.set_status(voided.id, voided.status)
+        event_id = ids.new_id()
+        uow.outbox.add(
+            event_id,
+            ORDER_VOIDED,
+            {
+                "event_id": event_id,
+                "type": ORDER_VOIDED,
+                "occurred_at": _iso(now),
+                "payload": {
+                    "order_id": order.id,
+                    "reason": reason.strip(),
+                    "voided_at": _iso(now),
+                    "clerk_id": approver.id,
+                },
+            },
+        )
+        uow.commit()
+    return voided

@@ -1,0 +1,231 @@
+"""Rows ↔ domain objects (plain functions, no ORM identity: the UI gets frozen dataclasses)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from app.domain.cart import Cart, CartLine, Discount, DiscountKind, TaxBreakdownEntry
+from app.domain.clerk import Clerk, Role
+from app.domain.order import Order, OrderLine, OrderStatus, SyncState, Tender, TenderKind
+from app.domain.product import Product, SoldBy
+
+
+def to_iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: the store keeps UTC only")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def product_from_row(row: Any, barcodes: tuple[str, ...]) -> Product:
+    return Product(
+        id=row.id,
+        sku=row.sku,
+        name=row.name,
+        brand=row.brand,
+        department=row.department,
+        unit_price=row.unit_price,
+        tax_class=row.tax_class,
+        sold_by=SoldBy(row.sold_by),
+        active=bool(row.active),
+        stock=row.stock,
+        barcodes=barcodes,
+        attributes=json.loads(row.attributes or "{}"),
+    )
+
+
+def product_values(product: Product, updated_at: str) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "sku": product.sku,
+        "name": product.name,
+        "name_key": product.name.casefold(),
+        "brand": product.brand,
+        "department": product.department,
+        "unit_price": product.unit_price,
+        "tax_class": product.tax_class,
+        "sold_by": product.sold_by.value,
+        "active": product.active,
+        "stock": product.stock,
+        "attributes": json.dumps(product.attributes, sort_keys=True),
+        "updated_at": updated_at,
+    }
+
+
+def order_values(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "receipt_no": order.receipt_no,
+        "terminal_code": order.terminal_code,
+        "sequence": order.sequence,
+        "clerk_id": order.clerk_id,
+        "clerk_name": order.clerk_name,
+        "currency": order.currency,
+        "status": order.status.value,
+        "kind": order.extra.get("kind", "counter"),
+        "created_at": to_iso(order.created_at),
+        "paid_at": to_iso(order.paid_at) if order.paid_at else None,
+        "subtotal": order.subtotal,
+        "discount_total": order.discount_total,
+        "tax_total": order.tax_total,
+        "total": order.total,
+        "prices_include_tax": order.prices_include_tax,
+        "tax_breakdown": json.dumps(
+            [[e.tax_class, e.label, e.rate_bp, e.taxable, e.tax] for e in order.tax]
+        ),
+        "sync_state": order.sync_state.value,
+        "sync_error": order.sync_error,
+        "note": order.note,
+    }
+
+
+def line_values(order_id: str, line: OrderLine) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "line_no": line.line_no,
+        "product_id": line.product_id,
+        "sku": line.sku,
+        "name": line.name,
+        "sold_by": line.sold_by.value,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "gross": line.gross,
+        "line_discount": line.line_discount,
+        "order_discount_share": line.order_discount_share,
+        "net": line.net,
+        "tax_class": line.tax_class,
+        "tax_rate_bp": line.tax_rate_bp,
+        "discount_reason": line.discount_reason,
+    }
+
+
+def tender_values(order_id: str, seq: int, tender: Tender) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "seq": seq,
+        "kind": tender.kind.value,
+        "amount": tender.amount,
+        "tendered": tender.tendered,
+        "change": tender.change,
+        "reference": tender.reference,
+    }
+
+
+def order_from_rows(row: Any, lines: list[Any], tenders: list[Any]) -> Order:
+    created = from_iso(row.created_at)
+    assert created is not None
+    return Order(
+        id=row.id,
+        receipt_no=row.receipt_no,
+        terminal_code=row.terminal_code,
+        sequence=row.sequence,
+        clerk_id=row.clerk_id,
+        clerk_name=row.clerk_name,
+        currency=row.currency,
+        status=OrderStatus(row.status),
+        created_at=created,
+        paid_at=from_iso(row.paid_at),
+        lines=tuple(
+            OrderLine(
+                line_no=ln.line_no,
+                product_id=ln.product_id,
+                sku=ln.sku,
+                name=ln.name,
+                sold_by=SoldBy(ln.sold_by),
+                quantity=ln.quantity,
+                unit_price=ln.unit_price,
+                gross=ln.gross,
+                line_discount=ln.line_discount,
+                order_discount_share=ln.order_discount_share,
+                net=ln.net,
+                tax_class=ln.tax_class,
+                tax_rate_bp=ln.tax_rate_bp,
+                discount_reason=ln.discount_reason,
+            )
+            for ln in lines
+        ),
+        tenders=tuple(
+            Tender(TenderKind(t.kind), t.amount, t.tendered, t.change, t.reference) for t in tenders
+        ),
+        tax=tuple(TaxBreakdownEntry(*entry) for entry in json.loads(row.tax_breakdown)),
+        subtotal=row.subtotal,
+        discount_total=row.discount_total,
+        tax_total=row.tax_total,
+        total=row.total,
+        prices_include_tax=bool(row.prices_include_tax),
+        sync_state=SyncState(row.sync_state),
+        sync_error=row.sync_error,
+        note=row.note,
+        extra={"kind": row.kind},
+    )
+
+
+def cart_to_json(cart: Cart) -> str:
+    def discount(d: Discount | None) -> list[Any] | None:
+        return [d.kind.value, d.value, d.reason] if d else None
+
+    return json.dumps(
+        {
+            "currency": cart.currency,
+            "next_line_id": cart.next_line_id,
+            "order_discount": discount(cart.order_discount),
+            "lines": [
+                {
+                    "line_id": ln.line_id,
+                    "product_id": ln.product_id,
+                    "sku": ln.sku,
+                    "name": ln.name,
+                    "unit_price": ln.unit_price,
+                    "tax_class": ln.tax_class,
+                    "sold_by": ln.sold_by.value,
+                    "quantity": ln.quantity,
+                    "discount": discount(ln.discount),
+                }
+                for ln in cart.lines
+            ],
+        }
+    )
+
+
+def cart_from_json(text: str) -> Cart:
+    data = json.loads(text)
+
+    def discount(raw: list[Any] | None) -> Discount | None:
+        return Discount(DiscountKind(raw[0]), raw[1], raw[2]) if raw else None
+
+    return Cart(
+        currency=data["currency"],
+        next_line_id=data["next_line_id"],
+        order_discount=discount(data["order_discount"]),
+        lines=tuple(
+            CartLine(
+                line_id=ln["line_id"],
+                product_id=ln["product_id"],
+                sku=ln["sku"],
+                name=ln["name"],
+                unit_price=ln["unit_price"],
+                tax_class=ln["tax_class"],
+                sold_by=SoldBy(ln["sold_by"]),
+                quantity=ln["quantity"],
+                discount=discount(ln["discount"]),
+            )
+            for ln in data["lines"]
+        ),
+    )
+
+
+def clerk_from_row(row: Any) -> Clerk:
+    return Clerk(
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        pin_hash=row.pin_hash,
+        active=bool(row.active),
+        failed_attempts=row.failed_attempts,
+        locked_until=from_iso(row.locked_until),
+    )

@@ -1,0 +1,384 @@
+"""SQLite repositories. They work on one SQLAlchemy ``Connection`` (one transaction) each."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, func, insert, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.domain.cart import Cart
+from app.domain.clerk import Clerk
+from app.domain.order import Order, OrderStatus
+from app.domain.product import Product
+from local_db.codec import (
+    cart_from_json,
+    cart_to_json,
+    clerk_from_row,
+    from_iso,
+    line_values,
+    order_from_rows,
+    order_values,
+    product_from_row,
+    product_values,
+    tender_values,
+    to_iso,
+)
+from local_db.models import (
+    BarcodeRow,
+    ClerkRow,
+    OrderLineRow,
+    OrderRow,
+    OutboxRow,
+    ParkedSaleRow,
+    ProductRow,
+    SequenceRow,
+    SettingRow,
+    TenderRow,
+)
+
+
+def _t(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+PRODUCTS, BARCODES = _t(ProductRow), _t(BarcodeRow)
+ORDERS, LINES, TENDERS = _t(OrderRow), _t(OrderLineRow), _t(TenderRow)
+OUTBOX, SEQUENCES, SETTINGS = _t(OutboxRow), _t(SequenceRow), _t(SettingRow)
+CLERKS, PARKED = _t(ClerkRow), _t(ParkedSaleRow)
+
+SHORT_PREFIX = 3  # below this many letters, search by name prefix instead of FTS
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def prefix_upper_bound(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def fts_query(words: list[str]) -> str:
+    """Each word as a quoted prefix term, all required: ``"whole"* "mil"*``."""
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
+class SqliteProductRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def _barcodes_for(self, product_ids: list[str]) -> dict[str, tuple[str, ...]]:
+        if not product_ids:
+            return {}
+        rows = self._c.execute(
+            select(BARCODES.c.product_id, BARCODES.c.code)
+            .where(BARCODES.c.product_id.in_(product_ids))
+            .order_by(BARCODES.c.code)
+        )
+        result: dict[str, list[str]] = {}
+        for product_id, code in rows:
+            result.setdefault(product_id, []).append(code)
+        return {key: tuple(codes) for key, codes in result.items()}
+
+    def _products(self, rows: Sequence[Any]) -> list[Product]:
+        codes = self._barcodes_for([row.id for row in rows])
+        return [product_from_row(row, codes.get(row.id, ())) for row in rows]
+
+    def by_id(self, product_id: str) -> Product | None:
+        row = self._c.execute(select(PRODUCTS).where(PRODUCTS.c.id == product_id)).first()
+        return self._products([row])[0] if row else None
+
+    def by_code(self, code: str) -> Product | None:
+        """Exact lookup: barcode/PLU through its primary-key index, else SKU (unique index)."""
+        code = code.strip()
+        row = self._c.execute(
+            select(PRODUCTS)
+            .join(BARCODES, BARCODES.c.product_id == PRODUCTS.c.id)
+            .where(BARCODES.c.code == code)
+        ).first()
+        if row is None:
+            row = self._c.execute(select(PRODUCTS).where(PRODUCTS.c.sku == code)).first()
+        return self._products([row])[0] if row else None
+
+    def search(self, text_query: str, limit: int = 20) -> list[Product]:
+        """Prefix search as the clerk types.
+
+        Short input (fewer than 3 letters in every word) walks the lower-cased name index:
+        names starting with it, alphabetically — milliseconds even on one letter. Longer input
+        is an FTS5 prefix query over name, brand and department ranked by bm25.
+        """
+        words = [w.casefold() for w in _WORD.findall(text_query)]
+        if not words:
+            return []
+        if all(len(w) < SHORT_PREFIX for w in words):
+            prefix = text_query.strip().casefold()
+            rows = self._c.execute(
+                select(PRODUCTS)
+                .where(
+                    PRODUCTS.c.name_key >= prefix,
+                    PRODUCTS.c.name_key < prefix_upper_bound(prefix),
+                    PRODUCTS.c.active.is_(True),
+                )
+                .order_by(PRODUCTS.c.name_key)
+                .limit(limit)
+            ).all()
+            return self._products(rows)
+        rows = self._c.execute(
+            text(
+                "SELECT p.* FROM products_fts JOIN products p ON p.rowid = products_fts.rowid "
+                "WHERE products_fts MATCH :q AND p.active "
+                "ORDER BY bm25(products_fts, 10.0, 3.0, 1.0) LIMIT :limit"
+            ),
+            {"q": fts_query(words), "limit": limit},
+        ).all()
+        return self._products(rows)
+
+    def departments(self) -> list[str]:
+        rows = self._c.execute(
+            select(PRODUCTS.c.department)
+            .where(PRODUCTS.c.department != "", PRODUCTS.c.active.is_(True))
+            .group_by(PRODUCTS.c.department)
+            .order_by(PRODUCTS.c.department)
+        )
+        return [row[0] for row in rows]
+
+    def in_department(self, department: str, limit: int = 60) -> list[Product]:
+        rows = self._c.execute(
+            select(PRODUCTS)
+            .where(PRODUCTS.c.department == department, PRODUCTS.c.active.is_(True))
+            .order_by(PRODUCTS.c.name_key)
+            .limit(limit)
+        ).all()
+        return self._products(rows)
+
+    def count(self) -> int:
+        return int(self._c.execute(select(func.count()).select_from(PRODUCTS)).scalar_one())
+
+    def upsert_many(self, products: Iterable[Product]) -> int:
+        stamp = _now_iso()
+        items = list(products)
+        if not items:
+            return 0
+        values = [product_values(p, stamp) for p in items]
+        statement = sqlite_insert(PRODUCTS)
+        statement = statement.on_conflict_do_update(
+            index_elements=[PRODUCTS.c.id],
+            set_={key: statement.excluded[key] for key in values[0] if key != "id"},
+        )
+        for start in range(0, len(values), 500):
+            self._c.execute(statement, values[start : start + 500])
+        ids = [p.id for p in items]
+        for start in range(0, len(ids), 500):
+            self._c.execute(
+                delete(BARCODES).where(BARCODES.c.product_id.in_(ids[start : start + 500]))
+            )
+        codes = [{"code": code, "product_id": p.id} for p in items for code in p.barcodes]
+        for start in range(0, len(codes), 500):
+            self._c.execute(insert(BARCODES), codes[start : start + 500])
+        return len(items)
+
+    def replace_all(self, products: Iterable[Product]) -> int:
+        self._c.execute(delete(BARCODES))
+        self._c.execute(delete(PRODUCTS))
+        return self.upsert_many(products)
+
+    def adjust_stock(self, product_id: str, delta: int) -> None:
+        self._c.execute(
+            update(PRODUCTS)
+            .where(PRODUCTS.c.id == product_id, PRODUCTS.c.stock.is_not(None))
+            .values(stock=PRODUCTS.c.stock + delta)
+        )
+
+
+class SqliteOrderRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, order: Order) -> None:
+        self._c.execute(insert(ORDERS), order_values(order))
+        self._c.execute(insert(LINES), [line_values(order.id, ln) for ln in order.lines])
+        if order.tenders:
+            self._c.execute(
+                insert(TENDERS),
+                [tender_values(order.id, i, t) for i, t in enumerate(order.tenders, start=1)],
+            )
+        products = SqliteProductRepository(self._c)
+        for line in order.lines:
+            products.adjust_stock(line.product_id, -line.quantity)
+
+    def _load(self, rows: Sequence[Any]) -> list[Order]:
+        ids = [row.id for row in rows]
+        if not ids:
+            return []
+        lines: dict[str, list[Any]] = {}
+        for ln in self._c.execute(
+            select(LINES).where(LINES.c.order_id.in_(ids)).order_by(LINES.c.line_no)
+        ):
+            lines.setdefault(ln.order_id, []).append(ln)
+        tenders: dict[str, list[Any]] = {}
+        for t in self._c.execute(
+            select(TENDERS).where(TENDERS.c.order_id.in_(ids)).order_by(TENDERS.c.seq)
+        ):
+            tenders.setdefault(t.order_id, []).append(t)
+        return [order_from_rows(r, lines.get(r.id, []), tenders.get(r.id, [])) for r in rows]
+
+    def get(self, order_id: str) -> Order | None:
+        rows = self._c.execute(select(ORDERS).where(ORDERS.c.id == order_id)).all()
+        found = self._load(rows)
+        return found[0] if found else None
+
+    def by_receipt_no(self, receipt_no: str) -> Order | None:
+        rows = self._c.execute(select(ORDERS).where(ORDERS.c.receipt_no == receipt_no)).all()
+        found = self._load(rows)
+        return found[0] if found else None
+
+    def set_status(self, order_id: str, status: OrderStatus) -> None:
+        self._c.execute(update(ORDERS).where(ORDERS.c.id == order_id).values(status=status.value))
+
+    def recent(self, limit: int = 100, query: str = "", day: str | None = None) -> list[Order]:
+        """Newest first; ``query`` matches a receipt number part, ``day`` is YYYY-MM-DD (UTC)."""
+        statement = select(ORDERS).order_by(ORDERS.c.created_at.desc()).limit(limit)
+        if query.strip():
+            statement = statement.where(ORDERS.c.receipt_no.contains(query.strip().upper()))
+        if day:
+            statement = statement.where(
+                ORDERS.c.created_at >= day, ORDERS.c.created_at < day + "T99"
+            )
+        return self._load(self._c.execute(statement).all())
+
+    def count(self) -> int:
+        return int(self._c.execute(select(func.count()).select_from(ORDERS)).scalar_one())
+
+
+class SqliteOutboxRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, event_id: str, event_type: str, payload: dict[str, Any]) -> None:
+        self._c.execute(
+            insert(OUTBOX),
+            {
+                "event_id": event_id,
+                "event_type": event_type,
+                "payload": json.dumps(payload, separators=(",", ":")),
+                "created_at": _now_iso(),
+                "state": "pending",
+                "attempts": 0,
+                "last_error": "",
+            },
+        )
+
+    def pending_count(self) -> int:
+        return int(
+            self._c.execute(
+                select(func.count()).select_from(OUTBOX).where(OUTBOX.c.state != "done")
+            ).scalar_one()
+        )
+
+    def entry(self, event_id: str) -> dict[str, Any] | None:
+        row = self._c.execute(select(OUTBOX).where(OUTBOX.c.event_id == event_id)).first()
+        return dict(row._mapping) if row else None
+
+
+class SqliteSequenceRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def next_value(self, name: str) -> int:
+        value = self._c.execute(
+            update(SEQUENCES)
+            .where(SEQUENCES.c.name == name)
+            .values(value=SEQUENCES.c.value + 1)
+            .returning(SEQUENCES.c.value)
+        ).scalar()
+        if value is None:
+            self._c.execute(insert(SEQUENCES), {"name": name, "value": 1})
+            value = 1
+        return int(value)
+
+
+class SqliteParkedSaleRepository:
+    def __init__(self, connection: Connection, total_of: Any = None) -> None:
+        self._c = connection
+        self._total_of = total_of
+
+    def park(self, sale_id: str, cart: Cart, clerk_id: str, label: str, at: datetime) -> None:
+        total = self._total_of(cart) if self._total_of else 0
+        self._c.execute(
+            insert(PARKED),
+            {
+                "id": sale_id,
+                "label": label[:80],
+                "clerk_id": clerk_id,
+                "parked_at": to_iso(at),
+                "total": total,
+                "cart": cart_to_json(cart),
+            },
+        )
+
+    def take(self, sale_id: str) -> Cart | None:
+        row = self._c.execute(select(PARKED.c.cart).where(PARKED.c.id == sale_id)).first()
+        if row is None:
+            return None
+        self._c.execute(delete(PARKED).where(PARKED.c.id == sale_id))
+        return cart_from_json(row[0])
+
+    def list(self) -> list[tuple[str, str, str, datetime, int]]:
+        rows = self._c.execute(select(PARKED).order_by(PARKED.c.parked_at.desc()))
+        result = []
+        for row in rows:
+            parked_at = from_iso(row.parked_at)
+            assert parked_at is not None
+            result.append((row.id, row.label, row.clerk_id, parked_at, row.total))
+        return result
+
+
+class SqliteClerkRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def all(self) -> list[Clerk]:
+        rows = self._c.execute(select(CLERKS).order_by(CLERKS.c.name))
+        return [clerk_from_row(row) for row in rows]
+
+    def get(self, clerk_id: str) -> Clerk | None:
+        row = self._c.execute(select(CLERKS).where(CLERKS.c.id == clerk_id)).first()
+        return clerk_from_row(row) if row else None
+
+    def save(self, clerk: Clerk) -> None:
+        values = {
+            "id": clerk.id,
+            "name": clerk.name,
+            "role": clerk.role.value,
+            "pin_hash": clerk.pin_hash,
+            "active": clerk.active,
+            "failed_attempts": clerk.failed_attempts,
+            "locked_until": to_iso(clerk.locked_until) if clerk.locked_until else None,
+        }
+        statement = sqlite_insert(CLERKS).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[CLERKS.c.id], set_={k: v for k, v in values.items() if k != "id"}
+        )
+        self._c.execute(statement)
+
+
+class SqliteSettingsRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def get(self, key: str, default: str = "") -> str:
+        value = self._c.execute(select(SETTINGS.c.value).where(SETTINGS.c.key == key)).scalar()
+        return default if value is None else str(value)
+
+    def put(self, key: str, value: str) -> None:
+        statement = sqlite_insert(SETTINGS).values(key=key, value=value)
+        self._c.execute(
+            statement.on_conflict_do_update(index_elements=[SETTINGS.c.key], set_={"value": value})
+        )
