@@ -1,0 +1,142 @@
+"""Completing, parking and voiding sales on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from app.domain.cart import Cart, Discount, DiscountKind
+from app.domain.errors import EmptyCart, IllegalTransition, PermissionDenied, TenderShortfall
+from app.domain.order import OrderStatus, SyncState, TenderInput, TenderKind
+from app.services.checkout import complete_sale, park_sale, resume_sale, void_order
+from local_db.engine import DB_FILENAME
+
+from .conftest import BANANAS, MILK, WINE
+
+
+def raw(terminal) -> sqlite3.Connection:
+    return sqlite3.connect(terminal.data_dir / DB_FILENAME)
+
+
+def sell(terminal, clerk, cart, cash=10_000):
+    return complete_sale(
+        terminal.uow(), cart, [TenderInput(TenderKind.CASH, cash)], clerk, terminal.store,
+        terminal.clock, terminal.ids,
+    )
+
+
+def test_paid_order_is_stored_whole_with_its_outbox_event(terminal, clerk):
+    cart = Cart().add(MILK, 2).add(BANANAS, 742).add(WINE)
+    cart = cart.set_line_discount(3, Discount(DiscountKind.PERCENT, 1000, "label damaged"))
+    order = sell(terminal, clerk, cart, cash=2000)
+
+    with terminal.read() as uow:
+        stored = uow.orders.get(order.id)
+        assert stored == order
+        assert stored.status is OrderStatus.PAID
+        assert stored.sync_state is SyncState.QUEUED
+        assert uow.outbox.pending_count() == 1
+    with raw(terminal) as db:
+        lines = db.execute(
+            "SELECT sku, quantity, gross, line_discount, net FROM order_lines "
+            "WHERE order_id = ? ORDER BY line_no", (order.id,)
+        ).fetchall()
+        assert lines == [
+            ("DAI-MILK-1L", 2, 218, 0, 218),
+            ("FRU-BANANA", 742, 140, 0, 140),
+            ("ALC-RIOJA", 1, 799, 80, 719),
+        ]
+        tender = db.execute("SELECT kind, amount, tendered, change FROM tenders").fetchone()
+        assert tender == ("cash", 1077, 2000, 923)
+        event_type, payload = db.execute("SELECT event_type, payload FROM outbox").fetchone()
+    event = json.loads(payload)
+    assert event_type == "order.paid"
+    assert event["event_id"] == order.id
+    assert event["payload"]["total"] == 1077
+    assert [line["net"] for line in event["payload"]["lines"]] == [218, 140, 719]
+
+
+def test_receipt_numbers_count_up_per_terminal(terminal, clerk):
+    numbers = [sell(terminal, clerk, Cart().add(MILK)).receipt_no for _ in range(3)]
+    assert numbers == ["T01-000001", "T01-000002", "T01-000003"]
+
+
+def test_stock_is_decremented_locally_by_units_or_grams(terminal, clerk):
+    sell(terminal, clerk, Cart().add(MILK, 3).add(BANANAS, 1250))
+    with terminal.read() as uow:
+        assert uow.products.by_id(MILK.id).stock == 37
+        assert uow.products.by_id(BANANAS.id).stock == 23_750
+
+
+def test_refused_payment_changes_nothing(terminal, clerk):
+    with pytest.raises(TenderShortfall):
+        sell(terminal, clerk, Cart().add(WINE, 2), cash=1000)
+    with pytest.raises(EmptyCart):
+        sell(terminal, clerk, Cart())
+    with raw(terminal) as db:
+        counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("orders", "order_lines", "tenders", "outbox", "sequences")]
+    assert counts == [0, 0, 0, 0, 0]
+
+
+def test_failure_inside_the_transaction_rolls_everything_back(terminal, clerk, monkeypatch):
+    from local_db.repositories import SqliteOutboxRepository
+
+    def broken_add(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(SqliteOutboxRepository, "add", broken_add)
+    with pytest.raises(OSError):
+        sell(terminal, clerk, Cart().add(MILK))
+    with raw(terminal) as db:
+        assert db.execute("SELECT count(*) FROM orders").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM order_lines").fetchone()[0] == 0
+        assert db.execute("SELECT value FROM sequences").fetchall() == []
+        assert db.execute("SELECT stock FROM products WHERE sku='DAI-MILK-1L'").fetchone() == (40,)
+
+
+def test_parked_sale_survives_reopening_the_store(terminal, clerk, tmp_path):
+    from app.bootstrap import open_terminal
+
+    cart = Cart().add(MILK, 2).add(BANANAS, 500)
+    sale_id = park_sale(terminal.uow(), cart, clerk, "blue jacket", terminal.clock, terminal.ids)
+    terminal.close()
+    reopened = open_terminal(terminal.data_dir)
+    try:
+        with reopened.read() as uow:
+            (entry,) = uow.parked.list()
+        assert entry[0] == sale_id and entry[1] == "blue jacket"
+        assert entry[4] == cart.totals(reopened.store.taxes).total
+        assert resume_sale(reopened.uow(), sale_id) == cart
+        with reopened.read() as uow:
+            assert uow.parked.list() == []
+    finally:
+        reopened.close()
+
+
+def test_void_needs_a_manager_and_a_paid_order_voids_once(terminal, clerk, manager):
+    order = sell(terminal, clerk, Cart().add(WINE))
+    with pytest.raises(PermissionDenied):
+        void_order(terminal.uow(), order.id, "wrong item", clerk, terminal.clock, terminal.ids)
+    voided = void_order(terminal.uow(), order.id, "wrong item", manager, terminal.clock,
+                        terminal.ids)
+    assert voided.status is OrderStatus.VOIDED
+    with pytest.raises(IllegalTransition, match="is voided; it cannot become voided"):
+        void_order(terminal.uow(), order.id, "again", manager, terminal.clock, terminal.ids)
+    with raw(terminal) as db:
+        types = [r[0] for r in db.execute("SELECT event_type FROM outbox ORDER BY seq")]
+    assert types == ["order.paid", "order.voided"]
+
+
+def test_history_finds_orders_by_receipt_number_and_day(terminal, clerk):
+    orders = [sell(terminal, clerk, Cart().add(MILK)) for _ in range(12)]
+    with terminal.read() as uow:
+        assert [o.receipt_no for o in uow.orders.recent(limit=3)] == [
+            o.receipt_no for o in reversed(orders[-3:])
+        ]
+        assert [o.id for o in uow.orders.recent(query="000011")] == [orders[10].id]
+        today = orders[0].created_at.date().isoformat()
+        assert len(uow.orders.recent(day=today)) == 12
+        assert uow.orders.recent(day="2001-01-01") == []
