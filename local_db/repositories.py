@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.domain.cart import Cart
@@ -51,6 +51,23 @@ PRODUCTS, BARCODES = _t(ProductRow), _t(BarcodeRow)
 ORDERS, LINES, TENDERS = _t(OrderRow), _t(OrderLineRow), _t(TenderRow)
 OUTBOX, SEQUENCES, SETTINGS = _t(OutboxRow), _t(SequenceRow), _t(SettingRow)
 CLERKS, PARKED = _t(ClerkRow), _t(ParkedSaleRow)
+
+# Statements on the sale path are built once: constructing them costs more than running them.
+INSERT_ORDER = insert(ORDERS)
+INSERT_LINES = insert(LINES)
+INSERT_TENDERS = insert(TENDERS)
+INSERT_OUTBOX = insert(OUTBOX)
+DECREMENT_STOCK = (
+    update(PRODUCTS)
+    .where(PRODUCTS.c.id == bindparam("pid"), PRODUCTS.c.stock.is_not(None))
+    .values(stock=PRODUCTS.c.stock - bindparam("qty"))
+)
+NEXT_SEQUENCE = (
+    update(SEQUENCES)
+    .where(SEQUENCES.c.name == bindparam("seq_name"))
+    .values(value=SEQUENCES.c.value + 1)
+    .returning(SEQUENCES.c.value)
+)
 
 SHORT_PREFIX = 3  # below this many letters, search by name prefix instead of FTS
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -189,12 +206,10 @@ class SqliteProductRepository:
         self._c.execute(delete(PRODUCTS))
         return self.upsert_many(products)
 
-    def adjust_stock(self, product_id: str, delta: int) -> None:
-        self._c.execute(
-            update(PRODUCTS)
-            .where(PRODUCTS.c.id == product_id, PRODUCTS.c.stock.is_not(None))
-            .values(stock=PRODUCTS.c.stock + delta)
-        )
+    def decrement_stock(self, quantities: list[tuple[str, int]]) -> None:
+        """Subtract sold quantities (units or grams) from tracked stock; untracked stays None."""
+        if quantities:
+            self._c.execute(DECREMENT_STOCK, [{"pid": p, "qty": q} for p, q in quantities])
 
 
 class SqliteOrderRepository:
@@ -202,16 +217,16 @@ class SqliteOrderRepository:
         self._c = connection
 
     def add(self, order: Order) -> None:
-        self._c.execute(insert(ORDERS), order_values(order))
-        self._c.execute(insert(LINES), [line_values(order.id, ln) for ln in order.lines])
+        self._c.execute(INSERT_ORDER, order_values(order))
+        self._c.execute(INSERT_LINES, [line_values(order.id, ln) for ln in order.lines])
         if order.tenders:
             self._c.execute(
-                insert(TENDERS),
+                INSERT_TENDERS,
                 [tender_values(order.id, i, t) for i, t in enumerate(order.tenders, start=1)],
             )
-        products = SqliteProductRepository(self._c)
-        for line in order.lines:
-            products.adjust_stock(line.product_id, -line.quantity)
+        SqliteProductRepository(self._c).decrement_stock(
+            [(line.product_id, line.quantity) for line in order.lines]
+        )
 
     def _load(self, rows: Sequence[Any]) -> list[Order]:
         ids = [row.id for row in rows]
@@ -263,7 +278,7 @@ class SqliteOutboxRepository:
 
     def add(self, event_id: str, event_type: str, payload: dict[str, Any]) -> None:
         self._c.execute(
-            insert(OUTBOX),
+            INSERT_OUTBOX,
             {
                 "event_id": event_id,
                 "event_type": event_type,
@@ -292,12 +307,7 @@ class SqliteSequenceRepository:
         self._c = connection
 
     def next_value(self, name: str) -> int:
-        value = self._c.execute(
-            update(SEQUENCES)
-            .where(SEQUENCES.c.name == name)
-            .values(value=SEQUENCES.c.value + 1)
-            .returning(SEQUENCES.c.value)
-        ).scalar()
+        value = self._c.execute(NEXT_SEQUENCE, {"seq_name": name}).scalar()
         if value is None:
             self._c.execute(insert(SEQUENCES), {"name": name, "value": 1})
             value = 1

@@ -1,10 +1,10 @@
 """`shopsmart`: the desktop app and the terminal's command-line tools.
 
-    shopsmart [--data-dir DIR] [run]            start the register (the default)
-    shopsmart [--data-dir DIR] import-catalog FILE   import products from CSV or JSON
-    shopsmart [--data-dir DIR] demo-data [--count N]  load the demo grocery catalog
-    shopsmart [--data-dir DIR] add-clerk NAME --role manager   (PIN asked for)
-    shopsmart [--data-dir DIR] status             what is stored on this till
+shopsmart [--data-dir DIR] [run]            start the register (the default)
+shopsmart [--data-dir DIR] import-catalog FILE   import products from CSV or JSON
+shopsmart [--data-dir DIR] demo-data [--count N]  load the demo grocery catalog
+shopsmart [--data-dir DIR] add-clerk NAME --role manager   (PIN asked for)
+shopsmart [--data-dir DIR] status             what is stored on this till
 """
 
 from __future__ import annotations

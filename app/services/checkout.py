@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from app.domain.clerk import Clerk
 from app.domain.errors import EmptyCart, InvalidInput, NotFound
 from app.domain.order import (
     Order,
+    OrderLine,
     OrderStatus,
     TenderInput,
     format_receipt_no,
@@ -33,6 +34,26 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
+def line_payload(line: OrderLine) -> dict[str, Any]:
+    """One order line as the protocol carries it (built by hand: ``asdict`` deep-copies)."""
+    return {
+        "line_no": line.line_no,
+        "product_id": line.product_id,
+        "sku": line.sku,
+        "name": line.name,
+        "sold_by": line.sold_by.value,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "gross": line.gross,
+        "line_discount": line.line_discount,
+        "order_discount_share": line.order_discount_share,
+        "net": line.net,
+        "tax_class": line.tax_class,
+        "tax_rate_bp": line.tax_rate_bp,
+        "discount_reason": line.discount_reason,
+    }
+
+
 def order_payload(order: Order) -> dict[str, Any]:
     """The order as the sync protocol carries it (plain JSON types, money in minor units)."""
     return {
@@ -53,9 +74,27 @@ def order_payload(order: Order) -> dict[str, Any]:
         "total": order.total,
         "prices_include_tax": order.prices_include_tax,
         "customer": None,
-        "lines": [{**asdict(line), "sold_by": line.sold_by.value} for line in order.lines],
-        "tenders": [{**asdict(t), "kind": t.kind.value} for t in order.tenders],
-        "tax": [asdict(entry) for entry in order.tax],
+        "lines": [line_payload(line) for line in order.lines],
+        "tenders": [
+            {
+                "kind": t.kind.value,
+                "amount": t.amount,
+                "tendered": t.tendered,
+                "change": t.change,
+                "reference": t.reference,
+            }
+            for t in order.tenders
+        ],
+        "tax": [
+            {
+                "tax_class": e.tax_class,
+                "label": e.label,
+                "rate_bp": e.rate_bp,
+                "taxable": e.taxable,
+                "tax": e.tax,
+            }
+            for e in order.tax
+        ],
     }
 
 

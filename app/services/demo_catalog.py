@@ -93,6 +93,7 @@ class _Department:
     weighed_percent: int = 0  # of this department's generated products
     plu_ranges: tuple[tuple[int, int], ...] = ()  # preferred PLU ranges for allocated codes
     weighed_attrs: Mapping[str, str] | None = None
+    weighed_grades: tuple[tuple[str, int], ...] = (("", 100), ("organic", 140))
 
 
 _SIZE_RE = re.compile(r"^(?:(\d+) × )?(\d+(?:\.\d+)?) (ml|L|g|kg)$")
@@ -256,6 +257,7 @@ _PRODUCE = _Department(
         "|Figs::1199|Pomegranates::499|Clementines::299|Grapefruit::249|Beetroot::199"
     ),
     weighed_percent=40,
+    weighed_grades=(("", 100), ("organic", 140), ("large", 110), ("small", 90), ("class II", 75)),
     plu_ranges=((3000, 4999), (1000, 2999), (5000, 6999)),
     weighed_attrs={"storage": "ambient", "class": "I"},
 )
@@ -417,8 +419,20 @@ _MEAT = _Department(
         "|Lamb shoulder::1499|Chicken breast::1299|Whole chicken::699|Turkey breast::1399"
         "|Veal escalope::3499|Salmon fillet::2499|Cod loin::2999|Whole sea bream::1699"
         "|Cooked prawns::2999|Mussels::799|Counter bratwurst::1199|Meatballs::1099"
+        "|Pork tenderloin::1399|Pork knuckle::699|Spare ribs::999|Beef brisket::1599"
+        "|Beef short ribs::1799|Oxtail::1299|Chicken thighs::899|Chicken wings::699"
+        "|Duck breast::2299|Whole duck::1099|Lamb chops::2499|Rack of lamb::3299"
+        "|Veal shank::2199|Tuna steak::3499|Halibut fillet::3999|Haddock fillet::2299"
+        "|Whole trout::1399|Squid rings::1899|Scallops::5999|Smoked mackerel::1599"
     ),
     weighed_percent=25,
+    weighed_grades=(
+        ("", 100),
+        ("organic", 150),
+        ("premium", 140),
+        ("regional", 110),
+        ("value", 80),
+    ),
     plu_ranges=((7000, 8499), (5000, 6999), (1000, 2999)),
     weighed_attrs={"storage": "chilled 0–4 °C", "counter": "butcher"},
 )
@@ -477,8 +491,20 @@ _DELI = _Department(
         "|Mixed olives::1299|Prosciutto di Parma::3999|Serrano ham::2999|Salami Milano::2499"
         "|Cooked ham::1599|Roast beef::3499|Smoked turkey::1999|Pastrami::2999|Chorizo::1999"
         "|Deli potato salad::799|Deli coleslaw::699|Grilled antipasti::2499"
+        "|Gruyère::2799|Appenzeller::2599|Gorgonzola::1899|Roquefort::2999|Taleggio::2299"
+        "|Pecorino Romano::2699|Mozzarella di bufala::1999|Smoked cheese::1599"
+        "|Goat's cheese::2499|Mortadella::1499|Bresaola::4999|Coppa::3499"
+        "|Black Forest ham::2499|Turkey ham::1599|Liver pâté::1299|Stuffed vine leaves::1599"
+        "|Marinated feta::1799|Sun-dried tomatoes::1999|Fresh pesto::2499|Tapenade::1999"
     ),
     weighed_percent=30,
+    weighed_grades=(
+        ("", 100),
+        ("organic", 140),
+        ("premium", 135),
+        ("traditional", 115),
+        ("farmhouse", 120),
+    ),
     plu_ranges=((8500, 9999), (5000, 6999), (1000, 2999)),
     weighed_attrs={"storage": "chilled 2–7 °C", "counter": "deli"},
 )
@@ -946,7 +972,7 @@ _PERSONAL = _Department(
         ),
         _line("Mouthwash|Micellar water|Make-up remover|Toner", "250 ml:299|500 ml:449"),
         _line(
-            "Toothbrushes, medium|Toothbrushes, soft|Toothbrush heads|Dental floss picks",
+            "Medium toothbrushes|Soft toothbrushes|Toothbrush heads|Dental floss picks",
             "2 pcs:299|4 pcs:499",
         ),
         _line("Deodorant spray|Roll-on deodorant|Antiperspirant stick", "50 ml:229|150 ml:299"),
@@ -990,8 +1016,8 @@ _BABY = _Department(
     ),
     lines=(
         _line(
-            "Nappies, size 1|Nappies, size 2|Nappies, size 3|Nappies, size 4|Nappies, size 5"
-            "|Nappies, size 6|Pull-ups, size 5|Pull-ups, size 6",
+            "Size 1 nappies|Size 2 nappies|Size 3 nappies|Size 4 nappies|Size 5 nappies"
+            "|Size 6 nappies|Size 5 pull-ups|Size 6 pull-ups",
             "24 pcs:599|44 pcs:999|72 pcs:1499",
             tax="standard",
         ),
@@ -1044,8 +1070,8 @@ _PET = _Department(
             species="cat",
         ),
         _line(
-            "Dry cat food, chicken|Dry cat food, fish|Dry dog food, lamb & rice"
-            "|Dry dog food, chicken|Puppy food|Senior dog food",
+            "Dry cat food with chicken|Dry cat food with fish|Dry dog food with lamb & rice"
+            "|Dry dog food with chicken|Puppy food|Senior dog food",
             "800 g:399|2 kg:899|7.5 kg:2499",
         ),
         _line(
@@ -1360,9 +1386,11 @@ def _weighed_specs(
     """``count`` distinct items sold per kg: plain names first, then organic / by origin."""
     if count <= 0 or not department.weighed:
         return []
-    variants: list[tuple[str, int, str]] = [("", 100, ""), (", organic", 140, "")]
-    variants += [(f", {origin}", 105, origin) for origin in department.origins]
-    variants += [(f", organic, {origin}", 145, origin) for origin in department.origins]
+    variants: list[tuple[str, int, str]] = []
+    for origin in ("", *department.origins):
+        for grade, factor in department.weighed_grades:
+            suffix = "".join(f", {part}" for part in (grade, origin) if part)
+            variants.append((suffix, factor, origin))
     specs: list[_Spec] = []
     tier = 0
     while len(specs) < count:

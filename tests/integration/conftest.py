@@ -12,19 +12,37 @@ from app.domain.product import Product, SoldBy
 from app.services.clerks import create_clerk
 
 MILK = Product(
-    id="0190d5b4-0000-7000-8000-000000000001", sku="DAI-MILK-1L", name="Whole milk 1 L",
-    unit_price=109, tax_class="food", barcodes=(make_ean13("400000000001"),),
-    brand="Alpenhof", department="Dairy & Eggs", stock=40,
+    id="0190d5b4-0000-7000-8000-000000000001",
+    sku="DAI-MILK-1L",
+    name="Whole milk 1 L",
+    unit_price=109,
+    tax_class="food",
+    barcodes=(make_ean13("400000000001"),),
+    brand="Alpenhof",
+    department="Dairy & Eggs",
+    stock=40,
 )
 BANANAS = Product(
-    id="0190d5b4-0000-7000-8000-000000000002", sku="FRU-BANANA", name="Bananas, loose",
-    unit_price=189, tax_class="food", sold_by=SoldBy.WEIGHT, barcodes=("4011",),
-    department="Fruit & Vegetables", stock=25_000,
+    id="0190d5b4-0000-7000-8000-000000000002",
+    sku="FRU-BANANA",
+    name="Bananas, loose",
+    unit_price=189,
+    tax_class="food",
+    sold_by=SoldBy.WEIGHT,
+    barcodes=("4011",),
+    department="Fruit & Vegetables",
+    stock=25_000,
 )
 WINE = Product(
-    id="0190d5b4-0000-7000-8000-000000000003", sku="ALC-RIOJA", name="Rioja Crianza 0.75 L",
-    unit_price=799, tax_class="standard", barcodes=(make_ean13("400000000002"),),
-    brand="Bodega Sol", department="Alcohol", stock=12,
+    id="0190d5b4-0000-7000-8000-000000000003",
+    sku="ALC-RIOJA",
+    name="Rioja Crianza 0.75 L",
+    unit_price=799,
+    tax_class="standard",
+    barcodes=(make_ean13("400000000002"),),
+    brand="Bodega Sol",
+    department="Alcohol",
+    stock=12,
 )
 SAMPLE_PRODUCTS = (MILK, BANANAS, WINE)
 

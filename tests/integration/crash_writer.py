@@ -24,8 +24,13 @@ def main(data_dir: Path) -> None:
     print("ready", flush=True)
     while True:
         order = complete_sale(
-            terminal.uow(), cart, [TenderInput(TenderKind.CASH, 5000)], clerk, terminal.store,
-            terminal.clock, terminal.ids,
+            terminal.uow(),
+            cart,
+            [TenderInput(TenderKind.CASH, 5000)],
+            clerk,
+            terminal.store,
+            terminal.clock,
+            terminal.ids,
         )
         print(order.receipt_no, flush=True)
 

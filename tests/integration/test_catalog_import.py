@@ -14,7 +14,7 @@ from local_db.engine import DB_FILENAME
 HEADER = "sku,name,brand,department,price,tax_class,sold_by,barcodes,active,stock\n"
 GOOD_CSV = HEADER + (
     "BAK-ROLL,Kaiser roll,Hofbäckerei,Bakery,0.45,food,each,4012345678901,yes,120\n"
-    "FRU-APPLE,Apples Braeburn,,Fruit & Vegetables,\"2,49\",food,weight,4131,yes,30000\n"
+    'FRU-APPLE,Apples Braeburn,,Fruit & Vegetables,"2,49",food,weight,4131,yes,30000\n'
     "HOU-SPONGE,Kitchen sponges 3 pack,Cleano,Household,1.99,standard,each,"
     "4098765432101|96385074,yes,\n"
 )
@@ -60,8 +60,14 @@ def test_reimport_updates_by_sku_and_keeps_the_product_id(terminal):
         ("X-1,Thing,,Pantry,1.00,food,each,4012345678902,yes,", "row 5, field barcode"),
         ("X-1,Thing,,Pantry,1.00,food,dozen,,yes,", "row 5, field sold_by"),
         ("X-1,,,Pantry,1.00,food,each,,yes,", "row 5, field name: name is required"),
-        ("BAK-ROLL,Again,,Pantry,1.00,food,each,,yes,", "row 5, field sku: 'BAK-ROLL' repeats row 2"),
-        ("X-1,Thing,,Pantry,1.00,food,each,4131,yes,", "row 5, field barcodes: 4131 is already used in row 3"),
+        (
+            "BAK-ROLL,Again,,Pantry,1.00,food,each,,yes,",
+            "row 5, field sku: 'BAK-ROLL' repeats row 2",
+        ),
+        (
+            "X-1,Thing,,Pantry,1.00,food,each,4131,yes,",
+            "row 5, field barcodes: 4131 is already used in row 3",
+        ),
         ("X-1,Thing,,Pantry,1.00,food,each,,maybe,", "row 5, field active"),
         ("X-1,Thing,,Pantry,1.00,food,each,,yes,lots", "row 5, field stock"),
         ("X-1,Thing,,Pantry,1.00,food,each,,yes,,surplus", "row 5, field row: more values"),
@@ -86,7 +92,8 @@ def test_missing_columns_are_named(terminal):
     with pytest.raises(CatalogImportError) as caught:
         do_import(terminal, "sku,name\nA,B\n")
     assert caught.value.problems == [
-        "row 1, field tax_class: column is missing", "row 1, field price: column is missing"
+        "row 1, field tax_class: column is missing",
+        "row 1, field price: column is missing",
     ]
 
 
@@ -98,10 +105,18 @@ def test_barcode_owned_by_another_product_in_the_store_is_refused(terminal):
 
 
 def test_json_catalog_with_minor_units(terminal):
-    data = {"products": [
-        {"sku": "DRI-WATER", "name": "Still water 1.5 L", "unit_price": 59, "tax_class": "food",
-         "barcodes": ["4001234000015"], "department": "Drinks"},
-    ]}
+    data = {
+        "products": [
+            {
+                "sku": "DRI-WATER",
+                "name": "Still water 1.5 L",
+                "unit_price": 59,
+                "tax_class": "food",
+                "barcodes": ["4001234000015"],
+                "department": "Drinks",
+            },
+        ]
+    }
     assert do_import(terminal, json.dumps(data), "json").imported == 1
     with terminal.read() as uow:
         assert uow.products.by_code("4001234000015").unit_price == 59
@@ -112,11 +127,15 @@ def test_json_catalog_with_minor_units(terminal):
     [
         ("{not json", "line 1, column 2"),
         ('{"a": 1}', "the JSON must be a list of products"),
-        ('[{"sku": "A", "name": "B", "unit_price": 1.5, "tax_class": "food"}]',
-         "row 1, field unit_price: 1.5 must be an integer of cents"),
-        ('[{"sku": "A", "name": "B", "unit_price": true, "tax_class": "food"}]',
-         "row 1, field unit_price"),
-        ('[1, 2]', "row 1, field row: expected an object"),
+        (
+            '[{"sku": "A", "name": "B", "unit_price": 1.5, "tax_class": "food"}]',
+            "row 1, field unit_price: 1.5 must be an integer of cents",
+        ),
+        (
+            '[{"sku": "A", "name": "B", "unit_price": true, "tax_class": "food"}]',
+            "row 1, field unit_price",
+        ),
+        ("[1, 2]", "row 1, field row: expected an object"),
         ("[]", "the file has no data rows"),
     ],
 )

@@ -11,11 +11,18 @@ from .conftest import BANANAS, MILK, WINE
 
 def extra_products(count: int) -> list[Product]:
     return [
-        Product(id=f"0190d5b4-0000-7000-9000-{i:012d}", sku=f"GEN-{i:05d}",
-                name=f"{word} {i}", unit_price=100 + i, tax_class="food",
-                brand="Generic", department="Pantry")
-        for i, word in zip(range(count), ["Basmati rice", "Baked beans", "Barley"] * count,
-                           strict=False)
+        Product(
+            id=f"0190d5b4-0000-7000-9000-{i:012d}",
+            sku=f"GEN-{i:05d}",
+            name=f"{word} {i}",
+            unit_price=100 + i,
+            tax_class="food",
+            brand="Generic",
+            department="Pantry",
+        )
+        for i, word in zip(
+            range(count), ["Basmati rice", "Baked beans", "Barley"] * count, strict=False
+        )
     ]
 
 
@@ -50,8 +57,9 @@ def test_one_and_two_letter_prefixes_use_the_name_index_alphabetically(terminal)
 
 def test_renamed_and_deactivated_products_follow_in_search(terminal):
     with terminal.uow() as uow:
-        uow.products.upsert_many([replace(MILK, name="Organic oat drink 1 L"),
-                                  replace(WINE, active=False)])
+        uow.products.upsert_many(
+            [replace(MILK, name="Organic oat drink 1 L"), replace(WINE, active=False)]
+        )
         uow.commit()
     with terminal.read() as uow:
         assert uow.products.search("whole") == []

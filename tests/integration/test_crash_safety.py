@@ -55,7 +55,9 @@ def test_sigkill_at_random_points_leaves_every_order_whole(tmp_path):
     for _ in range(KILLS):
         child = subprocess.Popen(
             [sys.executable, "-m", "tests.integration.crash_writer", str(data_dir)],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"

@@ -22,8 +22,13 @@ def raw(terminal) -> sqlite3.Connection:
 
 def sell(terminal, clerk, cart, cash=10_000):
     return complete_sale(
-        terminal.uow(), cart, [TenderInput(TenderKind.CASH, cash)], clerk, terminal.store,
-        terminal.clock, terminal.ids,
+        terminal.uow(),
+        cart,
+        [TenderInput(TenderKind.CASH, cash)],
+        clerk,
+        terminal.store,
+        terminal.clock,
+        terminal.ids,
     )
 
 
@@ -41,7 +46,8 @@ def test_paid_order_is_stored_whole_with_its_outbox_event(terminal, clerk):
     with raw(terminal) as db:
         lines = db.execute(
             "SELECT sku, quantity, gross, line_discount, net FROM order_lines "
-            "WHERE order_id = ? ORDER BY line_no", (order.id,)
+            "WHERE order_id = ? ORDER BY line_no",
+            (order.id,),
         ).fetchall()
         assert lines == [
             ("DAI-MILK-1L", 2, 218, 0, 218),
@@ -76,8 +82,10 @@ def test_refused_payment_changes_nothing(terminal, clerk):
     with pytest.raises(EmptyCart):
         sell(terminal, clerk, Cart())
     with raw(terminal) as db:
-        counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in ("orders", "order_lines", "tenders", "outbox", "sequences")]
+        counts = [
+            db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("orders", "order_lines", "tenders", "outbox", "sequences")
+        ]
     assert counts == [0, 0, 0, 0, 0]
 
 
@@ -120,8 +128,9 @@ def test_void_needs_a_manager_and_a_paid_order_voids_once(terminal, clerk, manag
     order = sell(terminal, clerk, Cart().add(WINE))
     with pytest.raises(PermissionDenied):
         void_order(terminal.uow(), order.id, "wrong item", clerk, terminal.clock, terminal.ids)
-    voided = void_order(terminal.uow(), order.id, "wrong item", manager, terminal.clock,
-                        terminal.ids)
+    voided = void_order(
+        terminal.uow(), order.id, "wrong item", manager, terminal.clock, terminal.ids
+    )
     assert voided.status is OrderStatus.VOIDED
     with pytest.raises(IllegalTransition, match="is voided; it cannot become voided"):
         void_order(terminal.uow(), order.id, "again", manager, terminal.clock, terminal.ids)

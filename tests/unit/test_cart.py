@@ -140,8 +140,9 @@ def test_tax_is_rounded_once_per_class_by_the_written_rule(cart):
 
 @given(st.integers(1, 100_000), st.integers(0, 1_000_000))
 def test_weighted_line_is_price_per_kg_times_grams_rounded_half_up(grams, price):
-    product = Product(id="w", sku="W", name="W", unit_price=price, tax_class="food",
-                      sold_by=SoldBy.WEIGHT)
+    product = Product(
+        id="w", sku="W", name="W", unit_price=price, tax_class="food", sold_by=SoldBy.WEIGHT
+    )
     line = Cart().add(product, grams).lines[0]
     assert line.gross == round_half_up(price * grams, 1000)
 

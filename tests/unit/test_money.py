@@ -78,8 +78,14 @@ def test_parse_amount_reads_what_a_person_types(typed, minor):
 
 @pytest.mark.parametrize(
     ("typed", "reason"),
-    [("abc", "not an amount"), ("1.234", "more than two decimals"), ("-3", "negative"),
-     ("1e12", "too large"), ("NaN", "not an amount"), ("", "not an amount")],
+    [
+        ("abc", "not an amount"),
+        ("1.234", "more than two decimals"),
+        ("-3", "negative"),
+        ("1e12", "too large"),
+        ("NaN", "not an amount"),
+        ("", "not an amount"),
+    ],
 )
 def test_parse_amount_names_what_is_wrong(typed, reason):
     with pytest.raises(InvalidPrice, match=reason) as caught:

@@ -88,7 +88,9 @@ def test_legal_transitions_pass(current, target):
     ],
 )
 def test_illegal_transitions_are_refused_with_a_clear_error(current, target):
-    with pytest.raises(IllegalTransition, match=f"is {current.value}; it cannot become {target.value}"):
+    with pytest.raises(
+        IllegalTransition, match=f"is {current.value}; it cannot become {target.value}"
+    ):
         check_transition("T01-000042", current, target)
 
 
