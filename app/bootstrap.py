@@ -63,7 +63,14 @@ def open_terminal(data_dir: Path) -> Terminal:
     store = defaults
     with SqliteUnitOfWork(database.reader) as uow:
         values = {key: uow.settings.get(key, getattr(defaults, key)) for key in STORE_SETTING_KEYS}
-    store = StoreProfile(**values, taxes=defaults.taxes)
+    store = StoreProfile(
+        store_name=values["store_name"],
+        store_address=values["store_address"],
+        store_code=values["store_code"],
+        terminal_code=values["terminal_code"],
+        currency=values["currency"],
+        taxes=defaults.taxes,
+    )
     return Terminal(
         data_dir=data_dir,
         store=store,

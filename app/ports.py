@@ -90,13 +90,26 @@ class SettingsRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    products: ProductRepository
-    orders: OrderRepository
-    outbox: OutboxRepository
-    sequences: SequenceRepository
-    parked: ParkedSaleRepository
-    clerks: ClerkRepository
-    settings: SettingsRepository
+    @property
+    def products(self) -> ProductRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def sequences(self) -> SequenceRepository: ...
+
+    @property
+    def parked(self) -> ParkedSaleRepository: ...
+
+    @property
+    def clerks(self) -> ClerkRepository: ...
+
+    @property
+    def settings(self) -> SettingsRepository: ...
 
     def __enter__(self) -> Self: ...
 

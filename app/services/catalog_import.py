@@ -13,7 +13,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.domain.errors import CatalogImportError, PosError
@@ -185,7 +185,7 @@ def read_catalog_text(text: str, kind: str) -> list[tuple[int, Mapping[str, Any]
     result: list[tuple[int, Mapping[str, Any]]] = []
     for row in reader:
         if None in row:
-            result.append((reader.line_num, {"__extra__": row[None]}))  # type: ignore[index]
+            result.append((reader.line_num, {"__extra__": row[None]}))
             continue
         result.append((reader.line_num, row))
     return result
@@ -226,6 +226,4 @@ def import_catalog(
 
 
 def _with_id(product: Product, product_id: str) -> Product:
-    from dataclasses import replace
-
     return replace(product, id=product_id)

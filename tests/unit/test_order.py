@@ -32,7 +32,7 @@ def test_split_tender_card_then_cash():
 
 
 def test_tenders_that_do_not_cover_the_total_are_refused_naming_the_shortfall():
-    with pytest.raises(TenderShortfall, match="1.46 still due"):
+    with pytest.raises(TenderShortfall, match=r"1\.46 still due"):
         settle_tenders(646, [TenderInput(CASH, 500)])
 
 
