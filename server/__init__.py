@@ -1,0 +1,1 @@
+"""The ShopSmart sync server: ``create_app(config)`` builds it (server.app)."""

@@ -1,0 +1,152 @@
+"""Declaring an endpoint once: its models, its auth, its errors.
+
+``@endpoint(...)`` parses and validates the query string and JSON body into the pydantic
+models of sync/protocol.py, checks the protocol version, the bearer token and the rate
+limit, and serialises the returned model. The same declaration feeds the OpenAPI document
+(server/openapi.py), so documentation and behaviour cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, g, jsonify, request
+from pydantic import BaseModel, ValidationError
+
+from server.auth import authenticate
+from server.errors import ApiError, InvalidBody, RateLimited, UnsupportedProtocol
+from server.errors import from_validation_error as _from_validation_error
+from server.ratelimit import RateLimiter
+from server.services import services
+from sync.protocol import PROTOCOL_HEADER, SUPPORTED_PROTOCOL_VERSIONS
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    summary: str
+    tag: str
+    response: type[BaseModel]
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    auth: bool = True
+    protocol_header: bool = True
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    raw_body: bool = False  # the view validates the body itself (push: per item)
+
+
+def check_protocol_version(value: Any, where: str) -> None:
+    if where == PROTOCOL_HEADER and isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if type(value) is not int or value not in SUPPORTED_PROTOCOL_VERSIONS:
+        supported = ", ".join(str(v) for v in sorted(SUPPORTED_PROTOCOL_VERSIONS))
+        raise UnsupportedProtocol(
+            f"protocol version {value!r} is not supported; this server speaks {supported}",
+            field=where,
+        )
+
+
+def _json_body() -> dict[str, Any]:
+    if not request.is_json:
+        raise ApiError(
+            "the body must be JSON (Content-Type: application/json)",
+            code="unsupported_media_type",
+            status=415,
+        )
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InvalidBody("the body is not valid JSON", code="invalid_json")
+    if not isinstance(body, dict):
+        raise InvalidBody("the body must be a JSON object")
+    return body
+
+
+def _query_args(model: type[BaseModel]) -> BaseModel:
+    args: dict[str, Any] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        args[key] = values[0] if len(values) == 1 else values
+    try:
+        return model.model_validate(args)
+    except ValidationError as exc:
+        raise _from_validation_error(exc) from None
+
+
+def endpoint(
+    summary: str,
+    *,
+    tag: str,
+    response: type[BaseModel],
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    auth: bool = True,
+    protocol_header: bool | None = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    raw_body: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    spec = EndpointSpec(
+        summary=summary,
+        tag=tag,
+        response=response,
+        body=body,
+        query=query,
+        auth=auth,
+        protocol_header=(body is None) if protocol_header is None else protocol_header,
+        status=status,
+        errors=errors,
+        raw_body=raw_body,
+    )
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(**path: Any) -> Response:
+            header = request.headers.get(PROTOCOL_HEADER)
+            if header is not None:
+                check_protocol_version(header, PROTOCOL_HEADER)
+            elif spec.protocol_header:
+                raise UnsupportedProtocol(
+                    f"send the protocol version in the {PROTOCOL_HEADER} header",
+                    code="protocol_version_missing",
+                    field=PROTOCOL_HEADER,
+                )
+            if spec.auth:
+                _authenticate()
+            kwargs: dict[str, Any] = dict(path)
+            if spec.query is not None:
+                kwargs["query"] = _query_args(spec.query)
+            if spec.body is not None:
+                raw = _json_body()
+                if "protocol_version" in raw:
+                    check_protocol_version(raw["protocol_version"], "protocol_version")
+                if spec.raw_body:
+                    kwargs["body"] = raw
+                else:
+                    try:
+                        kwargs["body"] = spec.body.model_validate(raw)
+                    except ValidationError as exc:
+                        raise _from_validation_error(exc) from None
+            result = view(**kwargs)
+            response = jsonify(result.model_dump(mode="json"))
+            response.status_code = spec.status
+            return response
+
+        wrapper.api_spec = spec  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _authenticate() -> None:
+    svc = services()
+    with svc.sessions() as session:
+        g.caller = authenticate(session, request.headers.get("Authorization"))
+    wait = svc.rate_limiter.take(str(g.caller.terminal_id))
+    if wait:
+        raise RateLimited(
+            "too many requests from this terminal; retry later",
+            headers={"Retry-After": RateLimiter.retry_after_header(wait)},
+        )

@@ -1,0 +1,54 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from server.config import Config
+from server.db import make_engine, make_session_factory
+from server.errors import register_error_handler
+from server.ratelimit import RateLimiter
+from server.request_log import configure_logging, install_request_logging
+from server.services import Services
+
+
+def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Flask:
+    """Build the app for ``config`` (default: from the environment).
+
+    ``mongo_client`` lets tests hand in a mongomock client; otherwise one is created when
+    ``config.mongo_url`` is set. The database must be migrated (``shopsmart-server db
+    upgrade``); the app never changes the schema itself.
+    """
+    from server.blueprints import catalog, health, orders, sync, terminals
+    from server.openapi import bp as openapi_bp
+
+    config = config or Config.from_env()
+    configure_logging(config.log_level)
+    app = Flask("server")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.config["TESTING"] = config.testing
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    engine = make_engine(config.sqlalchemy_url, config.db_pool_size)
+    if mongo_client is None and config.mongo_url:
+        from pymongo import MongoClient
+
+        mongo_client = MongoClient(config.mongo_url, tz_aware=True)
+    svc = Services(
+        config=config,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        rate_limiter=RateLimiter(config.rate_limit_per_minute, config.rate_limit_burst),
+        mongo_client=mongo_client,
+    )
+    if mongo_client is not None:
+        from server.catalog import MongoCatalogRepository
+
+        MongoCatalogRepository(mongo_client[config.mongo_db]).ensure_indexes()
+    app.extensions["shopsmart"] = svc
+    register_error_handler(app)
+    install_request_logging(app)
+    for blueprint in (health.bp, terminals.bp, catalog.bp, sync.bp, orders.bp, openapi_bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,179 @@
+"""Terminal tokens and enrollment codes, and the one store-scoped object lookup."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from flask import g
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.errors import ApiError, NotFound, Unauthorized
+from server.models import AuditEntry, EnrollmentCode, Store, Terminal
+
+ENROLL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
+ENROLL_CODE_LENGTH = 10
+
+M = TypeVar("M")
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def normalise_enroll_code(code: str) -> str:
+    return code.replace("-", "").replace(" ", "").upper()
+
+
+def new_enroll_code() -> str:
+    raw = "".join(secrets.choice(ENROLL_ALPHABET) for _ in range(ENROLL_CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated terminal and its store (plain data, safe to keep on ``g``)."""
+
+    terminal_id: uuid.UUID
+    terminal_code: str
+    terminal_name: str
+    store_id: uuid.UUID
+    store_code: str
+    store_name: str
+    currency: str
+
+
+def authenticate(session: Session, authorization: str | None) -> Caller:
+    if not authorization:
+        raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    row = session.execute(
+        select(Terminal, Store)
+        .join(Store, Store.id == Terminal.store_id)
+        .where(Terminal.token_hash == hash_secret(token))
+    ).first()
+    if row is None:
+        raise Unauthorized("unknown token", code="invalid_token")
+    terminal, store = row
+    if terminal.revoked_at is not None:
+        raise Unauthorized("this terminal has been revoked", code="revoked_token")
+    return Caller(
+        terminal.id, terminal.code, terminal.name, store.id, store.code, store.name, store.currency
+    )
+
+
+def caller() -> Caller:
+    found: Caller = g.caller
+    return found
+
+
+def get_owned(session: Session, model: type[M], object_id: Any) -> M:
+    """THE object lookup for a terminal: the object if it belongs to the caller's store,
+    else 404 — whether it is missing or another store's (no difference is revealed)."""
+    name = getattr(model, "__name__", "object").lower()
+    try:
+        key = object_id if isinstance(object_id, uuid.UUID) else uuid.UUID(str(object_id))
+    except ValueError:
+        raise NotFound(f"no such {name}") from None
+    found = session.get(model, key)
+    if found is None or getattr(found, "store_id", None) != caller().store_id:
+        raise NotFound(f"no such {name}")
+    return found
+
+
+def create_enroll_code(session: Session, store_id: uuid.UUID, ttl: timedelta) -> str:
+    code = new_enroll_code()
+    session.add(
+        EnrollmentCode(
+            store_id=store_id,
+            code_hash=hash_secret(normalise_enroll_code(code)),
+            expires_at=datetime.now(UTC) + ttl,
+        )
+    )
+    session.add(AuditEntry(actor="cli", action="enroll_code.create", store_id=store_id, detail={}))
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    terminal_id: uuid.UUID
+    token: str
+    store: Store
+
+
+def enroll(session: Session, code: str, terminal_code: str, name: str) -> Enrolled:
+    """Spend a one-time enrollment code for a new terminal and its bearer token."""
+    now = datetime.now(UTC)
+    spent = session.execute(
+        update(EnrollmentCode)
+        .where(
+            EnrollmentCode.code_hash == hash_secret(normalise_enroll_code(code)),
+            EnrollmentCode.used_at.is_(None),
+            EnrollmentCode.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(EnrollmentCode.id, EnrollmentCode.store_id)
+    ).first()
+    if spent is None:
+        raise ApiError(
+            "the enrollment code is unknown, expired or already used",
+            code="invalid_enroll_code",
+            field="code",
+            status=403,
+        )
+    code_id, store_id = spent
+    token = new_token()
+    terminal = Terminal(
+        id=uuid.uuid4(),
+        store_id=store_id,
+        code=terminal_code,
+        name=name,
+        token_hash=hash_secret(token),
+    )
+    session.add(terminal)
+    session.flush()
+    session.execute(
+        update(EnrollmentCode).where(EnrollmentCode.id == code_id).values(terminal_id=terminal.id)
+    )
+    session.add(
+        AuditEntry(
+            actor=f"terminal:{terminal.id}",
+            action="terminal.enroll",
+            store_id=store_id,
+            detail={"terminal_code": terminal_code},
+        )
+    )
+    store = session.get_one(Store, store_id)
+    return Enrolled(terminal.id, token, store)
+
+
+def revoke_terminal(session: Session, terminal_id: uuid.UUID) -> bool:
+    done = session.execute(
+        update(Terminal)
+        .where(Terminal.id == terminal_id, Terminal.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+        .returning(Terminal.store_id)
+    ).first()
+    if done is None:
+        return False
+    session.add(
+        AuditEntry(
+            actor="cli",
+            action="terminal.revoke",
+            store_id=done[0],
+            detail={"terminal_id": str(terminal_id)},
+        )
+    )
+    return True

@@ -1,0 +1,79 @@
+"""Orders as the server holds them, and the flags raised on them."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from sqlalchemy import select
+
+from server.api import endpoint
+from server.auth import caller, get_owned
+from server.models import Flag, Order, OrderLine
+from server.services import services
+from sync.protocol import FlagData, FlagList, FlagsQuery, OrderData, OrderLineData
+
+bp = Blueprint("orders", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/orders/<order_id>")
+@endpoint("One order of the caller's store", tag="orders", response=OrderData)
+def get_order(order_id: str) -> OrderData:
+    with services().sessions() as session:
+        order = get_owned(session, Order, order_id)
+        lines = session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+        ).all()
+        return OrderData(
+            id=str(order.id),
+            receipt_no=order.receipt_no,
+            terminal_code=order.terminal_code,
+            status=order.status,
+            kind=order.kind,
+            currency=order.currency,
+            total=order.total,
+            paid_at=order.paid_at,
+            voided_at=order.voided_at,
+            lines=[
+                OrderLineData(
+                    line_no=ln.line_no,
+                    product_id=ln.product_id,
+                    sku=ln.sku,
+                    name=ln.name,
+                    sold_by=ln.sold_by,  # type: ignore[arg-type]
+                    quantity=ln.quantity,
+                    unit_price=ln.unit_price,
+                    net=ln.net,
+                )
+                for ln in lines
+            ],
+        )
+
+
+@bp.get("/flags")
+@endpoint(
+    "Flags of the caller's store (price mismatch, oversold, …), oldest first",
+    tag="orders",
+    query=FlagsQuery,
+    response=FlagList,
+)
+def list_flags(query: FlagsQuery) -> FlagList:
+    stmt = (
+        select(Flag)
+        .where(Flag.store_id == caller().store_id, Flag.id > query.after)
+        .order_by(Flag.id)
+        .limit(query.limit)
+    )
+    if query.kind:
+        stmt = stmt.where(Flag.kind == query.kind)
+    with services().sessions() as session:
+        flags = [
+            FlagData(
+                id=f.id,
+                kind=f.kind,
+                order_id=str(f.order_id) if f.order_id else None,
+                product_id=f.product_id,
+                detail=f.detail,
+                created_at=f.created_at,
+            )
+            for f in session.scalars(stmt)
+        ]
+    return FlagList(flags=flags, next_after=flags[-1].id if flags else query.after)

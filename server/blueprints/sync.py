@@ -1,0 +1,57 @@
+"""POST /api/v1/sync/push (events up) and GET /api/v1/sync/pull (changes down)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from server.api import endpoint
+from server.auth import caller
+from server.errors import InvalidBody, TooLarge
+from server.pull import pull
+from server.push import ingest
+from server.services import services
+from sync.protocol import PullQuery, PullResponse, PushRequest, PushResponse
+
+bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
+
+
+@bp.post("/push")
+@endpoint(
+    "Push a batch of client events (idempotent by event_id; results per event)",
+    tag="sync",
+    body=PushRequest,
+    response=PushResponse,
+    raw_body=True,
+    errors=(413,),
+)
+def push(body: dict[str, Any]) -> PushResponse:
+    svc = services()
+    if "protocol_version" not in body:
+        raise InvalidBody("protocol_version is required", field="protocol_version")
+    unknown = sorted(set(body) - {"protocol_version", "events"})
+    if unknown:
+        raise InvalidBody(f"unknown field {unknown[0]!r}", field=unknown[0])
+    events = body.get("events")
+    if not isinstance(events, list) or not events:
+        raise InvalidBody("events must be a non-empty list of events", field="events")
+    limit = svc.config.max_push_events
+    if len(events) > limit:
+        raise TooLarge(
+            f"{len(events)} events in one push; at most {limit} per batch", field="events"
+        )
+    return ingest(svc, caller(), events)
+
+
+@bp.get("/pull")
+@endpoint(
+    "Changes since a cursor: products, stock, clerks, customers, delivery slots",
+    tag="sync",
+    query=PullQuery,
+    response=PullResponse,
+)
+def pull_changes(query: PullQuery) -> PullResponse:
+    svc = services()
+    with svc.sessions() as session, session.begin():
+        return pull(session, svc, caller().store_id, query.cursor, query.limit)

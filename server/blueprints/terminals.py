@@ -1,0 +1,54 @@
+"""Terminals: enrollment (code → id + bearer token) and who-am-I."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from server.api import endpoint
+from server.auth import caller, enroll
+from server.db import unit_of_work
+from server.services import services
+from sync.protocol import EnrollRequest, EnrollResponse, StoreInfo, TerminalInfo
+
+bp = Blueprint("terminals", __name__, url_prefix="/api/v1/terminals")
+
+
+@bp.post("/enroll")
+@endpoint(
+    "Exchange a one-time enrollment code for a terminal id and bearer token",
+    tag="terminals",
+    body=EnrollRequest,
+    response=EnrollResponse,
+    auth=False,
+    status=201,
+    errors=(403,),
+)
+def enroll_terminal(body: EnrollRequest) -> EnrollResponse:
+    with unit_of_work(services().sessions) as session:
+        done = enroll(session, body.code, body.terminal_code, body.name)
+        store = StoreInfo(
+            id=str(done.store.id),
+            code=done.store.code,
+            name=done.store.name,
+            currency=done.store.currency,
+        )
+    return EnrollResponse(
+        terminal_id=str(done.terminal_id),
+        token=done.token,
+        terminal_code=body.terminal_code,
+        store=store,
+    )
+
+
+@bp.get("/me")
+@endpoint("The calling terminal and its store", tag="terminals", response=TerminalInfo)
+def me() -> TerminalInfo:
+    who = caller()
+    return TerminalInfo(
+        terminal_id=str(who.terminal_id),
+        terminal_code=who.terminal_code,
+        name=who.terminal_name,
+        store=StoreInfo(
+            id=str(who.store_id), code=who.store_code, name=who.store_name, currency=who.currency
+        ),
+    )

@@ -1,0 +1,163 @@
+"""The OpenAPI 3.1 document, generated from the endpoint declarations and pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from server.api import EndpointSpec
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorResponse
+
+bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+_PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
+ERROR_TEXT = {
+    400: "Bad request (e.g. unsupported protocol version)",
+    401: "Missing, unknown or revoked bearer token",
+    403: "Forbidden",
+    404: "Not found, or not the caller's store",
+    413: "Body too large, or too many events in one push",
+    415: "Body is not JSON",
+    422: "Body or query does not validate",
+    429: "Rate limited; see Retry-After",
+}
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    return jsonify(build_openapi(current_app))
+
+
+def _endpoints(app: Flask) -> list[tuple[str, str, str, EndpointSpec]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        spec = getattr(app.view_functions[rule.endpoint], "api_spec", None)
+        if spec is None:
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((_PATH_PARAM.sub(r"{\1}", rule.rule), method.lower(), rule.endpoint, spec))
+    return sorted(found, key=lambda item: (item[0], item[1]))
+
+
+def _no_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is a string or absent, never JSON null."""
+    options = schema.get("anyOf")
+    if options:
+        rest = [o for o in options if o.get("type") != "null"]
+        if len(rest) == 1:
+            merged = {k: v for k, v in schema.items() if k != "anyOf"}
+            merged.update(rest[0])
+            return merged
+    return schema
+
+
+def build_openapi(app: Flask) -> dict[str, Any]:
+    endpoints = _endpoints(app)
+    models: dict[tuple[type[BaseModel], str], None] = {(ErrorResponse, "serialization"): None}
+    for _, _, _, spec in endpoints:
+        models[(spec.response, "serialization")] = None
+        if spec.body is not None:
+            models[(spec.body, "validation")] = None
+    refs, defs = models_json_schema(list(models), ref_template="#/components/schemas/{model}")
+    schemas = defs.get("$defs", {})
+    error_ref = refs[(ErrorResponse, "serialization")]
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method, name, spec in endpoints:
+        parameters: list[dict[str, Any]] = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in _PATH_PARAM.findall(app.url_map._rules_by_endpoint[name][0].rule)
+        ]
+        if spec.query is not None:
+            query_schema = spec.query.model_json_schema()
+            required = set(query_schema.get("required", []))
+            for field, schema in query_schema.get("properties", {}).items():
+                parameters.append(
+                    {
+                        "name": field,
+                        "in": "query",
+                        "required": field in required,
+                        "schema": _no_null(schema),
+                    }
+                )
+        if spec.protocol_header:
+            parameters.append(
+                {
+                    "name": PROTOCOL_HEADER,
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "integer", "enum": [PROTOCOL_VERSION]},
+                }
+            )
+        statuses = {400} | set(spec.errors)
+        if spec.auth:
+            statuses |= {401, 429}
+        if spec.query is not None or spec.body is not None:
+            statuses.add(422)
+        if spec.body is not None:
+            statuses |= {413, 415}
+        if "{" in path:
+            statuses.add(404)
+        responses: dict[str, Any] = {
+            str(spec.status): {
+                "description": "OK",
+                "content": {"application/json": {"schema": refs[(spec.response, "serialization")]}},
+            }
+        }
+        for status in sorted(statuses):
+            responses[str(status)] = {
+                "description": ERROR_TEXT.get(status, "Error"),
+                "content": {"application/json": {"schema": error_ref}},
+            }
+            if status == 429:
+                responses["429"]["headers"] = {
+                    "Retry-After": {"schema": {"type": "integer"}, "required": True}
+                }
+        operation: dict[str, Any] = {
+            "operationId": name.replace(".", "_"),
+            "summary": spec.summary,
+            "tags": [spec.tag],
+            "parameters": parameters,
+            "responses": responses,
+        }
+        if spec.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
+            }
+        if spec.auth:
+            operation["security"] = [{"bearerAuth": []}]
+        paths.setdefault(path, {})[method] = operation
+    paths["/api/openapi.json"] = {
+        "get": {
+            "operationId": "openapi_document",
+            "summary": "This document",
+            "tags": ["meta"],
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3.1 document",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ShopSmart sync server",
+            "version": str(PROTOCOL_VERSION),
+            "description": (
+                "Terminals enroll once, then push events and pull changes. Requests with a "
+                f"JSON body carry protocol_version; others send the {PROTOCOL_HEADER} header."
+            ),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+    }

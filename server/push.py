@@ -1,0 +1,540 @@
+"""Taking in a push batch: validate per item, then apply the whole batch in ONE transaction.
+
+Idempotency: every accepted event id is stored in ``sync_events`` with a hash of its
+content. The batch's events are inserted with ``INSERT … ON CONFLICT DO NOTHING RETURNING``
+(in event-id order, so two concurrent copies of a batch lock rows in the same order and the
+second simply waits and then finds everything present). Events that were already there are
+answered ``duplicate`` (same hash) or ``conflict`` (different hash: recorded in
+``sync_conflicts``, never applied). Only events inserted now take effect, so stock is
+decremented exactly once per order. No statement is issued per row: every table is written
+with one executemany per batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from server.auth import Caller
+from server.changes import record_changes
+from server.errors import field_path
+from server.models import (
+    Clerk,
+    Customer,
+    Flag,
+    Order,
+    OrderLine,
+    StockLevel,
+    SyncConflict,
+    SyncEvent,
+    Tender,
+)
+from server.services import Services
+from server.sql import dialect_insert
+from sync.protocol import (
+    EVENT_TYPES,
+    EventResult,
+    OrderPaidEvent,
+    OrderVoidedEvent,
+    PushResponse,
+    check_order_consistency,
+)
+
+log = logging.getLogger("shopsmart.server.push")
+
+RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+ATTEMPTS = 4
+
+Event = OrderPaidEvent | OrderVoidedEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    index: int
+    event: Event
+    content_hash: str
+
+
+def _rejected(
+    index: int, event_id: uuid.UUID | None, reason: str, message: str, field: str | None = None
+) -> EventResult:
+    return EventResult(
+        index=index,
+        event_id=event_id,
+        status="rejected",
+        reason=reason,
+        message=message,
+        field=field,
+    )
+
+
+def _loose_event_id(raw: dict[str, Any]) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw.get("event_id")))
+    except ValueError:
+        return None
+
+
+def validate_item(index: int, raw: Any, store_id: uuid.UUID) -> Candidate | EventResult:
+    """One pushed event checked on its own: a Candidate, or its rejection."""
+    if not isinstance(raw, dict):
+        return _rejected(index, None, "invalid_event", "an event must be a JSON object")
+    event_id = _loose_event_id(raw)
+    kind = raw.get("type")
+    model = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        known = ", ".join(sorted(EVENT_TYPES))
+        return _rejected(
+            index,
+            event_id,
+            "unknown_event_type",
+            f"event type {kind!r} is not known to this server (known: {known})",
+            "type",
+        )
+    try:
+        event: Event = model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        return _rejected(index, event_id, "invalid_event", first["msg"], field_path(first["loc"]))
+    if isinstance(event, OrderPaidEvent):
+        problem = check_order_consistency(event.payload)
+        if problem is not None:
+            return _rejected(
+                index, event.event_id, problem.reason, problem.message, f"payload.{problem.field}"
+            )
+    digest = hashlib.sha256(f"{store_id}|".encode() + event.model_dump_json().encode())
+    return Candidate(index, event, digest.hexdigest())
+
+
+def _order_hash(event: OrderPaidEvent, store_id: uuid.UUID) -> str:
+    raw = f"{store_id}|".encode() + event.payload.model_dump_json().encode()
+    return hashlib.sha256(raw).hexdigest()
+
+
+def ingest(svc: Services, who: Caller, raw_events: Sequence[Any]) -> PushResponse:
+    results: dict[int, EventResult] = {}
+    first_by_id: dict[uuid.UUID, Candidate] = {}
+    repeats: list[Candidate] = []
+    for index, raw in enumerate(raw_events):
+        checked = validate_item(index, raw, who.store_id)
+        if isinstance(checked, EventResult):
+            results[index] = checked
+        elif checked.event.event_id in first_by_id:
+            repeats.append(checked)
+        else:
+            first_by_id[checked.event.event_id] = checked
+
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with svc.sessions() as session, session.begin():
+                applied = _apply(session, svc, who, list(first_by_id.values()), repeats)
+            break
+        except DBAPIError as exc:
+            sqlstate = getattr(exc.orig, "sqlstate", None)
+            if attempt < ATTEMPTS and (sqlstate in RETRYABLE_SQLSTATES or "locked" in str(exc)):
+                log.warning(
+                    "push batch retried", extra={"event": "push_retry", "sqlstate": sqlstate}
+                )
+                continue
+            raise
+    results.update(applied)
+    ordered = [results[i] for i in range(len(raw_events))]
+    counts = defaultdict(int)
+    for result in ordered:
+        counts[result.status] += 1
+    return PushResponse(
+        results=ordered,
+        accepted=counts["accepted"],
+        duplicates=counts["duplicate"],
+        rejected=counts["rejected"],
+        conflicts=counts["conflict"],
+    )
+
+
+class _Batch:
+    """The writes of one batch, gathered so each table gets one executemany."""
+
+    def __init__(self, session: Session, svc: Services, who: Caller) -> None:
+        self.session = session
+        self.svc = svc
+        self.who = who
+        self.conn = session.connection()
+        self.results: dict[int, EventResult] = {}
+        self.conflicts: list[dict[str, Any]] = []
+        self.flags: list[dict[str, Any]] = []
+        self.stock_delta: dict[str, int] = defaultdict(int)
+        self.stock_orders: dict[str, list[str]] = defaultdict(list)
+        self.outcome_updates: list[dict[str, Any]] = []
+
+    def insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(table.__table__.insert(), rows)
+
+    def result(self, c: Candidate, status: str, **extra: Any) -> None:
+        self.results[c.index] = EventResult(
+            index=c.index, event_id=c.event.event_id, status=status, **extra
+        )
+
+    def conflict(self, c: Candidate, stored_hash: str, message: str) -> None:
+        self.conflicts.append(
+            {
+                "event_id": c.event.event_id,
+                "store_id": self.who.store_id,
+                "terminal_id": self.who.terminal_id,
+                "stored_hash": stored_hash,
+                "received_hash": c.content_hash,
+                "received": c.event.model_dump(mode="json"),
+            }
+        )
+        self.result(c, "conflict", reason="conflict", message=message)
+
+
+def _apply(
+    session: Session,
+    svc: Services,
+    who: Caller,
+    candidates: list[Candidate],
+    repeats: list[Candidate],
+) -> dict[int, EventResult]:
+    batch = _Batch(session, svc, who)
+    candidates = _drop_voids_of_unknown_orders(batch, candidates)
+    candidates.sort(key=lambda c: c.event.event_id)
+    inserted: set[uuid.UUID] = set()
+    if candidates:
+        stmt = (
+            dialect_insert(session, SyncEvent.__table__)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(SyncEvent.__table__.c.event_id)
+        )
+        rows = [
+            {
+                "event_id": c.event.event_id,
+                "store_id": who.store_id,
+                "terminal_id": who.terminal_id,
+                "type": c.event.type,
+                "content_hash": c.content_hash,
+                "outcome": "accepted",
+            }
+            for c in candidates
+        ]
+        inserted = set(batch.conn.execute(stmt, rows).scalars())
+    _answer_known_events(batch, [c for c in candidates if c.event.event_id not in inserted])
+    fresh = [c for c in candidates if c.event.event_id in inserted]
+    _apply_paid(batch, [c for c in fresh if isinstance(c.event, OrderPaidEvent)])
+    _apply_voids(batch, [c for c in fresh if isinstance(c.event, OrderVoidedEvent)])
+    _apply_stock(batch)
+    for c in repeats:  # the same event twice in one batch: the first copy decides
+        first = next(x for x in candidates if x.event.event_id == c.event.event_id)
+        if first.content_hash == c.content_hash:
+            batch.result(c, "duplicate")
+        else:
+            batch.conflict(c, first.content_hash, "the same event_id appears twice, differently")
+    if batch.conflicts:
+        stmt = dialect_insert(session, SyncConflict.__table__).on_conflict_do_nothing(
+            index_elements=["event_id", "received_hash"]
+        )
+        batch.conn.execute(stmt, batch.conflicts)
+    if batch.outcome_updates:
+        table = SyncEvent.__table__
+        batch.conn.execute(
+            update(table)
+            .where(table.c.event_id == _bind("b_event_id"))
+            .values(outcome=_bind("b_outcome")),
+            batch.outcome_updates,
+        )
+    batch.insert(Flag, batch.flags)
+    return batch.results
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _drop_voids_of_unknown_orders(batch: _Batch, candidates: list[Candidate]) -> list[Candidate]:
+    """A void of an order this store never sent is rejected (an order of another store is
+    just as unknown)."""
+    voids = [c for c in candidates if isinstance(c.event, OrderVoidedEvent)]
+    if not voids:
+        return candidates
+    in_batch = {c.event.payload.id for c in candidates if isinstance(c.event, OrderPaidEvent)}
+    wanted = {c.event.payload.order_id for c in voids if isinstance(c.event, OrderVoidedEvent)}
+    known = set(
+        batch.session.scalars(
+            select(Order.id).where(Order.id.in_(wanted), Order.store_id == batch.who.store_id)
+        )
+    )
+    kept = []
+    for c in candidates:
+        event = c.event
+        if isinstance(event, OrderVoidedEvent) and event.payload.order_id not in known | in_batch:
+            batch.results[c.index] = _rejected(
+                c.index,
+                event.event_id,
+                "unknown_order",
+                f"order {event.payload.order_id} is not known for this store",
+                "payload.order_id",
+            )
+        else:
+            kept.append(c)
+    return kept
+
+
+def _answer_known_events(batch: _Batch, known: list[Candidate]) -> None:
+    if not known:
+        return
+    table = SyncEvent.__table__
+    stored = {
+        row.event_id: row
+        for row in batch.conn.execute(
+            select(table.c.event_id, table.c.content_hash, table.c.outcome).where(
+                table.c.event_id.in_([c.event.event_id for c in known])
+            )
+        )
+    }
+    for c in known:
+        row = stored[c.event.event_id]
+        if row.content_hash != c.content_hash:
+            batch.conflict(c, row.content_hash, "this event_id was received before, differently")
+        elif row.outcome == "conflict":
+            batch.result(
+                c, "conflict", reason="conflict", message="this event conflicted when received"
+            )
+        else:
+            batch.result(c, "duplicate")
+
+
+def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:
+    if not paid:
+        return
+    who = batch.who
+    hashes: dict[uuid.UUID, str] = {}  # order content hash by event id
+    firsts: dict[uuid.UUID, Candidate] = {}  # the first event of each order id in the batch
+    again: list[Candidate] = []  # further events for an order id already in the batch
+    for c in sorted(paid, key=lambda c: c.index):
+        assert isinstance(c.event, OrderPaidEvent)
+        hashes[c.event.event_id] = _order_hash(c.event, who.store_id)
+        if c.event.payload.id in firsts:
+            again.append(c)
+        else:
+            firsts[c.event.payload.id] = c
+    paid = [firsts[k] for k in sorted(firsts)]
+    order_rows = []
+    for c in paid:
+        assert isinstance(c.event, OrderPaidEvent)
+        o = c.event.payload
+        order_rows.append(
+            {
+                "id": o.id,
+                "store_id": who.store_id,
+                "terminal_id": who.terminal_id,
+                "event_id": c.event.event_id,
+                "content_hash": hashes[c.event.event_id],
+                "receipt_no": o.receipt_no,
+                "terminal_code": o.terminal_code,
+                "sequence": o.sequence,
+                "clerk_id": o.clerk_id,
+                "clerk_name": o.clerk_name,
+                "currency": o.currency,
+                "status": o.status,
+                "kind": o.kind,
+                "created_at": o.created_at,
+                "paid_at": o.paid_at,
+                "subtotal": o.subtotal,
+                "discount_total": o.discount_total,
+                "tax_total": o.tax_total,
+                "total": o.total,
+                "prices_include_tax": o.prices_include_tax,
+                "customer_id": o.customer.id if o.customer else None,
+                "customer": o.customer.model_dump(mode="json") if o.customer else None,
+                "tax": [t.model_dump() for t in o.tax],
+                "voided_at": None,
+                "void_reason": None,
+            }
+        )
+    stmt = (
+        dialect_insert(batch.session, Order.__table__)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(Order.__table__.c.id)
+    )
+    new_orders = set(batch.conn.execute(stmt, order_rows).scalars())
+    _answer_known_orders(batch, [c for c in paid if _order_id(c) not in new_orders] + again, hashes)
+    accepted = [c for c in paid if _order_id(c) in new_orders]
+    lines: list[dict[str, Any]] = []
+    tenders: list[dict[str, Any]] = []
+    customers: dict[uuid.UUID, dict[str, Any]] = {}
+    product_ids = set()
+    for c in accepted:
+        assert isinstance(c.event, OrderPaidEvent)
+        o = c.event.payload
+        for line in o.lines:
+            lines.append({"order_id": o.id, **line.model_dump()})
+            product_ids.add(line.product_id)
+            delta = line.quantity  # units, or grams for weighed products
+            batch.stock_delta[line.product_id] -= delta
+            batch.stock_orders[line.product_id].append(str(o.id))
+        for position, tender in enumerate(o.tenders, start=1):
+            tenders.append({"order_id": o.id, "position": position, **tender.model_dump()})
+        if o.customer is not None:
+            customers[o.customer.id] = {
+                "id": o.customer.id,
+                "store_id": who.store_id,
+                "name": o.customer.name,
+                "phone": o.customer.phone,
+                "email": o.customer.email,
+                "deleted": False,
+            }
+        batch.result(c, "accepted")
+    batch.insert(OrderLine, lines)
+    batch.insert(Tender, tenders)
+    if customers:
+        stmt = (
+            dialect_insert(batch.session, Customer.__table__)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(Customer.__table__.c.id)
+        )
+        rows = [customers[k] for k in sorted(customers)]
+        new_customers = batch.conn.execute(stmt, rows).scalars()
+        record_changes(batch.session, "customer", (str(k) for k in new_customers), who.store_id)
+    _flag_orders(batch, accepted, product_ids)
+
+
+def _order_id(c: Candidate) -> uuid.UUID:
+    assert isinstance(c.event, OrderPaidEvent)
+    return c.event.payload.id
+
+
+def _answer_known_orders(
+    batch: _Batch, known: list[Candidate], hashes: dict[uuid.UUID, str]
+) -> None:
+    """Orders already stored (or earlier in this batch) under another event id: the same
+    order is a duplicate; a different order under the same order id is a conflict."""
+    if not known:
+        return
+    query = select(Order.id, Order.content_hash).where(Order.id.in_([_order_id(c) for c in known]))
+    stored = {oid: digest for oid, digest in batch.session.execute(query)}
+    for c in known:
+        order_id = _order_id(c)
+        if stored.get(order_id) == hashes[c.event.event_id]:
+            batch.result(c, "duplicate")
+            outcome = "duplicate"
+        else:
+            batch.conflict(c, stored.get(order_id, ""), f"order {order_id} exists, differently")
+            outcome = "conflict"
+        batch.outcome_updates.append({"b_event_id": c.event.event_id, "b_outcome": outcome})
+
+
+def _flag_orders(batch: _Batch, accepted: list[Candidate], product_ids: set[str]) -> None:
+    """Orders are facts: accepted at the price paid; anything odd becomes a flag."""
+    if not accepted:
+        return
+    who = batch.who
+    prices = batch.svc.catalog(batch.session).unit_prices(product_ids)
+    clerks = {
+        str(i)
+        for i in batch.session.scalars(select(Clerk.id).where(Clerk.store_id == who.store_id))
+    }
+    for c in accepted:
+        assert isinstance(c.event, OrderPaidEvent)
+        o = c.event.payload
+
+        def flag(kind: str, product_id: str | None = None, order: Any = o, **detail: Any) -> None:
+            batch.flags.append(
+                {
+                    "store_id": who.store_id,
+                    "kind": kind,
+                    "order_id": order.id,
+                    "product_id": product_id,
+                    "detail": {"receipt_no": order.receipt_no, **detail},
+                }
+            )
+
+        if o.terminal_code != who.terminal_code:
+            flag("terminal_code_mismatch", enrolled_as=who.terminal_code, sent=o.terminal_code)
+        if o.currency != who.currency:
+            flag("currency_mismatch", store_currency=who.currency, sent=o.currency)
+        if o.clerk_id not in clerks:
+            flag("unknown_clerk", clerk_id=o.clerk_id, clerk_name=o.clerk_name)
+        for line in o.lines:
+            price = prices.get(line.product_id)
+            if price is None:
+                flag("unknown_product", line.product_id, line_no=line.line_no, sku=line.sku)
+            elif price != line.unit_price:
+                flag(
+                    "price_mismatch",
+                    line.product_id,
+                    line_no=line.line_no,
+                    sku=line.sku,
+                    paid_unit_price=line.unit_price,
+                    catalog_unit_price=price,
+                )
+
+
+def _apply_voids(batch: _Batch, voids: list[Candidate]) -> None:
+    if not voids:
+        return
+    voided: list[uuid.UUID] = []
+    for c in sorted(voids, key=lambda c: c.index):
+        assert isinstance(c.event, OrderVoidedEvent)
+        v = c.event.payload
+        done = batch.session.execute(
+            update(Order)
+            .where(
+                and_(Order.id == v.order_id, Order.store_id == batch.who.store_id),
+                Order.status == "paid",
+            )
+            .values(status="voided", voided_at=v.voided_at, void_reason=v.reason)
+            .returning(Order.id)
+        ).first()
+        if done is not None:
+            voided.append(v.order_id)
+        batch.result(c, "accepted")
+    if voided:
+        for product_id, quantity, order_id in batch.session.execute(
+            select(OrderLine.product_id, OrderLine.quantity, OrderLine.order_id).where(
+                OrderLine.order_id.in_(voided)
+            )
+        ):
+            batch.stock_delta[product_id] += quantity
+            batch.stock_orders[product_id].append(str(order_id))
+
+
+def _apply_stock(batch: _Batch) -> None:
+    deltas = {k: v for k, v in batch.stock_delta.items() if v}
+    if not deltas:
+        return
+    who = batch.who
+    table = StockLevel.__table__
+    stmt = dialect_insert(batch.session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["store_id", "product_id"],
+        set_={"quantity": table.c.quantity + stmt.excluded.quantity},
+    ).returning(table.c.product_id, table.c.quantity)
+    rows = [
+        {"store_id": who.store_id, "product_id": p, "quantity": deltas[p]} for p in sorted(deltas)
+    ]
+    levels = {pid: qty for pid, qty in batch.conn.execute(stmt, rows)}
+    for product_id, quantity in sorted(levels.items()):
+        if quantity < 0 and deltas[product_id] < 0:
+            orders = batch.stock_orders[product_id]
+            batch.flags.append(
+                {
+                    "store_id": who.store_id,
+                    "kind": "oversold",
+                    "order_id": uuid.UUID(orders[-1]),
+                    "product_id": product_id,
+                    "detail": {"quantity": quantity, "orders": orders[-20:]},
+                }
+            )
+    record_changes(batch.session, "stock", levels.keys(), who.store_id)

@@ -1,0 +1,510 @@
+"""The wire protocol between a terminal and the sync server, shared by both sides.
+
+Every request and response body is one of the pydantic models below; the server's OpenAPI
+document is generated from them. Money is always an ``int`` of minor units (floats and
+booleans are refused), weights are ``int`` grams, rates are ``int`` basis points.
+
+Versioning: every request carries ``PROTOCOL_VERSION``. Requests with a JSON body carry it in
+the body field ``protocol_version``; requests without a body (GET) send the header
+``X-Shopsmart-Protocol``. A version the server does not speak is answered with
+``400 {"error": "unsupported_protocol_version", ...}``.
+
+This module imports nothing of ours: it is the only code the server shares with the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+PROTOCOL_VERSION = 1
+PROTOCOL_HEADER = "X-Shopsmart-Protocol"
+SUPPORTED_PROTOCOL_VERSIONS = frozenset({PROTOCOL_VERSION})
+
+MAX_PUSH_EVENTS = 500  # events in one push batch; more is refused with 413
+DEFAULT_PULL_LIMIT = 500
+MAX_PULL_LIMIT = 1000
+MAX_AMOUNT = 10**11  # a billion major units: anything larger is a typo
+MAX_QUANTITY = 10**7  # units, or grams (10 t) for weighed products
+GRAMS_PER_KG = 1000
+BASIS_POINTS = 10_000
+
+# Money and other counted things: an int, never a float, never a bool.
+Amount = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT)]
+SignedAmount = Annotated[StrictInt, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
+Quantity = Annotated[StrictInt, Field(gt=0, le=MAX_QUANTITY)]
+RateBp = Annotated[StrictInt, Field(ge=0, le=BASIS_POINTS)]
+Version = StrictInt
+ShortText = Annotated[str, Field(max_length=200)]
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+
+SoldBy = Literal["each", "weight"]
+TenderKind = Literal["cash", "card", "pay_later"]
+ClerkRole = Literal["clerk", "manager"]
+
+
+class RequestModel(BaseModel):
+    """A body the client sends: unknown fields are refused, so typos surface at once."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ResponseModel(BaseModel):
+    """A body the server sends: unknown fields are ignored, so the server may add fields."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ErrorResponse(ResponseModel):
+    """Every 4xx/5xx answer. ``field`` is a path into the request (``lines[2].quantity``)."""
+
+    error: str = Field(description="machine-readable code, e.g. invalid_body, not_found")
+    message: str = Field(description="what went wrong, for a person")
+    field: str | None = Field(default=None, description="path of the offending input")
+
+
+# --------------------------------------------------------------------------- orders
+
+
+class CustomerRef(RequestModel):
+    id: UUID
+    name: ShortText = ""
+    phone: ShortText = ""
+    email: ShortText = ""
+
+
+class OrderLinePayload(RequestModel):
+    line_no: Annotated[StrictInt, Field(ge=1, le=10_000)]
+    product_id: Code
+    sku: Code
+    name: ShortText
+    sold_by: SoldBy
+    quantity: Quantity = Field(description="units, or grams when sold by weight")
+    unit_price: Amount = Field(description="per unit, or per kg when sold by weight")
+    gross: Amount
+    line_discount: Amount
+    order_discount_share: Amount
+    net: Amount
+    tax_class: Code
+    tax_rate_bp: RateBp
+    discount_reason: ShortText = ""
+
+
+class TenderPayload(RequestModel):
+    kind: TenderKind
+    amount: Amount
+    tendered: Amount
+    change: Amount
+    reference: ShortText = ""
+
+
+class TaxEntryPayload(RequestModel):
+    tax_class: Code
+    label: ShortText
+    rate_bp: RateBp
+    taxable: SignedAmount
+    tax: SignedAmount
+
+
+class OrderPayload(RequestModel):
+    id: UUID
+    receipt_no: Code
+    terminal_code: Code
+    sequence: Annotated[StrictInt, Field(ge=0, le=10**12)]
+    clerk_id: Code
+    clerk_name: ShortText
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    status: Literal["paid"]
+    kind: Literal["counter", "phone"] = "counter"
+    created_at: AwareDatetime
+    paid_at: AwareDatetime
+    subtotal: Amount
+    discount_total: Amount
+    tax_total: Amount
+    total: Amount
+    prices_include_tax: StrictBool
+    customer: CustomerRef | None = None
+    lines: Annotated[list[OrderLinePayload], Field(min_length=1, max_length=1000)]
+    tenders: Annotated[list[TenderPayload], Field(min_length=1, max_length=20)]
+    tax: Annotated[list[TaxEntryPayload], Field(max_length=50)] = []
+
+
+class OrderVoidPayload(RequestModel):
+    order_id: UUID
+    reason: ShortText
+    voided_at: AwareDatetime
+    clerk_id: Code
+
+
+# --------------------------------------------------------------------------- push
+
+
+class OrderPaidEvent(RequestModel):
+    event_id: UUID = Field(description="client-generated UUIDv7; the idempotency key")
+    type: Literal["order.paid"]
+    occurred_at: AwareDatetime
+    payload: OrderPayload
+
+
+class OrderVoidedEvent(RequestModel):
+    event_id: UUID
+    type: Literal["order.voided"]
+    occurred_at: AwareDatetime
+    payload: OrderVoidPayload
+
+
+ClientEvent = Annotated[OrderPaidEvent | OrderVoidedEvent, Field(discriminator="type")]
+EVENT_TYPES: dict[str, type[OrderPaidEvent] | type[OrderVoidedEvent]] = {
+    "order.paid": OrderPaidEvent,
+    "order.voided": OrderVoidedEvent,
+}
+
+
+class PushRequest(RequestModel):
+    """``POST /api/v1/sync/push``. Each event is validated on its own: one bad item never
+    sinks the batch, it is answered ``rejected`` in its own result."""
+
+    protocol_version: Version
+    events: Annotated[list[ClientEvent], Field(min_length=1, max_length=MAX_PUSH_EVENTS)]
+
+
+EventStatus = Literal["accepted", "duplicate", "rejected", "conflict"]
+
+
+class EventResult(ResponseModel):
+    """The outcome of one pushed event, in the order of the request.
+
+    accepted: stored now. duplicate: already stored with the same content (a replay; done).
+    rejected: refused for good (``reason`` says why; fix the event, do not retry it as is).
+    conflict: this event_id was stored earlier with different content; the first copy wins,
+    the new one is recorded for a person to look at.
+    """
+
+    index: int
+    event_id: UUID | None
+    status: EventStatus
+    reason: str | None = None
+    message: str | None = None
+    field: str | None = None
+
+
+class PushResponse(ResponseModel):
+    results: list[EventResult]
+    accepted: int
+    duplicates: int
+    rejected: int
+    conflicts: int
+
+
+# --------------------------------------------------------------------------- pull
+
+ChangeKind = Literal["product", "stock", "clerk", "customer", "delivery_slot"]
+
+
+class ProductData(ResponseModel):
+    id: str
+    sku: str
+    name: str
+    brand: str = ""
+    department: str = ""
+    unit_price: int
+    tax_class: str
+    sold_by: SoldBy
+    barcodes: list[str] = []
+    active: bool = True
+    attributes: dict[str, Any] = {}
+    deleted: bool = False
+
+
+class StockData(ResponseModel):
+    product_id: str
+    quantity: int = Field(description="units, or grams for products sold by weight")
+
+
+class ClerkData(ResponseModel):
+    id: str
+    name: str
+    role: ClerkRole
+    pin_hash: str = Field(description="scrypt$16384$8$1$<salt b64url>$<hash b64url>")
+    active: bool
+    deleted: bool = False
+
+
+class CustomerData(ResponseModel):
+    id: str
+    name: str
+    phone: str = ""
+    email: str = ""
+    deleted: bool = False
+
+
+class DeliverySlotData(ResponseModel):
+    id: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int
+    booked: int
+    active: bool
+    deleted: bool = False
+
+
+class _ChangeBase(ResponseModel):
+    cursor: str = Field(description="resume after this change by passing it as ?cursor=")
+
+
+class ProductChange(_ChangeBase):
+    kind: Literal["product"]
+    data: ProductData
+
+
+class StockChange(_ChangeBase):
+    kind: Literal["stock"]
+    data: StockData
+
+
+class ClerkChange(_ChangeBase):
+    kind: Literal["clerk"]
+    data: ClerkData
+
+
+class CustomerChange(_ChangeBase):
+    kind: Literal["customer"]
+    data: CustomerData
+
+
+class DeliverySlotChange(_ChangeBase):
+    kind: Literal["delivery_slot"]
+    data: DeliverySlotData
+
+
+Change = Annotated[
+    ProductChange | StockChange | ClerkChange | CustomerChange | DeliverySlotChange,
+    Field(discriminator="kind"),
+]
+
+
+class PullQuery(RequestModel):
+    """Query string of ``GET /api/v1/sync/pull``."""
+
+    cursor: Annotated[str, Field(max_length=64)] = Field(
+        default="", description="next_cursor of the previous page; empty for everything"
+    )
+    limit: Annotated[int, Field(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT
+
+
+class PullResponse(ResponseModel):
+    changes: list[Change]
+    next_cursor: str = Field(description="opaque; pass it back unchanged as ?cursor=")
+    has_more: bool
+
+
+# --------------------------------------------------------------------------- terminals
+
+
+class EnrollRequest(RequestModel):
+    protocol_version: Version
+    code: Annotated[str, Field(min_length=1, max_length=64)] = Field(
+        description="the one-time enrollment code printed by `shopsmart-server terminal "
+        "enroll-code`"
+    )
+    terminal_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")] = Field(
+        description="the short code printed on receipts, e.g. T03"
+    )
+    name: ShortText = ""
+
+
+class StoreInfo(ResponseModel):
+    id: str
+    code: str
+    name: str
+    currency: str
+
+
+class EnrollResponse(ResponseModel):
+    terminal_id: str
+    token: str = Field(description="bearer token; shown once, keep it secret")
+    terminal_code: str
+    store: StoreInfo
+
+
+class TerminalInfo(ResponseModel):
+    terminal_id: str
+    terminal_code: str
+    name: str
+    store: StoreInfo
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+class ProductQuery(RequestModel):
+    """Query string of ``GET /api/v1/catalog/products``: one of sku or barcode."""
+
+    sku: Annotated[str, Field(max_length=64)] | None = None
+    barcode: Annotated[str, Field(max_length=64)] | None = None
+
+
+class ProductList(ResponseModel):
+    products: list[ProductData]
+
+
+# --------------------------------------------------------------------------- orders, flags
+
+
+class OrderLineData(ResponseModel):
+    line_no: int
+    product_id: str
+    sku: str
+    name: str
+    sold_by: SoldBy
+    quantity: int
+    unit_price: int
+    net: int
+
+
+class OrderData(ResponseModel):
+    id: str
+    receipt_no: str
+    terminal_code: str
+    status: str
+    kind: str
+    currency: str
+    total: int
+    paid_at: datetime
+    voided_at: datetime | None = None
+    lines: list[OrderLineData]
+
+
+class FlagsQuery(RequestModel):
+    kind: Annotated[str, Field(max_length=32)] | None = None
+    after: Annotated[int, Field(ge=0)] = 0
+    limit: Annotated[int, Field(ge=1, le=MAX_PULL_LIMIT)] = 100
+
+
+class FlagData(ResponseModel):
+    id: int
+    kind: str = Field(description="price_mismatch | oversold | unknown_product | ...")
+    order_id: str | None
+    product_id: str | None
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+class FlagList(ResponseModel):
+    flags: list[FlagData]
+    next_after: int
+
+
+class HealthResponse(ResponseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    protocol_version: int
+
+
+# --------------------------------------------------------------------------- consistency
+
+
+@dataclass(frozen=True, slots=True)
+class Inconsistency:
+    """An order whose numbers do not add up; ``field`` points at the first wrong one."""
+
+    reason: str
+    message: str
+    field: str
+
+
+def _round_half_up(numerator: int, denominator: int) -> int:
+    sign = -1 if numerator < 0 else 1
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if remainder * 2 >= denominator:
+        quotient += 1
+    return sign * quotient
+
+
+def line_gross(sold_by: str, quantity: int, unit_price: int) -> int:
+    """Unit price × quantity; by weight price/kg × grams / 1000 rounded half up."""
+    if sold_by == "weight":
+        return _round_half_up(unit_price * quantity, GRAMS_PER_KG)
+    return unit_price * quantity
+
+
+def check_order_consistency(order: OrderPayload) -> Inconsistency | None:
+    """The first way in which the order's numbers contradict each other, or None."""
+    seen: set[int] = set()
+    for i, line in enumerate(order.lines):
+        where = f"lines[{i}]"
+        if line.line_no in seen:
+            return Inconsistency(
+                "duplicate_line_no", f"line_no {line.line_no} appears twice", f"{where}.line_no"
+            )
+        seen.add(line.line_no)
+        expected = line_gross(line.sold_by, line.quantity, line.unit_price)
+        if line.gross != expected:
+            return Inconsistency(
+                "line_gross_mismatch",
+                f"gross {line.gross} is not unit_price × quantity = {expected}",
+                f"{where}.gross",
+            )
+        if line.net != line.gross - line.line_discount - line.order_discount_share:
+            return Inconsistency(
+                "line_net_mismatch",
+                f"net {line.net} is not gross − line_discount − order_discount_share",
+                f"{where}.net",
+            )
+    subtotal = sum(ln.gross - ln.line_discount for ln in order.lines)
+    if order.subtotal != subtotal:
+        return Inconsistency(
+            "subtotal_mismatch",
+            f"subtotal {order.subtotal} is not Σ(gross − line_discount) = {subtotal}",
+            "subtotal",
+        )
+    discounts = sum(ln.line_discount + ln.order_discount_share for ln in order.lines)
+    if order.discount_total != discounts:
+        return Inconsistency(
+            "discount_total_mismatch",
+            f"discount_total {order.discount_total} is not the lines' discounts {discounts}",
+            "discount_total",
+        )
+    tax_total = sum(entry.tax for entry in order.tax)
+    if order.tax and order.tax_total != tax_total:
+        return Inconsistency(
+            "tax_total_mismatch",
+            f"tax_total {order.tax_total} is not Σ tax = {tax_total}",
+            "tax_total",
+        )
+    net_total = sum(ln.net for ln in order.lines)
+    expected_total = net_total if order.prices_include_tax else net_total + order.tax_total
+    if order.total != expected_total:
+        return Inconsistency(
+            "total_mismatch",
+            f"total {order.total} is not {expected_total} (Σ line net"
+            f"{'' if order.prices_include_tax else ' + tax_total'})",
+            "total",
+        )
+    for i, tender in enumerate(order.tenders):
+        if tender.tendered - tender.change != tender.amount:
+            return Inconsistency(
+                "tender_mismatch",
+                f"tendered {tender.tendered} − change {tender.change} is not amount "
+                f"{tender.amount}",
+                f"tenders[{i}].amount",
+            )
+        if tender.change and tender.kind != "cash":
+            return Inconsistency(
+                "tender_mismatch", "only cash gives change", f"tenders[{i}].change"
+            )
+    paid = sum(t.amount for t in order.tenders)
+    if paid != order.total:
+        return Inconsistency(
+            "tenders_do_not_cover_total",
+            f"tenders add up to {paid}, the total is {order.total}",
+            "tenders",
+        )
+    return None
