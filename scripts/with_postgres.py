@@ -78,8 +78,18 @@ def main(argv: list[str]) -> int:
     try:
         subprocess.run(
             as_postgres(
-                [str(bindir / "initdb"), "-D", str(datadir), "-A", "trust", "-U", "postgres",
-                 "-E", "UTF8", "--no-locale"]
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(datadir),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                ]
             ),
             check=True,
             stdout=subprocess.DEVNULL,
@@ -90,8 +100,19 @@ def main(argv: list[str]) -> int:
         )
         subprocess.run(
             as_postgres(
-                [str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-w", "-t", "60",
-                 "-l", str(workdir / "server.log"), "start"]
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(datadir),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "-l",
+                    str(workdir / "server.log"),
+                    "start",
+                ]
             ),
             check=True,
             stdout=subprocess.DEVNULL,
@@ -104,8 +125,9 @@ def main(argv: list[str]) -> int:
     finally:
         if started:
             subprocess.run(
-                as_postgres([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w",
-                             "stop"]),
+                as_postgres(
+                    [str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "-w", "stop"]
+                ),
                 check=False,
                 stdout=subprocess.DEVNULL,
             )
