@@ -76,6 +76,8 @@ class Config:
 class TestConfig(Config):
     """What the tests use: generous limits unless a test asks otherwise."""
 
+    __test__ = False  # not a pytest test class, despite the name
+
     testing: bool = True
     rate_limit_per_minute: int = 1_000_000
     rate_limit_burst: int = 1_000_000

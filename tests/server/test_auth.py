@@ -1,0 +1,342 @@
+"""Who may call what: enrollment, bearer tokens, revocation, store scoping, limits."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from server import admin
+from server.app import create_app
+from server.auth import create_enroll_code, revoke_terminal
+from server.config import TestConfig
+from server.db import unit_of_work
+from server.models import Terminal
+from server.request_log import JsonFormatter
+from sync.protocol import PROTOCOL_HEADER
+from tests.server.builders import order, paid_event, push_body
+from tests.server.conftest import EnrolledTerminal, Shop, enroll_terminal, services_of
+
+PUBLIC = {"/api/v1/health", "/api/v1/terminals/enroll", "/api/openapi.json"}
+
+
+@dataclass
+class World:
+    """A shop where S1 has one order, one price-mismatch flag and a revoked terminal."""
+
+    shop: Shop
+    order_id: str
+    revoked_token: str
+
+
+@pytest.fixture
+def world(app: Flask, client: FlaskClient, shop: Shop) -> World:
+    payload = order(clerk_id=shop.s1.clerk_id, lines=[("p1", 1)], unit_prices={"p1": 1})
+    response = client.post(
+        "/api/v1/sync/push", json=push_body([paid_event(payload)]), headers=shop.s1.headers
+    )
+    assert response.json["accepted"] == 1
+    revoked = enroll_terminal(app, client, "S1", "T09")
+    with unit_of_work(services_of(app).sessions) as session:
+        assert revoke_terminal(session, _uuid(revoked.terminal_id))
+    return World(shop, payload["id"], revoked.token)
+
+
+def _uuid(text: str) -> Any:
+    import uuid
+
+    return uuid.UUID(text)
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    rule: str
+    path: Callable[[World], str]
+    body: Callable[[World], Any] | None
+    # What a terminal of the OTHER store (S2) sees: asserts on the response.
+    other_store: Callable[[World, Any], None]
+
+
+def _no_s1_data(w: World, response: Any) -> None:
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert w.order_id not in text
+    assert w.shop.s1.clerk_id not in text
+
+
+def _not_found(w: World, response: Any) -> None:
+    assert response.status_code == 404
+    assert response.json["error"] == "not_found"
+
+
+def _own_store(w: World, response: Any) -> None:
+    assert response.status_code == 200
+    assert response.json["store"]["code"] == "S2"
+
+
+def _shared_catalog(w: World, response: Any) -> None:
+    assert response.status_code == 200  # the catalog is the chain's, shared by every store
+
+
+def _push_other_store(w: World, response: Any) -> None:
+    assert response.status_code == 200
+    assert response.json["results"][0]["reason"] == "unknown_order"
+
+
+CALLS = [
+    Call("GET", "/api/v1/terminals/me", lambda w: "/api/v1/terminals/me", None, _own_store),
+    Call(
+        "GET",
+        "/api/v1/catalog/products",
+        lambda w: "/api/v1/catalog/products?sku=SKU-1",
+        None,
+        _shared_catalog,
+    ),
+    Call(
+        "GET",
+        "/api/v1/catalog/products/<product_id>",
+        lambda w: "/api/v1/catalog/products/p1",
+        None,
+        _shared_catalog,
+    ),
+    Call(
+        "POST",
+        "/api/v1/sync/push",
+        lambda w: "/api/v1/sync/push",
+        lambda w: push_body(
+            [
+                {
+                    "event_id": "0190f1c2-0000-7000-8000-0000000000aa",
+                    "type": "order.voided",
+                    "occurred_at": "2026-11-25T13:00:00+00:00",
+                    "payload": {
+                        "order_id": w.order_id,
+                        "reason": "x",
+                        "voided_at": "2026-11-25T13:00:00+00:00",
+                        "clerk_id": "c",
+                    },
+                }
+            ]
+        ),
+        _push_other_store,
+    ),
+    Call("GET", "/api/v1/sync/pull", lambda w: "/api/v1/sync/pull", None, _no_s1_data),
+    Call(
+        "GET",
+        "/api/v1/orders/<order_id>",
+        lambda w: f"/api/v1/orders/{w.order_id}",
+        None,
+        _not_found,
+    ),
+    Call("GET", "/api/v1/flags", lambda w: "/api/v1/flags", None, _no_s1_data),
+]
+
+
+def test_the_matrix_covers_every_endpoint_that_needs_a_token(app: Flask) -> None:
+    protected = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api") and rule.rule not in PUBLIC
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    assert protected == {(c.method, c.rule) for c in CALLS}
+
+
+def _call(client: FlaskClient, w: World, call: Call, headers: dict[str, str]) -> Any:
+    return client.open(
+        call.path(w),
+        method=call.method,
+        json=call.body(w) if call.body else None,
+        headers={PROTOCOL_HEADER: "1", **headers},
+    )
+
+
+@pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.rule}")
+@pytest.mark.parametrize(
+    ("auth", "error"),
+    [
+        (None, "unauthorized"),
+        ("Bearer ", "unauthorized"),
+        ("Basic dXNlcjpwYXNz", "unauthorized"),
+        ("Bearer not-a-real-token", "invalid_token"),
+        ("revoked", "revoked_token"),
+    ],
+    ids=["no-token", "empty-token", "basic-auth", "bad-token", "revoked-token"],
+)
+def test_endpoint_refuses_callers_without_a_valid_token(
+    client: FlaskClient, world: World, call: Call, auth: str | None, error: str
+) -> None:
+    headers = {}
+    if auth == "revoked":
+        headers["Authorization"] = f"Bearer {world.revoked_token}"
+    elif auth is not None:
+        headers["Authorization"] = auth
+    response = _call(client, world, call, headers)
+    assert response.status_code == 401
+    assert response.json["error"] == error
+    assert response.json["message"]
+
+
+@pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.rule}")
+def test_endpoint_serves_the_own_store(client: FlaskClient, world: World, call: Call) -> None:
+    response = _call(client, world, call, {"Authorization": f"Bearer {world.shop.s1.token}"})
+    assert response.status_code == 200, response.json
+
+
+@pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.rule}")
+def test_endpoint_never_shows_another_stores_data(
+    client: FlaskClient, world: World, call: Call
+) -> None:
+    response = _call(client, world, call, {"Authorization": f"Bearer {world.shop.s2.token}"})
+    call.other_store(world, response)
+
+
+@pytest.mark.parametrize("path", sorted(PUBLIC - {"/api/v1/terminals/enroll"}))
+def test_public_endpoint_needs_no_token(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code == 200
+
+
+def test_enrollment_code_works_once(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    with unit_of_work(services_of(app).sessions) as session:
+        store = admin.store_by_code(session, "S1")
+        code = create_enroll_code(session, store.id, timedelta(hours=1))
+    body = {"protocol_version": 1, "code": code.lower(), "terminal_code": "T05"}
+    first = client.post("/api/v1/terminals/enroll", json=body)
+    assert first.status_code == 201
+    assert len(first.json["token"]) >= 43
+    second = client.post("/api/v1/terminals/enroll", json=body)
+    assert second.status_code == 403
+    assert (second.json["error"], second.json["field"]) == ("invalid_enroll_code", "code")
+
+
+def test_expired_enrollment_code_is_refused(app: Flask, client: FlaskClient, shop: Shop) -> None:
+    with unit_of_work(services_of(app).sessions) as session:
+        store = admin.store_by_code(session, "S1")
+        code = create_enroll_code(session, store.id, timedelta(seconds=-1))
+    response = client.post(
+        "/api/v1/terminals/enroll",
+        json={"protocol_version": 1, "code": code, "terminal_code": "T05"},
+    )
+    assert response.status_code == 403
+
+
+def test_tokens_are_stored_only_as_sha256(app: Flask, shop: Shop) -> None:
+    with services_of(app).sessions() as session:
+        hashes = set(session.scalars(select(Terminal.token_hash)))
+    token = shop.s1.token
+    assert hashlib.sha256(token.encode()).hexdigest() in hashes
+    assert token not in hashes
+
+
+@pytest.fixture
+def strict_app(config: TestConfig) -> Iterator[Flask]:
+    from dataclasses import replace
+
+    app = create_app(
+        replace(config, rate_limit_per_minute=60, rate_limit_burst=3, max_body_bytes=4096)
+    )
+    yield app
+    services_of(app).close()
+
+
+def test_terminal_over_its_rate_is_told_when_to_retry(strict_app: Flask) -> None:
+    client = strict_app.test_client()
+    with unit_of_work(services_of(strict_app).sessions) as session:
+        admin.create_store(session, "S1", "High Street")
+    terminal = enroll_terminal(strict_app, client, "S1", "T01")
+    answers = [client.get("/api/v1/terminals/me", headers=terminal.headers) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[3].json["error"] == "rate_limited"
+    assert int(answers[3].headers["Retry-After"]) >= 1
+
+
+def test_body_over_the_size_limit_is_a_413_json_error(strict_app: Flask) -> None:
+    client = strict_app.test_client()
+    with unit_of_work(services_of(strict_app).sessions) as session:
+        admin.create_store(session, "S1", "High Street")
+    terminal = enroll_terminal(strict_app, client, "S1", "T01")
+    body = push_body([paid_event(order()) for _ in range(5)])
+    response = client.post("/api/v1/sync/push", json=body, headers=terminal.headers)
+    assert response.status_code == 413
+    assert response.json["error"] == "too_large"
+    padded = {"protocol_version": 1, "code": "x" * 5000, "terminal_code": "T01"}
+    response = client.post("/api/v1/terminals/enroll", json=padded)
+    assert (response.status_code, response.json["error"]) == (413, "too_large")
+
+
+@pytest.mark.parametrize(
+    ("headers", "error"),
+    [
+        ({}, "protocol_version_missing"),
+        ({PROTOCOL_HEADER: "2"}, "unsupported_protocol_version"),
+        ({PROTOCOL_HEADER: "one"}, "unsupported_protocol_version"),
+    ],
+)
+def test_request_without_a_supported_protocol_version_is_refused(
+    client: FlaskClient, shop: Shop, headers: dict[str, str], error: str
+) -> None:
+    response = client.get(
+        "/api/v1/terminals/me", headers={"Authorization": f"Bearer {shop.s1.token}", **headers}
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == error
+    assert "protocol" in response.json["message"]
+
+
+def test_body_that_is_not_json_is_refused(client: FlaskClient, shop: Shop) -> None:
+    response = client.post(
+        "/api/v1/sync/push",
+        data="events=1",
+        headers={"Authorization": shop.s1.headers["Authorization"]},
+    )
+    assert response.status_code == 415
+    broken = client.post(
+        "/api/v1/sync/push", data="{", content_type="application/json", headers=shop.s1.headers
+    )
+    assert (broken.status_code, broken.json["error"]) == (422, "invalid_json")
+
+
+def test_unknown_route_is_a_json_404(client: FlaskClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json["error"] == "not_found"
+
+
+def test_request_log_is_json_with_request_id_and_no_token(client: FlaskClient, shop: Shop) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("shopsmart.server.request")
+    logger.addHandler(handler)
+    old_level = logging.getLogger("shopsmart.server").level
+    logging.getLogger("shopsmart.server").setLevel(logging.INFO)
+    try:
+        response = client.get(
+            "/api/v1/terminals/me", headers={**shop.s1.headers, "X-Request-Id": "abc-123"}
+        )
+    finally:
+        logger.removeHandler(handler)
+        logging.getLogger("shopsmart.server").setLevel(old_level)
+    assert response.headers["X-Request-Id"] == "abc-123"
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(e["request_id"], e["status"], e["path"]) for e in lines] == [
+        ("abc-123", 200, "/api/v1/terminals/me")
+    ]
+    assert lines[0]["terminal_id"] == shop.s1.terminal_id
+    assert shop.s1.token not in stream.getvalue()
+
+
+def test_other_store_terminal_is_scoped(shop: Shop) -> None:
+    assert isinstance(shop.s2, EnrolledTerminal)
+    assert shop.s1.store_id != shop.s2.store_id
