@@ -1,0 +1,221 @@
+"""This till's sales: find by receipt number or day, see what reached the server, reprint, void."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from app.domain.order import Order, OrderStatus, SyncState
+from app.services.checkout import void_order
+from ui.dialogs import ManagerApprovalDialog, ReasonDialog
+from ui.receipt_view import ReceiptDialog
+from ui.tasks import TaskRunner
+from ui.widgets import PosDialog, button, error_text, label, money
+
+HISTORY_LIMIT = 200
+COLUMNS = ("Receipt", "Time", "Clerk", "Items", "Total", "Status", "Sync")
+SYNC_WORDS = {
+    SyncState.QUEUED: "● queued",
+    SyncState.SENT: "● sent",
+    SyncState.ACKNOWLEDGED: "● acknowledged",
+    SyncState.REJECTED: "● rejected",
+}
+SYNC_COLOURS = {
+    SyncState.QUEUED: "#9a6700",
+    SyncState.SENT: "#0f6e8c",
+    SyncState.ACKNOWLEDGED: "#1a7f37",
+    SyncState.REJECTED: "#b42318",
+}
+VOID_REASONS = ["Wrong items rung up", "Customer returned at once", "Duplicate sale", "Training"]
+
+
+def load_orders(terminal, query: str, day: date | None) -> list[Order]:  # type: ignore[no-untyped-def]
+    with terminal.read() as uow:
+        return list(uow.orders.recent(HISTORY_LIMIT, query, day.isoformat() if day else None))
+
+
+class HistoryDialog(PosDialog):
+    loaded = Signal(int)
+    order_voided = Signal(object)
+
+    def __init__(self, terminal, runner: TaskRunner, parent: QWidget | None = None):  # type: ignore[no-untyped-def]
+        super().__init__("Sales history (F3)", parent)
+        self._terminal = terminal
+        self._runner = runner
+        self.orders: list[Order] = []
+        self.child_dialog: PosDialog | None = None
+        self.resize(1100, 680)
+        filters = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Receipt number, e.g. 000042")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        filters.addWidget(self.search, 2)
+        self.day_filter = QCheckBox("Only on")
+        self.day_filter.toggled.connect(lambda _on: self.reload())
+        filters.addWidget(self.day_filter)
+        self.day = QDateEdit(QDate.currentDate())
+        self.day.setCalendarPopup(True)
+        self.day.setDisplayFormat("yyyy-MM-dd")
+        self.day.dateChanged.connect(
+            lambda _d: self.reload() if self.day_filter.isChecked() else None
+        )
+        filters.addWidget(self.day)
+        filters.addStretch(1)
+        self.body.addLayout(filters)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(40)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _i: self.reprint())
+        self.body.addWidget(self.table, 1)
+        self.summary = label("Loading…", "Muted")
+        self.body.addWidget(self.summary)
+        self.body.addWidget(
+            label(
+                "Sync: sales are queued on this till and sent when the store is online; "
+                "this till has no connection yet, so every sale shows “queued”.",
+                "Muted",
+                wrap=True,
+            )
+        )
+        self.reprint_button = button("Reprint receipt", self.reprint)
+        self.void_button = button("Void sale (manager)…", self.ask_void, "Danger")
+        for extra in (self.reprint_button, self.void_button):
+            extra.setAutoDefault(False)
+            self.buttons.addWidget(extra)
+        self.finish_layout("Close (Enter)")
+        self.cancel_button.hide()
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(250)
+        self._debounce.timeout.connect(self.reload)
+        self.reload()
+
+    def reload(self) -> None:
+        query = self.search.text().strip()
+        day = self.day.date().toPython() if self.day_filter.isChecked() else None
+        terminal = self._terminal
+        self._runner.run_db(
+            "history",
+            lambda _c: load_orders(terminal, query, day),
+            self._show,
+            lambda error: self.summary.setText(error_text(error)),
+        )
+
+    def _show(self, orders: list[Order]) -> None:
+        self.orders = orders
+        self.table.setRowCount(len(orders))
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for row, order in enumerate(orders):
+            moment = (order.paid_at or order.created_at).astimezone()
+            cells = [
+                order.receipt_no,
+                moment.strftime("%Y-%m-%d %H:%M"),
+                order.clerk_name,
+                str(len(order.lines)),
+                money(order.total, order.currency),
+                order.status.value,
+                SYNC_WORDS.get(order.sync_state, order.sync_state.value),
+            ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column in (3, 4):
+                    item.setTextAlignment(right)
+                if column == 6:
+                    from PySide6.QtGui import QColor
+
+                    item.setForeground(QColor(SYNC_COLOURS.get(order.sync_state, "#1f2933")))
+                    if order.sync_error:
+                        item.setToolTip(order.sync_error)
+                self.table.setItem(row, column, item)
+        if orders:
+            self.table.selectRow(0)
+        more = " (newest shown)" if len(orders) == HISTORY_LIMIT else ""
+        self.summary.setText(f"{len(orders)} sale{'s' if len(orders) != 1 else ''}{more}")
+        self.loaded.emit(len(orders))
+
+    def selected_order(self) -> Order | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.orders[rows[0].row()]
+
+    def reprint(self) -> None:
+        order = self.selected_order()
+        if order is None:
+            return
+        dialog = ReceiptDialog(
+            order,
+            self._terminal.store,
+            self._runner,
+            title=f"Receipt {order.receipt_no}",
+            parent=self,
+        )
+        dialog.ok_button.setText("Close (Enter)")
+        self.child_dialog = dialog
+        dialog.open()
+
+    def ask_void(self) -> None:
+        order = self.selected_order()
+        if order is None:
+            return
+        if order.status is not OrderStatus.PAID:
+            self.show_error(
+                f"Sale {order.receipt_no} is {order.status.value}; only paid sales can be voided."
+            )
+            return
+        reason = ReasonDialog(
+            "Void sale",
+            f"Why is sale {order.receipt_no} ({money(order.total, order.currency)}) voided?",
+            VOID_REASONS,
+            self,
+        )
+        self.child_dialog = reason
+        reason.accepted.connect(lambda: self._approve_void(order, reason.reason))
+        reason.open()
+
+    def _approve_void(self, order: Order, reason: str) -> None:
+        approval = ManagerApprovalDialog(
+            f"Void sale {order.receipt_no}: {reason}", self._terminal, self._runner, self
+        )
+        self.child_dialog = approval
+        approval.approved.connect(lambda manager: self._void(order, reason, manager))
+        approval.open()
+
+    def _void(self, order: Order, reason: str, manager) -> None:  # type: ignore[no-untyped-def]
+        terminal = self._terminal
+        self._runner.run_db(
+            "void order",
+            lambda _c: void_order(
+                terminal.uow(), order.id, reason, manager, terminal.clock, terminal.ids
+            ),
+            self._on_voided,
+            lambda error: self.show_error(error_text(error)),
+        )
+
+    def _on_voided(self, order: Order) -> None:
+        self.error.hide()
+        self.summary.setText(f"Sale {order.receipt_no} voided.")
+        self.order_voided.emit(order)
+        self.reload()

@@ -1,0 +1,214 @@
+"""The receipt on screen, on paper and as PDF: one QTextDocument built from the pure model."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QSizeF, Signal
+from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QTextDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QTextBrowser, QWidget
+
+from app.domain.money import format_minor
+from app.domain.order import Order
+from app.domain.store import StoreProfile
+from app.services.receipt import Receipt, build_receipt
+from ui.tasks import TaskRunner
+from ui.widgets import PosDialog, button, error_text, label, money
+
+PAPER_WIDTH_MM = 80
+DOC_WIDTH_PX = 380
+
+
+def receipt_html(receipt: Receipt) -> str:
+    def row(left: str, right: str, style: str = "") -> str:
+        return (
+            f"<tr style='{style}'><td>{escape(left)}</td>"
+            f"<td align='right'>{escape(right)}</td></tr>"
+        )
+
+    parts = [
+        "<div style='font-family: \"DejaVu Sans\"; font-size: 10pt; color: #000;'>",
+        f"<p align='center' style='margin:0'><b style='font-size:13pt'>"
+        f"{escape(receipt.store_name)}</b><br>{escape(receipt.store_address)}</p>",
+    ]
+    if receipt.status.value in ("voided", "refunded"):
+        parts.append(f"<p align='center'><b>*** {escape(receipt.status.value.upper())} ***</b></p>")
+    parts.append(
+        "<table width='100%' cellspacing='0' cellpadding='1'>"
+        + row(f"Receipt {receipt.receipt_no}", receipt.printed_time)
+        + "</table><hr>"
+    )
+    items = ["<table width='100%' cellspacing='0' cellpadding='1'>"]
+    for line in receipt.lines:
+        if line.detail:
+            items.append(f"<tr><td colspan='2'>{escape(line.name)}</td></tr>")
+            items.append(row(f"    {line.detail}", format_minor(line.amount)))
+        else:
+            items.append(row(line.name, format_minor(line.amount)))
+        if line.discount:
+            items.append(row(f"    {line.discount_label}", format_minor(-line.discount)))
+    items.append("</table><hr>")
+    parts += items
+    totals = ["<table width='100%' cellspacing='0' cellpadding='1'>"]
+    totals.append(row("Subtotal", format_minor(receipt.subtotal)))
+    if receipt.order_discount:
+        totals.append(row("Order discount", format_minor(-receipt.order_discount)))
+    totals.append(
+        row(
+            f"TOTAL {receipt.currency}",
+            format_minor(receipt.total),
+            "font-size:14pt; font-weight:bold",
+        )
+    )
+    totals.append("<tr><td colspan='2'></td></tr>")
+    for tender in receipt.tenders:
+        totals.append(row(tender.label, format_minor(tender.tendered)))
+    if receipt.change:
+        totals.append(row("Change", format_minor(receipt.change), "font-weight:bold"))
+    totals.append("</table>")
+    parts += totals
+    wording = "incl." if receipt.prices_include_tax else "plus"
+    taxes = ["<table width='100%' cellspacing='0' cellpadding='1' style='font-size:9pt'>"]
+    taxes.append("<tr><td>Tax</td><td align='right'>Net of</td><td align='right'>Tax</td></tr>")
+    for tax in receipt.taxes:
+        taxes.append(
+            f"<tr><td>{wording} {escape(tax.label)}</td>"
+            f"<td align='right'>{format_minor(tax.taxable)}</td>"
+            f"<td align='right'>{format_minor(tax.tax)}</td></tr>"
+        )
+    taxes.append("</table>")
+    parts.append("<br>")
+    parts += taxes
+    if receipt.savings:
+        parts.append(f"<p align='center'><b>You saved {format_minor(receipt.savings)}</b></p>")
+    parts.append(
+        f"<p align='center'>Served by {escape(receipt.clerk_name)} · Till "
+        f"{escape(receipt.terminal_code)}<br>Thank you for shopping with us</p></div>"
+    )
+    return "".join(parts)
+
+
+def receipt_document(receipt: Receipt, width_px: int = DOC_WIDTH_PX) -> QTextDocument:
+    document = QTextDocument()
+    document.setDocumentMargin(12)
+    document.setHtml(receipt_html(receipt))
+    document.setTextWidth(width_px)
+    return document
+
+
+def render_receipt_image(receipt: Receipt, scale: float = 2.0) -> QImage:
+    """The receipt as an image (screenshots, and a preview without a print system)."""
+    document = receipt_document(receipt)
+    size = document.size()
+    image = QImage(
+        int(size.width() * scale), int(size.height() * scale), QImage.Format.Format_RGB32
+    )
+    image.fill(QColor("#ffffff"))
+    painter = QPainter(image)
+    painter.scale(scale, scale)
+    document.drawContents(painter)
+    painter.end()
+    return image
+
+
+def receipt_page_layout(document: QTextDocument) -> QPageLayout:
+    height_mm = max(100.0, document.size().height() * 25.4 / 96 + 20)
+    page = QPageSize(QSizeF(PAPER_WIDTH_MM, height_mm), QPageSize.Unit.Millimeter, "Receipt")
+    return QPageLayout(
+        page, QPageLayout.Orientation.Portrait, QMarginsF(4, 4, 4, 4), QPageLayout.Unit.Millimeter
+    )
+
+
+def save_receipt_pdf(receipt: Receipt, path: Path) -> Path:
+    """Write the receipt as a PDF (runs in a worker: it is file I/O)."""
+    document = receipt_document(receipt)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(path))
+    printer.setPageLayout(receipt_page_layout(document))
+    document.print_(printer)
+    return path
+
+
+class ReceiptDialog(PosDialog):
+    """After a sale (and for reprints): the receipt, change due, print / PDF, and Done."""
+
+    pdf_saved = Signal(str)
+
+    def __init__(
+        self,
+        order: Order,
+        store: StoreProfile,
+        runner: TaskRunner,
+        *,
+        title: str = "Sale complete",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(title, parent)
+        self.order = order
+        self.receipt = build_receipt(order, store)
+        self._runner = runner
+        self.resize(620, 760)
+        if order.change:
+            change_row = QHBoxLayout()
+            change_row.addWidget(label("Change due", "TotalCaption"))
+            change_row.addStretch(1)
+            change_row.addWidget(label(money(order.change, order.currency), "ChangeAmount"))
+            self.body.addLayout(change_row)
+        self.document = receipt_document(self.receipt)
+        self.view = QTextBrowser()
+        self.view.setDocument(self.document)
+        self.body.addWidget(self.view, 1)
+        self.status = label("", "Muted")
+        self.body.addWidget(self.status)
+        for text, slot in (
+            ("Print… (Ctrl+P)", self.print_receipt),
+            ("Preview", self.preview),
+            ("Save as PDF…", self.ask_pdf_path),
+        ):
+            extra = button(text, slot)
+            extra.setAutoDefault(False)
+            if text.startswith("Print"):
+                extra.setShortcut("Ctrl+P")
+            self.buttons.addWidget(extra)
+        self.finish_layout("Done — next customer (Enter)", "Close (Esc)")
+        self.cancel_button.hide()
+        self.ok_button.setFocus()
+
+    def print_receipt(self) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setPageLayout(receipt_page_layout(self.document))
+        dialog = QPrintDialog(printer, self)
+        if dialog.exec():
+            self.document.print_(printer)
+
+    def preview(self) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setPageLayout(receipt_page_layout(self.document))
+        dialog = QPrintPreviewDialog(printer, self)
+        dialog.paintRequested.connect(self.document.print_)
+        dialog.exec()
+
+    def ask_pdf_path(self) -> None:
+        suggested = f"receipt-{self.receipt.receipt_no}.pdf"
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Save receipt as PDF", suggested, "PDF (*.pdf)"
+        )
+        if path:
+            self.save_pdf(Path(path))
+
+    def save_pdf(self, path: Path) -> None:
+        receipt = self.receipt
+        self.status.setText("Saving PDF…")
+        self._runner.run_io(
+            "receipt pdf",
+            lambda _c: save_receipt_pdf(receipt, path),
+            self._on_pdf_saved,
+            lambda error: self.status.setText(error_text(error)),
+        )
+
+    def _on_pdf_saved(self, path: Path) -> None:
+        self.status.setText(f"Saved {path.name}")
+        self.pdf_saved.emit(str(path))

@@ -1,0 +1,173 @@
+"""Small building blocks shared by the screens: formatting, notice bar, PIN keypad, dialog base."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.money import format_minor
+
+CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£"}
+
+
+def money(minor: int, currency: str = "EUR") -> str:
+    """``€ 6.46`` for totals a person reads at a glance."""
+    return f"{CURRENCY_SIGNS.get(currency, currency)} {format_minor(minor)}"
+
+
+def grams_text(grams: int) -> str:
+    kilos, rest = divmod(grams, 1000)
+    return f"{kilos}.{rest:03d} kg"
+
+
+def friendly(message: str) -> str:
+    """Service messages start lower-case (they read well inside logs); a screen wants a capital."""
+    return message[:1].upper() + message[1:] if message else message
+
+
+def error_text(error: Exception) -> str:
+    from app.domain.errors import PosError
+
+    if isinstance(error, PosError):
+        return friendly(error.message)
+    return "Something went wrong; the sale is unchanged. Details are in the till's log."
+
+
+def button(text: str, slot: Callable[[], object] | None = None, name: str = "") -> QPushButton:
+    widget = QPushButton(text)
+    if name:
+        widget.setObjectName(name)
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    if slot is not None:
+        widget.clicked.connect(lambda _checked=False: slot())
+    return widget
+
+
+def label(text: str = "", name: str = "", wrap: bool = False) -> QLabel:
+    widget = QLabel(text)
+    if name:
+        widget.setObjectName(name)
+    widget.setWordWrap(wrap)
+    return widget
+
+
+def panel() -> QFrame:
+    frame = QFrame()
+    frame.setObjectName("Panel")
+    return frame
+
+
+class NoticeWidget(QLabel):
+    """A non-blocking notice above the cart that hides itself after a few seconds."""
+
+    shown = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Notice")
+        self.setWordWrap(True)
+        self.hide()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.hide)
+
+    def show_notice(self, text: str, *, seconds: float = 4.0, beep: bool = False) -> None:
+        self.setText(text)
+        self.show()
+        self._timer.start(int(seconds * 1000))
+        if beep:
+            QApplication.beep()
+        self.shown.emit(text)
+
+
+class PinPadWidget(QWidget):
+    """A touch keypad that types into a PIN field; the keyboard works as well."""
+
+    submitted = Signal()
+
+    def __init__(self, field: QLineEdit, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._field = field
+        grid = QGridLayout(self)
+        grid.setSpacing(8)
+        grid.setContentsMargins(0, 0, 0, 0)
+        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "Clear", "0", "OK"]
+        for index, key in enumerate(keys):
+            widget = button(key, name="KeyButton")
+            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            if key == "OK":
+                widget.setObjectName("Primary")
+                widget.setStyleSheet("font-size: 22px; min-height: 56px;")
+                widget.clicked.connect(self.submitted.emit)
+            elif key == "Clear":
+                widget.clicked.connect(field.clear)
+            else:
+                widget.clicked.connect(lambda _c=False, k=key: self._type(k))
+            grid.addWidget(widget, index // 3, index % 3)
+
+    def _type(self, digit: str) -> None:
+        if len(self._field.text()) < 8:
+            self._field.setText(self._field.text() + digit)
+        self._field.setFocus()
+
+
+def pin_field() -> QLineEdit:
+    field = QLineEdit()
+    field.setObjectName("PinField")
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setMaxLength(8)
+    field.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    field.setPlaceholderText("PIN")
+    return field
+
+
+class PosDialog(QDialog):
+    """Dialog base: a title, a message line for errors, and OK/Cancel buttons at the bottom."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(24, 20, 24, 20)
+        self.body.setSpacing(12)
+        heading = label(title, "Title")
+        self.body.addWidget(heading)
+        self.error = label("", "Error", wrap=True)
+        self.error.hide()
+        self.buttons = QHBoxLayout()
+        self.buttons.setSpacing(10)
+
+    def finish_layout(self, ok_text: str = "OK", cancel_text: str = "Cancel (Esc)") -> None:
+        self.body.addWidget(self.error)
+        self.body.addStretch(1)
+        self.buttons.addStretch(1)
+        self.cancel_button = button(cancel_text, self.reject)
+        self.ok_button = button(ok_text, self._on_ok, "Primary")
+        self.ok_button.setDefault(True)
+        self.ok_button.setAutoDefault(True)
+        self.cancel_button.setAutoDefault(False)
+        self.buttons.addWidget(self.cancel_button)
+        self.buttons.addWidget(self.ok_button)
+        self.body.addLayout(self.buttons)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def _on_ok(self) -> None:
+        self.accept()
