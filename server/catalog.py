@@ -169,22 +169,17 @@ class MongoCatalogRepository:
         self.collection.create_index("updated_at")
 
     def save(self, products: Sequence[ProductDocument]) -> list[str]:
-        from pymongo import ReplaceOne
-
         if not products:
             return []
         now = datetime.now(UTC)
-        self.collection.bulk_write(
-            [
-                ReplaceOne(
-                    {"_id": p.id},
-                    {"_id": p.id, **p.model_dump(mode="json"), "updated_at": now},
-                    upsert=True,
-                )
-                for p in products
-            ],
-            ordered=True,
-        )
+        # One replace per product: catalog writes are operator imports, not the hot path
+        # (and mongomock's bulk_write does not accept what current pymongo sends).
+        for p in products:
+            self.collection.replace_one(
+                {"_id": p.id},
+                {"_id": p.id, **p.model_dump(mode="json"), "updated_at": now},
+                upsert=True,
+            )
         return [p.id for p in products]
 
     @staticmethod

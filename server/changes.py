@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from server.errors import ApiError
 from server.models import ChangeEntry
 from server.sql import current_txid, visible_txid_limit
+from sync.protocol import MAX_ID
 
 _CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
 START = (-1, -1)
@@ -44,7 +45,7 @@ def parse_cursor(cursor: str) -> tuple[int, int]:
     if not cursor:
         return START
     match = _CURSOR.match(cursor)
-    if not match:
+    if not match or max(int(match.group(1)), int(match.group(2))) > MAX_ID:
         raise ApiError(
             "cursor must be a next_cursor returned by this server",
             code="invalid_cursor",

@@ -31,6 +31,7 @@ MAX_PULL_LIMIT = 1000
 MAX_AMOUNT = 10**11  # a billion major units: anything larger is a typo
 MAX_QUANTITY = 10**7  # units, or grams (10 t) for weighed products
 GRAMS_PER_KG = 1000
+MAX_ID = 2**63 - 1  # database ids are signed 64-bit
 BASIS_POINTS = 10_000
 
 # Money and other counted things: an int, never a float, never a bool.
@@ -384,7 +385,7 @@ class OrderData(ResponseModel):
 
 class FlagsQuery(RequestModel):
     kind: Annotated[str, Field(max_length=32)] | None = None
-    after: Annotated[int, Field(ge=0)] = 0
+    after: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
     limit: Annotated[int, Field(ge=1, le=MAX_PULL_LIMIT)] = 100
 
 

@@ -1,0 +1,95 @@
+"""The OpenAPI document describes every endpoint, and the server honours it (schemathesis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.server.conftest import Shop
+
+MAX_EXAMPLES = 25  # per operation and mode: keeps tests/server well under its time budget
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+OPERATIONS = [
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/v1/catalog/products"),
+    ("GET", "/api/v1/catalog/products/{product_id}"),
+    ("GET", "/api/v1/flags"),
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/orders/{order_id}"),
+    ("GET", "/api/v1/sync/pull"),
+    ("POST", "/api/v1/sync/push"),
+    ("POST", "/api/v1/terminals/enroll"),
+    ("GET", "/api/v1/terminals/me"),
+]
+
+
+def documented_operations(client: FlaskClient) -> set[tuple[str, str]]:
+    document = client.get("/api/openapi.json").json
+    return {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+
+
+def test_document_lists_every_api_route(client: FlaskClient, app: Flask) -> None:
+    routes = {
+        (method, rule.rule.replace("<", "{").replace(">", "}"))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api")
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    assert documented_operations(client) == routes == set(OPERATIONS)
+
+
+WITHOUT_INPUT = {("GET", "/api/openapi.json"), ("GET", "/api/v1/health")}  # nothing to negate
+CASES = [
+    (method, path, mode)
+    for method, path in OPERATIONS
+    for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
+    if mode is schemathesis.GenerationMode.POSITIVE or (method, path) not in WITHOUT_INPUT
+]
+
+
+@pytest.mark.parametrize(("method", "path", "mode"), CASES)
+def test_generated_requests_get_no_5xx_and_documented_answers(
+    app: Flask, shop: Shop, method: str, path: str, mode: schemathesis.GenerationMode
+) -> None:
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    operation = schema[path][method]
+    headers = {"Authorization": f"Bearer {shop.s1.token}"}
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+    def exercise(case: Any) -> None:
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    exercise()
+
+
+def test_push_body_schema_is_the_protocol_model(client: FlaskClient) -> None:
+    document = client.get("/api/openapi.json").json
+    push = document["paths"]["/api/v1/sync/push"]["post"]
+    ref = push["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert schema["properties"]["events"]["maxItems"] == 500
+    line = document["components"]["schemas"]["OrderLinePayload"]
+    assert line["properties"]["unit_price"]["type"] == "integer"
