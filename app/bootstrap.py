@@ -78,3 +78,29 @@ def open_terminal(data_dir: Path) -> Terminal:
         read_uow_factory=lambda: SqliteUnitOfWork(database.reader, store.taxes),
         database=database,
     )
+
+
+def open_sync(terminal: Terminal, tokens: Any = None) -> Any:
+    """Build the sync engine and its scheduler for this till (not started)."""
+    from local_db.sync_store import SqliteSyncStore
+    from sync.credentials import TokenStore
+    from sync.engine import SyncEngine
+    from sync.enrollment import current_enrollment
+    from sync.http_transport import HttpSyncTransport
+    from sync.scheduler import SyncScheduler
+
+    token_store = tokens or TokenStore()
+    transports: dict[tuple[str, str], HttpSyncTransport] = {}
+
+    def transport() -> HttpSyncTransport | None:
+        url, terminal_id = current_enrollment(terminal.uow)
+        if not url or not terminal_id:
+            return None
+        key = (url, terminal_id)
+        if key not in transports:
+            transports.clear()
+            transports[key] = HttpSyncTransport(url, lambda: token_store.load(terminal_id))
+        return transports[key]
+
+    engine = SyncEngine(SqliteSyncStore(terminal.database.writer), transport, terminal.clock)
+    return SyncScheduler(engine)

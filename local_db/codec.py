@@ -52,6 +52,7 @@ def product_values(product: Product, updated_at: str) -> dict[str, Any]:
         "sold_by": product.sold_by.value,
         "active": product.active,
         "stock": product.stock,
+        "deleted": False,
         "attributes": json.dumps(product.attributes, sort_keys=True),
         "updated_at": updated_at,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-HEAD_REVISION = "0003_clerks_parked"
+HEAD_REVISION = "0004_sync"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

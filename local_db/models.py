@@ -40,6 +40,7 @@ class ProductRow(Base):
     sold_by: Mapped[str] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     stock: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)  # tombstone from the server
     attributes: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[str] = mapped_column(String(40))
 
@@ -169,3 +170,24 @@ class ParkedSaleRow(Base):
     parked_at: Mapped[str] = mapped_column(String(40))
     total: Mapped[int] = mapped_column(Integer)
     cart: Mapped[str] = mapped_column(Text)  # JSON of the cart
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(40), default="", index=True)
+    email: Mapped[str] = mapped_column(String(200), default="")
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DeliverySlotRow(Base):
+    __tablename__ = "delivery_slots"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    starts_at: Mapped[str] = mapped_column(String(40), index=True)
+    ends_at: Mapped[str] = mapped_column(String(40))
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean)

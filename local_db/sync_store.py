@@ -1,0 +1,298 @@
+"""The till's side of sync: the outbox in order, per-event results, and pulled pages.
+
+Implements the ``SyncStore`` protocol of ``sync.engine`` structurally (no import of sync/).
+Every method is one short transaction on the writer engine, run from the sync worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, Table, bindparam, case, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.domain.order import SyncState
+from app.domain.sync import OutboxEvent, OutboxState, PulledPage, PushOutcome, ResultStatus
+from local_db.codec import from_iso, to_iso
+from local_db.models import CustomerRow, DeliverySlotRow
+from local_db.repositories import (
+    CLERKS,
+    ORDERS,
+    OUTBOX,
+    PRODUCTS,
+    SqliteProductRepository,
+    SqliteSettingsRepository,
+)
+
+CUSTOMERS: Table = CustomerRow.__table__  # type: ignore[assignment]
+SLOTS: Table = DeliverySlotRow.__table__  # type: ignore[assignment]
+CURSOR_KEY = "sync.cursor"
+LAST_SYNC_KEY = "sync.last_success_at"
+WAITING_STATES = (OutboxState.PENDING.value, OutboxState.SENT.value)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+class SqliteSyncStore:
+    def __init__(self, writer: Engine) -> None:
+        self._engine = writer
+
+    # ------------------------------------------------------------------ push side
+
+    def pending_events(self, limit: int, after_seq: int = 0) -> list[OutboxEvent]:
+        """Events still to deliver, oldest first (rejected ones wait for a manager)."""
+        with self._engine.connect() as c:
+            rows = c.execute(
+                select(OUTBOX)
+                .where(OUTBOX.c.state.in_(WAITING_STATES), OUTBOX.c.seq > after_seq)
+                .order_by(OUTBOX.c.seq)
+                .limit(limit)
+            ).all()
+            c.rollback()
+        return [
+            OutboxEvent(
+                seq=row.seq,
+                event_id=row.event_id,
+                event_type=row.event_type,
+                payload=json.loads(row.payload),
+                state=OutboxState(row.state),
+                attempts=row.attempts,
+                last_error=row.last_error,
+            )
+            for row in rows
+        ]
+
+    def mark_sent(self, event_ids: list[str]) -> None:
+        """Before a batch goes out: count the attempt; the order shows 'sent'."""
+        if not event_ids:
+            return
+        with self._engine.begin() as c:
+            c.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.event_id.in_(event_ids))
+                .values(state=OutboxState.SENT.value, attempts=OUTBOX.c.attempts + 1)
+            )
+            c.execute(
+                update(ORDERS)
+                .where(ORDERS.c.id.in_(event_ids), ORDERS.c.sync_state == SyncState.QUEUED.value)
+                .values(sync_state=SyncState.SENT.value)
+            )
+
+    def record_results(self, outcomes: list[PushOutcome]) -> None:
+        """Apply the server's per-event answers in one transaction.
+
+        accepted/duplicate → done, the order is acknowledged; rejected/conflict → kept,
+        visible with the server's reason, never retried blindly and never dropped.
+        """
+        if not outcomes:
+            return
+        stamp = _now()
+        done = [o.event_id for o in outcomes if o.status.is_done]
+        refused = [o for o in outcomes if not o.status.is_done]
+        with self._engine.begin() as c:
+            if done:
+                c.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.event_id.in_(done))
+                    .values(state=OutboxState.DONE.value, acked_at=stamp, last_error="")
+                )
+                c.execute(
+                    update(ORDERS)
+                    .where(ORDERS.c.id.in_(done))
+                    .values(sync_state=SyncState.ACKNOWLEDGED.value, sync_error="")
+                )
+            if refused:
+                c.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.event_id == bindparam("eid"))
+                    .values(state=OutboxState.REJECTED.value, last_error=bindparam("why")),
+                    [{"eid": o.event_id, "why": describe(o)} for o in refused],
+                )
+                c.execute(
+                    update(ORDERS)
+                    .where(ORDERS.c.id == bindparam("eid"))
+                    .values(sync_state=SyncState.REJECTED.value, sync_error=bindparam("why")),
+                    [{"eid": o.event_id, "why": describe(o)} for o in refused],
+                )
+
+    def record_transport_error(self, event_ids: list[str], message: str) -> None:
+        if not event_ids:
+            return
+        with self._engine.begin() as c:
+            c.execute(
+                update(OUTBOX).where(OUTBOX.c.event_id.in_(event_ids)).values(last_error=message)
+            )
+
+    def resend(self, event_id: str) -> None:
+        """A manager fixed the cause: put a rejected event back in the queue."""
+        with self._engine.begin() as c:
+            c.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.event_id == event_id, OUTBOX.c.state == OutboxState.REJECTED.value)
+                .values(state=OutboxState.PENDING.value)
+            )
+            c.execute(
+                update(ORDERS)
+                .where(ORDERS.c.id == event_id)
+                .values(sync_state=SyncState.QUEUED.value, sync_error="")
+            )
+
+    def counts(self) -> tuple[int, int]:
+        """(waiting, rejected) events."""
+        with self._engine.connect() as c:
+            waiting, rejected = c.execute(
+                select(
+                    func.coalesce(
+                        func.sum(case((OUTBOX.c.state.in_(WAITING_STATES), 1), else_=0)), 0
+                    ),
+                    func.coalesce(
+                        func.sum(case((OUTBOX.c.state == OutboxState.REJECTED.value, 1), else_=0)),
+                        0,
+                    ),
+                )
+            ).one()
+            c.rollback()
+        return int(waiting), int(rejected)
+
+    def rejected_events(self) -> list[OutboxEvent]:
+        with self._engine.connect() as c:
+            rows = c.execute(
+                select(OUTBOX)
+                .where(OUTBOX.c.state == OutboxState.REJECTED.value)
+                .order_by(OUTBOX.c.seq)
+            ).all()
+            c.rollback()
+        return [
+            OutboxEvent(
+                r.seq,
+                r.event_id,
+                r.event_type,
+                json.loads(r.payload),
+                OutboxState(r.state),
+                r.attempts,
+                r.last_error,
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ pull side
+
+    def cursor(self) -> str:
+        with self._engine.begin() as c:
+            return SqliteSettingsRepository(c).get(CURSOR_KEY, "")
+
+    def last_success(self) -> datetime | None:
+        with self._engine.begin() as c:
+            return from_iso(SqliteSettingsRepository(c).get(LAST_SYNC_KEY, "") or None)
+
+    def note_success(self, at: datetime) -> None:
+        with self._engine.begin() as c:
+            SqliteSettingsRepository(c).put(LAST_SYNC_KEY, to_iso(at))
+
+    def apply_pull(self, page: PulledPage) -> None:
+        """Apply one page and its cursor in ONE transaction: a crash resumes at this page."""
+        with self._engine.begin() as c:
+            products = SqliteProductRepository(c)
+            if page.products:
+                # Keep local stock: server stock arrives as its own change kind.
+                known = {
+                    row.id: row.stock
+                    for row in c.execute(
+                        select(PRODUCTS.c.id, PRODUCTS.c.stock).where(
+                            PRODUCTS.c.id.in_([p.id for p in page.products])
+                        )
+                    )
+                }
+                products.upsert_many(
+                    [
+                        replace(p, stock=known[p.id]) if p.id in known and p.stock is None else p
+                        for p in page.products
+                    ]
+                )
+            if page.deleted_product_ids:
+                c.execute(
+                    update(PRODUCTS)
+                    .where(PRODUCTS.c.id.in_(page.deleted_product_ids))
+                    .values(deleted=True, active=False)
+                )
+            if page.stock:
+                c.execute(
+                    update(PRODUCTS)
+                    .where(PRODUCTS.c.id == bindparam("pid"))
+                    .values(stock=bindparam("qty")),
+                    [{"pid": pid, "qty": qty} for pid, qty in page.stock],
+                )
+            for clerk in page.clerks:
+                statement = sqlite_insert(CLERKS).values(
+                    id=clerk.id,
+                    name=clerk.name,
+                    role=clerk.role,
+                    pin_hash=clerk.pin_hash,
+                    active=clerk.active,
+                    failed_attempts=0,
+                )
+                c.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[CLERKS.c.id],
+                        set_={
+                            "name": clerk.name,
+                            "role": clerk.role,
+                            "pin_hash": clerk.pin_hash,
+                            "active": clerk.active,
+                        },
+                    )
+                )
+            if page.deleted_clerk_ids:
+                c.execute(
+                    update(CLERKS)
+                    .where(CLERKS.c.id.in_(page.deleted_clerk_ids))
+                    .values(active=False)
+                )
+            for customer in page.customers:
+                values = {
+                    "id": customer.id,
+                    "name": customer.name,
+                    "phone": customer.phone,
+                    "email": customer.email,
+                    "deleted": customer.deleted,
+                }
+                statement = sqlite_insert(CUSTOMERS).values(values)
+                c.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[CUSTOMERS.c.id],
+                        set_={k: v for k, v in values.items() if k != "id"},
+                    )
+                )
+            for slot in page.slots:
+                values = {
+                    "id": slot.id,
+                    "starts_at": to_iso(slot.starts_at),
+                    "ends_at": to_iso(slot.ends_at),
+                    "capacity": slot.capacity,
+                    "booked": slot.booked,
+                    "active": slot.active,
+                }
+                statement = sqlite_insert(SLOTS).values(values)
+                c.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[SLOTS.c.id],
+                        set_={k: v for k, v in values.items() if k != "id"},
+                    )
+                )
+            if page.deleted_slot_ids:
+                c.execute(
+                    update(SLOTS).where(SLOTS.c.id.in_(page.deleted_slot_ids)).values(active=False)
+                )
+            SqliteSettingsRepository(c).put(CURSOR_KEY, page.next_cursor)
+
+
+def describe(outcome: PushOutcome) -> str:
+    if outcome.status is ResultStatus.CONFLICT:
+        head = "conflict: the server holds different content for this id"
+    else:
+        head = f"rejected ({outcome.reason or 'no reason given'})"
+    return f"{head}: {outcome.message}" if outcome.message else head

@@ -1,0 +1,356 @@
+"""The offline-first sync engine: push the outbox, pull server changes, never lose or double.
+
+Plain Python, no Qt: it runs on a background thread (``sync.scheduler``) and reports its
+``SyncStatus`` to listeners; the UI turns that into a Qt signal.
+
+Push: events leave in outbox order in bounded batches; an event is done only after the
+server's per-event answer (accepted or duplicate). Rejected events stay, with the server's
+reason, for a manager; they never block the events behind them. A batch the server refuses as
+a whole is split in halves until the bad event is alone, and that one is marked rejected.
+Pull: page by page, each page applied with its cursor in one local transaction.
+Failures back off exponentially with full jitter and a cap, so a fleet of tills coming back
+at once does not storm the server.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from app.domain.clerk import Role
+from app.domain.errors import PosError
+from app.domain.product import Product, SoldBy
+from app.domain.sync import (
+    ClerkRecord,
+    CustomerRecord,
+    DeliverySlotRecord,
+    OutboxEvent,
+    PulledPage,
+    PushOutcome,
+    ResultStatus,
+)
+from sync import protocol as p
+from sync.errors import (
+    AuthFailed,
+    BatchRefused,
+    IncompatibleServer,
+    ServerTrouble,
+    ServerUnreachable,
+    SyncError,
+)
+
+log = logging.getLogger("shopsmart.sync")
+
+PUSH_BATCH = 200
+PULL_PAGE = 500
+MAX_PAGES_PER_RUN = 200
+BACKOFF_BASE_S = 2.0
+BACKOFF_CAP_S = 300.0
+
+
+class ConnectionState(enum.StrEnum):
+    NOT_ENROLLED = "not enrolled"
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    OFFLINE = "offline"
+    DEGRADED = "degraded"
+    AUTH_FAILED = "auth failed"
+    INCOMPATIBLE = "server version mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    state: ConnectionState
+    waiting: int = 0
+    rejected: int = 0
+    last_success_at: datetime | None = None
+    reason: str = ""
+    next_attempt_at: datetime | None = None
+    running: bool = False
+
+    @property
+    def card_available(self) -> bool:
+        return self.state is ConnectionState.ONLINE
+
+
+class SyncStore(Protocol):
+    def pending_events(self, limit: int, after_seq: int = 0) -> list[OutboxEvent]: ...
+    def mark_sent(self, event_ids: list[str]) -> None: ...
+    def record_results(self, outcomes: list[PushOutcome]) -> None: ...
+    def record_transport_error(self, event_ids: list[str], message: str) -> None: ...
+    def counts(self) -> tuple[int, int]: ...
+    def cursor(self) -> str: ...
+    def apply_pull(self, page: PulledPage) -> None: ...
+    def last_success(self) -> datetime | None: ...
+    def note_success(self, at: datetime) -> None: ...
+
+
+class SyncTransport(Protocol):
+    last_duration_s: float
+
+    def push(self, events: list[dict[str, Any]]) -> p.PushResponse: ...
+    def pull(self, cursor: str, limit: int = ...) -> p.PullResponse: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+def backoff_delay(failures: int, rng: random.Random, retry_after: float | None = None) -> float:
+    """Full-jitter exponential backoff: uniform(0, min(cap, base × 2^(n−1))), at least Retry-After."""
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2 ** max(0, failures - 1)))
+    delay = rng.uniform(ceiling / 2, ceiling) if failures else 0.0
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        store: SyncStore,
+        transport_factory: Callable[[], SyncTransport | None],
+        clock: Clock,
+        *,
+        rng: random.Random | None = None,
+        push_batch: int = PUSH_BATCH,
+        pull_page: int = PULL_PAGE,
+    ) -> None:
+        self._store = store
+        self._transport_factory = transport_factory
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._push_batch = push_batch
+        self._pull_page = pull_page
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[SyncStatus], None]] = []
+        self._failures = 0
+        self._status = SyncStatus(ConnectionState.CONNECTING)
+
+    # ------------------------------------------------------------------ status
+
+    @property
+    def status(self) -> SyncStatus:
+        return self._status
+
+    def subscribe(self, listener: Callable[[SyncStatus], None]) -> None:
+        self._listeners.append(listener)
+
+    def _publish(self, status: SyncStatus) -> None:
+        self._status = status
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:  # a broken listener must not stop sync
+                log.exception("sync status listener failed")
+
+    def refresh_counts(self) -> SyncStatus:
+        waiting, rejected = self._store.counts()
+        self._publish(
+            replace(
+                self._status,
+                waiting=waiting,
+                rejected=rejected,
+                last_success_at=self._store.last_success(),
+            )
+        )
+        return self._status
+
+    # ------------------------------------------------------------------ one run
+
+    def run_once(self, *, force: bool = False) -> SyncStatus:
+        """Push everything waiting, then pull every change. Never runs twice at once."""
+        if not self._lock.acquire(blocking=False):
+            return self._status
+        try:
+            return self._run(force)
+        finally:
+            self._lock.release()
+
+    def _run(self, force: bool) -> SyncStatus:
+        now = self._clock.now()
+        status = self._status
+        if not force and status.next_attempt_at is not None and now < status.next_attempt_at:
+            return status
+        # auth-failed / incompatible need a person; _fail() set a slow retry (or Sync now).
+        transport = self._transport_factory()
+        waiting, rejected = self._store.counts()
+        if transport is None:
+            return self._set(
+                ConnectionState.NOT_ENROLLED, "set up the server in Settings", waiting, rejected
+            )
+        self._publish(replace(status, running=True, waiting=waiting, rejected=rejected))
+        slow = False
+        try:
+            self._push_all(transport)
+            slow |= transport.last_duration_s > 5.0
+            self._pull_all(transport)
+            slow |= transport.last_duration_s > 5.0
+        except ServerUnreachable as error:
+            return self._fail(ConnectionState.OFFLINE, error)
+        except ServerTrouble as error:
+            return self._fail(ConnectionState.DEGRADED, error)
+        except AuthFailed as error:
+            return self._fail(ConnectionState.AUTH_FAILED, error, floor=BACKOFF_CAP_S)
+        except IncompatibleServer as error:
+            return self._fail(ConnectionState.INCOMPATIBLE, error, floor=BACKOFF_CAP_S)
+        except SyncError as error:
+            return self._fail(ConnectionState.DEGRADED, error)
+        self._failures = 0
+        finished = self._clock.now()
+        self._store.note_success(finished)
+        waiting, rejected = self._store.counts()
+        state = ConnectionState.DEGRADED if slow else ConnectionState.ONLINE
+        reason = "the server is answering slowly" if slow else ""
+        status = SyncStatus(state, waiting, rejected, finished, reason, None, False)
+        self._publish(status)
+        return status
+
+    def _set(self, state: ConnectionState, reason: str, waiting: int, rejected: int) -> SyncStatus:
+        status = SyncStatus(state, waiting, rejected, self._store.last_success(), reason)
+        self._publish(status)
+        return status
+
+    def _fail(self, state: ConnectionState, error: SyncError, floor: float = 0.0) -> SyncStatus:
+        self._failures += 1
+        delay = max(floor, backoff_delay(self._failures, self._rng, error.retry_after))
+        waiting, rejected = self._store.counts()
+        status = SyncStatus(
+            state,
+            waiting,
+            rejected,
+            self._store.last_success(),
+            error.message,
+            self._clock.now() + timedelta(seconds=delay),
+            False,
+        )
+        log.info("sync %s: %s (next try in %.1f s)", state.value, error.message, delay)
+        self._publish(status)
+        return status
+
+    # ------------------------------------------------------------------ push
+
+    def _push_all(self, transport: SyncTransport) -> None:
+        after = 0
+        while True:
+            batch = self._store.pending_events(self._push_batch, after_seq=after)
+            if not batch:
+                return
+            self._push_batch_split(transport, batch)
+            after = batch[-1].seq
+            waiting, rejected = self._store.counts()
+            self._publish(replace(self._status, waiting=waiting, rejected=rejected, running=True))
+
+    def _push_batch_split(self, transport: SyncTransport, batch: Sequence[OutboxEvent]) -> None:
+        ids = [event.event_id for event in batch]
+        self._store.mark_sent(ids)
+        try:
+            response = transport.push([wire_event(event) for event in batch])
+        except BatchRefused as error:
+            if len(batch) == 1:
+                self._store.record_results(
+                    [PushOutcome(ids[0], ResultStatus.REJECTED, "refused", error.message)]
+                )
+                return
+            middle = len(batch) // 2
+            self._push_batch_split(transport, batch[:middle])
+            self._push_batch_split(transport, batch[middle:])
+            return
+        except SyncError as error:
+            self._store.record_transport_error(ids, error.message)
+            raise
+        by_id = {str(result.event_id): result for result in response.results if result.event_id}
+        by_index = {result.index: result for result in response.results}
+        outcomes = []
+        for index, event in enumerate(batch):
+            result = by_id.get(event.event_id) or by_index.get(index)
+            if result is None:
+                continue  # no word on it: it stays 'sent' and goes again next time
+            outcomes.append(
+                PushOutcome(
+                    event.event_id,
+                    ResultStatus(result.status),
+                    result.reason or "",
+                    result.message or "",
+                )
+            )
+        self._store.record_results(outcomes)
+
+    # ------------------------------------------------------------------ pull
+
+    def _pull_all(self, transport: SyncTransport) -> None:
+        cursor = self._store.cursor()
+        for _ in range(MAX_PAGES_PER_RUN):
+            response = transport.pull(cursor, self._pull_page)
+            page = page_from_response(response)
+            self._store.apply_pull(page)
+            cursor = page.next_cursor
+            if not response.has_more:
+                return
+
+
+def wire_event(event: OutboxEvent) -> dict[str, Any]:
+    return event.payload
+
+
+def page_from_response(response: p.PullResponse) -> PulledPage:
+    """Turn protocol changes into the shop's records; an unusable row is logged and skipped
+    (it must not stall the whole pull)."""
+    page = PulledPage(next_cursor=response.next_cursor)
+    for change in response.changes:
+        try:
+            _add_change(page, change)
+        except (PosError, ValueError) as error:
+            log.warning("skipped %s change at cursor %s: %s", change.kind, change.cursor, error)
+    return page
+
+
+def _add_change(page: PulledPage, change: Any) -> None:
+    data = change.data
+    if change.kind == "product":
+        if data.deleted:
+            page.deleted_product_ids.append(data.id)
+            return
+        page.products.append(
+            Product(
+                id=data.id,
+                sku=data.sku,
+                name=data.name,
+                brand=data.brand,
+                department=data.department,
+                unit_price=data.unit_price,
+                tax_class=data.tax_class,
+                sold_by=SoldBy(data.sold_by),
+                barcodes=tuple(data.barcodes),
+                active=data.active,
+                attributes={k: str(v) for k, v in data.attributes.items()},
+            )
+        )
+    elif change.kind == "stock":
+        page.stock.append((data.product_id, data.quantity))
+    elif change.kind == "clerk":
+        if data.deleted:
+            page.deleted_clerk_ids.append(data.id)
+            return
+        page.clerks.append(
+            ClerkRecord(data.id, data.name, Role(data.role).value, data.pin_hash, data.active)
+        )
+    elif change.kind == "customer":
+        page.customers.append(
+            CustomerRecord(data.id, data.name, data.phone, data.email, data.deleted)
+        )
+    elif change.kind == "delivery_slot":
+        if data.deleted:
+            page.deleted_slot_ids.append(data.id)
+            return
+        page.slots.append(
+            DeliverySlotRecord(
+                data.id, data.starts_at, data.ends_at, data.capacity, data.booked, data.active
+            )
+        )

@@ -1,0 +1,32 @@
+"""How a sync attempt can fail, sorted by what the engine does about it."""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """Base of every sync failure."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class ServerUnreachable(SyncError):
+    """No connection, DNS failure, connection reset, timeout: retry with backoff (offline)."""
+
+
+class ServerTrouble(SyncError):
+    """5xx, 429 or a garbled answer: retry with backoff (degraded)."""
+
+
+class AuthFailed(SyncError):
+    """401/403: the token is missing, wrong or revoked. Stop until re-enrolled."""
+
+
+class IncompatibleServer(SyncError):
+    """The server does not speak our protocol version (too old or too new)."""
+
+
+class BatchRefused(SyncError):
+    """The server refused the batch as a whole (413, 422…): split it to find the bad item."""

@@ -1,0 +1,163 @@
+"""`requests` transport to the sync server, speaking ``sync.protocol``.
+
+Every request has a timeout; answers are parsed into the protocol's models, and every failure
+becomes one of ``sync.errors`` so the engine can decide: back off, stop, or split the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from pydantic import TypeAdapter, ValidationError
+
+from sync import protocol as p
+from sync.errors import (
+    AuthFailed,
+    BatchRefused,
+    IncompatibleServer,
+    ServerTrouble,
+    ServerUnreachable,
+    SyncError,
+)
+
+CONNECT_TIMEOUT_S = 3.0
+READ_TIMEOUT_S = 20.0
+SLOW_REQUEST_S = 5.0  # an answer slower than this marks the connection degraded
+
+
+class HttpSyncTransport:
+    def __init__(
+        self,
+        base_url: str,
+        token: Callable[[], str | None],
+        *,
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._timeout = timeout
+        self._session = session or requests.Session()
+        self.last_duration_s = 0.0
+
+    def close(self) -> None:
+        self._session.close()
+
+    # ------------------------------------------------------------------ calls
+
+    def enroll(self, code: str, terminal_code: str, name: str = "") -> p.EnrollResponse:
+        body = p.EnrollRequest(
+            protocol_version=p.PROTOCOL_VERSION, code=code, terminal_code=terminal_code, name=name
+        )
+        data = self._request("POST", "/api/v1/terminals/enroll", body=body, auth=False)
+        return p.EnrollResponse.model_validate(data)
+
+    def push(self, events: list[dict[str, Any]]) -> p.PushResponse:
+        payload = {"protocol_version": p.PROTOCOL_VERSION, "events": events}
+        data = self._request("POST", "/api/v1/sync/push", raw_body=payload)
+        return p.PushResponse.model_validate(data)
+
+    def pull(self, cursor: str, limit: int = p.DEFAULT_PULL_LIMIT) -> p.PullResponse:
+        data = self._request(
+            "GET", "/api/v1/sync/pull", params={"cursor": cursor, "limit": str(limit)}
+        )
+        return p.PullResponse.model_validate(data)
+
+    def health(self) -> dict[str, Any]:
+        return self._request("GET", "/api/v1/health", auth=False)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: p.RequestModel | None = None,
+        raw_body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> dict[str, Any]:
+        headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), "Accept": "application/json"}
+        if auth:
+            token = self._token()
+            if not token:
+                raise AuthFailed("this till is not enrolled with a server")
+            headers["Authorization"] = f"Bearer {token}"
+        data: bytes | None = None
+        if body is not None:
+            data = body.model_dump_json().encode()
+        elif raw_body is not None:
+            data = json.dumps(raw_body, separators=(",", ":")).encode()
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                method,
+                self.base_url + path,
+                data=data,
+                params=params,
+                headers=headers,
+                timeout=self._timeout,
+            )
+        except requests.Timeout as error:
+            raise ServerUnreachable(
+                f"the server did not answer in time ({error.__class__.__name__})"
+            ) from None
+        except requests.ConnectionError:
+            raise ServerUnreachable("cannot reach the server") from None
+        except requests.RequestException as error:
+            raise ServerUnreachable(f"request failed: {error.__class__.__name__}") from None
+        finally:
+            self.last_duration_s = time.monotonic() - started
+        return self._answer(response)
+
+    def _answer(self, response: requests.Response) -> dict[str, Any]:
+        status = response.status_code
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if 200 <= status < 300:
+            if not isinstance(data, dict):
+                raise ServerTrouble(f"the server sent an unreadable answer (HTTP {status})")
+            return data
+        error = p.ErrorResponse.model_validate(data) if _is_error(data) else None
+        message = error.message if error else f"HTTP {status}"
+        code = error.error if error else ""
+        if status in (401, 403):
+            raise AuthFailed(f"the server refused this till's token: {message}")
+        if code == "unsupported_protocol_version" or status == 426:
+            raise IncompatibleServer(f"the server does not speak this version: {message}")
+        if status == 429:
+            raise ServerTrouble(
+                "the server asks us to slow down", retry_after=_retry_after(response)
+            )
+        if status >= 500:
+            raise ServerTrouble(
+                f"the server failed (HTTP {status})", retry_after=_retry_after(response)
+            )
+        if status in (400, 413, 422):
+            raise BatchRefused(f"{code or status}: {message}")
+        raise SyncError(f"unexpected answer HTTP {status}: {message}")
+
+
+def _is_error(data: object) -> bool:
+    try:
+        TypeAdapter(p.ErrorResponse).validate_python(data)
+    except ValidationError:
+        return False
+    return True
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

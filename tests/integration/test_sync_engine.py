@@ -1,0 +1,280 @@
+"""The sync engine against the real SQLite store and a scripted transport.
+
+The transport here is a test double that answers like the server would (per-event results,
+pages with cursors) or fails on cue; the end-to-end tests in tests/e2e use the real server.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import timedelta
+
+import pytest
+
+from app.domain.cart import Cart
+from app.domain.order import TenderInput, TenderKind
+from app.services.checkout import complete_sale
+from local_db.engine import DB_FILENAME
+from local_db.sync_store import SqliteSyncStore
+from sync import protocol as p
+from sync.engine import BACKOFF_CAP_S, ConnectionState, SyncEngine, backoff_delay
+from sync.errors import AuthFailed, BatchRefused, ServerUnreachable
+
+from .conftest import MILK, WINE
+
+
+class FakeServerTransport:
+    """Answers pushes like the server: per event, remembering what it has (by event id)."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, dict] = {}
+        self.batches: list[int] = []
+        self.reject_ids: set[str] = set()
+        self.refuse_batches_with: set[str] = set()
+        self.fail_next: list[Exception] = []
+        self.pages: list[p.PullResponse] = []
+        self.pull_cursors: list[str] = []
+        self.last_duration_s = 0.01
+
+    def push(self, events):
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        ids = {e["event_id"] for e in events}
+        if ids & self.refuse_batches_with:
+            raise BatchRefused("invalid_body: events[0].payload.total: bad")
+        self.batches.append(len(events))
+        results = []
+        for index, event in enumerate(events):
+            eid = event["event_id"]
+            if eid in self.reject_ids:
+                results.append(
+                    {
+                        "index": index,
+                        "event_id": eid,
+                        "status": "rejected",
+                        "reason": "inconsistent_totals",
+                        "message": "lines do not add up",
+                    }
+                )
+            elif eid in self.stored:
+                results.append({"index": index, "event_id": eid, "status": "duplicate"})
+            else:
+                self.stored[eid] = event
+                results.append({"index": index, "event_id": eid, "status": "accepted"})
+        return p.PushResponse.model_validate(
+            {"results": results, "accepted": 0, "duplicates": 0, "rejected": 0, "conflicts": 0}
+        )
+
+    def pull(self, cursor, limit=500):
+        self.pull_cursors.append(cursor)
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        index = int(cursor or 0)
+        if index >= len(self.pages):
+            return p.PullResponse(changes=[], next_cursor=cursor, has_more=False)
+        return self.pages[index]
+
+
+class StepClock:
+    def __init__(self, start):
+        self.moment = start
+
+    def now(self):
+        return self.moment
+
+
+@pytest.fixture
+def sales(terminal, clerk):
+    def make(count: int) -> list[str]:
+        ids = []
+        for _ in range(count):
+            order = complete_sale(
+                terminal.uow(),
+                Cart().add(MILK),
+                [TenderInput(TenderKind.CASH, 200)],
+                clerk,
+                terminal.store,
+                terminal.clock,
+                terminal.ids,
+            )
+            ids.append(order.id)
+        return ids
+
+    return make
+
+
+@pytest.fixture
+def engine_parts(terminal):
+    transport = FakeServerTransport()
+    clock = StepClock(terminal.clock.now())
+    store = SqliteSyncStore(terminal.database.writer)
+    engine = SyncEngine(store, lambda: transport, clock, rng=random.Random(1), push_batch=50)
+    return engine, transport, clock, store
+
+
+def sync_states(terminal) -> dict[str, int]:
+    with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
+        return dict(db.execute("SELECT sync_state, count(*) FROM orders GROUP BY sync_state"))
+
+
+def test_backlog_goes_in_bounded_batches_in_order_and_is_acknowledged(
+    engine_parts, sales, terminal
+):
+    engine, transport, _, _ = engine_parts
+    ids = sales(120)
+    status = engine.run_once()
+    assert status.state is ConnectionState.ONLINE
+    assert (status.waiting, status.rejected) == (0, 0)
+    assert transport.batches == [50, 50, 20]
+    assert list(transport.stored) == ids  # outbox order
+    assert sync_states(terminal) == {"acknowledged": 120}
+
+
+def test_rejected_event_waits_for_a_manager_and_never_blocks_the_rest(
+    engine_parts, sales, terminal
+):
+    engine, transport, _, store = engine_parts
+    ids = sales(5)
+    transport.reject_ids = {ids[1]}
+    status = engine.run_once()
+    assert (status.waiting, status.rejected) == (0, 1)
+    assert set(transport.stored) == set(ids) - {ids[1]}
+    (rejected,) = store.rejected_events()
+    assert rejected.event_id == ids[1]
+    assert "inconsistent_totals" in rejected.last_error and "do not add up" in rejected.last_error
+    with terminal.read() as uow:
+        assert uow.orders.get(ids[1]).sync_state.value == "rejected"
+    # A manager fixes the cause and resends: it goes through.
+    transport.reject_ids.clear()
+    store.resend(ids[1])
+    assert engine.run_once().rejected == 0
+    assert sync_states(terminal) == {"acknowledged": 5}
+
+
+def test_batch_refused_whole_is_split_until_the_bad_event_is_alone(engine_parts, sales):
+    engine, transport, _, store = engine_parts
+    ids = sales(8)
+    transport.refuse_batches_with = {ids[5]}
+    status = engine.run_once()
+    assert (status.waiting, status.rejected) == (0, 1)
+    assert set(transport.stored) == set(ids) - {ids[5]}
+    assert store.rejected_events()[0].event_id == ids[5]
+
+
+def test_replayed_answers_count_as_done(engine_parts, sales, terminal):
+    engine, transport, _, _ = engine_parts
+    ids = sales(3)
+    transport.stored = {eid: {} for eid in ids}  # the server already has them (lost answer)
+    assert engine.run_once().waiting == 0
+    assert sync_states(terminal) == {"acknowledged": 3}
+
+
+def test_outage_keeps_everything_queued_and_backs_off(engine_parts, sales, terminal):
+    engine, transport, clock, _ = engine_parts
+    sales(3)
+    transport.fail_next = [ServerUnreachable("cannot reach the server")]
+    status = engine.run_once()
+    assert status.state is ConnectionState.OFFLINE
+    assert status.reason == "cannot reach the server"
+    assert status.waiting == 3
+    assert sync_states(terminal) == {"sent": 3}  # tried, not acknowledged
+    assert engine.run_once() == status  # inside the backoff window: no request
+    assert transport.batches == []
+    clock.moment = status.next_attempt_at + timedelta(seconds=1)
+    assert engine.run_once().state is ConnectionState.ONLINE
+    assert sync_states(terminal) == {"acknowledged": 3}
+
+
+def test_revoked_token_stops_sync_but_keeps_every_sale(engine_parts, sales, terminal):
+    engine, transport, clock, _ = engine_parts
+    sales(2)
+    transport.fail_next = [AuthFailed("the server refused this till's token: revoked")]
+    status = engine.run_once()
+    assert status.state is ConnectionState.AUTH_FAILED
+    assert (status.next_attempt_at - clock.now()).total_seconds() >= BACKOFF_CAP_S
+    sales(1)  # selling goes on
+    assert engine.refresh_counts().waiting == 3
+
+
+def test_backoff_grows_with_jitter_up_to_the_cap():
+    rng = random.Random(3)
+    delays = [backoff_delay(n, rng) for n in range(1, 15)]
+    assert all(0 < d <= BACKOFF_CAP_S for d in delays)
+    assert delays[0] <= 2.0 and delays[-1] >= BACKOFF_CAP_S / 2
+    many = {round(backoff_delay(8, random.Random(seed)), 3) for seed in range(50)}
+    assert len(many) > 40  # tills reconnecting together spread out
+    assert backoff_delay(1, rng, retry_after=30) >= 30
+
+
+def product_change(cursor: int, sku: str, price: int, deleted=False, pid=None):
+    return {
+        "kind": "product",
+        "cursor": str(cursor),
+        "data": {
+            "id": pid or f"srv-{sku}",
+            "sku": sku,
+            "name": f"Server {sku}",
+            "unit_price": price,
+            "tax_class": "food",
+            "sold_by": "each",
+            "barcodes": [],
+            "deleted": deleted,
+        },
+    }
+
+
+def test_pull_applies_pages_with_their_cursor_and_resumes_after_a_crash(engine_parts, terminal):
+    engine, transport, clock, store = engine_parts
+    transport.pages = [
+        p.PullResponse.model_validate(
+            {
+                "changes": [
+                    product_change(1, "NEW-1", 199),
+                    {
+                        "kind": "stock",
+                        "cursor": "2",
+                        "data": {"product_id": MILK.id, "quantity": 7},
+                    },
+                ],
+                "next_cursor": "1",
+                "has_more": True,
+            }
+        ),
+        p.PullResponse.model_validate(
+            {
+                "changes": [
+                    product_change(3, "ALC-RIOJA", 899, pid=WINE.id),
+                    product_change(4, "X", 1, deleted=True, pid=MILK.id),
+                ],
+                "next_cursor": "2",
+                "has_more": False,
+            }
+        ),
+    ]
+    transport.fail_next = []
+    original = store.apply_pull
+    calls = {"n": 0}
+
+    def crash_on_second_page(page):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ServerUnreachable("connection dropped mid-pull")
+        original(page)
+
+    store.apply_pull = crash_on_second_page
+    assert engine.run_once().state is ConnectionState.OFFLINE
+    assert store.cursor() == "1"  # page 1 and its cursor together, page 2 not at all
+    with terminal.read() as uow:
+        assert uow.products.by_code("NEW-1").unit_price == 199
+        assert uow.products.by_id(MILK.id).stock == 7
+        assert uow.products.by_id(WINE.id).unit_price == 799
+    store.apply_pull = original
+    clock.moment += timedelta(minutes=10)
+    assert engine.run_once().state is ConnectionState.ONLINE
+    assert transport.pull_cursors == ["", "1", "1"]  # resumed at the page that failed
+    assert store.cursor() == "2"
+    with terminal.read() as uow:
+        assert uow.products.by_id(WINE.id).unit_price == 899
+        assert uow.products.by_id(MILK.id).active is False  # tombstone
+        assert uow.products.search("whole milk") == []
