@@ -1,0 +1,28 @@
+"""Gunicorn settings for the ShopSmart sync server in production.
+
+    gunicorn -c gunicorn.conf.py
+
+Run ``shopsmart-server db upgrade`` first; the app never migrates by itself. Environment:
+SHOPSMART_BIND (default 127.0.0.1:8765 — put a TLS-terminating proxy in front),
+SHOPSMART_WORKERS (default 2 × CPU + 1), plus the app's own variables (docs/server.md).
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "server.app:create_app()"
+bind = os.environ.get("SHOPSMART_BIND", "127.0.0.1:8765")
+workers = int(os.environ.get("SHOPSMART_WORKERS", "0")) or multiprocessing.cpu_count() * 2 + 1
+worker_class = "sync"
+preload_app = False  # each worker builds its own engine and pool after the fork
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+max_requests = 20_000
+max_requests_jitter = 2_000
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = None  # the app writes one structured JSON line per request instead
+errorlog = "-"
+loglevel = os.environ.get("SHOPSMART_LOG_LEVEL", "info").lower()
+proc_name = "shopsmart-server"

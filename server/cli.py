@@ -1,0 +1,304 @@
+"""``shopsmart-server``: run the server and manage stores, terminals, clerks and products.
+
+Configuration comes from the environment (docs/server.md); without DATABASE_URL the server
+uses SQLite under SHOPSMART_DATA_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+DEFAULT_PORT = 8765
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shopsmart-server", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="development server on 127.0.0.1 (migrates first)")
+    run.add_argument("--port", type=int, default=DEFAULT_PORT)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="apply the Alembic migrations up to head")
+
+    store = sub.add_parser("store", help="stores").add_subparsers(dest="action", required=True)
+    create = store.add_parser("create", help="create a store")
+    create.add_argument("--code", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--currency", default="EUR")
+
+    terminal = sub.add_parser("terminal", help="terminals").add_subparsers(
+        dest="action", required=True
+    )
+    code = terminal.add_parser("enroll-code", help="print a one-time enrollment code")
+    code.add_argument("--store", required=True)
+    code.add_argument("--ttl-minutes", type=int, default=None)
+    revoke = terminal.add_parser("revoke", help="revoke a terminal's token")
+    revoke.add_argument("terminal_id")
+
+    clerk = sub.add_parser("clerk", help="clerks").add_subparsers(dest="action", required=True)
+    add = clerk.add_parser("add", help="add a clerk with a PIN")
+    add.add_argument("--store", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", choices=["clerk", "manager"], default="clerk")
+    add.add_argument("--pin", required=True)
+
+    product = sub.add_parser("product", help="catalog").add_subparsers(dest="action", required=True)
+    imp = product.add_parser("import", help="import products from .json, .jsonl or .csv")
+    imp.add_argument("file", type=Path)
+
+    sub.add_parser("demo", help="load a demo store with clerks, products, stock and slots")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from server.admin import AdminError
+    from server.config import Config
+
+    config = Config.from_env()
+    try:
+        if args.command == "run":
+            return _run(config, args.port)
+        if args.command == "db":
+            from server.db import upgrade_database
+
+            upgrade_database(config.sqlalchemy_url)
+            print("database is at the newest schema")
+            return 0
+        return _admin(config, args)
+    except AdminError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(config: Any, port: int) -> int:
+    from server.app import create_app
+    from server.db import upgrade_database
+
+    upgrade_database(config.sqlalchemy_url)
+    app = create_app(config)
+    app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False, threaded=True)
+    return 0
+
+
+def _admin(config: Any, args: argparse.Namespace) -> int:
+    from server import admin
+    from server.app import create_app
+    from server.auth import create_enroll_code, revoke_terminal
+    from server.db import unit_of_work
+
+    app = create_app(config)
+    svc = app.extensions["shopsmart"]
+    try:
+        with unit_of_work(svc.sessions) as session:
+            if args.command == "store":
+                store = admin.create_store(session, args.code, args.name, args.currency)
+                print(f"store {store.code} created ({store.id})")
+            elif args.command == "terminal" and args.action == "enroll-code":
+                store = admin.store_by_code(session, args.store)
+                ttl = timedelta(minutes=args.ttl_minutes or config.enroll_code_ttl_minutes)
+                code = create_enroll_code(session, store.id, ttl)
+                print(code)
+            elif args.command == "terminal":
+                try:
+                    terminal_id = uuid.UUID(args.terminal_id)
+                except ValueError:
+                    raise admin.AdminError(f"{args.terminal_id} is not a terminal id") from None
+                if not revoke_terminal(session, terminal_id):
+                    raise admin.AdminError(f"no active terminal {terminal_id}")
+                print(f"terminal {terminal_id} revoked")
+            elif args.command == "clerk":
+                store = admin.store_by_code(session, args.store)
+                clerk = admin.add_clerk(session, store, args.name, args.role, args.pin)
+                print(f"clerk {clerk.name} ({clerk.role}) added: {clerk.id}")
+            elif args.command == "product":
+                products = read_products(args.file)
+                admin.save_products(session, svc.catalog(session), products)
+                print(f"{len(products)} products imported")
+            elif args.command == "demo":
+                print(load_demo(session, svc, config))
+    finally:
+        svc.close()
+    return 0
+
+
+def read_products(path: Path) -> list[Any]:
+    """Products from a JSON array, JSON lines, or CSV (barcodes separated by ';')."""
+    from server.admin import AdminError
+    from server.catalog import ProductDocument
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AdminError(f"cannot read {path}: {exc.strerror}") from None
+    rows: list[dict[str, Any]]
+    if path.suffix == ".csv":
+        rows = []
+        for row in csv.DictReader(text.splitlines()):
+            fields: dict[str, Any] = {k: v for k, v in row.items() if v not in (None, "")}
+            fields["unit_price"] = int(fields.get("unit_price", "-1"))
+            fields["barcodes"] = [b for b in row.get("barcodes", "").split(";") if b]
+            rows.append(fields)
+    elif path.suffix == ".jsonl":
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    else:
+        rows = json.loads(text)
+    try:
+        return [ProductDocument.model_validate(row) for row in rows]
+    except (ValidationError, TypeError, ValueError) as exc:
+        raise AdminError(f"{path}: {exc}") from None
+
+
+DEMO_PRODUCTS: list[dict[str, Any]] = [
+    {
+        "id": "demo-milk",
+        "sku": "DAI-001",
+        "name": "Whole milk 1 l",
+        "brand": "Meadow",
+        "department": "dairy",
+        "unit_price": 129,
+        "tax_class": "food",
+        "barcodes": ["4000417025005"],
+        "attributes": {"allergens": ["milk"], "nutrition": {"kcal_per_100ml": 64}},
+    },
+    {
+        "id": "demo-butter",
+        "sku": "DAI-002",
+        "name": "Butter 250 g",
+        "brand": "Meadow",
+        "department": "dairy",
+        "unit_price": 239,
+        "tax_class": "food",
+        "barcodes": ["4000417025012"],
+        "attributes": {"allergens": ["milk"]},
+    },
+    {
+        "id": "demo-bread",
+        "sku": "BAK-001",
+        "name": "Sourdough loaf",
+        "department": "bakery",
+        "unit_price": 349,
+        "tax_class": "food",
+        "barcodes": ["4000417025029"],
+        "attributes": {"allergens": ["gluten"], "baked": "daily"},
+    },
+    {
+        "id": "demo-bananas",
+        "sku": "PRO-001",
+        "name": "Bananas",
+        "department": "produce",
+        "unit_price": 199,
+        "tax_class": "food",
+        "sold_by": "weight",
+        "attributes": {"origin": "EC", "organic": False},
+    },
+    {
+        "id": "demo-apples",
+        "sku": "PRO-002",
+        "name": "Apples Braeburn",
+        "department": "produce",
+        "unit_price": 279,
+        "tax_class": "food",
+        "sold_by": "weight",
+        "attributes": {"origin": "NZ", "variety": "Braeburn"},
+    },
+    {
+        "id": "demo-tomatoes",
+        "sku": "PRO-003",
+        "name": "Vine tomatoes",
+        "department": "produce",
+        "unit_price": 449,
+        "tax_class": "food",
+        "sold_by": "weight",
+        "attributes": {"origin": "NL"},
+    },
+    {
+        "id": "demo-coffee",
+        "sku": "PAN-001",
+        "name": "Coffee beans 500 g",
+        "brand": "Roastery",
+        "department": "pantry",
+        "unit_price": 899,
+        "tax_class": "food",
+        "barcodes": ["4000417025036"],
+        "attributes": {"origin": "CO", "roast": "medium"},
+    },
+    {
+        "id": "demo-pasta",
+        "sku": "PAN-002",
+        "name": "Spaghetti 500 g",
+        "department": "pantry",
+        "unit_price": 149,
+        "tax_class": "food",
+        "barcodes": ["4000417025043"],
+        "attributes": {"allergens": ["gluten"]},
+    },
+    {
+        "id": "demo-soap",
+        "sku": "HOU-001",
+        "name": "Hand soap",
+        "department": "household",
+        "unit_price": 229,
+        "tax_class": "standard",
+        "barcodes": ["4000417025050"],
+        "attributes": {"volume_ml": 300},
+    },
+    {
+        "id": "demo-wine",
+        "sku": "DRI-001",
+        "name": "Red wine 0.75 l",
+        "department": "drinks",
+        "unit_price": 799,
+        "tax_class": "standard",
+        "barcodes": ["4000417025067"],
+        "attributes": {"age_restricted": 18, "origin": "ES"},
+    },
+]
+
+
+def load_demo(session: Any, svc: Any, config: Any) -> str:
+    """A demo store (code DEMO) a terminal can enroll into; safe to run again."""
+    from sqlalchemy import select
+
+    from server import admin
+    from server.auth import create_enroll_code
+    from server.catalog import ProductDocument
+    from server.models import Store
+
+    store = session.scalar(select(Store).where(Store.code == "DEMO"))
+    if store is None:
+        store = admin.create_store(session, "DEMO", "ShopSmart Demo Grocery")
+        admin.add_clerk(session, store, "Maria", "clerk", "1234")
+        admin.add_clerk(session, store, "Max", "manager", "9999")
+        products = [ProductDocument.model_validate(p) for p in DEMO_PRODUCTS]
+        admin.save_products(session, svc.catalog(session), products)
+        admin.set_stock(
+            session,
+            store,
+            {p.id: (50_000 if p.sold_by == "weight" else 40) for p in products},
+        )
+        tomorrow = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        for hour in (9, 12, 17):
+            admin.add_delivery_slot(
+                session, store, tomorrow.replace(hour=hour), timedelta(hours=2), capacity=8
+            )
+    code = create_enroll_code(session, store.id, timedelta(minutes=config.enroll_code_ttl_minutes))
+    return (
+        "demo store DEMO ready: clerks Maria (PIN 1234) and Max (manager, PIN 9999), "
+        f"{len(DEMO_PRODUCTS)} products\nenrollment code: {code}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
