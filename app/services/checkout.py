@@ -18,6 +18,7 @@ from app.domain.order import (
     order_lines_from,
     settle_tenders,
 )
+from app.domain.money import format_minor
 from app.domain.store import StoreProfile
 from app.ports import Clock, IdFactory, UnitOfWork
 from app.services.clerks import require_manager
@@ -215,3 +216,21 @@ def void_order(
         )
         uow.commit()
     return voided
+
+
+def stale_lines(uow: UnitOfWork, cart: Cart) -> list[tuple[int, str]]:
+    """Lines of a (resumed) cart whose product was deleted, deactivated or repriced since.
+
+    Returns (line id, what changed) for the clerk to decide; the cart itself is not changed.
+    """
+    problems: list[tuple[int, str]] = []
+    with uow:
+        for line in cart.lines:
+            product = uow.products.by_id(line.product_id)
+            if product is None or not product.active:
+                problems.append((line.line_id, f"{line.name} is no longer sold"))
+            elif product.unit_price != line.unit_price:
+                problems.append(
+                    (line.line_id, f"{line.name} now costs {format_minor(product.unit_price)}")
+                )
+    return problems

@@ -149,3 +149,27 @@ def test_history_finds_orders_by_receipt_number_and_day(terminal, clerk):
         today = orders[0].created_at.date().isoformat()
         assert len(uow.orders.recent(day=today)) == 12
         assert uow.orders.recent(day="2001-01-01") == []
+
+
+def test_resumed_sale_flags_lines_deleted_or_repriced_on_the_server(terminal, clerk):
+    from dataclasses import replace
+
+    from app.domain.sync import PulledPage
+    from app.services.checkout import stale_lines
+    from local_db.sync_store import SqliteSyncStore
+
+    cart = Cart().add(MILK).add(WINE).add(BANANAS, 300)
+    sale_id = park_sale(terminal.uow(), cart, clerk, "", terminal.clock, terminal.ids)
+    SqliteSyncStore(terminal.database.writer).apply_pull(
+        PulledPage(
+            next_cursor="9",
+            products=[replace(WINE, unit_price=899)],
+            deleted_product_ids=[MILK.id],
+        )
+    )
+    resumed = resume_sale(terminal.uow(), sale_id)
+    assert resumed == cart  # the clerk decides; nothing silently changes
+    assert stale_lines(terminal.read(), resumed) == [
+        (1, "Whole milk 1 L is no longer sold"),
+        (2, "Rioja Crianza 0.75 L now costs 8.99"),
+    ]
