@@ -9,6 +9,7 @@ from typing import Any
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.errors import EmptyCart, InvalidInput, NotFound
+from app.domain.money import format_minor
 from app.domain.order import (
     Order,
     OrderLine,
@@ -18,7 +19,6 @@ from app.domain.order import (
     order_lines_from,
     settle_tenders,
 )
-from app.domain.money import format_minor
 from app.domain.store import StoreProfile
 from app.ports import Clock, IdFactory, UnitOfWork
 from app.services.clerks import require_manager
