@@ -51,7 +51,10 @@ class ServerProcess:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")],
-                cwd=ROOT, env=env, stdout=log, stderr=log,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -73,8 +76,12 @@ class ServerProcess:
 
 def server_cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
-        [str(BIN / "shopsmart-server"), *args], cwd=ROOT, env=env, capture_output=True,
-        text=True, timeout=120,
+        [str(BIN / "shopsmart-server"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if done.returncode != 0:
         raise RuntimeError(f"shopsmart-server {' '.join(args)} failed: {done.stderr}")
@@ -98,8 +105,12 @@ class Backend:
 
 @pytest.fixture
 def backend(pg_url: str, tmp_path: Path) -> Iterator[Backend]:
-    env = {**os.environ, "DATABASE_URL": pg_url, "SHOPSMART_DATA_DIR": str(tmp_path / "srv"),
-           "SHOPSMART_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg_url,
+        "SHOPSMART_DATA_DIR": str(tmp_path / "srv"),
+        "SHOPSMART_LOG_LEVEL": "WARNING",
+    }
     server_cli(env, "db", "upgrade")
     out = server_cli(env, "demo")
     assert re.search(r"enrollment code: \S+", out)
@@ -124,8 +135,9 @@ class Till:
         url, terminal_id = current_enrollment(self.terminal.uow)
         if not url:
             return None
-        return HttpSyncTransport(self.base_url or url, lambda: self.tokens.load(terminal_id),
-                                 timeout=(2.0, 10.0))
+        return HttpSyncTransport(
+            self.base_url or url, lambda: self.tokens.load(terminal_id), timeout=(2.0, 10.0)
+        )
 
     def close(self) -> None:
         self.terminal.close()
@@ -147,8 +159,9 @@ def make_till(backend: Backend, tmp_path: Path):
         terminal = open_terminal(tmp_path / name)  # the store profile now says who we are
         till_ref: dict[str, Till] = {}
         store = SqliteSyncStore(terminal.database.writer)
-        engine = SyncEngine(store, lambda: till_ref["till"].transport(), terminal.clock,
-                            rng=random.Random(7))
+        engine = SyncEngine(
+            store, lambda: till_ref["till"].transport(), terminal.clock, rng=random.Random(7)
+        )
         clerk = Clerk(id="e2e-clerk", name="Maria", role=Role.CLERK, pin_hash="x")
         till = Till(terminal, tokens, store, engine, clerk, via or "")
         till_ref["till"] = till

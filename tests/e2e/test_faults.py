@@ -53,7 +53,8 @@ def test_pull_cut_mid_page_resumes_from_the_last_whole_page(backend, make_till, 
     proxy.mode = "cut_answer"
     proxy.cut_after = 900  # headers and part of the first page
     assert till.engine.run_once(force=True).state in (
-        ConnectionState.OFFLINE, ConnectionState.DEGRADED
+        ConnectionState.OFFLINE,
+        ConnectionState.DEGRADED,
     )
     with till.terminal.read() as uow:
         assert uow.products.count() == 0  # a torn page is never half-applied
@@ -93,20 +94,26 @@ def test_two_tills_sell_the_last_unit_offline_both_kept_and_flagged_oversold(bac
         with till.terminal.read() as uow:
             wine = uow.products.by_id("demo-wine")
         complete_sale(
-            till.terminal.uow(), Cart().add(wine), [TenderInput(TenderKind.CASH, 1000)],
-            till.clerk, till.terminal.store, till.terminal.clock, till.terminal.ids,
+            till.terminal.uow(),
+            Cart().add(wine),
+            [TenderInput(TenderKind.CASH, 1000)],
+            till.clerk,
+            till.terminal.store,
+            till.terminal.clock,
+            till.terminal.ids,
         )
     backend.server.start()
     for till in (first, second):
         assert till.engine.run_once(force=True).waiting == 0
-    assert backend.sql(
-        "SELECT quantity FROM stock_levels WHERE product_id = 'demo-wine'"
-    ) == [(-1,)]
+    assert backend.sql("SELECT quantity FROM stock_levels WHERE product_id = 'demo-wine'") == [
+        (-1,)
+    ]
     receipts = sorted(r for (r,) in backend.sql("SELECT receipt_no FROM orders"))
     assert receipts == ["T01-000001", "T02-000001"]
     token = first.tokens.load(current_enrollment(first.terminal.read)[1])
     flags = requests.get(
-        f"{backend.server.url}/api/v1/flags", headers={
-            "Authorization": f"Bearer {token}", "X-Shopsmart-Protocol": "1"}, timeout=5,
+        f"{backend.server.url}/api/v1/flags",
+        headers={"Authorization": f"Bearer {token}", "X-Shopsmart-Protocol": "1"},
+        timeout=5,
     ).json()["flags"]
     assert any(f["kind"] == "oversold" and f["product_id"] == "demo-wine" for f in flags)

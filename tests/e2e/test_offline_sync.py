@@ -19,11 +19,17 @@ def sell(till, rng: random.Random, count: int) -> list[tuple[str, int]]:
     for _ in range(count):
         cart = Cart()
         for product in rng.sample(products, k=min(len(products), rng.randint(1, 5))):
-            cart = cart.add(product, rng.randint(50, 1500) if product.by_weight
-                            else rng.randint(1, 3))
+            cart = cart.add(
+                product, rng.randint(50, 1500) if product.by_weight else rng.randint(1, 3)
+            )
         order = complete_sale(
-            till.terminal.uow(), cart, [TenderInput(TenderKind.CASH, 1_000_000)], till.clerk,
-            till.terminal.store, till.terminal.clock, till.terminal.ids,
+            till.terminal.uow(),
+            cart,
+            [TenderInput(TenderKind.CASH, 1_000_000)],
+            till.clerk,
+            till.terminal.store,
+            till.terminal.clock,
+            till.terminal.ids,
         )
         sold.append((order.id, order.total))
     return sold

@@ -1,0 +1,40 @@
+"""Child process for the SIGKILL tests: a till syncing in a loop until nothing is left."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+from app.bootstrap import open_terminal
+from local_db.sync_store import SqliteSyncStore
+from sync.engine import ConnectionState, SyncEngine
+from sync.enrollment import current_enrollment
+from sync.http_transport import HttpSyncTransport
+from tests.e2e.conftest import keyring_for
+
+
+def main(data_dir: Path, batch: int, page: int) -> int:
+    terminal = open_terminal(data_dir)
+    tokens = keyring_for(data_dir)
+    url, terminal_id = current_enrollment(terminal.read)
+    transport = HttpSyncTransport(url, lambda: tokens.load(terminal_id), timeout=(2.0, 10.0))
+    engine = SyncEngine(
+        SqliteSyncStore(terminal.database.writer),
+        lambda: transport,
+        terminal.clock,
+        rng=random.Random(),
+        push_batch=batch,
+        pull_page=page,
+    )
+    print("ready", flush=True)
+    for _ in range(100):
+        status = engine.run_once(force=True)
+        if status.state is ConnectionState.ONLINE and status.waiting == 0:
+            print("converged", flush=True)
+            return 0
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))

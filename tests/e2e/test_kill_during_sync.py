@@ -1,0 +1,100 @@
+"""A till killed with SIGKILL in the middle of a push or a pull, 20 times, still converges."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+
+from sync.engine import ConnectionState
+
+from .conftest import ROOT, server_cli
+from .test_offline_sync import sell
+
+KILLS = 20
+
+
+def kill_children(data_dir, batch: int, page: int, rng: random.Random, window: float) -> int:
+    """Start the syncing child again and again, killing it at a random moment; returns kills."""
+    kills = 0
+    for _ in range(KILLS):
+        child = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.sync_child", str(data_dir), str(batch), str(page)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, window))
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+            kills += 1
+        child.communicate(timeout=60)
+    return kills
+
+
+def finish(data_dir, batch: int, page: int) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.sync_child", str(data_dir), str(batch), str(page)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "converged" in done.stdout, done.stderr[-2000:]
+
+
+def test_killed_during_push_20_times_every_sale_arrives_once(backend, make_till, tmp_path):
+    till = make_till("T01")
+    assert till.engine.run_once().state is ConnectionState.ONLINE
+    backend.server.stop()
+    sold = sell(till, random.Random(5), 1500)
+    backend.server.start()
+    data_dir = till.terminal.data_dir
+    till.close()
+    kills = kill_children(data_dir, 25, 500, random.Random(6), window=0.6)
+    assert kills >= 10  # most runs were really interrupted
+    finish(data_dir, 25, 500)
+    on_server = backend.sql("SELECT id::text, total FROM orders")
+    assert len(on_server) == len(set(on_server)) == 1500
+    assert sorted(on_server) == sorted(sold)
+    assert backend.sql("SELECT count(*) FROM sync_conflicts") == [(0,)]
+
+
+def test_killed_during_pull_20_times_the_catalog_converges(backend, make_till, tmp_path):
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(
+        json.dumps(
+            [
+                {
+                    "id": f"bulk-{i:05d}",
+                    "sku": f"BULK-{i:05d}",
+                    "name": f"Bulk item {i}",
+                    "unit_price": 100 + i,
+                    "tax_class": "food",
+                    "department": "pantry",
+                }
+                for i in range(4000)
+            ]
+        )
+    )
+    server_cli(backend.env, "product", "import", str(catalog))
+    till = make_till("T01")
+    data_dir = till.terminal.data_dir
+    till.close()
+    kills = kill_children(data_dir, 200, 100, random.Random(8), window=0.8)
+    assert kills >= 10
+    finish(data_dir, 200, 100)
+    from app.bootstrap import open_terminal
+
+    terminal = open_terminal(data_dir)
+    try:
+        with terminal.read() as uow:
+            assert uow.products.count() == backend.sql("SELECT count(*) FROM products")[0][0]
+            assert uow.products.by_code("BULK-03999").unit_price == 4099
+    finally:
+        terminal.close()
