@@ -123,7 +123,7 @@ class CatalogImportDialog(PosDialog):
         self.choose_button = button("Choose file…", self.choose_file)
         self.choose_button.setAutoDefault(False)
         self.buttons.addWidget(self.choose_button)
-        self.finish_layout("Close", "Cancel import")
+        self.finish_layout("Close", "Cancel import", stretch=False)
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.disconnect()
         self.cancel_button.clicked.connect(self.cancel_import)

@@ -395,7 +395,7 @@ class ParkedSalesDialog(PosDialog):
             self.body.addWidget(label("No parked sales.", "Muted"))
         self.table.doubleClicked.connect(lambda _index: self._on_ok())
         self.body.addWidget(self.table, 1)
-        self.finish_layout("Resume (Enter)")
+        self.finish_layout("Resume (Enter)", stretch=False)
         self.ok_button.setEnabled(bool(parked))
 
     def _on_ok(self) -> None:

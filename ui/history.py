@@ -104,7 +104,7 @@ class HistoryDialog(PosDialog):
         for extra in (self.reprint_button, self.void_button):
             extra.setAutoDefault(False)
             self.buttons.addWidget(extra)
-        self.finish_layout("Close (Enter)")
+        self.finish_layout("Close (Enter)", stretch=False)
         self.cancel_button.hide()
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)

@@ -55,7 +55,7 @@ class PayDialog(PosDialog):
         self.total = total
         self.currency = currency
         self.tenders: list[TenderInput] = []
-        self.resize(860, 640)
+        self.resize(920, 700)
 
         amounts = QHBoxLayout()
         due_box = QVBoxLayout()
@@ -82,7 +82,19 @@ class PayDialog(PosDialog):
         cash_box.addWidget(label("Cash", "Subtitle"))
         self.quick_grid = QGridLayout()
         self.quick_grid.setSpacing(8)
+        self.quick_buttons = []
+        for index in range(3):
+            quick = button("", lambda i=index: self._on_quick(i), "QuickCash")
+            quick.setAutoDefault(False)
+            self.quick_buttons.append(quick)
+            self.quick_grid.addWidget(quick, 0, index)
+        self._quick_amounts: list[int] = []
         cash_box.addLayout(self.quick_grid)
+        self.paid_note = label("", "Subtitle", wrap=True)
+        self.paid_note.hide()
+        cash_box.addWidget(self.paid_note)
+        cash_box.addSpacing(8)
+        cash_box.addWidget(label("Or type what the customer hands over:", "Muted"))
         typed = QHBoxLayout()
         self.amount_field = QLineEdit()
         self.amount_field.setObjectName("AmountField")
@@ -111,16 +123,16 @@ class PayDialog(PosDialog):
         other_box.addWidget(self.later_button)
         other_box.addWidget(label("Tenders taken", "Muted"))
         self.tender_list = QListWidget()
-        self.tender_list.setMinimumHeight(90)
+        self.tender_list.setMinimumHeight(100)
         other_box.addWidget(self.tender_list, 1)
-        self.remaining_label = label("", "Subtitle")
+        self.remaining_label = label("", "Muted")
         other_box.addWidget(self.remaining_label)
         self.undo_button = button("Remove last tender", self._remove_last)
         self.undo_button.setAutoDefault(False)
         other_box.addWidget(self.undo_button)
         columns.addWidget(other, 2)
         self.body.addLayout(columns, 1)
-        self.finish_layout("Complete sale (Enter)", "Back to sale (Esc)")
+        self.finish_layout("Complete sale (Enter)", "Back to sale (Esc)", stretch=False)
         self.ok_button.setMinimumHeight(56)
         self.ok_button.setStyleSheet("font-size: 20px; padding: 8px 28px;")
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self._on_ok)
@@ -148,22 +160,23 @@ class PayDialog(PosDialog):
         self.tender_added.emit(tender)
 
     def _refresh(self) -> None:
-        while self.quick_grid.count():
-            item = self.quick_grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
         remaining = self.remaining
-        if remaining:
-            for index, amount in enumerate(quick_cash_amounts(remaining, self.currency)):
-                text = (
-                    f"Exact {money(amount, self.currency)}"
-                    if index == 0
-                    else money(amount, self.currency)
-                )
-                quick = button(text, lambda a=amount: self.add_cash(a), "QuickCash")
-                quick.setAutoDefault(False)
-                self.quick_grid.addWidget(quick, 0, index)
+        self._quick_amounts = quick_cash_amounts(remaining, self.currency) if remaining else []
+        for index, quick in enumerate(self.quick_buttons):
+            if index < len(self._quick_amounts):
+                amount = money(self._quick_amounts[index], self.currency)
+                quick.setText(f"Exact {amount}" if index == 0 else amount)
+                quick.setVisible(True)
+            else:
+                quick.setVisible(False)
+        self.paid_note.setVisible(not remaining)
+        if not remaining:
+            change = money(self.change, self.currency)
+            self.paid_note.setText(
+                f"Paid in full. Hand back {change} change, then press Enter."
+                if self.change
+                else "Paid in full. Press Enter to complete the sale."
+            )
         self.tender_list.clear()
         for tender in self.tenders:
             self.tender_list.addItem(
@@ -183,6 +196,10 @@ class PayDialog(PosDialog):
         self.ok_button.setEnabled(True)
 
     # actions -----------------------------------------------------------------------------
+
+    def _on_quick(self, index: int) -> None:
+        if index < len(self._quick_amounts):
+            self.add_cash(self._quick_amounts[index])
 
     def add_cash(self, amount: int) -> None:
         self.add_tender(TenderInput(TenderKind.CASH, amount))

@@ -23,8 +23,16 @@ from ui.widgets import grams_text, label
 
 SEARCH_DEBOUNCE_MS = 150
 DEPARTMENT_COLUMNS = 4
-MAX_DEPARTMENT_BUTTONS = 11  # plus Favourites: three rows of four
+MAX_DEPARTMENT_BUTTONS = 19  # plus Favourites: at most five rows of four
 FAVOURITES_KEY = "favourite_skus"
+
+
+def department_caption(name: str) -> str:
+    """A button caption: long names keep their first part ("Fruit & Vegetables" → "Fruit");
+    ``&`` is doubled so Qt does not read it as a keyboard mnemonic."""
+    if len(name) > 13 and " & " in name:
+        name = name.split(" & ")[0]
+    return name.replace("&", "&&")
 
 
 class SearchField(QLineEdit):
@@ -111,7 +119,7 @@ class ProductPickerWidget(QWidget):
             old.deleteLater()
         names = ["★ Favourites", *departments[:MAX_DEPARTMENT_BUTTONS]]
         for index, name in enumerate(names):
-            widget = QPushButton(name)
+            widget = QPushButton(department_caption(name))
             widget.setObjectName("Department")
             widget.setCheckable(True)
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)

@@ -21,16 +21,17 @@ PAPER_WIDTH_MM = 80
 DOC_WIDTH_PX = 380
 
 
-def receipt_html(receipt: Receipt) -> str:
-    def row(left: str, right: str, style: str = "") -> str:
+def receipt_html(receipt: Receipt, base_pt: int = 10) -> str:
+    def row(left: str, right: str, style: str = "", indent: bool = False) -> str:
+        pad = "padding-left:14px;" if indent else ""
         return (
-            f"<tr style='{style}'><td>{escape(left)}</td>"
+            f"<tr style='{style}'><td style='{pad}'>{escape(left)}</td>"
             f"<td align='right'>{escape(right)}</td></tr>"
         )
 
     parts = [
-        "<div style='font-family: \"DejaVu Sans\"; font-size: 10pt; color: #000;'>",
-        f"<p align='center' style='margin:0'><b style='font-size:13pt'>"
+        f"<div style='font-family: \"DejaVu Sans\"; font-size: {base_pt}pt; color: #000;'>",
+        f"<p align='center' style='margin:0'><b style='font-size:{base_pt + 3}pt'>"
         f"{escape(receipt.store_name)}</b><br>{escape(receipt.store_address)}</p>",
     ]
     if receipt.status.value in ("voided", "refunded"):
@@ -44,11 +45,11 @@ def receipt_html(receipt: Receipt) -> str:
     for line in receipt.lines:
         if line.detail:
             items.append(f"<tr><td colspan='2'>{escape(line.name)}</td></tr>")
-            items.append(row(f"    {line.detail}", format_minor(line.amount)))
+            items.append(row(line.detail, format_minor(line.amount), indent=True))
         else:
             items.append(row(line.name, format_minor(line.amount)))
         if line.discount:
-            items.append(row(f"    {line.discount_label}", format_minor(-line.discount)))
+            items.append(row(line.discount_label, format_minor(-line.discount), indent=True))
     items.append("</table><hr>")
     parts += items
     totals = ["<table width='100%' cellspacing='0' cellpadding='1'>"]
@@ -59,7 +60,7 @@ def receipt_html(receipt: Receipt) -> str:
         row(
             f"TOTAL {receipt.currency}",
             format_minor(receipt.total),
-            "font-size:14pt; font-weight:bold",
+            f"font-size:{base_pt + 4}pt; font-weight:bold",
         )
     )
     totals.append("<tr><td colspan='2'></td></tr>")
@@ -70,7 +71,9 @@ def receipt_html(receipt: Receipt) -> str:
     totals.append("</table>")
     parts += totals
     wording = "incl." if receipt.prices_include_tax else "plus"
-    taxes = ["<table width='100%' cellspacing='0' cellpadding='1' style='font-size:9pt'>"]
+    taxes = [
+        f"<table width='100%' cellspacing='0' cellpadding='1' style='font-size:{base_pt - 1}pt'>"
+    ]
     taxes.append("<tr><td>Tax</td><td align='right'>Net of</td><td align='right'>Tax</td></tr>")
     for tax in receipt.taxes:
         taxes.append(
@@ -90,10 +93,12 @@ def receipt_html(receipt: Receipt) -> str:
     return "".join(parts)
 
 
-def receipt_document(receipt: Receipt, width_px: int = DOC_WIDTH_PX) -> QTextDocument:
+def receipt_document(
+    receipt: Receipt, width_px: int = DOC_WIDTH_PX, base_pt: int = 10
+) -> QTextDocument:
     document = QTextDocument()
     document.setDocumentMargin(12)
-    document.setHtml(receipt_html(receipt))
+    document.setHtml(receipt_html(receipt, base_pt))
     document.setTextWidth(width_px)
     return document
 
@@ -150,7 +155,7 @@ class ReceiptDialog(PosDialog):
         self.order = order
         self.receipt = build_receipt(order, store)
         self._runner = runner
-        self.resize(620, 760)
+        self.resize(760, 780)
         if order.change:
             change_row = QHBoxLayout()
             change_row.addWidget(label("Change due", "TotalCaption"))
@@ -158,22 +163,23 @@ class ReceiptDialog(PosDialog):
             change_row.addWidget(label(money(order.change, order.currency), "ChangeAmount"))
             self.body.addLayout(change_row)
         self.document = receipt_document(self.receipt)
+        self.screen_document = receipt_document(self.receipt, width_px=560, base_pt=12)
         self.view = QTextBrowser()
-        self.view.setDocument(self.document)
+        self.view.setDocument(self.screen_document)
         self.body.addWidget(self.view, 1)
         self.status = label("", "Muted")
         self.body.addWidget(self.status)
         for text, slot in (
-            ("Print… (Ctrl+P)", self.print_receipt),
+            ("Print (Ctrl+P)", self.print_receipt),
             ("Preview", self.preview),
-            ("Save as PDF…", self.ask_pdf_path),
+            ("PDF…", self.ask_pdf_path),
         ):
             extra = button(text, slot)
             extra.setAutoDefault(False)
             if text.startswith("Print"):
                 extra.setShortcut("Ctrl+P")
             self.buttons.addWidget(extra)
-        self.finish_layout("Done — next customer (Enter)", "Close (Esc)")
+        self.finish_layout("Next customer (Enter)", "Close (Esc)", stretch=False)
         self.cancel_button.hide()
         self.ok_button.setFocus()
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from html import escape
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -55,6 +55,23 @@ log = logging.getLogger(__name__)
 FLASH_MS = 700
 VOID_LINE_REASONS = ["Customer changed mind", "Scanned twice", "Wrong item", "Price query"]
 CANCEL_SALE_REASONS = ["Customer left", "Customer changed mind", "Payment failed", "Training"]
+
+
+def breakdown_html(rows: list[tuple[str, str]]) -> str:
+    """Subtotal, discounts and the per-class tax, two rows per column, always visible."""
+    columns = [rows[i : i + 2] for i in range(0, len(rows), 2)]
+    cells = []
+    for line in range(2):
+        tds = []
+        for column in columns:
+            if line < len(column):
+                caption, amount = column[line]
+                tds.append(
+                    f"<td style='padding-right:8px'>{escape(caption)}</td>"
+                    f"<td align='right' style='padding-right:28px'><b>{amount}</b></td>"
+                )
+        cells.append("<tr>" + "".join(tds) + "</tr>")
+    return "<table cellspacing='0' cellpadding='2'>" + "".join(cells) + "</table>"
 
 
 class ScanField(QLineEdit):
@@ -183,10 +200,9 @@ class RegisterWidget(QWidget):
         totals = QHBoxLayout(bottom)
         totals.setContentsMargins(16, 10, 16, 10)
         totals.setSpacing(20)
-        self.tax_grid = QGridLayout()
-        self.tax_grid.setHorizontalSpacing(18)
-        self.tax_grid.setVerticalSpacing(2)
-        totals.addLayout(self.tax_grid)
+        self.breakdown = label("", "TaxLine")
+        self.breakdown.setTextFormat(Qt.TextFormat.RichText)
+        totals.addWidget(self.breakdown)
         totals.addStretch(1)
         total_box = QVBoxLayout()
         total_box.setSpacing(0)
@@ -268,29 +284,19 @@ class RegisterWidget(QWidget):
     def _render_totals(self) -> None:
         currency = self.store.currency
         totals = self.totals
-        while self.tax_grid.count():
-            item = self.tax_grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
         rows: list[tuple[str, str]] = [("Subtotal", format_minor(totals.subtotal))]
-        if totals.order_discount:
-            rows.append(("Sale discount", format_minor(-totals.order_discount)))
         if totals.line_discount_total:
             rows.append(("Line discounts", format_minor(-totals.line_discount_total)))
+        if totals.order_discount:
+            rows.append(("Sale discount", format_minor(-totals.order_discount)))
         wording = "incl." if self.store.taxes.prices_include_tax else "plus"
-        for entry in totals.tax or ():
-            rows.append((f"{wording} {entry.label}", format_minor(entry.tax)))
-        if not totals.tax:
-            for rate in self.store.taxes.rates[:2]:
-                rows.append((f"{wording} {rate.label}", format_minor(0)))
-        for index, (caption, amount) in enumerate(rows):
-            column = (index // 2) * 2
-            caption_label = label(caption, "TaxLine")
-            amount_label = label(amount, "TaxLine")
-            amount_label.setAlignment(Qt.AlignmentFlag.AlignRight)
-            self.tax_grid.addWidget(caption_label, index % 2, column)
-            self.tax_grid.addWidget(amount_label, index % 2, column + 1)
+        entries = {entry.tax_class: entry for entry in totals.tax}
+        for rate in self.store.taxes.rates:
+            entry = entries.get(rate.tax_class)
+            if entry is None and rate.rate_bp == 0:
+                continue
+            rows.append((f"{wording} {rate.label}", format_minor(entry.tax if entry else 0)))
+        self.breakdown.setText(breakdown_html(rows))
         count = len(self.cart.lines)
         self.items_label.setText(f"{count} line{'s' if count != 1 else ''}" if count else "")
         self.total_label.setText(money(totals.total, currency))

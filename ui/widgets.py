@@ -152,9 +152,12 @@ class PosDialog(QDialog):
         self.buttons = QHBoxLayout()
         self.buttons.setSpacing(10)
 
-    def finish_layout(self, ok_text: str = "OK", cancel_text: str = "Cancel (Esc)") -> None:
+    def finish_layout(
+        self, ok_text: str = "OK", cancel_text: str = "Cancel (Esc)", *, stretch: bool = True
+    ) -> None:
         self.body.addWidget(self.error)
-        self.body.addStretch(1)
+        if stretch:
+            self.body.addStretch(1)
         self.buttons.addStretch(1)
         self.cancel_button = button(cancel_text, self.reject)
         self.ok_button = button(ok_text, self._on_ok, "Primary")

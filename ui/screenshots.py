@@ -1,0 +1,137 @@
+"""Render the till's screens to PNG: ``python -m ui.screenshots OUTDIR`` (``make screenshots``).
+
+Runs the real widgets on a throw-away store with the small sample catalog, at 1280×800.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+SIZE = (1280, 800)
+
+
+def _wait(app: Any, condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("screen did not get ready in time")
+        app.processEvents()
+        time.sleep(0.005)
+
+
+def _settle(app: Any, rounds: int = 20) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+
+
+def main(argv: list[str]) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from app.bootstrap import open_terminal
+    from app.domain.barcode import make_ean13
+    from app.domain.cart import Discount, DiscountKind
+    from app.domain.clerk import Role
+    from app.services.clerks import create_clerk, log_in
+    from app.services.receipt import build_receipt
+    from ui.main_window import MainWindow
+    from ui.picker import FAVOURITES_KEY
+    from ui.receipt_view import render_receipt_image
+    from ui.sample_catalog import FAVOURITES, barcode_of, sample_products
+    from ui.style import STYLESHEET
+
+    out = Path(argv[0] if argv else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(["shopsmart-screenshots"])
+    app.setStyleSheet(STYLESHEET)
+    with tempfile.TemporaryDirectory() as tmp:
+        terminal = open_terminal(Path(tmp))
+        with terminal.uow() as uow:
+            uow.products.replace_all(sample_products())
+            uow.settings.put(FAVOURITES_KEY, ",".join(FAVOURITES))
+            uow.commit()
+        maria = create_clerk(terminal.uow(), "Maria", "2468", Role.MANAGER, terminal.ids)
+        create_clerk(terminal.uow(), "Ben", "1357", Role.CLERK, terminal.ids)
+        create_clerk(terminal.uow(), "Aisha", "8642", Role.CLERK, terminal.ids)
+        window = MainWindow(terminal=terminal, load_demo=False)
+        window.resize(*SIZE)
+        window.show()
+        window.start()
+        _wait(
+            app, lambda: window.login is not None and window.stack.currentWidget() is window.login
+        )
+        window.login.select_clerk(maria.id)
+        window.login.pin.setText("2468")
+        _wait(app, lambda: window.pending == 0)
+        _settle(app)
+        window.grab().save(str(out / "login.png"))
+
+        clerk = log_in(terminal.uow(), maria.id, "2468", terminal.clock)
+        window._on_logged_in(clerk)
+        register = window.register
+        for name in (
+            "Whole milk 1 L",
+            "Sourdough loaf",
+            "Free-range eggs, 10",
+            "Ground coffee 500 g",
+            "Hand soap 300 ml",
+            "Red wine, Rioja 0.75 L",
+        ):
+            register.scan(barcode_of(name))
+        register.scan(barcode_of("Whole milk 1 L"))  # a second milk: the line becomes 2 ×
+        coffee = next(line for line in register.cart.lines if line.name.startswith("Ground"))
+        register.set_cart(
+            register.cart.set_line_discount(
+                coffee.line_id, Discount(DiscountKind.PERCENT, 1000, "best before soon")
+            ),
+            coffee.line_id,
+        )
+        register.scan(make_ean13("28" + "04011" + "00742"))  # scale label: 742 g of bananas
+        register.picker.search_field.setText("ba")
+        register.picker.run_search()
+        register.scan(make_ean13("400000099999"))  # unknown: the notice bar
+        _settle(app)
+        window.grab().save(str(out / "register.png"))
+
+        register.ask_pay()
+        pay = register.active_dialog
+        assert pay is not None
+        pay.add_cash(5000)
+        _settle(app)
+        pay.grab().save(str(out / "pay.png"))
+        sales: list[Any] = []
+        register.sale_completed.connect(sales.append)
+        pay._on_ok()
+        _wait(app, lambda: bool(sales) and register.active_dialog is not None)
+        _settle(app)
+        receipt_dialog = register.active_dialog
+        receipt_dialog.grab().save(str(out / "receipt-dialog.png"))
+        render_receipt_image(build_receipt(sales[0], terminal.store)).save(str(out / "receipt.png"))
+        receipt_dialog.accept()
+        _settle(app)
+
+        window.show_history()
+        history = window.history_dialog
+        loaded: list[int] = []
+        history.loaded.connect(loaded.append)
+        _wait(app, lambda: bool(loaded))
+        _settle(app)
+        history.grab().save(str(out / "history.png"))
+        history.accept()
+        _settle(app)
+        window.close()
+        terminal.close()
+    print(f"screenshots written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
