@@ -15,9 +15,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, or_, select, tuple_
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from server.bulk import copy_rows
 from server.errors import ApiError
 from server.models import ChangeEntry
 from server.sql import current_txid, visible_txid_limit
@@ -35,8 +36,9 @@ def record_changes(
     if not unique:
         return
     txid = current_txid(session)
-    session.execute(
-        insert(ChangeEntry),
+    copy_rows(
+        session,
+        ChangeEntry.__table__,
         [{"txid": txid, "store_id": store_id, "kind": kind, "entity_key": k} for k in unique],
     )
 

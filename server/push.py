@@ -18,6 +18,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from server.auth import Caller
+from server.bulk import copy_rows, insert_returning
 from server.changes import record_changes
 from server.errors import field_path
 from server.models import (
@@ -40,7 +42,6 @@ from server.models import (
     Tender,
 )
 from server.services import Services
-from server.sql import dialect_insert
 from sync.protocol import (
     EVENT_TYPES,
     EventResult,
@@ -175,10 +176,10 @@ class _Batch:
         self.stock_delta: dict[str, int] = defaultdict(int)
         self.stock_orders: dict[str, list[str]] = defaultdict(list)
         self.outcome_updates: list[dict[str, Any]] = []
+        self.now = datetime.now(UTC)
 
     def insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(table.__table__.insert(), rows)
+        copy_rows(self.session, table.__table__, rows)
 
     def result(self, c: Candidate, status: str, **extra: Any) -> None:
         self.results[c.index] = EventResult(
@@ -194,6 +195,7 @@ class _Batch:
                 "stored_hash": stored_hash,
                 "received_hash": c.content_hash,
                 "received": c.event.model_dump(mode="json"),
+                "detected_at": self.now,
             }
         )
         self.result(c, "conflict", reason="conflict", message=message)
@@ -207,15 +209,11 @@ def _apply(
     repeats: list[Candidate],
 ) -> dict[int, EventResult]:
     batch = _Batch(session, svc, who)
+    now = batch.now
     candidates = _drop_voids_of_unknown_orders(batch, candidates)
     candidates.sort(key=lambda c: c.event.event_id)
     inserted: set[uuid.UUID] = set()
     if candidates:
-        stmt = (
-            dialect_insert(session, SyncEvent.__table__)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(SyncEvent.__table__.c.event_id)
-        )
         rows = [
             {
                 "event_id": c.event.event_id,
@@ -224,10 +222,14 @@ def _apply(
                 "type": c.event.type,
                 "content_hash": c.content_hash,
                 "outcome": "accepted",
+                "received_at": now,
             }
             for c in candidates
         ]
-        inserted = set(batch.conn.execute(stmt, rows).scalars())
+        found = insert_returning(
+            session, SyncEvent.__table__, rows, conflict=("event_id",), returning=("event_id",)
+        )
+        inserted = {r[0] for r in found}
     _answer_known_events(batch, [c for c in candidates if c.event.event_id not in inserted])
     fresh = [c for c in candidates if c.event.event_id in inserted]
     _apply_paid(batch, [c for c in fresh if isinstance(c.event, OrderPaidEvent)])
@@ -239,11 +241,13 @@ def _apply(
             batch.result(c, "duplicate")
         else:
             batch.conflict(c, first.content_hash, "the same event_id appears twice, differently")
-    if batch.conflicts:
-        stmt = dialect_insert(session, SyncConflict.__table__).on_conflict_do_nothing(
-            index_elements=["event_id", "received_hash"]
-        )
-        batch.conn.execute(stmt, batch.conflicts)
+    insert_returning(
+        session,
+        SyncConflict.__table__,
+        batch.conflicts,
+        conflict=("event_id", "received_hash"),
+        returning=("id",),
+    )
     if batch.outcome_updates:
         table = SyncEvent.__table__
         batch.conn.execute(
@@ -361,14 +365,13 @@ def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:
                 "tax": [t.model_dump() for t in o.tax],
                 "voided_at": None,
                 "void_reason": None,
+                "received_at": batch.now,
             }
         )
-    stmt = (
-        dialect_insert(batch.session, Order.__table__)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(Order.__table__.c.id)
+    found = insert_returning(
+        batch.session, Order.__table__, order_rows, conflict=("id",), returning=("id",)
     )
-    new_orders = set(batch.conn.execute(stmt, order_rows).scalars())
+    new_orders = {r[0] for r in found}
     _answer_known_orders(batch, [c for c in paid if _order_id(c) not in new_orders] + again, hashes)
     accepted = [c for c in paid if _order_id(c) in new_orders]
     lines: list[dict[str, Any]] = []
@@ -394,19 +397,17 @@ def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:
                 "phone": o.customer.phone,
                 "email": o.customer.email,
                 "deleted": False,
+                "updated_at": batch.now,
             }
         batch.result(c, "accepted")
     batch.insert(OrderLine, lines)
     batch.insert(Tender, tenders)
     if customers:
-        stmt = (
-            dialect_insert(batch.session, Customer.__table__)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(Customer.__table__.c.id)
-        )
         rows = [customers[k] for k in sorted(customers)]
-        new_customers = batch.conn.execute(stmt, rows).scalars()
-        record_changes(batch.session, "customer", (str(k) for k in new_customers), who.store_id)
+        found = insert_returning(
+            batch.session, Customer.__table__, rows, conflict=("id",), returning=("id",)
+        )
+        record_changes(batch.session, "customer", (str(r[0]) for r in found), who.store_id)
     _flag_orders(batch, accepted, product_ids)
 
 
@@ -457,6 +458,7 @@ def _flag_orders(batch: _Batch, accepted: list[Candidate], product_ids: set[str]
                     "order_id": order.id,
                     "product_id": product_id,
                     "detail": {"receipt_no": order.receipt_no, **detail},
+                    "created_at": batch.now,
                 }
             )
 
@@ -515,16 +517,18 @@ def _apply_stock(batch: _Batch) -> None:
     if not deltas:
         return
     who = batch.who
-    table = StockLevel.__table__
-    stmt = dialect_insert(batch.session, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["store_id", "product_id"],
-        set_={"quantity": table.c.quantity + stmt.excluded.quantity},
-    ).returning(table.c.product_id, table.c.quantity)
     rows = [
         {"store_id": who.store_id, "product_id": p, "quantity": deltas[p]} for p in sorted(deltas)
     ]
-    levels = {pid: qty for pid, qty in batch.conn.execute(stmt, rows)}
+    found = insert_returning(
+        batch.session,
+        StockLevel.__table__,
+        rows,
+        conflict=("store_id", "product_id"),
+        returning=("product_id", "quantity"),
+        add_on_conflict="quantity",
+    )
+    levels = {pid: qty for pid, qty in found}
     for product_id, quantity in sorted(levels.items()):
         if quantity < 0 and deltas[product_id] < 0:
             orders = batch.stock_orders[product_id]
@@ -535,6 +539,7 @@ def _apply_stock(batch: _Batch) -> None:
                     "order_id": uuid.UUID(orders[-1]),
                     "product_id": product_id,
                     "detail": {"quantity": quantity, "orders": orders[-20:]},
+                    "created_at": batch.now,
                 }
             )
     record_changes(batch.session, "stock", levels.keys(), who.store_id)
