@@ -11,7 +11,7 @@ from local_db.sync_store import SqliteSyncStore
 from sync.engine import ConnectionState, SyncEngine
 from sync.enrollment import current_enrollment
 from sync.http_transport import HttpSyncTransport
-from tests.e2e.conftest import keyring_for
+from tests.e2e.harness import keyring_for
 
 
 def main(data_dir: Path, batch: int, page: int) -> int:

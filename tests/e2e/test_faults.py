@@ -13,6 +13,7 @@ from app.services.checkout import complete_sale
 from sync.engine import ConnectionState
 from sync.enrollment import current_enrollment
 
+from .harness import server_cli
 from .proxy import FaultProxy
 from .test_offline_sync import sell
 
@@ -67,8 +68,6 @@ def test_pull_cut_mid_page_resumes_from_the_last_whole_page(backend, make_till, 
 
 
 def test_revoked_token_stops_sync_keeps_local_data_and_selling_goes_on(backend, make_till):
-    from .conftest import server_cli
-
     till = make_till("T01")
     assert till.engine.run_once().state is ConnectionState.ONLINE
     sell(till, random.Random(3), 3)

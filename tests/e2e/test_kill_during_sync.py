@@ -11,7 +11,7 @@ import time
 
 from sync.engine import ConnectionState
 
-from .conftest import ROOT, server_cli
+from .harness import ROOT, server_cli
 from .test_offline_sync import sell
 
 KILLS = 20
@@ -56,7 +56,7 @@ def test_killed_during_push_20_times_every_sale_arrives_once(backend, make_till,
     backend.server.start()
     data_dir = till.terminal.data_dir
     till.close()
-    kills = kill_children(data_dir, 25, 500, random.Random(6), window=0.6)
+    kills = kill_children(data_dir, 25, 500, random.Random(6), window=0.4)
     assert kills >= 10  # most runs were really interrupted
     finish(data_dir, 25, 500)
     on_server = backend.sql("SELECT id::text, total FROM orders")
@@ -78,7 +78,7 @@ def test_killed_during_pull_20_times_the_catalog_converges(backend, make_till, t
                     "tax_class": "food",
                     "department": "pantry",
                 }
-                for i in range(4000)
+                for i in range(10_000)
             ]
         )
     )
@@ -86,15 +86,15 @@ def test_killed_during_pull_20_times_the_catalog_converges(backend, make_till, t
     till = make_till("T01")
     data_dir = till.terminal.data_dir
     till.close()
-    kills = kill_children(data_dir, 200, 100, random.Random(8), window=0.8)
+    kills = kill_children(data_dir, 200, 25, random.Random(8), window=0.3)
     assert kills >= 10
-    finish(data_dir, 200, 100)
+    finish(data_dir, 200, 500)
     from app.bootstrap import open_terminal
 
     terminal = open_terminal(data_dir)
     try:
         with terminal.read() as uow:
             assert uow.products.count() == backend.sql("SELECT count(*) FROM products")[0][0]
-            assert uow.products.by_code("BULK-03999").unit_price == 4099
+            assert uow.products.by_code("BULK-09999").unit_price == 10_099
     finally:
         terminal.close()
