@@ -9,6 +9,7 @@ limit, and serialises the returned model. The same declaration feeds the OpenAPI
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -49,19 +50,50 @@ def check_protocol_version(value: Any, where: str) -> None:
         )
 
 
-def _json_body() -> dict[str, Any]:
+def _json_body(check_nul: bool = True) -> dict[str, Any]:
     if not request.is_json:
         raise ApiError(
             "the body must be JSON (Content-Type: application/json)",
             code="unsupported_media_type",
             status=415,
         )
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InvalidBody("the body is not valid JSON", code="invalid_json")
+    data = request.get_data(cache=True)
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):
+        raise InvalidBody("the body is not valid JSON", code="invalid_json") from None
     if not isinstance(body, dict):
         raise InvalidBody("the body must be a JSON object")
+    if check_nul and may_hold_nul(data) and has_nul(body):
+        raise InvalidBody("text must not contain NUL characters", code="invalid_json")
     return body
+
+
+def may_hold_nul(data: bytes) -> bool:
+    """Cheap pre-check on the raw body before walking the parsed JSON."""
+    return b"\\u0000" in data or b"\x00" in data
+
+
+def has_nul(value: Any) -> bool:
+    """Does any string (or key) in the parsed JSON hold a NUL, which no database takes?"""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def _reject_nul(values: dict[str, Any], where: str) -> None:
+    for key, value in values.items():
+        if "\x00" in key or (isinstance(value, str) and "\x00" in value):
+            raise ApiError(
+                f"{where} must not contain NUL characters",
+                code="invalid_" + where,
+                field=key,
+                status=422 if where == "query" else 404,
+            )
 
 
 def _query_args(model: type[BaseModel]) -> BaseModel:
@@ -69,6 +101,7 @@ def _query_args(model: type[BaseModel]) -> BaseModel:
     for key in request.args:
         values = request.args.getlist(key)
         args[key] = values[0] if len(values) == 1 else values
+    _reject_nul({k: v if isinstance(v, str) else "".join(v) for k, v in args.items()}, "query")
     try:
         return model.model_validate(args)
     except ValidationError as exc:
@@ -115,11 +148,12 @@ def endpoint(
                 )
             if spec.auth:
                 _authenticate()
+            _reject_nul(path, "path")
             kwargs: dict[str, Any] = dict(path)
             if spec.query is not None:
                 kwargs["query"] = _query_args(spec.query)
             if spec.body is not None:
-                raw = _json_body()
+                raw = _json_body(check_nul=not spec.raw_body)
                 if "protocol_version" in raw:
                     check_protocol_version(raw["protocol_version"], "protocol_version")
                 if spec.raw_body:

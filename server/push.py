@@ -26,6 +26,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from server.api import has_nul
 from server.auth import Caller
 from server.bulk import copy_rows, insert_returning
 from server.changes import record_changes
@@ -86,11 +87,15 @@ def _loose_event_id(raw: dict[str, Any]) -> uuid.UUID | None:
         return None
 
 
-def validate_item(index: int, raw: Any, store_id: uuid.UUID) -> Candidate | EventResult:
+def validate_item(
+    index: int, raw: Any, store_id: uuid.UUID, maybe_nul: bool = False
+) -> Candidate | EventResult:
     """One pushed event checked on its own: a Candidate, or its rejection."""
     if not isinstance(raw, dict):
         return _rejected(index, None, "invalid_event", "an event must be a JSON object")
     event_id = _loose_event_id(raw)
+    if maybe_nul and has_nul(raw):
+        return _rejected(index, event_id, "invalid_event", "text must not contain NUL characters")
     kind = raw.get("type")
     model = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if model is None:
@@ -122,12 +127,15 @@ def _order_hash(event: OrderPaidEvent, store_id: uuid.UUID) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def ingest(svc: Services, who: Caller, raw_events: Sequence[Any]) -> PushResponse:
+def ingest(
+    svc: Services, who: Caller, raw_events: Sequence[Any], maybe_nul: bool = False
+) -> PushResponse:
+    """Apply a batch; ``maybe_nul``: the raw body may hold NUL characters (check items)."""
     results: dict[int, EventResult] = {}
     first_by_id: dict[uuid.UUID, Candidate] = {}
     repeats: list[Candidate] = []
     for index, raw in enumerate(raw_events):
-        checked = validate_item(index, raw, who.store_id)
+        checked = validate_item(index, raw, who.store_id, maybe_nul)
         if isinstance(checked, EventResult):
             results[index] = checked
         elif checked.event.event_id in first_by_id:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 
-from server.api import endpoint
+from server.api import endpoint, may_hold_nul
 from server.auth import caller
 from server.errors import InvalidBody, TooLarge
 from server.pull import pull
@@ -41,7 +41,7 @@ def push(body: dict[str, Any]) -> PushResponse:
         raise TooLarge(
             f"{len(events)} events in one push; at most {limit} per batch", field="events"
         )
-    return ingest(svc, caller(), events)
+    return ingest(svc, caller(), events, maybe_nul=may_hold_nul(request.get_data(cache=True)))
 
 
 @bp.get("/pull")

@@ -340,3 +340,28 @@ def test_request_log_is_json_with_request_id_and_no_token(client: FlaskClient, s
 def test_other_store_terminal_is_scoped(shop: Shop) -> None:
     assert isinstance(shop.s2, EnrolledTerminal)
     assert shop.s1.store_id != shop.s2.store_id
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/catalog/products?sku=a%00b", 422),
+        ("/api/v1/catalog/products/p%001", 404),
+        ("/api/v1/flags?kind=%00", 422),
+    ],
+)
+def test_nul_characters_in_the_url_are_a_4xx(
+    client: FlaskClient, shop: Shop, path: str, status: int
+) -> None:
+    response = client.get(path, headers=shop.s1.headers)
+    assert response.status_code == status
+    assert response.json["error"]
+
+
+@pytest.mark.parametrize(
+    "data", ["[" * 50_000, '{"protocol_version": 1, "code": "a\\u0000", "terminal_code": "T1"}']
+)
+def test_hostile_json_is_a_422_not_a_500(client: FlaskClient, data: str) -> None:
+    response = client.post("/api/v1/terminals/enroll", data=data, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json["error"] == "invalid_json"

@@ -323,3 +323,14 @@ def test_new_order_sent_twice_in_one_batch_under_two_event_ids_is_stored_once(
     assert statuses(push(client, shop, events)) == ["accepted", "duplicate", "conflict"]
     assert statuses(push(client, shop, events)) == ["duplicate", "duplicate", "conflict"]
     assert stock_of(app, "p7") == 100_000 - 2
+
+
+def test_nul_character_rejects_only_its_own_item(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    good = paid_event(order(clerk_id=shop.s1.clerk_id))
+    nul = paid_event(order(clerk_id=shop.s1.clerk_id))
+    nul["payload"]["receipt_no"] = "T01\x00"
+    body = push(client, shop, [good, nul])
+    assert statuses(body) == ["accepted", "rejected"]
+    assert body["results"][1]["reason"] == "invalid_event"
