@@ -32,6 +32,17 @@ STATUS_REFRESH_MS = 10_000
 READY_PROBE_ENV = "SHOPSMART_READY_PROBE"  # bench: log in with this PIN, print READY, quit
 
 
+def _resident_kib() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 class StartupPage(QWidget):
     def __init__(self) -> None:
         super().__init__()
@@ -301,8 +312,12 @@ class MainWindow(QMainWindow):
         self.import_action.setEnabled(clerk.is_manager)
         self.register_ready.emit()
         if os.environ.get(READY_PROBE_ENV):
-            print(f"READY {time.time():.6f}", flush=True)
-            QTimer.singleShot(0, self.close)
+            QTimer.singleShot(0, self._report_ready)
+
+    def _report_ready(self) -> None:
+        """Bench probe: the register has painted and waits for the first scan."""
+        print(f"READY {time.time():.6f} RSS_KB {_resident_kib()}", flush=True)
+        self.close()
 
     def switch_clerk(self) -> None:
         """F10: the current sale is parked (not lost), then the next clerk logs in."""

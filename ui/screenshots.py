@@ -34,6 +34,9 @@ def _settle(app: Any, rounds: int = 20) -> None:
 
 
 def main(argv: list[str]) -> int:
+    from ui.refcount_guard import protect_singletons
+
+    protect_singletons()
     from PySide6.QtWidgets import QApplication
 
     from app.bootstrap import open_terminal
@@ -100,6 +103,11 @@ def main(argv: list[str]) -> int:
         register.scan(make_ean13("400000099999"))  # unknown: the notice bar
         _settle(app)
         window.grab().save(str(out / "register.png"))
+        window.resize(1920, 1080)
+        _settle(app)
+        window.grab().save(str(out / "register-1920.png"))
+        window.resize(*SIZE)
+        _settle(app)
 
         register.ask_pay()
         pay = register.active_dialog
