@@ -10,6 +10,7 @@ from app.domain.cart import Cart, CartLine, Discount, DiscountKind, TaxBreakdown
 from app.domain.clerk import Clerk, Role
 from app.domain.order import Order, OrderLine, OrderStatus, SyncState, Tender, TenderKind
 from app.domain.product import Product, SoldBy
+from app.services.checkout import line_payload, tender_payload
 
 
 def to_iso(moment: datetime) -> str:
@@ -86,35 +87,12 @@ def order_values(order: Order) -> dict[str, Any]:
 
 
 def line_values(order_id: str, line: OrderLine) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "line_no": line.line_no,
-        "product_id": line.product_id,
-        "sku": line.sku,
-        "name": line.name,
-        "sold_by": line.sold_by.value,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "gross": line.gross,
-        "line_discount": line.line_discount,
-        "order_discount_share": line.order_discount_share,
-        "net": line.net,
-        "tax_class": line.tax_class,
-        "tax_rate_bp": line.tax_rate_bp,
-        "discount_reason": line.discount_reason,
-    }
+    """A line row is the line as the protocol carries it, plus its order id."""
+    return {"order_id": order_id, **line_payload(line)}
 
 
 def tender_values(order_id: str, seq: int, tender: Tender) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "seq": seq,
-        "kind": tender.kind.value,
-        "amount": tender.amount,
-        "tendered": tender.tendered,
-        "change": tender.change,
-        "reference": tender.reference,
-    }
+    return {"order_id": order_id, "seq": seq, **tender_payload(tender)}
 
 
 def order_from_rows(row: Any, lines: list[Any], tenders: list[Any]) -> Order:

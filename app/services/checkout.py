@@ -14,6 +14,7 @@ from app.domain.order import (
     Order,
     OrderLine,
     OrderStatus,
+    Tender,
     TenderInput,
     format_receipt_no,
     order_lines_from,
@@ -55,6 +56,16 @@ def line_payload(line: OrderLine) -> dict[str, Any]:
     }
 
 
+def tender_payload(tender: Tender) -> dict[str, Any]:
+    return {
+        "kind": tender.kind.value,
+        "amount": tender.amount,
+        "tendered": tender.tendered,
+        "change": tender.change,
+        "reference": tender.reference,
+    }
+
+
 def order_payload(order: Order) -> dict[str, Any]:
     """The order as the sync protocol carries it (plain JSON types, money in minor units)."""
     return {
@@ -76,16 +87,7 @@ def order_payload(order: Order) -> dict[str, Any]:
         "prices_include_tax": order.prices_include_tax,
         "customer": None,
         "lines": [line_payload(line) for line in order.lines],
-        "tenders": [
-            {
-                "kind": t.kind.value,
-                "amount": t.amount,
-                "tendered": t.tendered,
-                "change": t.change,
-                "reference": t.reference,
-            }
-            for t in order.tenders
-        ],
+        "tenders": [tender_payload(t) for t in order.tenders],
         "tax": [
             {
                 "tax_class": e.tax_class,

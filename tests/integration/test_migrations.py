@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from app.bootstrap import open_terminal
+from app.domain.product import Product
 from local_db.engine import DB_FILENAME
 from local_db.migrate import HEAD_REVISION, current_revision, upgrade, upgrade_to_head
 
@@ -35,6 +36,20 @@ def test_database_from_first_migration_upgrades_with_its_data(tmp_path):
             assert uow.products.by_code("4012345678901").name == "Sourdough loaf 800 g"
         with terminal.uow() as uow:
             assert uow.sequences.next_value("receipt:T01") == 42
+            uow.products.upsert_many(
+                [
+                    Product(
+                        id="p2",
+                        sku="BAK-RYE",
+                        name="Rye bread 500 g",
+                        unit_price=250,
+                        tax_class="food",
+                    )
+                ]
+            )
+            uow.commit()
+        with terminal.read() as uow:  # the search index still follows new products
+            assert [p.sku for p in uow.products.search("rye bre")] == ["BAK-RYE"]
     finally:
         terminal.close()
 

@@ -14,8 +14,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("products") as batch:
-        batch.add_column(sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()))
+    # A plain ADD COLUMN: a batch "move and copy" would drop the FTS triggers of 0002.
+    op.add_column(
+        "products", sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false())
+    )
     op.create_table(
         "customers",
         sa.Column("id", sa.String(36), nullable=False),
