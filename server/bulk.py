@@ -9,13 +9,14 @@ needs to come back. Elsewhere (SQLite) the same calls fall back to SQLAlchemy ex
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from server.models import Base
 from server.sql import dialect_insert, is_postgresql
 
 
@@ -42,9 +43,13 @@ def _adapt(table: Table, column: str, values: list[Any]) -> list[Any]:
     return values
 
 
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
 def insert_returning(
     session: Session,
-    table: Table,
+    model: type[Base],
     rows: list[dict[str, Any]],
     *,
     conflict: tuple[str, ...],
@@ -56,6 +61,7 @@ def insert_returning(
     inserted or updated."""
     if not rows:
         return []
+    table = _table(model)
     columns = list(rows[0])
     if is_postgresql(session):
         arrays = ", ".join(f"%s::{_pg_type(table.c[c].type)}[]" for c in columns)
@@ -86,10 +92,11 @@ def insert_returning(
     return [tuple(r) for r in session.connection().execute(stmt, rows)]
 
 
-def copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def copy_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Append ``rows`` (no conflict expected): COPY on PostgreSQL, executemany elsewhere."""
     if not rows:
         return
+    table = _table(model)
     if not is_postgresql(session):
         session.connection().execute(table.insert(), rows)
         return

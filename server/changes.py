@@ -38,7 +38,7 @@ def record_changes(
     txid = current_txid(session)
     copy_rows(
         session,
-        ChangeEntry.__table__,
+        ChangeEntry,
         [{"txid": txid, "store_id": store_id, "kind": kind, "entity_key": k} for k in unique],
     )
 

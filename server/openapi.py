@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from server.api import EndpointSpec
 from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorResponse
@@ -58,7 +58,9 @@ def _no_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 def build_openapi(app: Flask) -> dict[str, Any]:
     endpoints = _endpoints(app)
-    models: dict[tuple[type[BaseModel], str], None] = {(ErrorResponse, "serialization"): None}
+    models: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {
+        (ErrorResponse, "serialization"): None
+    }
     for _, _, _, spec in endpoints:
         models[(spec.response, "serialization")] = None
         if spec.body is not None:

@@ -19,10 +19,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import and_, select, update
+from sqlalchemy import Table, and_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,7 @@ from server.services import Services
 from sync.protocol import (
     EVENT_TYPES,
     EventResult,
+    EventStatus,
     OrderPaidEvent,
     OrderVoidedEvent,
     PushResponse,
@@ -158,7 +159,7 @@ def ingest(
             raise
     results.update(applied)
     ordered = [results[i] for i in range(len(raw_events))]
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for result in ordered:
         counts[result.status] += 1
     return PushResponse(
@@ -187,9 +188,9 @@ class _Batch:
         self.now = datetime.now(UTC)
 
     def insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        copy_rows(self.session, table.__table__, rows)
+        copy_rows(self.session, table, rows)
 
-    def result(self, c: Candidate, status: str, **extra: Any) -> None:
+    def result(self, c: Candidate, status: EventStatus, **extra: Any) -> None:
         self.results[c.index] = EventResult(
             index=c.index, event_id=c.event.event_id, status=status, **extra
         )
@@ -235,7 +236,7 @@ def _apply(
             for c in candidates
         ]
         found = insert_returning(
-            session, SyncEvent.__table__, rows, conflict=("event_id",), returning=("event_id",)
+            session, SyncEvent, rows, conflict=("event_id",), returning=("event_id",)
         )
         inserted = {r[0] for r in found}
     _answer_known_events(batch, [c for c in candidates if c.event.event_id not in inserted])
@@ -251,13 +252,13 @@ def _apply(
             batch.conflict(c, first.content_hash, "the same event_id appears twice, differently")
     insert_returning(
         session,
-        SyncConflict.__table__,
+        SyncConflict,
         batch.conflicts,
         conflict=("event_id", "received_hash"),
         returning=("id",),
     )
     if batch.outcome_updates:
-        table = SyncEvent.__table__
+        table = cast(Table, SyncEvent.__table__)
         batch.conn.execute(
             update(table)
             .where(table.c.event_id == _bind("b_event_id"))
@@ -376,9 +377,7 @@ def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:
                 "received_at": batch.now,
             }
         )
-    found = insert_returning(
-        batch.session, Order.__table__, order_rows, conflict=("id",), returning=("id",)
-    )
+    found = insert_returning(batch.session, Order, order_rows, conflict=("id",), returning=("id",))
     new_orders = {r[0] for r in found}
     _answer_known_orders(batch, [c for c in paid if _order_id(c) not in new_orders] + again, hashes)
     accepted = [c for c in paid if _order_id(c) in new_orders]
@@ -412,9 +411,7 @@ def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:
     batch.insert(Tender, tenders)
     if customers:
         rows = [customers[k] for k in sorted(customers)]
-        found = insert_returning(
-            batch.session, Customer.__table__, rows, conflict=("id",), returning=("id",)
-        )
+        found = insert_returning(batch.session, Customer, rows, conflict=("id",), returning=("id",))
         record_changes(batch.session, "customer", (str(r[0]) for r in found), who.store_id)
     _flag_orders(batch, accepted, product_ids)
 
@@ -530,7 +527,7 @@ def _apply_stock(batch: _Batch) -> None:
     ]
     found = insert_returning(
         batch.session,
-        StockLevel.__table__,
+        StockLevel,
         rows,
         conflict=("store_id", "product_id"),
         returning=("product_id", "quantity"),
