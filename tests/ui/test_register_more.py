@@ -38,6 +38,10 @@ def test_search_and_department_pick_add_to_the_cart(
         "Bananas, loose",
         "Basmati rice 1 kg",
     ]
+    picker.search_field.clear()
+    with qtbot.waitSignal(picker.results_shown, timeout=TIMEOUT):  # 3+ letters: FTS5, ranked
+        qtbot.keyClicks(picker.search_field, "banana bre")
+    assert [p.name for p in picker.shown_products] == ["Banana bread 400 g"]
     enter(qtbot, picker.search_field)
     assert [ln.name for ln in register.cart.lines] == ["Banana bread 400 g"]
     qtbot.waitUntil(lambda: QApplication.focusWidget() is register.scan_field, timeout=TIMEOUT)
