@@ -60,6 +60,16 @@ def add_clerk(session: Session, store: Store, name: str, role: str, pin: str) ->
     return clerk
 
 
+def clerk_by_id(session: Session, clerk_id: str) -> Clerk:
+    try:
+        found = session.get(Clerk, uuid.UUID(clerk_id))
+    except ValueError:
+        found = None
+    if found is None:
+        raise AdminError(f"no clerk {clerk_id}")
+    return found
+
+
 def deactivate_clerk(session: Session, clerk: Clerk) -> None:
     clerk.active = False
     clerk.updated_at = datetime.now(UTC)

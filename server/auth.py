@@ -134,6 +134,21 @@ def enroll(session: Session, code: str, terminal_code: str, name: str) -> Enroll
             status=403,
         )
     code_id, store_id = spent
+    taken = session.scalar(
+        select(Terminal.id).where(
+            Terminal.store_id == store_id,
+            Terminal.code == terminal_code,
+            Terminal.revoked_at.is_(None),
+        )
+    )
+    if taken is not None:  # two tills with one code would print the same receipt numbers
+        raise ApiError(
+            f"terminal code {terminal_code} is in use in this store; revoke that terminal "
+            "first or pick another code",
+            code="terminal_code_taken",
+            field="terminal_code",
+            status=409,
+        )
     token = new_token()
     terminal = Terminal(
         id=uuid.uuid4(),

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--role", choices=["clerk", "manager"], default="clerk")
     add.add_argument("--pin", required=True)
+    deactivate = clerk.add_parser("deactivate", help="a clerk who left: terminals refuse the PIN")
+    deactivate.add_argument("clerk_id")
 
     product = sub.add_parser("product", help="catalog").add_subparsers(dest="action", required=True)
     imp = product.add_parser("import", help="import products from .json, .jsonl or .csv")
@@ -118,6 +120,10 @@ def _admin(config: Any, args: argparse.Namespace) -> int:
                 if not revoke_terminal(session, terminal_id):
                     raise admin.AdminError(f"no active terminal {terminal_id}")
                 print(f"terminal {terminal_id} revoked")
+            elif args.command == "clerk" and args.action == "deactivate":
+                found = admin.clerk_by_id(session, args.clerk_id)
+                admin.deactivate_clerk(session, found)
+                print(f"clerk {found.name} deactivated")
             elif args.command == "clerk":
                 store = admin.store_by_code(session, args.store)
                 clerk = admin.add_clerk(session, store, args.name, args.role, args.pin)

@@ -21,6 +21,7 @@ ERROR_TEXT = {
     401: "Missing, unknown or revoked bearer token",
     403: "Forbidden",
     404: "Not found, or not the caller's store",
+    409: "Conflicts with the current state",
     413: "Body too large, or too many events in one push",
     415: "Body is not JSON",
     422: "Body or query does not validate",

@@ -21,7 +21,7 @@ bp = Blueprint("terminals", __name__, url_prefix="/api/v1/terminals")
     response=EnrollResponse,
     auth=False,
     status=201,
-    errors=(403,),
+    errors=(403, 409),
 )
 def enroll_terminal(body: EnrollRequest) -> EnrollResponse:
     with unit_of_work(services().sessions) as session:

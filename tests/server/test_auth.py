@@ -221,6 +221,25 @@ def test_enrollment_code_works_once(app: Flask, client: FlaskClient, shop: Shop)
     assert (second.json["error"], second.json["field"]) == ("invalid_enroll_code", "code")
 
 
+def test_terminal_code_in_use_in_the_store_is_refused_until_revoked(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    def enroll_as_t01() -> Any:
+        with unit_of_work(services_of(app).sessions) as session:
+            store = admin.store_by_code(session, "S1")
+            code = create_enroll_code(session, store.id, timedelta(hours=1))
+        return client.post(
+            "/api/v1/terminals/enroll",
+            json={"protocol_version": 1, "code": code, "terminal_code": "T01"},
+        )
+
+    refused = enroll_as_t01()
+    assert (refused.status_code, refused.json["error"]) == (409, "terminal_code_taken")
+    with unit_of_work(services_of(app).sessions) as session:
+        assert revoke_terminal(session, _uuid(shop.s1.terminal_id))
+    assert enroll_as_t01().status_code == 201
+
+
 def test_expired_enrollment_code_is_refused(app: Flask, client: FlaskClient, shop: Shop) -> None:
     with unit_of_work(services_of(app).sessions) as session:
         store = admin.store_by_code(session, "S1")

@@ -47,6 +47,7 @@ def test_operator_sets_up_a_store_and_a_terminal_enrolls(
         "1234",
     )
     assert code == 0 and "Maria" in out
+    maria = out.rsplit(" ", 1)[-1]
     code, enroll_code, _ = run(capsys, "terminal", "enroll-code", "--store", "S12")
     assert code == 0
     enrolled = client.post(
@@ -56,6 +57,12 @@ def test_operator_sets_up_a_store_and_a_terminal_enrolls(
     headers = {"Authorization": f"Bearer {enrolled['token']}", PROTOCOL_HEADER: "1"}
     pulled = client.get("/api/v1/sync/pull", headers=headers).json
     assert [c["data"]["name"] for c in pulled["changes"] if c["kind"] == "clerk"] == ["Maria"]
+    assert run(capsys, "clerk", "deactivate", maria)[0] == 0
+    later = client.get(
+        "/api/v1/sync/pull", query_string={"cursor": pulled["next_cursor"]}, headers=headers
+    ).json["changes"]
+    assert [(c["data"]["id"], c["data"]["active"]) for c in later] == [(maria, False)]
+    assert run(capsys, "clerk", "deactivate", "nobody")[0] == 1
     assert run(capsys, "terminal", "revoke", enrolled["terminal_id"])[0] == 0
     assert client.get("/api/v1/sync/pull", headers=headers).status_code == 401
     code, _, err = run(capsys, "terminal", "revoke", enrolled["terminal_id"])
