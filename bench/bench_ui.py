@@ -57,9 +57,6 @@ def build_store(data_dir: Path, products: int, orders: int) -> tuple[Any, list[s
 
 
 def bench_scans(data_dir: Path, codes: list[str], scans: int) -> list[str]:
-    from ui.refcount_guard import protect_singletons
-
-    protect_singletons()
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication

@@ -8,9 +8,6 @@ from pathlib import Path
 
 
 def run_app(data_dir: Path) -> int:
-    from ui.refcount_guard import protect_singletons
-
-    protect_singletons()  # shiboken6 6.12 on Python 3.11: see ui/refcount_guard.py
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

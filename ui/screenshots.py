@@ -34,9 +34,6 @@ def _settle(app: Any, rounds: int = 20) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from ui.refcount_guard import protect_singletons
-
-    protect_singletons()
     from PySide6.QtWidgets import QApplication
 
     from app.bootstrap import open_terminal

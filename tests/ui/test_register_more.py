@@ -144,9 +144,10 @@ def test_catalog_import_lists_every_problem_and_imports_nothing(
     assert [ln.name for ln in register.cart.lines] == ["Oat milk 1 L"]
 
 
-def test_many_qt_calls_do_not_free_none(qapp: Any) -> None:
-    """shiboken6 6.12 on Python 3.11 drops a reference to None per void call; the guard
-    keeps the till alive (without it this loop aborts the interpreter)."""
+def test_many_qt_calls_do_not_wear_down_none(qapp: Any) -> None:
+    """PySide6/shiboken6 6.12.0 on Python 3.11 drops a reference to None on every void call
+    and the till aborts after a few thousand; constraints.txt pins 6.11.3. This fails if a
+    broken build comes back."""
     import sys
 
     from PySide6.QtWidgets import QLineEdit
@@ -155,5 +156,4 @@ def test_many_qt_calls_do_not_free_none(qapp: Any) -> None:
     before = sys.getrefcount(None)
     for _ in range(20_000):
         field.clear()
-    assert sys.getrefcount(None) > 10_000 or sys.version_info >= (3, 12)
-    assert before > 0
+    assert sys.getrefcount(None) >= before - 100
