@@ -22,7 +22,7 @@ def run_app(data_dir: Path) -> int:
     app.setApplicationName("ShopSmart POS")
     app.setOrganizationName("ShopSmart")
     app.setStyleSheet(STYLESHEET)
-    window = MainWindow(data_dir)
+    window = MainWindow(data_dir, start_sync=True)
     window.show()
     # After the first paint: open (migrate) the store in the DB worker.
     QTimer.singleShot(0, window.start)

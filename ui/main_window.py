@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.tasks import TaskControl, TaskRunner
-from ui.widgets import error_text, label, panel
+from ui.widgets import button, error_text, label, panel
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ class MainWindow(QMainWindow):
         terminal: Any = None,
         load_demo: bool = True,
         runner: TaskRunner | None = None,
+        sync: Any = None,
+        start_sync: bool = False,
     ) -> None:
         super().__init__()
         self.setWindowTitle("ShopSmart POS")
@@ -98,12 +100,16 @@ class MainWindow(QMainWindow):
         self.history_dialog: Any = None
         self.import_dialog: Any = None
         self.first_manager_dialog: Any = None
+        self.sync: Any = sync  # ui.sync_bridge.SyncBridge, or None (tests without a server)
+        self.start_sync = start_sync
+        self.sync_status: Any = None
 
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self._build_header())
+        column.addWidget(self._build_refused_banner())
         self.stack = QStackedWidget()
         self.startup = StartupPage()
         self.stack.addWidget(self.startup)
@@ -136,6 +142,18 @@ class MainWindow(QMainWindow):
         row.addWidget(self.status_label)
         return header
 
+    def _build_refused_banner(self) -> QWidget:
+        self.refused_banner = panel()
+        self.refused_banner.setObjectName("AlertBar")
+        row = QHBoxLayout(self.refused_banner)
+        row.setContentsMargins(16, 6, 16, 6)
+        self.refused_label = label("", "AlertText", wrap=True)
+        row.addWidget(self.refused_label, 1)
+        review = button("Review refused sales", self.show_refused)
+        row.addWidget(review)
+        self.refused_banner.hide()
+        return self.refused_banner
+
     def _build_menu(self) -> None:
         till = self.menuBar().addMenu("&Till")
         self.history_action = QAction("Sales history\tF3", self)
@@ -146,10 +164,21 @@ class MainWindow(QMainWindow):
         self.import_action.triggered.connect(self.show_import)
         self.switch_action = QAction("Switch clerk\tF10", self)
         self.switch_action.triggered.connect(self.switch_clerk)
+        self.sync_now_action = QAction("Sync now\tCtrl+S", self)
+        self.sync_now_action.setShortcut(QKeySequence("Ctrl+S"))
+        self.sync_now_action.triggered.connect(self.sync_now)
+        self.settings_action = QAction("Server connection…", self)
+        self.settings_action.triggered.connect(self.show_settings)
+        self.refused_action = QAction("Refused sales…", self)
+        self.refused_action.triggered.connect(self.show_refused)
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
         for action in (self.history_action, self.parked_action, self.import_action):
+            action.setEnabled(False)
+            till.addAction(action)
+        till.addSeparator()
+        for action in (self.sync_now_action, self.settings_action, self.refused_action):
             action.setEnabled(False)
             till.addAction(action)
         till.addSeparator()
@@ -205,11 +234,16 @@ class MainWindow(QMainWindow):
         self.register = RegisterWidget(terminal, self.runner)
         self.register.switch_clerk_requested.connect(self.switch_clerk)
         self.register.history_requested.connect(self.show_history)
-        self.register.sale_completed.connect(lambda _order: self.refresh_status())
+        self.register.sale_completed.connect(self._on_sale_completed)
+        self.register.card_state = self.card_state
         self.stack.addWidget(self.login)
         self.stack.addWidget(self.register)
         self._set_header()
         self.terminal_ready.emit()
+        if self.sync is None and self.start_sync:
+            self._start_sync()
+        if self.sync is not None:
+            self.sync.status_changed.connect(self._on_sync_status)
         self.refresh_status()
         self._status_timer.start()
         with terminal.read() as uow:
@@ -310,6 +344,9 @@ class MainWindow(QMainWindow):
         ):
             action.setEnabled(True)
         self.import_action.setEnabled(clerk.is_manager)
+        self.sync_now_action.setEnabled(self.sync is not None)
+        self.settings_action.setEnabled(clerk.is_manager and self.sync is not None)
+        self.refused_action.setEnabled(clerk.is_manager and self.sync is not None)
         self.register_ready.emit()
         if os.environ.get(READY_PROBE_ENV):
             QTimer.singleShot(0, self._report_ready)
@@ -338,6 +375,11 @@ class MainWindow(QMainWindow):
         if self.terminal is None:
             return
         terminal = self.terminal
+        sync = self.sync
+        if sync is not None:
+            # Counts are read in the DB worker; the engine publishes them as a status.
+            self.runner.run_db("sync counts", lambda _c: sync.engine.refresh_counts())
+            return
 
         def count(_control: TaskControl) -> int:
             with terminal.read() as uow:
@@ -347,10 +389,77 @@ class MainWindow(QMainWindow):
 
     def _on_pending_count(self, pending: int) -> None:
         self.pending = pending
-        # There is no sync engine yet: the till is offline, and says so in words.
+        # No sync engine on this window (tests): the till is offline, and says so in words.
         self.status_label.setText(f"● Offline · {pending} waiting")
         self.status_label.setObjectName("StatusOffline")
         self.status_refreshed.emit(pending)
+
+    def _on_sync_status(self, status: Any) -> None:
+        from ui.sync_bridge import describe_status
+
+        self.sync_status = status
+        self.pending = status.waiting
+        text, style, tip = describe_status(status)
+        self.status_label.setText(text)
+        self.status_label.setToolTip(tip)
+        if self.status_label.objectName() != style:
+            self.status_label.setObjectName(style)
+            self.status_label.style().unpolish(self.status_label)
+            self.status_label.style().polish(self.status_label)
+        if status.rejected:
+            many = status.rejected != 1
+            self.refused_label.setText(
+                f"⚠ {status.rejected} {'sales were' if many else 'sale was'} refused by the "
+                f"server and {'need' if many else 'needs'} a manager. They are safe on this till."
+            )
+        self.refused_banner.setVisible(bool(status.rejected))
+        self.status_refreshed.emit(status.waiting)
+
+    def card_state(self) -> tuple[bool, str]:
+        """Card needs the server (the gateway is behind it); offline the reason is shown."""
+        from ui.pay import CARD_OFFLINE_REASON
+
+        if self.sync is None or not self.sync.online:
+            return False, CARD_OFFLINE_REASON
+        return False, "Card payments are not set up for this store yet."
+
+    def _on_sale_completed(self, _order: Any) -> None:
+        if self.sync is not None:
+            self.sync.kick()
+        self.refresh_status()
+
+    def sync_now(self) -> None:
+        if self.sync is not None:
+            self.sync.kick(force=True)
+
+    def _start_sync(self) -> None:
+        """Build the engine for this till; with an encrypted token file, ask its passphrase."""
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        from app.bootstrap import open_sync
+        from sync.credentials import KEYRING_CHOICE, use_encrypted_file
+        from ui.sync_bridge import SyncBridge
+
+        terminal = self.terminal
+        with terminal.read() as uow:
+            choice = uow.settings.get(KEYRING_CHOICE)
+        if choice == "encrypted-file":
+            for _attempt in range(3):
+                passphrase, ok = QInputDialog.getText(
+                    self,
+                    "Unlock the server token",
+                    "Passphrase of this till's encrypted token file:",
+                    QLineEdit.EchoMode.Password,
+                )
+                if not ok:
+                    break
+                try:
+                    use_encrypted_file(terminal.data_dir, passphrase)
+                    break
+                except Exception as error:  # wrong passphrase: ask again
+                    log.info("token file not unlocked: %s", error)
+        self.sync = SyncBridge(open_sync(terminal), self)
+        self.sync.start()
 
     # menus -------------------------------------------------------------------------------
 
@@ -378,6 +487,32 @@ class MainWindow(QMainWindow):
         self.register.active_dialog = dialog
         dialog.open()
 
+    def show_settings(self) -> None:
+        from ui.settings_dialog import SettingsDialog
+
+        if self.sync is None or self.clerk is None or not self.clerk.is_manager:
+            return
+        dialog = SettingsDialog(self.terminal, self.sync, self.runner, self)
+        dialog.finished.connect(lambda _r: self._after_dialog("settings_dialog"))
+        self.settings_dialog = dialog
+        if self.register is not None:
+            self.register.active_dialog = dialog
+        dialog.open()
+
+    def show_refused(self) -> None:
+        from local_db.sync_store import SqliteSyncStore
+        from ui.rejected_dialog import RejectedSalesDialog
+
+        if self.sync is None or self.clerk is None:
+            return
+        store = SqliteSyncStore(self.terminal.database.writer)
+        dialog = RejectedSalesDialog(self.terminal, store, self.sync, self.runner, self)
+        dialog.finished.connect(lambda _r: self._after_dialog("refused_dialog"))
+        self.refused_dialog = dialog
+        if self.register is not None:
+            self.register.active_dialog = dialog
+        dialog.open()
+
     def _after_dialog(self, name: str) -> None:
         setattr(self, name, None)
         if self.register is not None:
@@ -386,6 +521,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._status_timer.stop()
+        if self.sync is not None:
+            self.sync.stop()
         self.runner.shutdown()
         if self.terminal is not None and self.data_dir is not None:
             self.terminal.close()

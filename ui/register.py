@@ -8,6 +8,7 @@ signal. The scan field has the focus whenever nothing else needs it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
 
@@ -44,7 +45,7 @@ from ui.dialogs import (
     needs_approval,
     percent_text,
 )
-from ui.pay import PayDialog
+from ui.pay import CARD_OFFLINE_REASON, PayDialog
 from ui.picker import ProductPickerWidget
 from ui.receipt_view import ReceiptDialog
 from ui.tasks import TaskRunner
@@ -114,6 +115,8 @@ class RegisterWidget(QWidget):
         self.cart = Cart(currency=self.store.currency)
         self.totals: CartTotals = self.cart.totals(self.store.taxes)
         self.active_dialog: QDialog | None = None
+        # (available, reason) for the Card button; the main window sets it from sync status.
+        self.card_state: Callable[[], tuple[bool, str]] = lambda: (False, CARD_OFFLINE_REASON)
         self.busy = False
         self._pending_scans: list[str] = []
         self._last_line: int | None = None
@@ -608,8 +611,13 @@ class RegisterWidget(QWidget):
     def ask_pay(self) -> None:
         if self.cart.is_empty or self.busy:
             return
+        available, reason = self.card_state()
         dialog = PayDialog(
-            self.totals.total, self.store.currency, card_available=False, parent=self
+            self.totals.total,
+            self.store.currency,
+            card_available=available,
+            card_reason=reason,
+            parent=self,
         )
         self._open(dialog, lambda: self.pay(dialog.tenders))
 

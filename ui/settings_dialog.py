@@ -47,7 +47,7 @@ class SettingsDialog(QDialog):
         layout.setSpacing(14)
         self.current = label("", "Muted", wrap=True)
         layout.addWidget(self.current)
-        self.keyring_notice = label("", "NoticeBar", wrap=True)
+        self.keyring_notice = label("", "Notice", wrap=True)
         layout.addWidget(self.keyring_notice)
         self.use_file_button = button("Use an encrypted token file…", self._choose_file)
         layout.addWidget(self.use_file_button)

@@ -37,6 +37,11 @@ QLabel#StatusOffline {{
 QLabel#StatusOnline {{
     color: #ffffff; background: {OK}; border-radius: 6px; padding: 4px 10px; font-weight: bold;
 }}
+QLabel#StatusWaiting {{
+    color: #ffffff; background: {WARN}; border-radius: 6px; padding: 4px 10px; font-weight: bold;
+}}
+QFrame#AlertBar {{ background: #fdecea; border-bottom: 2px solid {BAD}; }}
+QLabel#AlertText {{ color: {BAD}; font-weight: bold; }}
 QLabel#Muted {{ color: {MUTED}; }}
 QLabel#Title {{ font-size: 24px; font-weight: bold; }}
 QLabel#Subtitle {{ font-size: 17px; color: {MUTED}; }}

@@ -19,61 +19,10 @@ from local_db.engine import DB_FILENAME
 from local_db.sync_store import SqliteSyncStore
 from sync import protocol as p
 from sync.engine import BACKOFF_CAP_S, ConnectionState, SyncEngine, backoff_delay
-from sync.errors import AuthFailed, BatchRefused, ServerUnreachable
+from sync.errors import AuthFailed, ServerUnreachable
+from tests.fakes import FakeServerTransport
 
 from .conftest import MILK, WINE
-
-
-class FakeServerTransport:
-    """Answers pushes like the server: per event, remembering what it has (by event id)."""
-
-    def __init__(self) -> None:
-        self.stored: dict[str, dict] = {}
-        self.batches: list[int] = []
-        self.reject_ids: set[str] = set()
-        self.refuse_batches_with: set[str] = set()
-        self.fail_next: list[Exception] = []
-        self.pages: list[p.PullResponse] = []
-        self.pull_cursors: list[str] = []
-        self.last_duration_s = 0.01
-
-    def push(self, events):
-        if self.fail_next:
-            raise self.fail_next.pop(0)
-        ids = {e["event_id"] for e in events}
-        if ids & self.refuse_batches_with:
-            raise BatchRefused("invalid_body: events[0].payload.total: bad")
-        self.batches.append(len(events))
-        results = []
-        for index, event in enumerate(events):
-            eid = event["event_id"]
-            if eid in self.reject_ids:
-                results.append(
-                    {
-                        "index": index,
-                        "event_id": eid,
-                        "status": "rejected",
-                        "reason": "inconsistent_totals",
-                        "message": "lines do not add up",
-                    }
-                )
-            elif eid in self.stored:
-                results.append({"index": index, "event_id": eid, "status": "duplicate"})
-            else:
-                self.stored[eid] = event
-                results.append({"index": index, "event_id": eid, "status": "accepted"})
-        return p.PushResponse.model_validate(
-            {"results": results, "accepted": 0, "duplicates": 0, "rejected": 0, "conflicts": 0}
-        )
-
-    def pull(self, cursor, limit=500):
-        self.pull_cursors.append(cursor)
-        if self.fail_next:
-            raise self.fail_next.pop(0)
-        index = int(cursor or 0)
-        if index >= len(self.pages):
-            return p.PullResponse(changes=[], next_cursor=cursor, has_more=False)
-        return self.pages[index]
 
 
 class StepClock:

@@ -37,9 +37,9 @@ def open_window(qtbot: Any, qapp: Any, terminal: Any) -> Iterator[Any]:
 
     opened: list[Any] = []
 
-    def start() -> Any:
+    def start(sync: Any = None) -> Any:
         qapp.setStyleSheet(STYLESHEET)
-        main = MainWindow(terminal=terminal, load_demo=False)
+        main = MainWindow(terminal=terminal, load_demo=False, sync=sync)
         qtbot.addWidget(main)
         main.show()
         qtbot.waitExposed(main)
