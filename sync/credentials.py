@@ -141,3 +141,15 @@ class EncryptedFileKeyring(KeyringBackend):
         if entries.pop(f"{service}\x00{username}", None) is None:
             raise keyring.errors.PasswordDeleteError("no such token")
         self._write(entries)
+
+
+TOKEN_FILE = "terminal-token.enc"
+KEYRING_CHOICE = "sync.keyring"  # setting: "" (OS keyring) or "encrypted-file"
+
+
+def use_encrypted_file(data_dir: Path, passphrase: str) -> EncryptedFileKeyring:
+    """Make the passphrase-protected token file this process's keyring (a person chose it)."""
+    backend = EncryptedFileKeyring(data_dir / TOKEN_FILE, passphrase)
+    backend._read()  # a wrong passphrase fails here, not at the first sync
+    keyring.set_keyring(backend)
+    return backend
