@@ -7,6 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from app.domain.audit import AuditEntry
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.order import Order, OrderStatus
@@ -49,7 +50,8 @@ class OrderRepository(Protocol):
 
     def by_receipt_no(self, receipt_no: str) -> Order | None: ...
 
-    def recent(self, limit: int = 100, query: str = "") -> list[Order]: ...
+    def recent(self, limit: int = 100, query: str = "", day: str | None = None) -> list[Order]:
+        """Newest first; ``query`` matches part of a receipt number, ``day`` is YYYY-MM-DD."""
 
     def count(self) -> int: ...
 
@@ -83,6 +85,12 @@ class ClerkRepository(Protocol):
     def save(self, clerk: Clerk) -> None: ...
 
 
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+
+    def recent(self, limit: int = 200) -> list[AuditEntry]: ...
+
+
 class SettingsRepository(Protocol):
     def get(self, key: str, default: str = "") -> str: ...
 
@@ -110,6 +118,9 @@ class UnitOfWork(Protocol):
 
     @property
     def settings(self) -> SettingsRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
 
     def __enter__(self) -> Self: ...
 

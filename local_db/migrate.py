@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-HEAD_REVISION = "0004_sync"
+HEAD_REVISION = "0005_audit_log"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.domain.audit import AuditAction, AuditEntry
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.order import Order, OrderStatus
@@ -29,6 +30,7 @@ from local_db.codec import (
     to_iso,
 )
 from local_db.models import (
+    AuditRow,
     BarcodeRow,
     ClerkRow,
     OrderLineRow,
@@ -50,7 +52,7 @@ def _t(model: Any) -> Table:
 PRODUCTS, BARCODES = _t(ProductRow), _t(BarcodeRow)
 ORDERS, LINES, TENDERS = _t(OrderRow), _t(OrderLineRow), _t(TenderRow)
 OUTBOX, SEQUENCES, SETTINGS = _t(OutboxRow), _t(SequenceRow), _t(SettingRow)
-CLERKS, PARKED = _t(ClerkRow), _t(ParkedSaleRow)
+CLERKS, PARKED, AUDIT = _t(ClerkRow), _t(ParkedSaleRow), _t(AuditRow)
 
 # Statements on the sale path are built once: constructing them costs more than running them.
 INSERT_ORDER = insert(ORDERS)
@@ -392,3 +394,41 @@ class SqliteSettingsRepository:
         self._c.execute(
             statement.on_conflict_do_update(index_elements=[SETTINGS.c.key], set_={"value": value})
         )
+
+
+class SqliteAuditRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, entry: AuditEntry) -> None:
+        self._c.execute(
+            insert(AUDIT),
+            {
+                "at": to_iso(entry.at),
+                "clerk_id": entry.clerk_id,
+                "clerk_name": entry.clerk_name,
+                "action": entry.action.value,
+                "reason": entry.reason,
+                "amount": entry.amount,
+                "detail": entry.detail,
+            },
+        )
+
+    def recent(self, limit: int = 200) -> list[AuditEntry]:
+        rows = self._c.execute(select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit))
+        result = []
+        for row in rows:
+            at = from_iso(row.at)
+            assert at is not None
+            result.append(
+                AuditEntry(
+                    at,
+                    row.clerk_id,
+                    row.clerk_name,
+                    AuditAction(row.action),
+                    row.reason,
+                    row.amount,
+                    row.detail,
+                )
+            )
+        return result

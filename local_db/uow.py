@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, Transaction
 from app.domain.cart import Cart
 from app.domain.tax import TaxTable
 from local_db.repositories import (
+    SqliteAuditRepository,
     SqliteClerkRepository,
     SqliteOrderRepository,
     SqliteOutboxRepository,
@@ -34,6 +35,7 @@ class SqliteUnitOfWork:
     parked: SqliteParkedSaleRepository
     clerks: SqliteClerkRepository
     settings: SqliteSettingsRepository
+    audit: SqliteAuditRepository
 
     def __init__(self, engine: Engine, taxes: TaxTable | None = None) -> None:
         self._engine = engine
@@ -57,6 +59,7 @@ class SqliteUnitOfWork:
         self.parked = SqliteParkedSaleRepository(c, self._total_of)
         self.clerks = SqliteClerkRepository(c)
         self.settings = SqliteSettingsRepository(c)
+        self.audit = SqliteAuditRepository(c)
         return self
 
     def __exit__(

@@ -128,7 +128,9 @@ class SyncEngine:
         self._rng = rng or random.Random()
         self._push_batch = push_batch
         self._pull_page = pull_page
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one run at a time
+        self._publish_lock = threading.RLock()  # counts read and published together
+        self._again = False  # a kick arrived during a run: run once more right after it
         self._listeners: list[Callable[[SyncStatus], None]] = []
         self._failures = 0
         self._status = SyncStatus(ConnectionState.CONNECTING)
@@ -150,26 +152,39 @@ class SyncEngine:
             except Exception:  # a broken listener must not stop sync
                 log.exception("sync status listener failed")
 
+    def _publish_counted(self, make: Callable[[int, int], SyncStatus]) -> SyncStatus:
+        """Read the outbox counts and publish under one lock, so a slower reader can never
+        publish older counts over newer ones."""
+        with self._publish_lock:
+            waiting, rejected = self._store.counts()
+            status = make(waiting, rejected)
+            self._publish(status)
+            return status
+
     def refresh_counts(self) -> SyncStatus:
-        waiting, rejected = self._store.counts()
-        self._publish(
-            replace(
-                self._status,
-                waiting=waiting,
-                rejected=rejected,
-                last_success_at=self._store.last_success(),
+        last = self._store.last_success()
+        return self._publish_counted(
+            lambda waiting, rejected: replace(
+                self._status, waiting=waiting, rejected=rejected, last_success_at=last
             )
         )
-        return self._status
 
     # ------------------------------------------------------------------ one run
 
     def run_once(self, *, force: bool = False) -> SyncStatus:
-        """Push everything waiting, then pull every change. Never runs twice at once."""
+        """Push everything waiting, then pull every change. Never runs twice at once: a call
+        during a run makes that run go round once more, so a sale made meanwhile is not left
+        waiting for the next interval."""
         if not self._lock.acquire(blocking=False):
+            self._again = True
             return self._status
         try:
-            return self._run(force)
+            status = self._run(force)
+            while self._again and status.state is ConnectionState.ONLINE:
+                self._again = False
+                status = self._run(True)
+            self._again = False
+            return status
         finally:
             self._lock.release()
 
@@ -180,12 +195,13 @@ class SyncEngine:
             return status
         # auth-failed / incompatible need a person; _fail() set a slow retry (or Sync now).
         transport = self._transport_factory()
-        waiting, rejected = self._store.counts()
         if transport is None:
-            return self._set(
-                ConnectionState.NOT_ENROLLED, "set up the server in Settings", waiting, rejected
+            return self._set(ConnectionState.NOT_ENROLLED, "set up the server in Settings")
+        self._publish_counted(
+            lambda waiting, rejected: replace(
+                status, running=True, waiting=waiting, rejected=rejected
             )
-        self._publish(replace(status, running=True, waiting=waiting, rejected=rejected))
+        )
         slow = False
         try:
             self._push_all(transport)
@@ -205,34 +221,31 @@ class SyncEngine:
         self._failures = 0
         finished = self._clock.now()
         self._store.note_success(finished)
-        waiting, rejected = self._store.counts()
         state = ConnectionState.DEGRADED if slow else ConnectionState.ONLINE
         reason = "the server is answering slowly" if slow else ""
-        status = SyncStatus(state, waiting, rejected, finished, reason, None, False)
-        self._publish(status)
-        return status
+        return self._publish_counted(
+            lambda waiting, rejected: SyncStatus(
+                state, waiting, rejected, finished, reason, None, False
+            )
+        )
 
-    def _set(self, state: ConnectionState, reason: str, waiting: int, rejected: int) -> SyncStatus:
-        status = SyncStatus(state, waiting, rejected, self._store.last_success(), reason)
-        self._publish(status)
-        return status
+    def _set(self, state: ConnectionState, reason: str) -> SyncStatus:
+        last = self._store.last_success()
+        return self._publish_counted(
+            lambda waiting, rejected: SyncStatus(state, waiting, rejected, last, reason)
+        )
 
     def _fail(self, state: ConnectionState, error: SyncError, floor: float = 0.0) -> SyncStatus:
         self._failures += 1
         delay = max(floor, backoff_delay(self._failures, self._rng, error.retry_after))
-        waiting, rejected = self._store.counts()
-        status = SyncStatus(
-            state,
-            waiting,
-            rejected,
-            self._store.last_success(),
-            error.message,
-            self._clock.now() + timedelta(seconds=delay),
-            False,
-        )
+        last = self._store.last_success()
+        retry_at = self._clock.now() + timedelta(seconds=delay)
         log.info("sync %s: %s (next try in %.1f s)", state.value, error.message, delay)
-        self._publish(status)
-        return status
+        return self._publish_counted(
+            lambda waiting, rejected: SyncStatus(
+                state, waiting, rejected, last, error.message, retry_at, False
+            )
+        )
 
     # ------------------------------------------------------------------ push
 
@@ -244,8 +257,11 @@ class SyncEngine:
                 return
             self._push_batch_split(transport, batch)
             after = batch[-1].seq
-            waiting, rejected = self._store.counts()
-            self._publish(replace(self._status, waiting=waiting, rejected=rejected, running=True))
+            self._publish_counted(
+                lambda waiting, rejected: replace(
+                    self._status, waiting=waiting, rejected=rejected, running=True
+                )
+            )
 
     def _push_batch_split(self, transport: SyncTransport, batch: Sequence[OutboxEvent]) -> None:
         ids = [event.event_id for event in batch]

@@ -32,7 +32,13 @@ from app.domain.errors import InvalidBarcode, PosError
 from app.domain.money import format_minor
 from app.domain.order import Order, TenderInput
 from app.domain.product import Product, SoldBy
-from app.services.checkout import complete_sale, park_sale, resume_sale
+from app.services.checkout import (
+    cancel_sale,
+    complete_sale,
+    park_sale,
+    remove_line,
+    resume_sale,
+)
 from ui.cart_model import CartTableModel
 from ui.dialogs import (
     DiscountDialog,
@@ -458,9 +464,17 @@ class RegisterWidget(QWidget):
         self._open(dialog, lambda: self._void_line(line_id, dialog.reason))
 
     def _void_line(self, line_id: int, reason: str) -> None:
-        line = self.cart.line(line_id)
-        log.info("line voided: %s × %s (%s) by %s", line.quantity, line.sku, reason, self._who())
-        self.set_cart(self.cart.remove(line_id))
+        """Remove the line at once; the audit entry is written in the DB worker."""
+        if self.clerk is None:
+            return
+        cart, clerk, terminal = self.cart, self.clerk, self._terminal
+        self.set_cart(cart.remove(line_id))
+        self._runner.run_db(
+            "audit removed line",
+            lambda _c: remove_line(terminal.uow(), cart, line_id, reason, clerk, terminal.clock),
+            None,
+            self._on_task_failed,
+        )
 
     def ask_discount(self) -> None:
         if self.cart.is_empty or self.busy:
@@ -530,15 +544,18 @@ class RegisterWidget(QWidget):
         self._open(dialog, lambda: self._cancel_sale(dialog.reason))
 
     def _cancel_sale(self, reason: str) -> None:
-        log.info(
-            "sale cancelled with %d lines, total %s (%s) by %s",
-            len(self.cart.lines),
-            format_minor(self.totals.total),
-            reason,
-            self._who(),
-        )
-        self.set_cart(Cart(currency=self.store.currency))
+        """Empty the sale at once; the audit entry is written in the DB worker."""
+        if self.clerk is None:
+            return
+        cart, clerk, terminal, store = self.cart, self.clerk, self._terminal, self.store
+        self.set_cart(Cart(currency=store.currency))
         self.notice.show_notice("Sale cancelled.", seconds=2.5)
+        self._runner.run_db(
+            "audit cancelled sale",
+            lambda _c: cancel_sale(terminal.uow(), cart, reason, clerk, store, terminal.clock),
+            None,
+            self._on_task_failed,
+        )
 
     def _who(self) -> str:
         return self.clerk.name if self.clerk else "?"

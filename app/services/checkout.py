@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from app.domain.cart import Cart
+from app.domain.audit import AuditAction, AuditEntry
+from app.domain.cart import Cart, CartLine
 from app.domain.clerk import Clerk
 from app.domain.errors import EmptyCart, InvalidInput, NotFound
 from app.domain.money import format_minor
@@ -200,6 +201,17 @@ def void_order(
             raise NotFound(f"no order {order_id}", field="order_id")
         voided = order.with_status(OrderStatus.VOIDED)
         uow.orders.set_status(voided.id, voided.status)
+        uow.audit.add(
+            AuditEntry(
+                now,
+                approver.id,
+                approver.name,
+                AuditAction.ORDER_VOIDED,
+                reason.strip(),
+                order.total,
+                order.receipt_no,
+            )
+        )
         event_id = ids.new_id()
         uow.outbox.add(
             event_id,
@@ -236,3 +248,59 @@ def stale_lines(uow: UnitOfWork, cart: Cart) -> list[tuple[int, str]]:
                     (line.line_id, f"{line.name} now costs {format_minor(product.unit_price)}")
                 )
     return problems
+
+
+def _describe_line(line: CartLine) -> str:
+    if line.sold_by.value == "weight":
+        return f"{line.quantity} g {line.name}"
+    return f"{line.quantity} × {line.name}"
+
+
+def remove_line(
+    uow: UnitOfWork, cart: Cart, line_id: int, reason: str, clerk: Clerk, clock: Clock
+) -> Cart:
+    """Take a line off the sale, with a reason a manager can read later."""
+    if not reason.strip():
+        raise InvalidInput("removing a line needs a reason", field="reason")
+    line = cart.line(line_id)
+    new_cart = cart.remove(line_id)
+    with uow:
+        uow.audit.add(
+            AuditEntry(
+                clock.now(),
+                clerk.id,
+                clerk.name,
+                AuditAction.LINE_REMOVED,
+                reason.strip(),
+                line.gross,
+                _describe_line(line),
+            )
+        )
+        uow.commit()
+    return new_cart
+
+
+def cancel_sale(
+    uow: UnitOfWork, cart: Cart, reason: str, clerk: Clerk, store: StoreProfile, clock: Clock
+) -> Cart:
+    """Abandon a sale before payment; the audit keeps what it held and why."""
+    if not reason.strip():
+        raise InvalidInput("cancelling a sale needs a reason", field="reason")
+    if cart.is_empty:
+        raise EmptyCart("there is no sale to cancel", field="lines")
+    total = cart.totals(store.taxes).total
+    detail = ", ".join(_describe_line(line) for line in cart.lines)
+    with uow:
+        uow.audit.add(
+            AuditEntry(
+                clock.now(),
+                clerk.id,
+                clerk.name,
+                AuditAction.SALE_CANCELLED,
+                reason.strip(),
+                total,
+                detail[:500],
+            )
+        )
+        uow.commit()
+    return Cart(currency=cart.currency)

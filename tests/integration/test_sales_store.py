@@ -173,3 +173,34 @@ def test_resumed_sale_flags_lines_deleted_or_repriced_on_the_server(terminal, cl
         (1, "Whole milk 1 L is no longer sold"),
         (2, "Rioja Crianza 0.75 L now costs 8.99"),
     ]
+
+
+def test_removed_lines_cancelled_sales_and_voids_are_audited_with_reasons(terminal, clerk, manager):
+    from app.domain.audit import AuditAction
+    from app.domain.errors import InvalidInput
+    from app.services.checkout import cancel_sale, remove_line
+
+    cart = Cart().add(MILK, 2).add(BANANAS, 500).add(WINE)
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        remove_line(terminal.uow(), cart, 1, "  ", clerk, terminal.clock)
+    cart = remove_line(terminal.uow(), cart, 1, "customer changed mind", clerk, terminal.clock)
+    assert [ln.sku for ln in cart.lines] == ["FRU-BANANA", "ALC-RIOJA"]
+    emptied = cancel_sale(
+        terminal.uow(), cart, "card declined elsewhere", clerk, terminal.store, terminal.clock
+    )
+    assert emptied.is_empty
+    order = sell(terminal, clerk, Cart().add(WINE))
+    void_order(terminal.uow(), order.id, "rang up twice", manager, terminal.clock, terminal.ids)
+    with terminal.read() as uow:
+        entries = uow.audit.recent()
+    assert [(e.action, e.clerk_name, e.reason, e.amount, e.detail) for e in entries] == [
+        (AuditAction.ORDER_VOIDED, "Sam", "rang up twice", 799, order.receipt_no),
+        (
+            AuditAction.SALE_CANCELLED,
+            "Maria",
+            "card declined elsewhere",
+            95 + 799,
+            "500 g Bananas, loose, 1 × Rioja Crianza 0.75 L",
+        ),
+        (AuditAction.LINE_REMOVED, "Maria", "customer changed mind", 218, "2 × Whole milk 1 L"),
+    ]

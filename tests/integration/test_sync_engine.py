@@ -227,3 +227,21 @@ def test_pull_applies_pages_with_their_cursor_and_resumes_after_a_crash(engine_p
         assert uow.products.by_id(WINE.id).unit_price == 899
         assert uow.products.by_id(MILK.id).active is False  # tombstone
         assert uow.products.search("whole milk") == []
+
+
+def test_a_sale_made_during_a_run_goes_out_in_the_same_run(engine_parts, sales):
+    engine, transport, _, _ = engine_parts
+    sales(2)
+    original = transport.push
+    late: list[str] = []
+
+    def push_and_sell_meanwhile(events):
+        if not late:
+            late.extend(sales(1))  # the clerk sells while the batch is on the wire…
+            assert engine.run_once() is engine.status  # …and the kick finds a run going
+        return original(events)
+
+    transport.push = push_and_sell_meanwhile
+    status = engine.run_once()
+    assert status.waiting == 0
+    assert late[0] in transport.stored

@@ -1,0 +1,24 @@
+"""What the till records for a manager: removed lines, cancelled sales, voided orders."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class AuditAction(enum.StrEnum):
+    LINE_REMOVED = "line_removed"
+    SALE_CANCELLED = "sale_cancelled"
+    ORDER_VOIDED = "order_voided"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    clerk_id: str
+    clerk_name: str
+    action: AuditAction
+    reason: str
+    amount: int  # minor units taken off the sale
+    detail: str  # what, in words: "2 × Whole milk 1 L", "T01-000042"
