@@ -232,16 +232,16 @@ def test_pull_applies_pages_with_their_cursor_and_resumes_after_a_crash(engine_p
 def test_a_sale_made_during_a_run_goes_out_in_the_same_run(engine_parts, sales):
     engine, transport, _, _ = engine_parts
     sales(2)
-    original = transport.push
+    original = transport.pull
     late: list[str] = []
 
-    def push_and_sell_meanwhile(events):
+    def pull_and_sell_meanwhile(cursor, limit=500):
         if not late:
-            late.extend(sales(1))  # the clerk sells while the batch is on the wire…
+            late.extend(sales(1))  # the clerk sells after the push, during the pull…
             assert engine.run_once() is engine.status  # …and the kick finds a run going
-        return original(events)
+        return original(cursor, limit)
 
-    transport.push = push_and_sell_meanwhile
+    transport.pull = pull_and_sell_meanwhile
     status = engine.run_once()
     assert status.waiting == 0
     assert late[0] in transport.stored
