@@ -171,10 +171,17 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.show_settings)
         self.refused_action = QAction("Refused sales…", self)
         self.refused_action.triggered.connect(self.show_refused)
+        self.audit_action = QAction("Voids and cancellations…", self)
+        self.audit_action.triggered.connect(self.show_audit)
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
-        for action in (self.history_action, self.parked_action, self.import_action):
+        for action in (
+            self.history_action,
+            self.parked_action,
+            self.import_action,
+            self.audit_action,
+        ):
             action.setEnabled(False)
             till.addAction(action)
         till.addSeparator()
@@ -303,7 +310,11 @@ class MainWindow(QMainWindow):
             self.history_action,
             self.parked_action,
             self.import_action,
+            self.audit_action,
             self.switch_action,
+            self.sync_now_action,
+            self.settings_action,
+            self.refused_action,
         ):
             action.setEnabled(False)
         self.login_shown.emit()
@@ -344,6 +355,7 @@ class MainWindow(QMainWindow):
         ):
             action.setEnabled(True)
         self.import_action.setEnabled(clerk.is_manager)
+        self.audit_action.setEnabled(clerk.is_manager)
         self.sync_now_action.setEnabled(self.sync is not None)
         self.settings_action.setEnabled(clerk.is_manager and self.sync is not None)
         self.refused_action.setEnabled(clerk.is_manager and self.sync is not None)
@@ -495,6 +507,18 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.terminal, self.sync, self.runner, self)
         dialog.finished.connect(lambda _r: self._after_dialog("settings_dialog"))
         self.settings_dialog = dialog
+        if self.register is not None:
+            self.register.active_dialog = dialog
+        dialog.open()
+
+    def show_audit(self) -> None:
+        from ui.audit_dialog import AuditDialog
+
+        if self.clerk is None or not self.clerk.is_manager:
+            return
+        dialog = AuditDialog(self.terminal, self.runner, self)
+        dialog.finished.connect(lambda _r: self._after_dialog("audit_dialog"))
+        self.audit_dialog = dialog
         if self.register is not None:
             self.register.active_dialog = dialog
         dialog.open()

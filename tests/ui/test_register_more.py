@@ -157,3 +157,39 @@ def test_many_qt_calls_do_not_wear_down_none(qapp: Any) -> None:
     for _ in range(20_000):
         field.clear()
     assert sys.getrefcount(None) >= before - 100
+
+
+def test_removed_line_and_cancelled_sale_show_in_the_managers_audit(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    from ui.audit_dialog import AuditDialog
+
+    add_clerk(terminal, "Maria", "2468", manager=True)
+    window = open_window()
+    log_in(qtbot, window, "Maria", "2468")
+    register = window.register
+    scan(qtbot, register, barcode_of("Whole milk 1 L"))
+    scan(qtbot, register, barcode_of("Sourdough loaf"))
+    press(qtbot, register, Qt.Key.Key_Delete)  # the last scanned line is selected
+    reason = register.active_dialog
+    assert isinstance(reason, ReasonDialog)
+    reason._pick("Customer changed mind")
+    assert [ln.name for ln in register.cart.lines] == ["Whole milk 1 L"]
+    press(qtbot, register, Qt.Key.Key_Escape)
+    reason = register.active_dialog
+    assert isinstance(reason, ReasonDialog)
+    reason._pick("Customer left")
+    assert register.cart.is_empty
+
+    def audited() -> int:
+        with terminal.read() as uow:
+            return len(uow.audit.recent())
+
+    qtbot.waitUntil(lambda: audited() == 2, timeout=TIMEOUT)
+    window.show_audit()
+    dialog = window.audit_dialog
+    assert isinstance(dialog, AuditDialog)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=TIMEOUT)
+    rows = [[dialog.table.item(r, c).text() for c in (1, 2, 4, 5)] for r in range(2)]
+    assert rows[0] == ["Maria", "Sale cancelled", "1 × Whole milk 1 L", "Customer left"]
+    assert rows[1] == ["Maria", "Line removed", "1 × Sourdough loaf", "Customer changed mind"]
