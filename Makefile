@@ -5,10 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help run run-server test lint typecheck bench screenshots dist demo clean
+.PHONY: help run run-till run-server test lint typecheck bench screenshots dist demo clean
 
 help:
-	@echo "make run          create .venv, install, start the desktop app on the embedded default"
+	@echo "make run          create .venv, install, start a local server (SQLite) and the till"
+	@echo "make run-till     just the till, on its own data directory"
 	@echo "make test         create .venv, install, start PostgreSQL, lint and run the whole suite"
 	@echo "make lint         ruff, import-linter contracts and mypy --strict on app/ and sync/"
 	@echo "make bench        run the benchmarks in bench/ (results: docs/benchmarks.md)"
@@ -23,6 +24,9 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 run: $(STAMP)
+	$(PY) scripts/run_embedded.py
+
+run-till: $(STAMP)
 	$(VENV)/bin/shopsmart run
 
 run-server: $(STAMP)
