@@ -11,6 +11,7 @@ this computer has a secure keyring (otherwise Till → Server connection… expl
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -55,6 +56,7 @@ def wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server on the way out
     var = ROOT / "var"
     var.mkdir(exist_ok=True)
     server_env = {**os.environ, "SHOPSMART_DATA_DIR": str(var / "server")}
