@@ -132,10 +132,54 @@ def main(argv: list[str]) -> int:
         history.grab().save(str(out / "history.png"))
         history.accept()
         _settle(app)
+        _sync_screens(app, window, terminal, out)
         window.close()
         terminal.close()
     print(f"screenshots written to {out}")
     return 0
+
+
+class _StillScheduler:
+    """Screenshots only: the scheduler's contract without a thread or a server."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def start(self) -> None: ...
+
+    def kick(self, *, force: bool = False) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def _sync_screens(app: Any, window: Any, terminal: Any, out: Path) -> None:
+    """The header online, the refused-sales banner, and the server settings dialog."""
+    from datetime import UTC, datetime
+
+    from local_db.sync_store import SqliteSyncStore
+    from sync.engine import ConnectionState, SyncEngine, SyncStatus
+    from ui.settings_dialog import SettingsDialog
+    from ui.sync_bridge import SyncBridge
+
+    engine = SyncEngine(SqliteSyncStore(terminal.database.writer), lambda: None, terminal.clock)
+    bridge = SyncBridge(_StillScheduler(engine), window)
+    window.sync = bridge
+    bridge.status_changed.connect(window._on_sync_status)
+    now = datetime.now(UTC)
+    engine._publish(SyncStatus(ConnectionState.ONLINE, 0, 0, now))
+    _settle(app)
+    window.grab().save(str(out / "register-online.png"))
+    engine._publish(SyncStatus(ConnectionState.DEGRADED, 3, 2, now, "the server failed (HTTP 503)"))
+    _settle(app)
+    window.grab().save(str(out / "register-refused.png"))
+    dialog = SettingsDialog(terminal, bridge, window.runner, window)
+    dialog.server_url.setText("https://pos.example.com")
+    dialog.code.setText("K7QF2-9XH4M")
+    dialog.show()
+    _settle(app)
+    dialog.grab().save(str(out / "settings.png"))
+    dialog.close()
+    window.sync = None
 
 
 if __name__ == "__main__":
