@@ -10,7 +10,7 @@ from app.domain.cart import Cart, CartLine, Discount, DiscountKind, TaxBreakdown
 from app.domain.clerk import Clerk, Role
 from app.domain.order import Order, OrderLine, OrderStatus, SyncState, Tender, TenderKind
 from app.domain.product import Product, SoldBy
-from app.services.checkout import line_payload, tender_payload
+from app.services.checkout import line_payload, order_header, tender_payload
 
 
 def to_iso(moment: datetime) -> str:
@@ -60,23 +60,10 @@ def product_values(product: Product, updated_at: str) -> dict[str, Any]:
 
 
 def order_values(order: Order) -> dict[str, Any]:
+    if order.created_at.tzinfo is None:
+        raise ValueError("naive datetime: the store keeps UTC only")
     return {
-        "id": order.id,
-        "receipt_no": order.receipt_no,
-        "terminal_code": order.terminal_code,
-        "sequence": order.sequence,
-        "clerk_id": order.clerk_id,
-        "clerk_name": order.clerk_name,
-        "currency": order.currency,
-        "status": order.status.value,
-        "kind": order.extra.get("kind", "counter"),
-        "created_at": to_iso(order.created_at),
-        "paid_at": to_iso(order.paid_at) if order.paid_at else None,
-        "subtotal": order.subtotal,
-        "discount_total": order.discount_total,
-        "tax_total": order.tax_total,
-        "total": order.total,
-        "prices_include_tax": order.prices_include_tax,
+        **order_header(order),
         "tax_breakdown": json.dumps(
             [[e.tax_class, e.label, e.rate_bp, e.taxable, e.tax] for e in order.tax]
         ),

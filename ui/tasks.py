@@ -127,15 +127,8 @@ class TaskRunner(QObject):
     ) -> Task:
         return self._start(self._network, name, work, on_done, on_failed)
 
-    def run_io(
-        self,
-        name: str,
-        work: Callable[[TaskControl], Any],
-        on_done: Callable[[Any], None] | None = None,
-        on_failed: Callable[[Exception], None] | None = None,
-    ) -> Task:
-        """File work that is not the database (PDFs, reading an import file)."""
-        return self._start(self._network, name, work, on_done, on_failed)
+    # File work that is not the database (PDFs, reading an import file) shares the small pool.
+    run_io = run_network
 
     def _start(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.audit import AuditAction, AuditEntry
@@ -34,7 +34,8 @@ def receipt_sequence_name(terminal_code: str) -> str:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    """UTC, microseconds, with the offset: the one timestamp format on disk and on the wire."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds") if moment else None
 
 
 def line_payload(line: OrderLine) -> dict[str, Any]:
@@ -67,8 +68,8 @@ def tender_payload(tender: Tender) -> dict[str, Any]:
     }
 
 
-def order_payload(order: Order) -> dict[str, Any]:
-    """The order as the sync protocol carries it (plain JSON types, money in minor units)."""
+def order_header(order: Order) -> dict[str, Any]:
+    """The order's own fields, flat (the till's row and the protocol's payload share them)."""
     return {
         "id": order.id,
         "receipt_no": order.receipt_no,
@@ -86,6 +87,13 @@ def order_payload(order: Order) -> dict[str, Any]:
         "tax_total": order.tax_total,
         "total": order.total,
         "prices_include_tax": order.prices_include_tax,
+    }
+
+
+def order_payload(order: Order) -> dict[str, Any]:
+    """The order as the sync protocol carries it (plain JSON types, money in minor units)."""
+    return {
+        **order_header(order),
         "customer": None,
         "lines": [line_payload(line) for line in order.lines],
         "tenders": [tender_payload(t) for t in order.tenders],
