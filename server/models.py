@@ -274,3 +274,106 @@ class ChangeEntry(Base):
     entity_key: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_change_log_txid_id", "txid", "id"),)
+
+
+class Payment(Base):
+    """One card payment attempt for an order, backed by exactly one Stripe PaymentIntent.
+
+    ``id`` is the terminal's payment_id (the idempotency key of ``POST /payments``);
+    ``(order_id, attempt)`` is unique, and the PaymentIntent is created by whoever holds the
+    ``creating_until`` lease, after looking it up at Stripe when an earlier try may have
+    created it already. Card data never comes here: only Stripe's ids and outcomes.
+    """
+
+    __tablename__ = "payments"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
+    terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    attempt: Mapped[int] = mapped_column(Integer)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+    order_summary: Mapped[dict[str, Any] | None] = mapped_column(Document)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    client_secret: Mapped[str | None] = mapped_column(String(255))
+    gateway_tries: Mapped[int] = mapped_column(Integer, default=0)
+    creating_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    amount_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    decline_code: Mapped[str | None] = mapped_column(String(64))
+    decline_reason: Mapped[str | None] = mapped_column(String(500))
+    message: Mapped[str | None] = mapped_column(String(500))
+    pay_token: Mapped[str] = mapped_column(String(64), unique=True)
+    pay_token_expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    checked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    succeeded_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (
+        UniqueConstraint("order_id", "attempt"),
+        Index("ix_payments_store_id_order_id", "store_id", "order_id"),
+    )
+
+
+class PaymentRefund(Base):
+    """A refund of (part of) a card payment; ``id`` is the terminal's refund_id."""
+
+    __tablename__ = "payment_refunds"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id"), index=True)
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    gateway_tries: Mapped[int] = mapped_column(Integer, default=0)
+    creating_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class StripeEvent(Base):
+    """Each webhook event id, recorded once in the transaction that applies it."""
+
+    __tablename__ = "stripe_events"
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100))
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class MailOutbox(Base):
+    """An e-mail to send, written in the transaction of the event that causes it.
+
+    status: queued → sending → sent; failed (permanent error, or out of attempts);
+    unknown (the dispatcher stopped while SES had the message: it may have been sent, so it
+    is never re-sent on its own — a manager decides with ``shopsmart-server mail retry``).
+    ``claimed`` is the state between claim and the SES call, safe to hand out again.
+    """
+
+    __tablename__ = "mail_outbox"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    store_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stores.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(String)
+    html_body: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (Index("ix_mail_outbox_status_next_attempt_at", "status", "next_attempt_at"),)

@@ -14,12 +14,21 @@ This module imports nothing of ours: it is the only code the server shares with 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Shopsmart-Protocol"
@@ -407,6 +416,139 @@ class HealthResponse(ResponseModel):
     status: Literal["ok"]
     database: Literal["ok"]
     protocol_version: int
+
+
+# --------------------------------------------------------------------------- payments
+
+EMAIL_PATTERN = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def is_valid_email(address: str) -> bool:
+    """A plain ``local@domain.tld`` address we are willing to send to (no display names,
+    no comments, no quoted local parts, no IP literals, no leading/trailing or double dots)."""
+    if len(address) > 254 or not EMAIL_PATTERN.match(address):
+        return False
+    local = address.split("@", 1)[0]
+    return not (local.startswith(".") or local.endswith(".") or ".." in local)
+
+
+def _check_email(value: str) -> str:
+    value = value.strip()
+    if not is_valid_email(value):
+        raise ValueError("not an e-mail address we can send to")
+    return value
+
+
+EmailAddress = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_check_email)]
+PaymentAmount = Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT)]
+PaymentPurpose = Literal["counter", "phone"]
+PaymentStatus = Literal["pending", "requires_action", "succeeded", "failed"]
+RefundStatus = Literal["pending", "succeeded", "failed"]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class OrderSummaryLine(RequestModel):
+    name: ShortText
+    sold_by: SoldBy = "each"
+    quantity: Quantity = Field(description="units, or grams when sold by weight")
+    unit_price: Amount = Field(description="per unit, or per kg when sold by weight")
+    net: Amount
+
+
+class DeliverySlotRef(RequestModel):
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+class OrderSummary(RequestModel):
+    """What the order confirmation e-mail shows; sent with the payment because the order
+    itself is pushed only once it is paid."""
+
+    receipt_no: Annotated[str, Field(max_length=64)] = ""
+    customer_name: ShortText = ""
+    lines: Annotated[list[OrderSummaryLine], Field(min_length=1, max_length=1000)]
+    subtotal: Amount
+    discount_total: Amount = 0
+    tax_total: Amount
+    total: Amount
+    prices_include_tax: StrictBool = True
+    tax: Annotated[list[TaxEntryPayload], Field(max_length=50)] = []
+    delivery_slot: DeliverySlotRef | None = None
+
+
+class CreatePaymentRequest(RequestModel):
+    """``POST /api/v1/payments``: start (or replay) a card payment. ``payment_id`` is the
+    idempotency key: sending the same body again returns the same payment."""
+
+    protocol_version: Version
+    payment_id: UUID = Field(description="client-generated UUID of this payment attempt")
+    order_id: UUID = Field(description="client UUID of the sale being paid")
+    amount: PaymentAmount = Field(description="minor units")
+    currency: Currency
+    purpose: PaymentPurpose = "counter"
+    customer_email: EmailAddress | None = None
+    order: OrderSummary | None = Field(
+        default=None, description="lines and totals for the confirmation e-mail"
+    )
+
+
+class PaymentData(ResponseModel):
+    """A card payment as the server knows it. ``status``: pending (waiting for the customer
+    or for the gateway's answer), requires_action (the customer must authenticate on the
+    payment page), succeeded (Stripe confirmed the charge), failed (declined or cancelled;
+    start a new attempt with a new payment_id)."""
+
+    payment_id: str
+    order_id: str
+    status: PaymentStatus
+    amount: int
+    currency: str
+    purpose: PaymentPurpose
+    amount_refunded: int = 0
+    pay_url: str | None = Field(default=None, description="absolute URL of the payment page")
+    pay_url_expires_at: datetime | None = None
+    decline_code: str | None = None
+    decline_reason: str | None = Field(default=None, description="for the clerk to read")
+    message: str | None = Field(default=None, description="why it is still pending, if known")
+    created_at: datetime
+    updated_at: datetime
+
+
+class RefundRequest(RequestModel):
+    """``POST /api/v1/payments/{payment_id}/refunds``: idempotent by ``refund_id``."""
+
+    protocol_version: Version
+    refund_id: UUID = Field(description="client-generated UUID of this refund")
+    amount: PaymentAmount = Field(description="minor units; at most what is left to refund")
+    reason: ShortText = ""
+
+
+class RefundData(ResponseModel):
+    refund_id: str
+    payment_id: str
+    amount: int
+    currency: str
+    status: RefundStatus
+    failure_reason: str | None = None
+    payment_amount_refunded: int = Field(description="all succeeded refunds of the payment")
+    created_at: datetime
+
+
+class EmailLinkRequest(RequestModel):
+    """``POST /api/v1/payments/{payment_id}/email-link``: mail the payment page link."""
+
+    protocol_version: Version
+    email: EmailAddress
+
+
+class EmailQueued(ResponseModel):
+    payment_id: str
+    to: str
+    mail_id: int = Field(description="the outbox row; sent by the mail worker")
 
 
 # --------------------------------------------------------------------------- consistency
