@@ -21,7 +21,16 @@ def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Fla
     ``config.mongo_url`` is set. The database must be migrated (``shopsmart-server db
     upgrade``); the app never changes the schema itself.
     """
-    from server.blueprints import catalog, health, orders, sync, terminals
+    from server.blueprints import (
+        catalog,
+        health,
+        orders,
+        pay_page,
+        payments,
+        sync,
+        terminals,
+        webhooks,
+    )
     from server.openapi import bp as openapi_bp
 
     config = config or Config.from_env()
@@ -49,6 +58,16 @@ def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Fla
     app.extensions["shopsmart"] = svc
     register_error_handler(app)
     install_request_logging(app)
-    for blueprint in (health.bp, terminals.bp, catalog.bp, sync.bp, orders.bp, openapi_bp):
+    for blueprint in (
+        health.bp,
+        terminals.bp,
+        catalog.bp,
+        sync.bp,
+        orders.bp,
+        payments.bp,
+        webhooks.bp,
+        pay_page.bp,
+        openapi_bp,
+    ):
         app.register_blueprint(blueprint)
     return app

@@ -27,6 +27,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="development server on 127.0.0.1 (migrates first)")
     run.add_argument("--port", type=int, default=DEFAULT_PORT)
+    run.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="also run the mail dispatcher in the server process (or SHOPSMART_RUN_WORKER=1)",
+    )
+
+    worker = sub.add_parser("worker", help="send the mail outbox (SES, or .eml files)")
+    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    worker.add_argument("--interval", type=float, default=None, help="seconds between polls")
+
+    mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(
+        dest="action", required=True
+    )
+    listing = mail.add_parser("list", help="outbox rows, newest first")
+    listing.add_argument(
+        "--failed", action="store_true", help="only failed and unknown (need a person)"
+    )
+    listing.add_argument("--limit", type=int, default=50)
+    retry = mail.add_parser("retry", help="queue a failed or unknown e-mail again")
+    retry.add_argument("mail_id", type=int)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply the Alembic migrations up to head")
@@ -71,7 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = Config.from_env()
     try:
         if args.command == "run":
-            return _run(config, args.port)
+            return _run(config, args.port, args.with_worker or config.run_worker)
+        if args.command == "worker":
+            return _worker(config, args.once, args.interval)
+        if args.command == "mail":
+            return _mail(config, args)
         if args.command == "db":
             from server.db import upgrade_database
 
@@ -84,14 +108,79 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _run(config: Any, port: int) -> int:
+def _run(config: Any, port: int, with_worker: bool = False) -> int:
     from server.app import create_app
     from server.db import upgrade_database
 
     upgrade_database(config.sqlalchemy_url)
     app = create_app(config)
+    if with_worker:
+        from server.worker import start_in_thread
+
+        start_in_thread(_dispatcher(config, app.extensions["shopsmart"]), config.mail_poll_seconds)
     app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False, threaded=True)
     return 0
+
+
+def _dispatcher(config: Any, svc: Any) -> Any:
+    from server.mailer import mailer_from_config
+    from server.worker import MailDispatcher, env_pause_hook
+
+    return MailDispatcher(
+        svc.sessions,
+        mailer_from_config(config),
+        lease_seconds=config.mail_lease_seconds,
+        max_attempts=config.mail_max_attempts,
+        retry_base_seconds=config.mail_retry_base_seconds,
+        pause_hook=env_pause_hook(),
+    )
+
+
+def _worker(config: Any, once: bool, interval: float | None) -> int:
+    from server.db import make_engine, make_session_factory
+    from server.services import Services
+    from server.worker import main_loop
+
+    engine = make_engine(config.sqlalchemy_url, 2)
+    svc = Services(config, engine, make_session_factory(engine), rate_limiter=None)  # type: ignore[arg-type]
+    try:
+        return main_loop(_dispatcher(config, svc), once, interval or config.mail_poll_seconds)
+    finally:
+        engine.dispose()
+
+
+def _mail(config: Any, args: argparse.Namespace) -> int:
+    from sqlalchemy import select, update
+
+    from server.admin import AdminError
+    from server.db import make_engine, make_session_factory, unit_of_work
+    from server.models import MailOutbox
+    from server.worker import describe
+
+    engine = make_engine(config.sqlalchemy_url, 1)
+    sessions = make_session_factory(engine)
+    try:
+        if args.action == "list":
+            query = select(MailOutbox).order_by(MailOutbox.id.desc()).limit(args.limit)
+            if args.failed:
+                query = query.where(MailOutbox.status.in_(("failed", "unknown")))
+            with sessions() as session:
+                for row in session.scalars(query):
+                    print(describe(row))
+            return 0
+        with unit_of_work(sessions) as session:
+            done = session.execute(
+                update(MailOutbox)
+                .where(MailOutbox.id == args.mail_id, MailOutbox.status.in_(("failed", "unknown")))
+                .values(status="queued", attempts=0, next_attempt_at=datetime.now(UTC))
+                .returning(MailOutbox.id)
+            ).first()
+        if done is None:
+            raise AdminError(f"no failed or unknown e-mail {args.mail_id}")
+        print(f"e-mail {args.mail_id} queued again")
+        return 0
+    finally:
+        engine.dispose()
 
 
 def _admin(config: Any, args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ ERROR_TEXT = {
     415: "Body is not JSON",
     422: "Body or query does not validate",
     429: "Rate limited; see Retry-After",
+    503: "Not available on this server (e.g. card payments not configured)",
 }
 
 

@@ -37,6 +37,7 @@ from server.models import (
     Flag,
     Order,
     OrderLine,
+    Payment,
     StockLevel,
     SyncConflict,
     SyncEvent,
@@ -220,6 +221,7 @@ def _apply(
     batch = _Batch(session, svc, who)
     now = batch.now
     candidates = _drop_voids_of_unknown_orders(batch, candidates)
+    candidates = _drop_unconfirmed_card_tenders(batch, candidates)
     candidates.sort(key=lambda c: c.event.event_id)
     inserted: set[uuid.UUID] = set()
     if candidates:
@@ -301,6 +303,78 @@ def _drop_voids_of_unknown_orders(batch: _Batch, candidates: list[Candidate]) ->
             )
         else:
             kept.append(c)
+    return kept
+
+
+def _card_payment_refs(event: OrderPaidEvent) -> list[tuple[int, uuid.UUID]]:
+    """(tender index, payment id) of the card tenders whose reference is a payment id."""
+    refs = []
+    for i, tender in enumerate(event.payload.tenders):
+        if tender.kind != "card" or not tender.reference:
+            continue
+        try:
+            refs.append((i, uuid.UUID(tender.reference)))
+        except ValueError:
+            continue
+    return refs
+
+
+def _drop_unconfirmed_card_tenders(batch: _Batch, candidates: list[Candidate]) -> list[Candidate]:
+    """A card tender whose ``reference`` is a payment id must match a payment of this
+    store that Stripe confirmed, for this order and for exactly the tender's amount;
+    otherwise the order is rejected (it may not be finalised). Card tenders with another
+    reference (an external card terminal) are accepted and flagged."""
+    wanted = {
+        ref
+        for c in candidates
+        if isinstance(c.event, OrderPaidEvent)
+        for _, ref in _card_payment_refs(c.event)
+    }
+    if not wanted:
+        return candidates
+    payments = {
+        p.id: p
+        for p in batch.session.execute(
+            select(Payment.id, Payment.order_id, Payment.status, Payment.amount_received).where(
+                Payment.id.in_(wanted), Payment.store_id == batch.who.store_id
+            )
+        )
+    }
+    kept = []
+    for c in candidates:
+        event = c.event
+        problem: tuple[str, str, str] | None = None
+        if isinstance(event, OrderPaidEvent):
+            for i, ref in _card_payment_refs(event):
+                found = payments.get(ref)
+                tender = event.payload.tenders[i]
+                where = f"payload.tenders[{i}]"
+                if found is None or found.status != "succeeded":
+                    state = "unknown" if found is None else found.status
+                    problem = (
+                        "card_payment_not_confirmed",
+                        f"card payment {ref} is {state}, not confirmed by the payment service",
+                        f"{where}.reference",
+                    )
+                elif found.order_id != event.payload.id:
+                    problem = (
+                        "card_payment_not_confirmed",
+                        f"card payment {ref} belongs to another order",
+                        f"{where}.reference",
+                    )
+                elif found.amount_received != tender.amount:
+                    problem = (
+                        "card_amount_mismatch",
+                        f"the card tender is {tender.amount} but payment {ref} captured "
+                        f"{found.amount_received}",
+                        f"{where}.amount",
+                    )
+                if problem:
+                    break
+        if problem is None:
+            kept.append(c)
+        else:
+            batch.results[c.index] = _rejected(c.index, event.event_id, *problem)
     return kept
 
 
@@ -409,11 +483,34 @@ def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:
         batch.result(c, "accepted")
     batch.insert(OrderLine, lines)
     batch.insert(Tender, tenders)
+    _queue_confirmations(batch, accepted)
     if customers:
         rows = [customers[k] for k in sorted(customers)]
         found = insert_returning(batch.session, Customer, rows, conflict=("id",), returning=("id",))
         record_changes(batch.session, "customer", (str(r[0]) for r in found), who.store_id)
     _flag_orders(batch, accepted, product_ids)
+
+
+def _queue_confirmations(batch: _Batch, accepted: list[Candidate]) -> None:
+    """The order confirmation e-mail for accepted orders with a customer e-mail address,
+    in the push's transaction (once per order: a card payment may have queued it already)."""
+    from server.notifications import queue_order_confirmation
+
+    for c in accepted:
+        assert isinstance(c.event, OrderPaidEvent)
+        o = c.event.payload
+        if o.customer is None or not o.customer.email:
+            continue
+        queue_order_confirmation(
+            batch.session,
+            store_id=batch.who.store_id,
+            order_id=o.id,
+            to=o.customer.email,
+            currency=o.currency,
+            paid=o.total,
+            summary=None,
+            payment_ref=o.receipt_no,
+        )
 
 
 def _order_id(c: Candidate) -> uuid.UUID:
@@ -469,6 +566,10 @@ def _flag_orders(batch: _Batch, accepted: list[Candidate], product_ids: set[str]
 
         if o.terminal_code != who.terminal_code:
             flag("terminal_code_mismatch", enrolled_as=who.terminal_code, sent=o.terminal_code)
+        card_refs = {i for i, _ in _card_payment_refs(c.event)}
+        for i, tender in enumerate(o.tenders):
+            if tender.kind == "card" and i not in card_refs:
+                flag("card_payment_unverified", tender=i, amount=tender.amount)
         if o.currency != who.currency:
             flag("currency_mismatch", store_currency=who.currency, sent=o.currency)
         if o.clerk_id not in clerks:

@@ -22,6 +22,8 @@ class Services:
     rate_limiter: RateLimiter
     mongo_client: Any = None
     _mongo_db: Any = field(default=None, repr=False)
+    # adapters built on first use (the Stripe gateway); tests may put fakes here
+    extras: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def catalog(self, session: Session) -> CatalogRepository:
         """The catalog repository: MongoDB when configured, else the SQL database."""

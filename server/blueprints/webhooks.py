@@ -1,0 +1,47 @@
+"""POST /stripe/webhook: Stripe's signed events — the authority for "paid".
+
+No bearer token: the ``Stripe-Signature`` header is verified with the endpoint's secret
+(``STRIPE_WEBHOOK_SECRET``) and a tolerance window against replays of old deliveries. Each
+event id is recorded once, in the transaction that applies it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from flask import Blueprint, Response, jsonify, request
+
+from server.errors import ApiError
+from server.payments import PaymentsUnavailable, after_event, apply_event
+from server.services import services
+from server.stripe_gateway import construct_event
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger("shopsmart.server.webhooks")
+
+
+@bp.post("/stripe/webhook")
+def stripe_webhook() -> Response:
+    svc = services()
+    secret = svc.config.stripe_webhook_secret
+    if not secret or not svc.config.payments_enabled:
+        raise PaymentsUnavailable("Stripe webhooks are not configured on this server")
+    payload = request.get_data(cache=False)
+    try:
+        event = construct_event(
+            payload,
+            request.headers.get("Stripe-Signature"),
+            secret,
+            svc.config.stripe_webhook_tolerance_seconds,
+        )
+    except stripe.SignatureVerificationError:
+        log.warning("webhook signature refused", extra={"event": "webhook_bad_signature"})
+        raise ApiError(
+            "the Stripe-Signature header does not verify", code="invalid_signature"
+        ) from None
+    except ValueError:
+        raise ApiError("the body is not a Stripe event", code="invalid_event") from None
+    outcome = apply_event(svc, event.to_dict() if hasattr(event, "to_dict") else dict(event))
+    after_event(svc, outcome)
+    return jsonify({"received": True, "duplicate": outcome.duplicate})

@@ -1,0 +1,665 @@
+"""Card payments: start, follow, refund — idempotent, and never charging twice.
+
+The rules (docs/payments.md explains them at length):
+
+* ``payments.id`` is the terminal's payment_id. Replaying ``POST /payments`` with it returns
+  the same payment; ``(order_id, attempt)`` is unique, and a new attempt for an order is
+  refused while another is still open or one succeeded.
+* Exactly one PaymentIntent per payment: the PaymentIntent is created by whoever holds the
+  row's ``creating_until`` lease (committed before calling Stripe). A try after an unclear
+  outcome first *looks the PaymentIntent up* by its metadata, and only creates one when
+  Stripe has none; its idempotency key is ``shopsmart-pi:<order>:<attempt>:<try>`` — a new
+  try gets a new key because Stripe replays a saved error for an old one.
+* Stripe is the authority for "paid": the signed webhook, or our own server-side retrieve
+  with the secret key. Never the browser, never the terminal.
+* When a payment succeeds the order confirmation e-mail is queued in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.auth import Caller, get_owned
+from server.errors import ApiError, InvalidBody, NotFound
+from server.models import Payment, PaymentRefund, Store, StripeEvent
+from server.notifications import (
+    queue_payment_confirmation,
+    queue_payment_link,
+    queue_refund_receipt,
+)
+from server.services import Services
+from server.sql import dialect_insert
+from server.stripe_gateway import (
+    CardDeclined,
+    GatewayBusy,
+    GatewayError,
+    GatewayRefused,
+    IntentState,
+    RefundState,
+    StripeGateway,
+    intent_state,
+)
+from sync.protocol import (
+    CreatePaymentRequest,
+    EmailQueued,
+    PaymentData,
+    RefundData,
+    RefundRequest,
+)
+
+log = logging.getLogger("shopsmart.server.payments")
+
+OPEN = ("pending", "requires_action")
+CREATE_LEASE = timedelta(seconds=30)
+WAIT_FOR_OTHER_CREATOR = 10.0  # seconds a replay waits for a concurrent creation
+
+
+class PaymentsUnavailable(ApiError):
+    status, code = 503, "payments_unavailable"
+
+
+class PaymentConflict(ApiError):
+    status, code = 409, "payment_conflict"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def gateway_of(svc: Services) -> StripeGateway:
+    if not svc.config.payments_enabled:
+        raise PaymentsUnavailable("card payments are not configured on this server")
+    gateway = svc.extras.get("stripe_gateway")
+    if gateway is None:
+        cfg = svc.config
+        gateway = StripeGateway(
+            cfg.stripe_secret_key,
+            api_base=cfg.stripe_api_base,
+            timeout=cfg.stripe_timeout_seconds,
+            max_retries=cfg.stripe_max_retries,
+            retry_base=cfg.stripe_retry_base_seconds,
+        )
+        svc.extras["stripe_gateway"] = gateway
+    return gateway
+
+
+def pay_url(base_url: str, payment: Payment) -> str:
+    return f"{base_url.rstrip('/')}/pay/{payment.pay_token}"
+
+
+def payment_data(payment: Payment, base_url: str) -> PaymentData:
+    link_open = payment.status in OPEN and payment.stripe_payment_intent_id is not None
+    return PaymentData(
+        payment_id=str(payment.id),
+        order_id=str(payment.order_id),
+        status=payment.status,  # type: ignore[arg-type]
+        amount=payment.amount,
+        currency=payment.currency,
+        purpose=payment.purpose,  # type: ignore[arg-type]
+        amount_refunded=payment.amount_refunded,
+        pay_url=pay_url(base_url, payment) if link_open else None,
+        pay_url_expires_at=payment.pay_token_expires_at if link_open else None,
+        decline_code=payment.decline_code,
+        decline_reason=payment.decline_reason,
+        message=payment.message,
+        created_at=payment.created_at,
+        updated_at=payment.updated_at,
+    )
+
+
+def _request_hash(who: Caller, body: CreatePaymentRequest) -> str:
+    content = body.model_dump_json(exclude={"protocol_version"})
+    return hashlib.sha256(f"{who.store_id}|{content}".encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- start
+
+
+def start_payment(
+    svc: Services, who: Caller, body: CreatePaymentRequest, base_url: str
+) -> PaymentData:
+    gateway = gateway_of(svc)
+    if body.currency != who.currency:
+        raise InvalidBody(
+            f"this store takes {who.currency}, not {body.currency}",
+            code="currency_mismatch",
+            field="currency",
+        )
+    digest = _request_hash(who, body)
+    for _ in range(3):
+        try:
+            _insert_payment(svc, who, body, digest)
+            break
+        except IntegrityError:  # another attempt for the order took this attempt number
+            continue
+    payment = _ensure_intent(svc, gateway, body.payment_id)
+    return payment_data(payment, base_url)
+
+
+def _insert_payment(svc: Services, who: Caller, body: CreatePaymentRequest, digest: str) -> None:
+    with svc.sessions() as session, session.begin():
+        existing = session.get(Payment, body.payment_id)
+        if existing is not None:
+            if existing.store_id != who.store_id or existing.request_hash != digest:
+                raise PaymentConflict(
+                    "this payment_id was used for a different payment; use a new payment_id "
+                    "for a new attempt",
+                    code="payment_id_reused",
+                    field="payment_id",
+                )
+            return
+        others = session.execute(
+            select(Payment.id, Payment.status, Payment.attempt, Payment.store_id)
+            .where(Payment.order_id == body.order_id)
+            .with_for_update()
+        ).all()
+        if any(o.store_id != who.store_id for o in others):
+            raise PaymentConflict(
+                "this order id belongs to another store", code="order_conflict", field="order_id"
+            )
+        for other in others:
+            if other.status == "succeeded":
+                raise PaymentConflict(
+                    f"this order is already paid by card (payment {other.id})",
+                    code="order_already_paid",
+                    field="order_id",
+                )
+            if other.status in OPEN:
+                raise PaymentConflict(
+                    f"payment {other.id} for this order is still open; follow it, or wait "
+                    "until it has failed before starting another",
+                    code="payment_in_progress",
+                    field="order_id",
+                )
+        now = _now()
+        table = Payment.__table__
+        session.execute(
+            dialect_insert(session, table)
+            .values(
+                id=body.payment_id,
+                store_id=who.store_id,
+                terminal_id=who.terminal_id,
+                order_id=body.order_id,
+                attempt=max((o.attempt for o in others), default=0) + 1,
+                request_hash=digest,
+                purpose=body.purpose,
+                amount=body.amount,
+                currency=body.currency,
+                customer_email=body.customer_email,
+                order_summary=body.order.model_dump(mode="json") if body.order else None,
+                status="pending",
+                gateway_tries=0,
+                amount_received=0,
+                amount_refunded=0,
+                pay_token=secrets.token_urlsafe(32),
+                pay_token_expires_at=now + timedelta(minutes=svc.config.pay_link_ttl_minutes),
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+
+
+def _claim_creation(session: Session, payment_id: uuid.UUID, model: Any) -> int | None:
+    now = _now()
+    row = session.execute(
+        update(model)
+        .where(
+            model.id == payment_id,
+            model.status == "pending",
+            (model.creating_until.is_(None)) | (model.creating_until < now),
+            *(
+                [model.stripe_payment_intent_id.is_(None)]
+                if model is Payment
+                else [model.stripe_refund_id.is_(None)]
+            ),
+        )
+        .values(creating_until=now + CREATE_LEASE, gateway_tries=model.gateway_tries + 1)
+        .returning(model.gateway_tries)
+    ).first()
+    return None if row is None else int(row[0])
+
+
+def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID) -> Payment:
+    """The payment with its PaymentIntent, creating it if nobody has (exactly once)."""
+    deadline = time.monotonic() + WAIT_FOR_OTHER_CREATOR
+    while True:
+        with svc.sessions() as session, session.begin():
+            payment = session.get_one(Payment, payment_id)
+            if payment.stripe_payment_intent_id is not None or payment.status != "pending":
+                return payment
+            tries = _claim_creation(session, payment_id, Payment)
+            snapshot = (payment.order_id, payment.attempt, payment.amount, payment.currency)
+            store_id, purpose = payment.store_id, payment.purpose
+        if tries is not None:
+            break
+        if time.monotonic() > deadline:  # another request is creating it; ask again later
+            with svc.sessions() as session:
+                return session.get_one(Payment, payment_id)
+        time.sleep(0.05)
+
+    order_id, attempt, amount, currency = snapshot
+    metadata = {
+        "payment_id": str(payment_id),
+        "order_id": str(order_id),
+        "attempt": str(attempt),
+        "store_id": str(store_id),
+        "purpose": purpose,
+    }
+
+    def look_up() -> IntentState | None:
+        return gateway.find_intent("payment_id", str(payment_id))
+
+    state: IntentState | None = None
+    problem: GatewayError | None = None
+    try:
+        if tries > 1:  # an earlier try may have created it: look before creating
+            state = look_up()
+        if state is None:
+            state = gateway.create_intent(
+                amount=amount,
+                currency=currency,
+                metadata=metadata,
+                idempotency_key=f"shopsmart-pi:{order_id}:{attempt}:{tries}",
+                description=f"ShopSmart order {order_id}",
+                find_existing=look_up,
+            )
+    except GatewayError as exc:
+        problem = exc
+    with svc.sessions() as session, session.begin():
+        payment = session.get_one(Payment, payment_id, with_for_update=True)
+        payment.creating_until = None
+        payment.updated_at = _now()
+        if state is not None:
+            payment.stripe_payment_intent_id = state.id
+            payment.client_secret = state.client_secret
+            payment.message = None
+            _apply_intent(session, payment, state)
+        elif isinstance(problem, GatewayRefused):
+            payment.status = "failed"
+            payment.decline_code = "gateway_refused"
+            payment.decline_reason = f"the payment service refused the request: {problem}"
+        elif isinstance(problem, GatewayBusy):
+            payment.message = "the payment service is busy; ask again in a moment"
+        elif problem is not None:
+            payment.message = (
+                "the payment service did not answer clearly; the next check looks the "
+                "payment up at Stripe before trying again"
+            )
+        return payment
+
+
+# ---------------------------------------------------------------------------- state
+
+
+def _apply_intent(session: Session, payment: Payment, state: IntentState) -> bool:
+    """Take Stripe's word for the payment's state; True when it became succeeded now.
+    A succeeded payment never goes back. The confirmation e-mail is queued here, in the
+    caller's transaction."""
+    now = _now()
+    payment.checked_at = now
+    if payment.status == "succeeded":
+        return False
+    before = payment.status
+    if state.status == "succeeded":
+        payment.status = "succeeded"
+        payment.amount_received = state.amount_received or state.amount
+        payment.succeeded_at = now
+        payment.decline_code = payment.decline_reason = payment.message = None
+        if before == "failed":
+            log.warning(
+                "payment succeeded after it was marked failed",
+                extra={"event": "payment_late_success", "payment_id": str(payment.id)},
+            )
+        queue_payment_confirmation(session, payment)
+    elif state.status == "requires_action":
+        payment.status = "requires_action"
+    elif state.status == "canceled":
+        payment.status = "failed"
+        payment.decline_code = payment.decline_code or "canceled"
+        payment.decline_reason = payment.decline_reason or "the payment was cancelled"
+    elif state.status == "requires_payment_method" and state.error_message:
+        payment.status = "failed"
+        payment.decline_code = state.decline_code or state.error_code or "card_declined"
+        payment.decline_reason = state.error_message
+    elif before != "failed":
+        payment.status = "pending"
+    if payment.status != before:
+        payment.updated_at = now
+    return payment.status == "succeeded" and before != "succeeded"
+
+
+def _cancel_quietly(gateway: StripeGateway, intent_id: str) -> None:
+    """A declined PaymentIntent is cancelled so it can never succeed later (the terminal
+    starts a new attempt); if it has succeeded meanwhile, the next check says so."""
+    try:
+        gateway.cancel_intent(intent_id)
+    except GatewayError as exc:
+        log.info("cancel refused", extra={"event": "payment_cancel_failed", "error": str(exc)})
+
+
+def refresh_payment(svc: Services, payment_id: uuid.UUID, *, force: bool = False) -> Payment:
+    """Ask Stripe about an open payment whose last check is older than the recheck
+    interval (or that has no PaymentIntent yet, after an unclear creation)."""
+    gateway = gateway_of(svc)
+    with svc.sessions() as session:
+        payment = session.get_one(Payment, payment_id)
+    if payment.status not in OPEN:
+        return payment
+    if payment.stripe_payment_intent_id is None:
+        return _ensure_intent(svc, gateway, payment_id)
+    # ``force`` (the customer's page after confirming) still asks at most once a second
+    recheck = timedelta(
+        seconds=min(1.0, svc.config.payment_recheck_seconds)
+        if force
+        else svc.config.payment_recheck_seconds
+    )
+    if payment.checked_at is not None and _now() - payment.checked_at < recheck:
+        return payment
+    try:
+        state = gateway.retrieve_intent(payment.stripe_payment_intent_id)
+    except GatewayError as exc:
+        with svc.sessions() as session, session.begin():
+            payment = session.get_one(Payment, payment_id, with_for_update=True)
+            payment.message = f"could not reach the payment service: {exc}"
+            return payment
+    with svc.sessions() as session, session.begin():
+        payment = session.get_one(Payment, payment_id, with_for_update=True)
+        _apply_intent(session, payment, state)
+        declined = payment.status == "failed" and state.status == "requires_payment_method"
+        intent_id = payment.stripe_payment_intent_id
+    if declined and intent_id:
+        _cancel_quietly(gateway, intent_id)
+    return payment
+
+
+def get_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -> PaymentData:
+    gateway_of(svc)
+    with svc.sessions() as session:
+        payment = get_owned(session, Payment, payment_id)
+    return payment_data(refresh_payment(svc, payment.id), base_url)
+
+
+# ---------------------------------------------------------------------------- refunds
+
+
+def _refund_data(refund: PaymentRefund, payment: Payment) -> RefundData:
+    return RefundData(
+        refund_id=str(refund.id),
+        payment_id=str(payment.id),
+        amount=refund.amount,
+        currency=payment.currency,
+        status=refund.status,  # type: ignore[arg-type]
+        failure_reason=refund.failure_reason,
+        payment_amount_refunded=payment.amount_refunded,
+        created_at=refund.created_at,
+    )
+
+
+def refund_payment(svc: Services, who: Caller, payment_id: str, body: RefundRequest) -> RefundData:
+    gateway = gateway_of(svc)
+    with svc.sessions() as session, session.begin():
+        payment = get_owned(session, Payment, payment_id)
+        session.refresh(payment, with_for_update=True)  # refunds of a payment in series
+        existing = session.get(PaymentRefund, body.refund_id)
+        if existing is not None:
+            if existing.payment_id != payment.id or existing.amount != body.amount:
+                raise PaymentConflict(
+                    "this refund_id was used for a different refund",
+                    code="refund_id_reused",
+                    field="refund_id",
+                )
+        else:
+            if payment.status != "succeeded":
+                raise PaymentConflict(
+                    f"only a succeeded payment can be refunded (this one is {payment.status})",
+                    code="payment_not_captured",
+                )
+            committed = session.scalar(
+                select(func.coalesce(func.sum(PaymentRefund.amount), 0)).where(
+                    PaymentRefund.payment_id == payment.id,
+                    PaymentRefund.status.in_(("pending", "succeeded")),
+                )
+            )
+            left = payment.amount_received - int(committed or 0)
+            if body.amount > left:
+                raise InvalidBody(
+                    f"at most {left} is left to refund of this payment",
+                    code="refund_exceeds_payment",
+                    field="amount",
+                )
+            now = _now()
+            session.add(
+                PaymentRefund(
+                    id=body.refund_id,
+                    payment_id=payment.id,
+                    store_id=payment.store_id,
+                    amount=body.amount,
+                    reason=body.reason,
+                    status="pending",
+                    gateway_tries=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        pid = payment.id
+    return _ensure_refund(svc, gateway, pid, body.refund_id)
+
+
+def _ensure_refund(
+    svc: Services, gateway: StripeGateway, payment_id: uuid.UUID, refund_id: uuid.UUID
+) -> RefundData:
+    with svc.sessions() as session, session.begin():
+        tries = _claim_creation(session, refund_id, PaymentRefund)
+        refund = session.get_one(PaymentRefund, refund_id)
+        payment = session.get_one(Payment, payment_id)
+        intent_id, amount = payment.stripe_payment_intent_id, refund.amount
+        if tries is None:  # done, failed, or being created by a concurrent request
+            return _refund_data(refund, payment)
+    assert intent_id is not None
+
+    def look_up() -> RefundState | None:
+        return gateway.find_refund(intent_id, str(refund_id))
+
+    state: RefundState | None = None
+    problem: GatewayError | None = None
+    try:
+        if tries > 1:
+            state = look_up()
+        if state is None:
+            state = gateway.create_refund(
+                payment_intent=intent_id,
+                amount=amount,
+                metadata={"refund_id": str(refund_id), "payment_id": str(payment_id)},
+                idempotency_key=f"shopsmart-re:{refund_id}:{tries}",
+                find_existing=look_up,
+            )
+    except GatewayError as exc:
+        problem = exc
+    with svc.sessions() as session, session.begin():
+        payment = session.get_one(Payment, payment_id, with_for_update=True)
+        refund = session.get_one(PaymentRefund, refund_id, with_for_update=True)
+        refund.creating_until = None
+        refund.updated_at = _now()
+        if state is not None:
+            refund.stripe_refund_id = state.id
+            _apply_refund(session, payment, refund, state)
+        elif isinstance(problem, GatewayRefused | CardDeclined):
+            refund.status = "failed"
+            refund.failure_reason = str(problem)
+        elif problem is not None:
+            refund.failure_reason = (
+                f"{problem} — still pending; send the same refund_id again to check"
+            )
+        return _refund_data(refund, payment)
+
+
+def _apply_refund(
+    session: Session, payment: Payment, refund: PaymentRefund, state: RefundState
+) -> None:
+    if refund.status != "pending":
+        return
+    if state.status == "succeeded":
+        refund.status = "succeeded"
+        refund.failure_reason = None
+        payment.amount_refunded += refund.amount
+        payment.updated_at = _now()
+        queue_refund_receipt(session, payment, refund)
+    elif state.status in ("failed", "canceled"):
+        refund.status = "failed"
+        refund.failure_reason = state.failure_reason or state.status
+
+
+# ---------------------------------------------------------------------------- e-mail link
+
+
+def email_payment_link(
+    svc: Services, who: Caller, payment_id: str, email: str, base_url: str
+) -> EmailQueued:
+    gateway = gateway_of(svc)
+    with svc.sessions() as session:
+        payment = get_owned(session, Payment, payment_id)
+    payment = refresh_payment(svc, payment.id)
+    if payment.stripe_payment_intent_id is None and payment.status in OPEN:
+        payment = _ensure_intent(svc, gateway, payment.id)
+    if payment.status not in OPEN or payment.stripe_payment_intent_id is None:
+        raise PaymentConflict(
+            f"this payment is {payment.status}; there is nothing to pay",
+            code="payment_not_open",
+        )
+    with svc.sessions() as session, session.begin():
+        payment = session.get_one(Payment, payment.id, with_for_update=True)
+        if not payment.customer_email:
+            payment.customer_email = email
+        mail_id = queue_payment_link(session, payment, email, pay_url(base_url, payment))
+    assert mail_id is not None  # the address was validated by the request model
+    return EmailQueued(payment_id=str(payment.id), to=email, mail_id=mail_id)
+
+
+# ---------------------------------------------------------------------------- webhook
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookOutcome:
+    duplicate: bool
+    payment_id: uuid.UUID | None
+    cancel_intent: str | None = None
+
+
+def apply_event(svc: Services, event: dict[str, Any]) -> WebhookOutcome:
+    """Apply one verified Stripe event, recording its id in the same transaction (a
+    replayed event changes nothing)."""
+    event_id = str(event.get("id") or "")
+    kind = str(event.get("type") or "")
+    obj = (event.get("data") or {}).get("object") or {}
+    if not event_id:
+        raise InvalidBody("the event has no id", field="id")
+    with svc.sessions() as session, session.begin():
+        fresh = session.execute(
+            dialect_insert(session, StripeEvent.__table__)
+            .values(id=event_id, type=kind[:100], received_at=_now())
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(StripeEvent.id)
+        ).first()
+        if fresh is None:
+            return WebhookOutcome(duplicate=True, payment_id=None)
+        payment: Payment | None = None
+        cancel: str | None = None
+        if kind.startswith("payment_intent."):
+            state = intent_state(obj)
+            payment = _payment_for_intent(session, state.id, state.metadata.get("payment_id"))
+            if payment is not None:
+                if payment.stripe_payment_intent_id is None:  # our creation's answer was lost
+                    payment.stripe_payment_intent_id = state.id
+                    payment.client_secret = payment.client_secret or state.client_secret
+                _apply_intent(session, payment, state)
+                if payment.status == "failed" and state.status == "requires_payment_method":
+                    cancel = state.id
+        elif kind == "charge.refunded":
+            intent_id = obj.get("payment_intent")
+            payment = _payment_for_intent(session, intent_id, None) if intent_id else None
+            if payment is not None:
+                refunded = int(obj.get("amount_refunded") or 0)
+                if refunded > payment.amount_refunded:
+                    payment.amount_refunded = refunded
+                    payment.updated_at = _now()
+        if payment is not None:
+            session.execute(
+                update(StripeEvent).where(StripeEvent.id == event_id).values(payment_id=payment.id)
+            )
+        return WebhookOutcome(False, payment.id if payment else None, cancel)
+
+
+def _payment_for_intent(
+    session: Session, intent_id: str | None, payment_id: str | None
+) -> Payment | None:
+    if intent_id:
+        found = session.scalar(
+            select(Payment).where(Payment.stripe_payment_intent_id == intent_id).with_for_update()
+        )
+        if found is not None:
+            return found
+    if payment_id:
+        try:
+            key = uuid.UUID(payment_id)
+        except ValueError:
+            return None
+        return session.get(Payment, key, with_for_update=True)
+    return None
+
+
+def after_event(svc: Services, outcome: WebhookOutcome) -> None:
+    if outcome.cancel_intent:
+        _cancel_quietly(gateway_of(svc), outcome.cancel_intent)
+
+
+# ---------------------------------------------------------------------------- pay page
+
+
+@dataclass(frozen=True, slots=True)
+class PayPage:
+    payment_id: uuid.UUID
+    status: str
+    expired: bool
+    amount: int
+    currency: str
+    store_name: str
+    client_secret: str | None
+    decline_reason: str | None
+
+
+def pay_page(svc: Services, token: str, *, refresh: bool = False) -> PayPage:
+    """What the public payment page shows for an opaque token (404 when unknown)."""
+    if not token or len(token) > 64:
+        raise NotFound("no such payment page")
+    with svc.sessions() as session:
+        payment = session.scalar(select(Payment).where(Payment.pay_token == token))
+        if payment is None:
+            raise NotFound("no such payment page")
+    needs_check = refresh or payment.stripe_payment_intent_id is None
+    if payment.status in OPEN and svc.config.payments_enabled and needs_check:
+        payment = refresh_payment(svc, payment.id, force=refresh)
+    with svc.sessions() as session:
+        store = session.get_one(Store, payment.store_id)
+        store_name = store.name
+    return PayPage(
+        payment_id=payment.id,
+        status=payment.status,
+        expired=payment.pay_token_expires_at < _now() and payment.status in OPEN,
+        amount=payment.amount,
+        currency=payment.currency,
+        store_name=store_name,
+        client_secret=payment.client_secret,
+        decline_reason=payment.decline_reason,
+    )

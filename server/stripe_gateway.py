@@ -1,0 +1,323 @@
+"""StripeGateway: the one place that talks to Stripe (official SDK, PaymentIntents).
+
+It turns the SDK's answers into plain data and its errors into four outcomes the payment
+service can act on:
+
+* ``CardDeclined``   — the card was refused (402); the reason is for the clerk.
+* ``GatewayBusy``    — 429 or no connection, still so after the retries: nothing happened
+  at Stripe (safe to try again later).
+* ``GatewayUnclear`` — a timeout, a 5xx or a 409: Stripe may or may not have acted. Never
+  retried blindly — Stripe replays the saved (error) result for the same idempotency key —
+  the caller looks the object up instead (``find_intent`` / ``find_refund``).
+* ``GatewayRefused`` — any other 4xx: our request was wrong (bad key, bad amount); not retried.
+
+429 and connection errors are retried here with exponential backoff; ``before_retry`` lets
+the caller look for the object first (a connection that broke after sending is unclear).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import stripe
+
+log = logging.getLogger("shopsmart.server.stripe")
+
+T = TypeVar("T")
+LIST_PAGE = 100
+
+
+class GatewayError(Exception):
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+class CardDeclined(GatewayError):
+    def __init__(self, message: str, *, code: str | None, decline_code: str | None) -> None:
+        super().__init__(message, code=code, status=402)
+        self.decline_code = decline_code
+
+
+class GatewayBusy(GatewayError):
+    """Rate limited or unreachable after the retries; nothing was done."""
+
+
+class GatewayUnclear(GatewayError):
+    """Stripe may have acted: look the object up before doing anything else."""
+
+
+class GatewayRefused(GatewayError):
+    """Stripe refused the request for good (4xx other than 402/409/429)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntentState:
+    id: str
+    status: str
+    amount: int
+    amount_received: int
+    currency: str
+    client_secret: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    error_code: str | None = None
+    decline_code: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundState:
+    id: str
+    status: str
+    amount: int
+    payment_intent: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    failure_reason: str | None = None
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return dict(value)
+    return {}
+
+
+def intent_state(obj: Any) -> IntentState:
+    """An SDK PaymentIntent, or the ``data.object`` dict of a webhook event, as plain data."""
+    data = _as_dict(obj)
+    error = _as_dict(data.get("last_payment_error"))
+    amount = int(data.get("amount") or 0)
+    status = str(data.get("status") or "")
+    received = data.get("amount_received")
+    if received is None:
+        received = amount if status == "succeeded" else 0
+    return IntentState(
+        id=str(data.get("id")),
+        status=status,
+        amount=amount,
+        amount_received=int(received),
+        currency=str(data.get("currency") or "").upper(),
+        client_secret=data.get("client_secret"),
+        metadata={str(k): str(v) for k, v in _as_dict(data.get("metadata")).items()},
+        error_code=error.get("code"),
+        decline_code=error.get("decline_code"),
+        error_message=error.get("message"),
+    )
+
+
+def refund_state(obj: Any) -> RefundState:
+    data = _as_dict(obj)
+    return RefundState(
+        id=str(data.get("id")),
+        status=str(data.get("status") or ""),
+        amount=int(data.get("amount") or 0),
+        payment_intent=data.get("payment_intent"),
+        metadata={str(k): str(v) for k, v in _as_dict(data.get("metadata")).items()},
+        failure_reason=data.get("failure_reason"),
+    )
+
+
+class StripeGateway:
+    """PaymentIntents and refunds through ``stripe.StripeClient``."""
+
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        api_base: str = "",
+        timeout: float = 15.0,
+        max_retries: int = 3,
+        retry_base: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        client: Any = None,
+    ) -> None:
+        if client is None:
+            options: dict[str, Any] = {
+                "max_network_retries": 0,  # retries are ours: see _call
+                "http_client": stripe.RequestsClient(timeout=timeout),
+            }
+            if api_base:
+                options["base_addresses"] = {"api": api_base.rstrip("/")}
+            client = stripe.StripeClient(secret_key, **options)
+        self.client = client
+        self.max_retries = max_retries
+        self.retry_base = retry_base
+        self.sleep = sleep
+
+    # ------------------------------------------------------------------ retry policy
+
+    def _call(
+        self,
+        what: str,
+        call: Callable[[], T],
+        before_retry: Callable[[], T | None] | None = None,
+    ) -> T:
+        for attempt in range(self.max_retries + 1):
+            last = attempt == self.max_retries
+            try:
+                return call()
+            except stripe.CardError as exc:
+                error = _as_dict(_as_dict(exc.json_body).get("error"))
+                raise CardDeclined(
+                    exc.user_message or str(exc),
+                    code=exc.code or error.get("code"),
+                    decline_code=error.get("decline_code"),
+                ) from None
+            except stripe.RateLimitError as exc:
+                if last:
+                    raise GatewayBusy(f"Stripe is rate limiting us ({what})", status=429) from exc
+                log.warning("stripe rate limited", extra={"event": "stripe_retry", "call": what})
+            except stripe.APIConnectionError as exc:
+                if last:
+                    raise GatewayUnclear(
+                        f"no answer from Stripe ({what}): {exc.user_message or exc}"
+                    ) from exc
+                log.warning("stripe unreachable", extra={"event": "stripe_retry", "call": what})
+                if before_retry is not None:
+                    self.sleep(self._backoff(attempt))
+                    found = before_retry()  # the request may have arrived: look first
+                    if found is not None:
+                        return found
+                    continue
+            except stripe.APIError as exc:  # 5xx, 409 and other unexpected statuses
+                raise GatewayUnclear(
+                    f"Stripe answered {exc.http_status} ({what}); the outcome is unknown",
+                    status=exc.http_status,
+                ) from exc
+            except stripe.StripeError as exc:  # 400, 401, 403, 404: our request is wrong
+                raise GatewayRefused(
+                    exc.user_message or str(exc), code=exc.code, status=exc.http_status
+                ) from exc
+            self.sleep(self._backoff(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int) -> float:
+        return float(self.retry_base * (2**attempt))
+
+    # ------------------------------------------------------------------ PaymentIntents
+
+    def create_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        description: str = "",
+        find_existing: Callable[[], IntentState | None] | None = None,
+    ) -> IntentState:
+        params: dict[str, Any] = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "payment_method_types": ["card"],
+            "metadata": metadata,
+        }
+        if description:
+            params["description"] = description
+        return self._call(
+            "create payment intent",
+            lambda: intent_state(
+                self.client.payment_intents.create(
+                    params=params, options={"idempotency_key": idempotency_key}
+                )
+            ),
+            before_retry=find_existing,
+        )
+
+    def retrieve_intent(self, intent_id: str) -> IntentState:
+        return self._call(
+            "retrieve payment intent",
+            lambda: intent_state(self.client.payment_intents.retrieve(intent_id)),
+        )
+
+    def cancel_intent(self, intent_id: str) -> IntentState:
+        return self._call(
+            "cancel payment intent",
+            lambda: intent_state(self.client.payment_intents.cancel(intent_id)),
+        )
+
+    def find_intent(self, key: str, value: str, max_pages: int = 10) -> IntentState | None:
+        """The newest PaymentIntent whose metadata[key] == value, by listing (Stripe's
+        search is eventually consistent and localstripe has none)."""
+
+        def scan() -> IntentState | None:
+            after: str | None = None
+            for _ in range(max_pages):
+                params: dict[str, Any] = {"limit": LIST_PAGE}
+                if after:
+                    params["starting_after"] = after
+                page = self.client.payment_intents.list(params=params)
+                for item in page.data:
+                    state = intent_state(item)
+                    if state.metadata.get(key) == value:
+                        return state
+                if not page.has_more or not page.data:
+                    return None
+                after = page.data[-1].id
+            return None
+
+        return self._call("list payment intents", scan)
+
+    def list_intents(self, max_pages: int = 10) -> list[IntentState]:
+        found: list[IntentState] = []
+        after: str | None = None
+        for _ in range(max_pages):
+            params: dict[str, Any] = {"limit": LIST_PAGE}
+            if after:
+                params["starting_after"] = after
+            page = self._call(
+                "list payment intents",
+                lambda params=params: self.client.payment_intents.list(params=params),
+            )
+            found.extend(intent_state(item) for item in page.data)
+            if not page.has_more or not page.data:
+                break
+            after = page.data[-1].id
+        return found
+
+    # ------------------------------------------------------------------ refunds
+
+    def create_refund(
+        self,
+        *,
+        payment_intent: str,
+        amount: int,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        find_existing: Callable[[], RefundState | None] | None = None,
+    ) -> RefundState:
+        params = {"payment_intent": payment_intent, "amount": amount, "metadata": metadata}
+        return self._call(
+            "create refund",
+            lambda: refund_state(
+                self.client.refunds.create(
+                    params=params, options={"idempotency_key": idempotency_key}
+                )
+            ),
+            before_retry=find_existing,
+        )
+
+    def find_refund(self, payment_intent: str, refund_id: str) -> RefundState | None:
+        def scan() -> RefundState | None:
+            page = self.client.refunds.list(
+                params={"payment_intent": payment_intent, "limit": LIST_PAGE}
+            )
+            for item in page.data:
+                state = refund_state(item)
+                if state.metadata.get("refund_id") == refund_id:
+                    return state
+            return None
+
+        return self._call("list refunds", scan)
+
+
+def construct_event(payload: bytes, signature: str | None, secret: str, tolerance: int) -> Any:
+    """The verified webhook event, or ``ValueError`` / ``stripe.SignatureVerificationError``."""
+    return stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
