@@ -26,6 +26,7 @@ from app.services.checkout import complete_sale
 from app.services.demo_catalog import demo_products
 from bench.common import machine, summary_ms
 from local_db.engine import DB_FILENAME, PRAGMAS
+from local_db.repositories import RANK_WINDOW, RANKED_WINDOW, prefix_upper_bound
 
 NOW = "2026-11-25T12:00:00.000000+00:00"
 
@@ -213,14 +214,18 @@ def bench_search(workdir: Path, products: int, queries: int) -> list[str]:
         uow.products.replace_all(catalog)
         uow.commit()
     rng = random.Random(5)
-    words = [p.name.lower().split()[0] for p in catalog if p.active]
-    words = [w for w in words if w.isalpha() and len(w) >= 4]
+    first_words = [p.name.lower().split()[0] for p in catalog if p.active]
+    first_words = [w for w in first_words if w.isalpha() and len(w) >= 4]
+    any_words = [w for p in catalog if p.active for w in p.name.lower().split()]
+    any_words = [w for w in any_words if w.isalpha() and len(w) >= 4]
     rows = []
     db = sqlite3.connect(workdir / "search" / DB_FILENAME)
     for pragma in PRAGMAS:
         db.execute(pragma)
     for length in (1, 2, 3, 4):
-        prefixes = [rng.choice(words)[:length] for _ in range(queries)]
+        # One or two letters match the start of a name; three or more, any word (FTS).
+        pool = first_words if length < 3 else any_words
+        prefixes = [rng.choice(pool)[:length] for _ in range(queries)]
         ours = []
         with terminal.read() as uow:
             for prefix in prefixes[:50]:
@@ -230,7 +235,7 @@ def bench_search(workdir: Path, products: int, queries: int) -> list[str]:
                 found = uow.products.search(prefix)
                 ours.append(time.perf_counter() - start)
                 assert found, prefix
-        raw = []
+        raw = []  # the naive query: rank every match
         for prefix in prefixes:
             start = time.perf_counter()
             db.execute(
@@ -239,24 +244,51 @@ def bench_search(workdir: Path, products: int, queries: int) -> list[str]:
                 (f'"{prefix}"*',),
             ).fetchall()
             raw.append(time.perf_counter() - start)
+        same = []  # our statements straight through sqlite3: the floor for our path
+        for prefix in prefixes:
+            start = time.perf_counter()
+            found = db.execute(
+                "SELECT * FROM products WHERE name_key >= ? AND name_key < ? AND active "
+                "ORDER BY name_key LIMIT 20",
+                (prefix, prefix_upper_bound(prefix)),
+            ).fetchall()
+            if length >= 3:
+                found += db.execute(
+                    str(RANKED_WINDOW)
+                    .replace(":q", "?")
+                    .replace(":window", "?")
+                    .replace(":limit", "?"),
+                    (f'"{prefix}"*', RANK_WINDOW, 40),
+                ).fetchall()
+            ids = [row[0] for row in found[:20]]
+            db.execute(
+                "SELECT product_id, code FROM product_barcodes WHERE product_id IN "
+                f"({','.join('?' * len(ids))}) ORDER BY code",
+                ids,
+            ).fetchall()
+            same.append(time.perf_counter() - start)
         o50, o99, _ = summary_ms(ours)
         r50, r99, _ = summary_ms(raw)
-        how = "name index" if length < 3 else "FTS5 bm25"
+        _s50, s99, _ = summary_ms(same)
+        how = "name index" if length < 3 else "name index + FTS5 bm25 over ≤ 400 matches"
         rows.append(
-            f"| {length} | {how} | {o50:.2f} | {o99:.2f} | {r50:.2f} | {r99:.2f} "
-            f"| {o99 / r99:.2f}× |"
+            f"| {length} | {how} | {o50:.2f} | **{o99:.2f}** | {s99:.2f} | {o99 / s99:.2f}× "
+            f"| {r50:.2f} | {r99:.2f} |"
         )
     db.close()
     terminal.close()
     return [
         f"{products:,} products, {queries} random prefixes of catalog words per length, top 20.",
         "",
-        "| prefix letters | our path | ours p50 ms | ours p99 ms | raw ranked FTS5 p50 ms "
-        "| raw ranked FTS5 p99 ms | ours/raw p99 |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| prefix letters | our path | ours p50 ms | ours p99 ms | same SQL in raw sqlite3, "
+        "p99 ms | ours / raw | naive ranked FTS5 p50 ms | naive ranked FTS5 p99 ms |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
-        "Targets: p99 ≤ 5 ms at every prefix length, and ≤ 1.5× the raw FTS5 query at 3 letters.",
+        "Targets: p99 ≤ 5 ms at every prefix length, and ≤ 1.5× the raw query. Our path is "
+        "compared with the same SQL run straight through sqlite3 (its floor) and with the "
+        "naive query that ranks every match (what would freeze the register on short, common "
+        "prefixes).",
     ]
 
 

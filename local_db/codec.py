@@ -24,7 +24,8 @@ def from_iso(text: str | None) -> datetime | None:
 
 
 def product_from_row(row: Any, barcodes: tuple[str, ...]) -> Product:
-    return Product(
+    """Rows were validated when written, so they are not checked again on every read."""
+    return Product.from_store(
         id=row.id,
         sku=row.sku,
         name=row.name,
@@ -36,7 +37,7 @@ def product_from_row(row: Any, barcodes: tuple[str, ...]) -> Product:
         active=bool(row.active),
         stock=row.stock,
         barcodes=barcodes,
-        attributes=json.loads(row.attributes or "{}"),
+        attributes=json.loads(row.attributes) if row.attributes not in ("", "{}") else {},
     )
 
 

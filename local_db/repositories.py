@@ -71,7 +71,31 @@ NEXT_SEQUENCE = (
     .returning(SEQUENCES.c.value)
 )
 
+BARCODES_OF = (
+    select(BARCODES.c.product_id, BARCODES.c.code)
+    .where(BARCODES.c.product_id.in_(bindparam("ids", expanding=True)))
+    .order_by(BARCODES.c.code)
+)
+NAMES_STARTING = (
+    select(PRODUCTS)
+    .where(
+        PRODUCTS.c.name_key >= bindparam("low"),
+        PRODUCTS.c.name_key < bindparam("high"),
+        PRODUCTS.c.active.is_(True),
+    )
+    .order_by(PRODUCTS.c.name_key)
+    .limit(bindparam("limit"))
+)
+
 SHORT_PREFIX = 3  # below this many letters, search by name prefix instead of FTS
+RANK_WINDOW = 400  # full-text matches ranked per query (see search())
+RANKED_WINDOW = text(
+    "SELECT p.* FROM ("
+    "  SELECT rowid, bm25(products_fts, 10.0, 3.0, 1.0) AS score FROM products_fts"
+    "  WHERE products_fts MATCH :q LIMIT :window"
+    ") AS m JOIN products p ON p.rowid = m.rowid "
+    "WHERE p.active ORDER BY m.score LIMIT :limit"
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -96,11 +120,7 @@ class SqliteProductRepository:
     def _barcodes_for(self, product_ids: list[str]) -> dict[str, tuple[str, ...]]:
         if not product_ids:
             return {}
-        rows = self._c.execute(
-            select(BARCODES.c.product_id, BARCODES.c.code)
-            .where(BARCODES.c.product_id.in_(product_ids))
-            .order_by(BARCODES.c.code)
-        )
+        rows = self._c.execute(BARCODES_OF, {"ids": product_ids})
         result: dict[str, list[str]] = {}
         for product_id, code in rows:
             result.setdefault(product_id, []).append(code)
@@ -127,37 +147,33 @@ class SqliteProductRepository:
         return self._products([row])[0] if row else None
 
     def search(self, text_query: str, limit: int = 20) -> list[Product]:
-        """Prefix search as the clerk types.
+        """Prefix search as the clerk types; a few milliseconds whatever the input.
 
-        Short input (fewer than 3 letters in every word) walks the lower-cased name index:
-        names starting with it, alphabetically — milliseconds even on one letter. Longer input
-        is an FTS5 prefix query over name, brand and department ranked by bm25.
+        1. Names that start with what was typed come first, alphabetically, straight from the
+           lower-cased name index — the only step for one- and two-letter input, where a ranked
+           full-text query over thousands of matches would freeze the register.
+        2. From three letters on, the rest is an FTS5 prefix query over name, brand and
+           department, every word required, ranked by bm25 — among the first
+           ``RANK_WINDOW`` matches only, so a common prefix ("org…") costs no more than a rare
+           one. Typing one more letter narrows the matches and the ranking becomes exact.
         """
         words = [w.casefold() for w in _WORD.findall(text_query)]
         if not words:
             return []
-        if all(len(w) < SHORT_PREFIX for w in words):
-            prefix = text_query.strip().casefold()
-            rows = self._c.execute(
-                select(PRODUCTS)
-                .where(
-                    PRODUCTS.c.name_key >= prefix,
-                    PRODUCTS.c.name_key < prefix_upper_bound(prefix),
-                    PRODUCTS.c.active.is_(True),
-                )
-                .order_by(PRODUCTS.c.name_key)
-                .limit(limit)
+        prefix = " ".join(text_query.split()).casefold()
+        rows = list(
+            self._c.execute(
+                NAMES_STARTING,
+                {"low": prefix, "high": prefix_upper_bound(prefix), "limit": limit},
             ).all()
-            return self._products(rows)
-        rows = self._c.execute(
-            text(
-                "SELECT p.* FROM products_fts JOIN products p ON p.rowid = products_fts.rowid "
-                "WHERE products_fts MATCH :q AND p.active "
-                "ORDER BY bm25(products_fts, 10.0, 3.0, 1.0) LIMIT :limit"
-            ),
-            {"q": fts_query(words), "limit": limit},
-        ).all()
-        return self._products(rows)
+        )
+        if len(rows) < limit and not all(len(w) < SHORT_PREFIX for w in words):
+            seen = {row.id for row in rows}
+            more = self._c.execute(
+                RANKED_WINDOW, {"q": fts_query(words), "window": RANK_WINDOW, "limit": limit * 2}
+            ).all()
+            rows.extend(row for row in more if row.id not in seen)
+        return self._products(rows[:limit])
 
     def departments(self) -> list[str]:
         rows = self._c.execute(

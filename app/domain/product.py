@@ -36,6 +36,15 @@ class Product:
     def __post_init__(self) -> None:
         check_product_fields(self.sku, self.name, self.unit_price, self.tax_class, self.barcodes)
 
+    @classmethod
+    def from_store(cls, **fields: object) -> Product:
+        """Rebuild a product the store already validated, skipping the checks (hot path:
+        every search result and scan goes through here)."""
+        product = object.__new__(cls)
+        for name in cls.__dataclass_fields__:
+            object.__setattr__(product, name, fields[name])
+        return product
+
     @property
     def by_weight(self) -> bool:
         return self.sold_by is SoldBy.WEIGHT

@@ -66,3 +66,38 @@ def test_renamed_and_deactivated_products_follow_in_search(terminal):
         assert [p.sku for p in uow.products.search("oat dri")] == ["DAI-MILK-1L"]
         assert uow.products.search("rioja") == []
         assert uow.products.by_code("ALC-RIOJA").active is False
+
+
+def test_names_starting_with_the_input_come_first_then_ranked_matches(terminal):
+    many = [
+        Product(
+            id=f"0190d5b4-0000-7000-a000-{i:012d}",
+            sku=f"ORG-{i:05d}",
+            name=f"Organic item {i}",
+            unit_price=100,
+            tax_class="food",
+            brand="Greenfield",
+        )
+        for i in range(600)  # more matches than the ranking window
+    ]
+    many.append(
+        Product(
+            id="0190d5b4-0000-7000-a000-999999999999",
+            sku="FRU-ORANGE",
+            name="Oranges, loose",
+            unit_price=249,
+            tax_class="food",
+            department="Fruit & Vegetables",
+        )
+    )
+    with terminal.uow() as uow:
+        uow.products.upsert_many(many)
+        uow.commit()
+    with terminal.read() as uow:
+        found = uow.products.search("ora")
+        assert found[0].sku == "FRU-ORANGE"  # the name starts with it
+        assert all("org" not in p.name.casefold() for p in found)  # "ora" ≠ "org"
+        greenfield = uow.products.search("greenf item 59")
+        assert greenfield and all(p.brand == "Greenfield" for p in greenfield)
+        assert "ORG-00059" in {p.sku for p in greenfield}
+        assert len(uow.products.search("organic")) == 20
