@@ -45,6 +45,10 @@ class Terminal:
     def read(self) -> UnitOfWork:
         return self.read_uow_factory()
 
+    def checkpoint(self) -> None:
+        if self.database is not None:
+            self.database.checkpoint()
+
     def close(self) -> None:
         if self.database is not None:
             self.database.dispose()

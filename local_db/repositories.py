@@ -54,22 +54,31 @@ ORDERS, LINES, TENDERS = _t(OrderRow), _t(OrderLineRow), _t(TenderRow)
 OUTBOX, SEQUENCES, SETTINGS = _t(OutboxRow), _t(SequenceRow), _t(SettingRow)
 CLERKS, PARKED, AUDIT = _t(ClerkRow), _t(ParkedSaleRow), _t(AuditRow)
 
-# Statements on the sale path are built once: constructing them costs more than running them.
-INSERT_ORDER = insert(ORDERS)
-INSERT_LINES = insert(LINES)
-INSERT_TENDERS = insert(TENDERS)
-INSERT_OUTBOX = insert(OUTBOX)
-DECREMENT_STOCK = (
-    update(PRODUCTS)
-    .where(PRODUCTS.c.id == bindparam("pid"), PRODUCTS.c.stock.is_not(None))
-    .values(stock=PRODUCTS.c.stock - bindparam("qty"))
-)
-NEXT_SEQUENCE = (
-    update(SEQUENCES)
-    .where(SEQUENCES.c.name == bindparam("seq_name"))
-    .values(value=SEQUENCES.c.value + 1)
-    .returning(SEQUENCES.c.value)
-)
+# The sale path runs prepared SQL straight on the DB-API connection of the current
+# transaction: SQLAlchemy's per-statement machinery costs more than SQLite's own work there
+# (docs/benchmarks.md). The column lists come from the models, so they cannot drift.
+
+
+def _insert_sql(table: Table, skip: tuple[str, ...] = ()) -> str:
+    columns = [c.name for c in table.columns if c.name not in skip]
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(':' + c for c in columns)})"
+    )
+
+
+INSERT_ORDER = _insert_sql(ORDERS)
+INSERT_LINES = _insert_sql(LINES)
+INSERT_TENDERS = _insert_sql(TENDERS)
+INSERT_OUTBOX = _insert_sql(OUTBOX, skip=("seq", "acked_at"))
+DECREMENT_STOCK = "UPDATE products SET stock = stock - :qty WHERE id = :pid AND stock IS NOT NULL"
+NEXT_SEQUENCE = "UPDATE sequences SET value = value + 1 WHERE name = :name RETURNING value"
+
+
+def _dbapi(connection: Connection) -> Any:
+    """The sqlite3 connection under ``connection``, inside its open transaction."""
+    return connection.connection.driver_connection
+
 
 BARCODES_OF = (
     select(BARCODES.c.product_id, BARCODES.c.code)
@@ -227,7 +236,9 @@ class SqliteProductRepository:
     def decrement_stock(self, quantities: list[tuple[str, int]]) -> None:
         """Subtract sold quantities (units or grams) from tracked stock; untracked stays None."""
         if quantities:
-            self._c.execute(DECREMENT_STOCK, [{"pid": p, "qty": q} for p, q in quantities])
+            _dbapi(self._c).executemany(
+                DECREMENT_STOCK, [{"pid": p, "qty": q} for p, q in quantities]
+            )
 
 
 class SqliteOrderRepository:
@@ -235,10 +246,11 @@ class SqliteOrderRepository:
         self._c = connection
 
     def add(self, order: Order) -> None:
-        self._c.execute(INSERT_ORDER, order_values(order))
-        self._c.execute(INSERT_LINES, [line_values(order.id, ln) for ln in order.lines])
+        db = _dbapi(self._c)
+        db.execute(INSERT_ORDER, order_values(order))
+        db.executemany(INSERT_LINES, [line_values(order.id, ln) for ln in order.lines])
         if order.tenders:
-            self._c.execute(
+            db.executemany(
                 INSERT_TENDERS,
                 [tender_values(order.id, i, t) for i, t in enumerate(order.tenders, start=1)],
             )
@@ -295,7 +307,7 @@ class SqliteOutboxRepository:
         self._c = connection
 
     def add(self, event_id: str, event_type: str, payload: dict[str, Any]) -> None:
-        self._c.execute(
+        _dbapi(self._c).execute(
             INSERT_OUTBOX,
             {
                 "event_id": event_id,
@@ -325,7 +337,8 @@ class SqliteSequenceRepository:
         self._c = connection
 
     def next_value(self, name: str) -> int:
-        value = self._c.execute(NEXT_SEQUENCE, {"seq_name": name}).scalar()
+        rows = _dbapi(self._c).execute(NEXT_SEQUENCE, {"name": name}).fetchall()
+        value = rows[0][0] if rows else None
         if value is None:
             self._c.execute(insert(SEQUENCES), {"name": name, "value": 1})
             value = 1

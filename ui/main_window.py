@@ -436,6 +436,10 @@ class MainWindow(QMainWindow):
         return False, "Card payments are not set up for this store yet."
 
     def _on_sale_completed(self, _order: Any) -> None:
+        terminal = self.terminal
+        # Fold the WAL into the database now, while the clerk hands over the receipt, so the
+        # next sale's commit does not pay for SQLite's automatic checkpoint.
+        self.runner.run_db("checkpoint", lambda _c: terminal.checkpoint())
         if self.sync is not None:
             self.sync.kick()
         self.refresh_status()
