@@ -164,6 +164,8 @@ def _insert_payment(svc: Services, who: Caller, body: CreatePaymentRequest, dige
             .where(Payment.order_id == body.order_id)
             .with_for_update()
         ).all()
+        if any(o.id == body.payment_id for o in others):  # committed meanwhile: a replay
+            return _insert_payment(svc, who, body, digest)
         if any(o.store_id != who.store_id for o in others):
             raise PaymentConflict(
                 "this order id belongs to another store", code="order_conflict", field="order_id"
@@ -272,7 +274,6 @@ def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID)
                 currency=currency,
                 metadata=metadata,
                 idempotency_key=f"shopsmart-pi:{order_id}:{attempt}:{tries}",
-                description=f"ShopSmart order {order_id}",
                 find_existing=look_up,
             )
     except GatewayError as exc:

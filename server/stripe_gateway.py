@@ -86,6 +86,8 @@ def _as_dict(value: Any) -> dict[str, Any]:
         return {}
     if isinstance(value, dict):
         return dict(value)
+    if hasattr(value, "to_dict"):  # a StripeObject
+        return dict(value.to_dict())
     return {}
 
 
@@ -224,7 +226,7 @@ class StripeGateway:
         return self._call(
             "create payment intent",
             lambda: intent_state(
-                self.client.payment_intents.create(
+                self.client.v1.payment_intents.create(
                     params=params, options={"idempotency_key": idempotency_key}
                 )
             ),
@@ -234,13 +236,13 @@ class StripeGateway:
     def retrieve_intent(self, intent_id: str) -> IntentState:
         return self._call(
             "retrieve payment intent",
-            lambda: intent_state(self.client.payment_intents.retrieve(intent_id)),
+            lambda: intent_state(self.client.v1.payment_intents.retrieve(intent_id)),
         )
 
     def cancel_intent(self, intent_id: str) -> IntentState:
         return self._call(
             "cancel payment intent",
-            lambda: intent_state(self.client.payment_intents.cancel(intent_id)),
+            lambda: intent_state(self.client.v1.payment_intents.cancel(intent_id)),
         )
 
     def find_intent(self, key: str, value: str, max_pages: int = 10) -> IntentState | None:
@@ -253,7 +255,7 @@ class StripeGateway:
                 params: dict[str, Any] = {"limit": LIST_PAGE}
                 if after:
                     params["starting_after"] = after
-                page = self.client.payment_intents.list(params=params)
+                page = self.client.v1.payment_intents.list(params=params)
                 for item in page.data:
                     state = intent_state(item)
                     if state.metadata.get(key) == value:
@@ -274,7 +276,7 @@ class StripeGateway:
                 params["starting_after"] = after
             page = self._call(
                 "list payment intents",
-                lambda params=params: self.client.payment_intents.list(params=params),
+                lambda params=params: self.client.v1.payment_intents.list(params=params),
             )
             found.extend(intent_state(item) for item in page.data)
             if not page.has_more or not page.data:
@@ -297,7 +299,7 @@ class StripeGateway:
         return self._call(
             "create refund",
             lambda: refund_state(
-                self.client.refunds.create(
+                self.client.v1.refunds.create(
                     params=params, options={"idempotency_key": idempotency_key}
                 )
             ),
@@ -306,7 +308,7 @@ class StripeGateway:
 
     def find_refund(self, payment_intent: str, refund_id: str) -> RefundState | None:
         def scan() -> RefundState | None:
-            page = self.client.refunds.list(
+            page = self.client.v1.refunds.list(
                 params={"payment_intent": payment_intent, "limit": LIST_PAGE}
             )
             for item in page.data:

@@ -123,3 +123,129 @@ def live_server(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+# --------------------------------------------------------------------------- payments, mail
+# localstripe and moto's server run as subprocesses on loopback for the whole session.
+
+LOCALSTRIPE_LAUNCHER = """
+import sys
+from aiohttp import web
+import localstripe.resources as resources
+from localstripe.server import app
+
+resources.Store.dump_to_disk = lambda self: None  # no pickle in /tmp
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+"""
+STRIPE_TEST_SECRET_KEY = "sk_test_shopsmart_localstripe"
+STRIPE_TEST_PUBLISHABLE_KEY = "pk_test_shopsmart_localstripe"
+STRIPE_WEBHOOK_SECRET = "whsec_test_shopsmart"
+
+
+def free_loopback_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_service(args: list[str], probe: str, log_path: Any) -> Any:
+    import subprocess
+    import time
+
+    import requests
+
+    log = open(log_path, "wb")  # noqa: SIM115 - closed by the fixture
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.close()
+            raise RuntimeError(f"{args[0]} exited: {open(log_path).read()[-2000:]}")
+        try:
+            requests.get(probe, timeout=1)
+            return process, log
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    log.close()
+    raise RuntimeError(f"{args[0]} did not answer in 30 s")
+
+
+def _stop_service(process: Any, log: Any) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except Exception:
+        process.kill()
+        process.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def localstripe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """localstripe on a free loopback port (its own CLI binds every interface, so the same
+    app is started on 127.0.0.1 by a three-line launcher)."""
+    import sys
+
+    port = free_loopback_port()
+    url = f"http://127.0.0.1:{port}"
+    process, log = _start_service(
+        [sys.executable, "-c", LOCALSTRIPE_LAUNCHER, str(port)],
+        f"{url}/js.stripe.com/v3/",
+        tmp_path_factory.mktemp("localstripe") / "localstripe.log",
+    )
+    try:
+        yield url
+    finally:
+        _stop_service(process, log)
+
+
+@pytest.fixture(scope="session")
+def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """moto's server (SES v2) on a free loopback port."""
+    import sys
+    from pathlib import Path
+
+    port = free_loopback_port()
+    url = f"http://127.0.0.1:{port}"
+    binary = Path(sys.executable).parent / "moto_server"
+    process, log = _start_service(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port)],
+        f"{url}/moto-api/data.json",
+        tmp_path_factory.mktemp("moto") / "moto.log",
+    )
+    try:
+        yield url
+    finally:
+        _stop_service(process, log)
+
+
+@pytest.fixture
+def payments_config(config: TestConfig, localstripe_url: str, tmp_path: Any) -> TestConfig:
+    from dataclasses import replace
+
+    return replace(
+        config,
+        data_dir=tmp_path / "srv",
+        stripe_secret_key=STRIPE_TEST_SECRET_KEY,
+        stripe_publishable_key=STRIPE_TEST_PUBLISHABLE_KEY,
+        stripe_api_base=localstripe_url,
+        stripe_js_url=f"{localstripe_url}/js.stripe.com/v3/",
+        stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
+        stripe_timeout_seconds=10.0,
+        stripe_retry_base_seconds=0.01,
+        payment_recheck_seconds=0.0,
+        public_url="https://pos.example.test",
+    )
+
+
+@pytest.fixture
+def stripe_client(localstripe_url: str) -> Any:
+    """The SDK as the tests use it to play Stripe's other side (the customer's card)."""
+    import stripe
+
+    return stripe.StripeClient(
+        STRIPE_TEST_SECRET_KEY, base_addresses={"api": localstripe_url}, max_network_retries=0
+    )
