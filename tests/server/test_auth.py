@@ -33,15 +33,39 @@ PUBLIC = {"/api/v1/health", "/api/v1/terminals/enroll", "/api/openapi.json"}
 
 @dataclass
 class World:
-    """A shop where S1 has one order, one price-mismatch flag and a revoked terminal."""
+    """A shop where S1 has one order, one price-mismatch flag, a revoked terminal, a paid
+    card payment and an open one."""
 
     shop: Shop
     order_id: str
     revoked_token: str
+    paid_payment_id: str = ""
+    open_payment_id: str = ""
 
 
 @pytest.fixture
-def world(app: Flask, client: FlaskClient, shop: Shop) -> World:
+def app(payments_config: TestConfig) -> Iterator[Flask]:
+    """Card payments configured (localstripe), so the payment endpoints answer too."""
+    app = create_app(payments_config)
+    yield app
+    services_of(app).close()
+
+
+def _card_payment(client: FlaskClient, shop: Shop, stripe_client: Any | None) -> str:
+    from tests.server.test_payments import VISA, intent_of, pay_as_the_browser, payment_body
+
+    body = payment_body()
+    assert client.post("/api/v1/payments", json=body, headers=shop.s1.headers).status_code == 200
+    if stripe_client is not None:
+        app = client.application
+        pay_as_the_browser(stripe_client, intent_of(app, body["payment_id"]), VISA)
+        status = client.get(f"/api/v1/payments/{body['payment_id']}", headers=shop.s1.headers)
+        assert status.json["status"] == "succeeded"
+    return str(body["payment_id"])
+
+
+@pytest.fixture
+def world(app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any) -> World:
     payload = order(clerk_id=shop.s1.clerk_id, lines=[("p1", 1)], unit_prices={"p1": 1})
     response = client.post(
         "/api/v1/sync/push", json=push_body([paid_event(payload)]), headers=shop.s1.headers
@@ -50,7 +74,13 @@ def world(app: Flask, client: FlaskClient, shop: Shop) -> World:
     revoked = enroll_terminal(app, client, "S1", "T09")
     with unit_of_work(services_of(app).sessions) as session:
         assert revoke_terminal(session, _uuid(revoked.terminal_id))
-    return World(shop, payload["id"], revoked.token)
+    return World(
+        shop,
+        payload["id"],
+        revoked.token,
+        paid_payment_id=_card_payment(client, shop, stripe_client),
+        open_payment_id=_card_payment(client, shop, None),
+    )
 
 
 def _uuid(text: str) -> Any:
@@ -93,6 +123,23 @@ def _shared_catalog(w: World, response: Any) -> None:
 def _push_other_store(w: World, response: Any) -> None:
     assert response.status_code == 200
     assert response.json["results"][0]["reason"] == "unknown_order"
+
+
+def _own_payment(w: World, response: Any) -> None:
+    assert response.status_code == 200
+    assert w.paid_payment_id not in response.get_data(as_text=True)
+
+
+def _new_payment_body(w: World) -> dict[str, Any]:
+    import uuid
+
+    return {
+        "protocol_version": 1,
+        "payment_id": str(uuid.uuid4()),
+        "order_id": str(uuid.uuid4()),
+        "amount": 500,
+        "currency": "EUR",
+    }
 
 
 CALLS = [
@@ -141,6 +188,32 @@ CALLS = [
         _not_found,
     ),
     Call("GET", "/api/v1/flags", lambda w: "/api/v1/flags", None, _no_s1_data),
+    Call("POST", "/api/v1/payments", lambda w: "/api/v1/payments", _new_payment_body, _own_payment),
+    Call(
+        "GET",
+        "/api/v1/payments/<payment_id>",
+        lambda w: f"/api/v1/payments/{w.paid_payment_id}",
+        None,
+        _not_found,
+    ),
+    Call(
+        "POST",
+        "/api/v1/payments/<payment_id>/refunds",
+        lambda w: f"/api/v1/payments/{w.paid_payment_id}/refunds",
+        lambda w: {
+            "protocol_version": 1,
+            "refund_id": "0190f1c2-0000-7000-8000-0000000000bb",
+            "amount": 100,
+        },
+        _not_found,
+    ),
+    Call(
+        "POST",
+        "/api/v1/payments/<payment_id>/email-link",
+        lambda w: f"/api/v1/payments/{w.open_payment_id}/email-link",
+        lambda w: {"protocol_version": 1, "email": "ada@example.com"},
+        _not_found,
+    ),
 ]
 
 

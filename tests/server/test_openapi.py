@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.server.conftest import Shop
+from tests.server.conftest import Shop, services_of
 
 MAX_EXAMPLES = 25  # per operation and mode: keeps tests/server well under its time budget
 CHECKS = [
@@ -34,11 +34,25 @@ OPERATIONS = [
     ("GET", "/api/v1/flags"),
     ("GET", "/api/v1/health"),
     ("GET", "/api/v1/orders/{order_id}"),
+    ("POST", "/api/v1/payments"),
+    ("GET", "/api/v1/payments/{payment_id}"),
+    ("POST", "/api/v1/payments/{payment_id}/refunds"),
+    ("POST", "/api/v1/payments/{payment_id}/email-link"),
     ("GET", "/api/v1/sync/pull"),
     ("POST", "/api/v1/sync/push"),
     ("POST", "/api/v1/terminals/enroll"),
     ("GET", "/api/v1/terminals/me"),
 ]
+
+
+@pytest.fixture
+def app(payments_config: Any) -> Any:
+    """Card payments configured (localstripe), so generated payment requests reach Stripe."""
+    from server.app import create_app
+
+    app = create_app(payments_config)
+    yield app
+    services_of(app).close()
 
 
 def documented_operations(client: FlaskClient) -> set[tuple[str, str]]:
