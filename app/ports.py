@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from app.domain.audit import AuditEntry
+from app.domain.card import CardPayment, CardStatus, LocalCardAttempt
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.order import Order, OrderStatus
@@ -91,6 +92,31 @@ class AuditRepository(Protocol):
     def recent(self, limit: int = 200) -> list[AuditEntry]: ...
 
 
+class CardAttemptRepository(Protocol):
+    def add(self, attempt: LocalCardAttempt, cart: Cart) -> None: ...
+
+    def set_status(
+        self, payment_id: str, status: CardStatus, pay_url: str | None = None
+    ) -> None: ...
+
+    def for_order(self, order_id: str) -> list[LocalCardAttempt]: ...
+
+    def unsettled(self) -> list[tuple[LocalCardAttempt, Cart]]: ...
+
+
+class PaymentGateway(Protocol):
+    """The server's payment API as the till uses it (no card data ever passes here)."""
+
+    def create_payment(
+        self, payment_id: str, order_id: str, amount: int, currency: str
+    ) -> CardPayment: ...
+
+    def get_payment(self, payment_id: str) -> CardPayment: ...
+
+    def refund(self, payment_id: str, refund_id: str, amount: int, reason: str) -> int:
+        """Returns the payment's total refunded so far."""
+
+
 class SettingsRepository(Protocol):
     def get(self, key: str, default: str = "") -> str: ...
 
@@ -121,6 +147,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditRepository: ...
+
+    @property
+    def card_attempts(self) -> CardAttemptRepository: ...
 
     def __enter__(self) -> Self: ...
 

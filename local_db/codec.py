@@ -140,6 +140,7 @@ def cart_to_json(cart: Cart) -> str:
         {
             "currency": cart.currency,
             "next_line_id": cart.next_line_id,
+            "order_id": cart.order_id,
             "order_discount": discount(cart.order_discount),
             "lines": [
                 {
@@ -168,6 +169,7 @@ def cart_from_json(text: str) -> Cart:
     return Cart(
         currency=data["currency"],
         next_line_id=data["next_line_id"],
+        order_id=data.get("order_id", ""),
         order_discount=discount(data["order_discount"]),
         lines=tuple(
             CartLine(

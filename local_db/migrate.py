@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-HEAD_REVISION = "0005_audit_log"
+HEAD_REVISION = "0006_card_attempts"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

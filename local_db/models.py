@@ -204,3 +204,16 @@ class AuditRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     amount: Mapped[int] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text)
+
+
+class CardAttemptRow(Base):
+    __tablename__ = "card_attempts"
+
+    payment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(36), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    clerk_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[str] = mapped_column(String(40))
+    pay_url: Mapped[str] = mapped_column(Text, default="")
+    cart: Mapped[str] = mapped_column(Text)

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, func, insert, selec
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.domain.audit import AuditAction, AuditEntry
+from app.domain.card import CardStatus, LocalCardAttempt
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.order import Order, OrderStatus
@@ -32,6 +33,7 @@ from local_db.codec import (
 from local_db.models import (
     AuditRow,
     BarcodeRow,
+    CardAttemptRow,
     ClerkRow,
     OrderLineRow,
     OrderRow,
@@ -53,6 +55,7 @@ PRODUCTS, BARCODES = _t(ProductRow), _t(BarcodeRow)
 ORDERS, LINES, TENDERS = _t(OrderRow), _t(OrderLineRow), _t(TenderRow)
 OUTBOX, SEQUENCES, SETTINGS = _t(OutboxRow), _t(SequenceRow), _t(SettingRow)
 CLERKS, PARKED, AUDIT = _t(ClerkRow), _t(ParkedSaleRow), _t(AuditRow)
+CARD_ATTEMPTS = _t(CardAttemptRow)
 
 # The sale path runs prepared SQL straight on the DB-API connection of the current
 # transaction: SQLAlchemy's per-statement machinery costs more than SQLite's own work there
@@ -461,3 +464,70 @@ class SqliteAuditRepository:
                 )
             )
         return result
+
+
+class SqliteCardAttemptRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, attempt: LocalCardAttempt, cart: Cart) -> None:
+        self._c.execute(
+            insert(CARD_ATTEMPTS),
+            {
+                "payment_id": attempt.payment_id,
+                "order_id": attempt.order_id,
+                "amount": attempt.amount,
+                "status": attempt.status.value,
+                "clerk_id": attempt.clerk_id,
+                "created_at": to_iso(attempt.created_at),
+                "pay_url": attempt.pay_url,
+                "cart": cart_to_json(cart),
+            },
+        )
+
+    def set_status(self, payment_id: str, status: CardStatus, pay_url: str | None = None) -> None:
+        values: dict[str, Any] = {"status": status.value}
+        if pay_url is not None:
+            values["pay_url"] = pay_url
+        self._c.execute(
+            update(CARD_ATTEMPTS).where(CARD_ATTEMPTS.c.payment_id == payment_id).values(values)
+        )
+
+    def _attempt(self, row: Any) -> LocalCardAttempt:
+        created = from_iso(row.created_at)
+        assert created is not None
+        return LocalCardAttempt(
+            row.payment_id,
+            row.order_id,
+            row.amount,
+            CardStatus(row.status),
+            row.clerk_id,
+            created,
+            row.pay_url,
+        )
+
+    def for_order(self, order_id: str) -> list[LocalCardAttempt]:
+        rows = self._c.execute(
+            select(CARD_ATTEMPTS)
+            .where(CARD_ATTEMPTS.c.order_id == order_id)
+            .order_by(CARD_ATTEMPTS.c.created_at)
+        )
+        return [self._attempt(row) for row in rows]
+
+    def unsettled(self) -> list[tuple[LocalCardAttempt, Cart]]:
+        """Attempts whose sale is not complete and whose outcome is not yet acted on."""
+        rows = self._c.execute(
+            select(CARD_ATTEMPTS)
+            .where(
+                CARD_ATTEMPTS.c.status.in_(
+                    [
+                        CardStatus.PENDING.value,
+                        CardStatus.REQUIRES_ACTION.value,
+                        CardStatus.SUCCEEDED.value,
+                        CardStatus.FAILED.value,
+                    ]
+                )
+            )
+            .order_by(CARD_ATTEMPTS.c.created_at)
+        )
+        return [(self._attempt(row), cart_from_json(row.cart)) for row in rows]

@@ -11,6 +11,7 @@ from app.domain.cart import Cart
 from app.domain.tax import TaxTable
 from local_db.repositories import (
     SqliteAuditRepository,
+    SqliteCardAttemptRepository,
     SqliteClerkRepository,
     SqliteOrderRepository,
     SqliteOutboxRepository,
@@ -36,6 +37,7 @@ class SqliteUnitOfWork:
     clerks: SqliteClerkRepository
     settings: SqliteSettingsRepository
     audit: SqliteAuditRepository
+    card_attempts: SqliteCardAttemptRepository
 
     def __init__(self, engine: Engine, taxes: TaxTable | None = None) -> None:
         self._engine = engine
@@ -60,6 +62,7 @@ class SqliteUnitOfWork:
         self.clerks = SqliteClerkRepository(c)
         self.settings = SqliteSettingsRepository(c)
         self.audit = SqliteAuditRepository(c)
+        self.card_attempts = SqliteCardAttemptRepository(c)
         return self
 
     def __exit__(

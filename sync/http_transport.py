@@ -67,6 +67,18 @@ class HttpSyncTransport:
         )
         return p.PullResponse.model_validate(data)
 
+    def create_payment(self, body: p.CreatePaymentRequest) -> p.PaymentData:
+        data = self._request("POST", "/api/v1/payments", body=body)
+        return p.PaymentData.model_validate(data)
+
+    def get_payment(self, payment_id: str) -> p.PaymentData:
+        data = self._request("GET", f"/api/v1/payments/{payment_id}")
+        return p.PaymentData.model_validate(data)
+
+    def refund(self, payment_id: str, body: p.RefundRequest) -> p.RefundData:
+        data = self._request("POST", f"/api/v1/payments/{payment_id}/refunds", body=body)
+        return p.RefundData.model_validate(data)
+
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/api/v1/health", auth=False)
 

@@ -182,6 +182,11 @@ class Cart:
     lines: tuple[CartLine, ...] = ()
     order_discount: Discount | None = None
     next_line_id: int = 1
+    # The id the order will have, fixed once payment starts (a card attempt names it).
+    order_id: str = ""
+
+    def with_order_id(self, order_id: str) -> Cart:
+        return self if self.order_id else replace(self, order_id=order_id)
 
     def add(self, product: Product, quantity: int | None = None) -> Cart:
         """Add a product. Each-items merge into an existing undiscounted line of the same product."""

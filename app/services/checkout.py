@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.audit import AuditAction, AuditEntry
+from app.domain.card import CardStatus
 from app.domain.cart import Cart, CartLine
 from app.domain.clerk import Clerk
 from app.domain.errors import EmptyCart, InvalidInput, NotFound
@@ -17,6 +18,7 @@ from app.domain.order import (
     OrderStatus,
     Tender,
     TenderInput,
+    TenderKind,
     format_receipt_no,
     order_lines_from,
     settle_tenders,
@@ -136,7 +138,7 @@ def complete_sale(
     with uow:
         sequence = uow.sequences.next_value(receipt_sequence_name(store.terminal_code))
         order = Order(
-            id=ids.new_id(),
+            id=cart.order_id or ids.new_id(),
             receipt_no=format_receipt_no(store.terminal_code, sequence),
             terminal_code=store.terminal_code,
             sequence=sequence,
@@ -167,6 +169,9 @@ def complete_sale(
                 "payload": order_payload(order),
             },
         )
+        for tender in order.tenders:
+            if tender.kind is TenderKind.CARD and tender.reference:
+                uow.card_attempts.set_status(tender.reference, CardStatus.USED)
         if parked_sale_id:
             uow.parked.take(parked_sale_id)
         uow.commit()
@@ -299,6 +304,15 @@ def cancel_sale(
     total = cart.totals(store.taxes).total
     detail = ", ".join(_describe_line(line) for line in cart.lines)
     with uow:
+        for attempt in uow.card_attempts.for_order(cart.order_id) if cart.order_id else []:
+            if attempt.status.is_open or attempt.status is CardStatus.SUCCEEDED:
+                raise InvalidInput(
+                    "a card payment for this sale is still open or was paid: wait for it, "
+                    "or complete the sale",
+                    field="tenders",
+                )
+            if attempt.status is CardStatus.FAILED:
+                uow.card_attempts.set_status(attempt.payment_id, CardStatus.ABANDONED)
         uow.audit.add(
             AuditEntry(
                 clock.now(),

@@ -20,8 +20,11 @@ from sync.credentials import TokenStore
 from sync.engine import SyncEngine
 from sync.enrollment import current_enrollment, enroll
 from sync.http_transport import HttpSyncTransport
+from tests.server.conftest import localstripe_url, stripe_client
 
 from .harness import ServerProcess, keyring_for, server_cli
+
+__all__ = ["localstripe_url", "stripe_client"]  # fixtures shared with tests/server
 
 
 @dataclass
@@ -40,12 +43,19 @@ class Backend:
 
 
 @pytest.fixture
-def backend(pg_url: str, tmp_path: Path) -> Iterator[Backend]:
+def server_env_extra() -> dict[str, str]:
+    """More environment for the server process (a test module may override this)."""
+    return {}
+
+
+@pytest.fixture
+def backend(pg_url: str, tmp_path: Path, server_env_extra: dict[str, str]) -> Iterator[Backend]:
     env = {
         **os.environ,
         "DATABASE_URL": pg_url,
         "SHOPSMART_DATA_DIR": str(tmp_path / "srv"),
         "SHOPSMART_LOG_LEVEL": "WARNING",
+        **server_env_extra,
     }
     server_cli(env, "db", "upgrade")
     out = server_cli(env, "demo")

@@ -47,10 +47,11 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
             try:
-                if requests.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
+                if requests.get(f"{self.url}/api/v1/health", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a worker still booting
                 time.sleep(0.1)
+        self.stop()
         raise RuntimeError("server did not become healthy in 30 s")
 
     def stop(self) -> None:

@@ -1,0 +1,54 @@
+"""Card payments as the till sees them: an attempt the server runs through the gateway.
+
+The till never sees card data: it asks the server for a payment (amount, the sale's order id,
+a fresh attempt id), shows the customer the payment page link as a QR code, and waits for the
+server's word. The attempt and the cart it pays for are kept on disk until the answer is
+known, so an outage or a crash in the middle can neither lose a paid sale nor charge twice.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class CardStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for the customer or the gateway
+    REQUIRES_ACTION = "requires_action"  # the customer must authenticate on the page
+    SUCCEEDED = "succeeded"  # the server confirmed the charge
+    FAILED = "failed"  # declined or cancelled: a new attempt gets a new id
+    USED = "used"  # (till only) the sale it paid for is complete
+    ABANDONED = "abandoned"  # (till only) failed and its cart parked for the clerk
+
+    @property
+    def is_open(self) -> bool:
+        return self in (CardStatus.PENDING, CardStatus.REQUIRES_ACTION)
+
+
+@dataclass(frozen=True, slots=True)
+class CardPayment:
+    """What the server says about one attempt."""
+
+    payment_id: str
+    order_id: str
+    amount: int
+    currency: str
+    status: CardStatus
+    pay_url: str = ""
+    decline_reason: str = ""
+    message: str = ""
+    amount_refunded: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LocalCardAttempt:
+    """An attempt as the till keeps it until it is settled one way or the other."""
+
+    payment_id: str
+    order_id: str
+    amount: int
+    status: CardStatus
+    clerk_id: str
+    created_at: datetime
+    pay_url: str = ""

@@ -1,0 +1,194 @@
+"""Card payments at the till: start or reuse an attempt, follow it, settle what is left over.
+
+Rules that keep money safe (docs/payments.md):
+- an attempt is written to the till's disk *before* the server is asked, so a crash right
+  after the server created it is never forgotten;
+- a sale has at most one live attempt: an open or succeeded, unused attempt for the sale's
+  order id is reused (same payment id → the server answers the same payment, never a second
+  charge), and only a failed attempt makes room for a new one;
+- a succeeded attempt pays a sale exactly once: completing the sale marks it used in the same
+  transaction;
+- after a restart or an outage, ``settle_card_attempts`` asks the server about every attempt
+  still unsettled: a confirmed card-only payment completes its sale; a confirmed part payment
+  or a failed one puts the sale back among the parked sales for the clerk, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from app.domain.card import CardPayment, CardStatus, LocalCardAttempt
+from app.domain.cart import Cart
+from app.domain.clerk import Clerk
+from app.domain.errors import InvalidInput, PosError
+from app.domain.money import format_minor
+from app.domain.order import Order, TenderInput, TenderKind
+from app.domain.store import StoreProfile
+from app.ports import Clock, IdFactory, PaymentGateway, UnitOfWork
+from app.services.checkout import complete_sale
+
+
+class CardUnavailable(PosError):
+    code = "card_unavailable"
+
+
+def start_card_payment(
+    uow_factory: Callable[[], UnitOfWork],
+    gateway: PaymentGateway,
+    cart: Cart,
+    amount: int,
+    clerk: Clerk,
+    store: StoreProfile,
+    clock: Clock,
+    ids: IdFactory,
+) -> CardPayment:
+    """Ask the server for a card payment of ``amount`` towards ``cart`` (which must carry its
+    order id). Reuses the sale's live attempt if there is one."""
+    if not cart.order_id:
+        raise InvalidInput("the sale has no order id yet", field="order_id")
+    if amount <= 0:
+        raise InvalidInput("a card payment must be more than 0", field="amount")
+    with uow_factory() as uow:
+        attempts = uow.card_attempts.for_order(cart.order_id)
+    for attempt in reversed(attempts):
+        if attempt.status.is_open or attempt.status is CardStatus.SUCCEEDED:
+            return check_card_payment(uow_factory, gateway, attempt.payment_id)
+    attempt = LocalCardAttempt(
+        ids.new_id(), cart.order_id, amount, CardStatus.PENDING, clerk.id, clock.now()
+    )
+    with uow_factory() as uow:
+        for old in attempts:
+            if old.status is CardStatus.FAILED:  # superseded by this new attempt
+                uow.card_attempts.set_status(old.payment_id, CardStatus.ABANDONED)
+        uow.card_attempts.add(attempt, cart)
+        uow.commit()
+    payment = gateway.create_payment(attempt.payment_id, cart.order_id, amount, store.currency)
+    _record(uow_factory, payment)
+    return payment
+
+
+def check_card_payment(
+    uow_factory: Callable[[], UnitOfWork], gateway: PaymentGateway, payment_id: str
+) -> CardPayment:
+    payment = gateway.get_payment(payment_id)
+    _record(uow_factory, payment)
+    return payment
+
+
+def _record(uow_factory: Callable[[], UnitOfWork], payment: CardPayment) -> None:
+    with uow_factory() as uow:
+        uow.card_attempts.set_status(payment.payment_id, payment.status, payment.pay_url)
+        uow.commit()
+
+
+def card_tender(payment: CardPayment) -> TenderInput:
+    if payment.status is not CardStatus.SUCCEEDED:
+        raise CardUnavailable(
+            f"the card payment is {payment.status.value}, not confirmed", field="tenders"
+        )
+    return TenderInput(TenderKind.CARD, payment.amount, reference=payment.payment_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """What happened to one leftover attempt, in words for the clerk."""
+
+    payment_id: str
+    outcome: str
+    order: Order | None = None
+
+
+def settle_card_attempts(
+    uow_factory: Callable[[], UnitOfWork],
+    gateway: PaymentGateway,
+    store: StoreProfile,
+    clock: Clock,
+    ids: IdFactory,
+    *,
+    older_than_s: float = 0.0,
+) -> list[Settled]:
+    """Resolve attempts left over by a crash, an outage or a closed dialog (see module doc).
+
+    Attempts younger than ``older_than_s`` are left to the dialog that is following them.
+    Gateway errors propagate: nothing is changed for an attempt whose outcome is unknown.
+    """
+    now = clock.now()
+    with uow_factory() as uow:
+        pending = uow.card_attempts.unsettled()
+        clerks = {c.id: c for c in uow.clerks.all()}
+    results: list[Settled] = []
+    for attempt, cart in pending:
+        if (now - attempt.created_at).total_seconds() < older_than_s:
+            continue
+        payment = gateway.get_payment(attempt.payment_id)
+        _record(uow_factory, payment)
+        money = f"{format_minor(attempt.amount)} {store.currency}"
+        with uow_factory() as uow:
+            done = uow.orders.get(attempt.order_id)
+            parked = any(sale_id == attempt.order_id for sale_id, *_ in uow.parked.list())
+        if done is not None:
+            with uow_factory() as uow:
+                uow.card_attempts.set_status(attempt.payment_id, CardStatus.USED)
+                uow.commit()
+            continue
+        if payment.status is CardStatus.SUCCEEDED:
+            clerk = clerks.get(attempt.clerk_id)
+            total = cart.totals(store.taxes).total
+            if clerk is not None and payment.amount == total:
+                order = complete_sale(
+                    uow_factory(),
+                    cart,
+                    [card_tender(payment)],
+                    clerk,
+                    store,
+                    clock,
+                    ids,
+                    parked_sale_id=attempt.order_id if parked else None,
+                )
+                results.append(
+                    Settled(
+                        attempt.payment_id,
+                        f"card payment of {money} was confirmed: sale {order.receipt_no} completed",
+                        order,
+                    )
+                )
+            elif not parked:
+                rest = total - payment.amount
+                label = f"Card {money} PAID — " + (
+                    f"take the rest ({format_minor(rest)})" if rest else "finish the sale"
+                )
+                _park(uow_factory, cart, attempt, label, clock)
+                results.append(
+                    Settled(
+                        attempt.payment_id,
+                        f"card payment of {money} was confirmed; the sale is parked: "
+                        + label.split("— ", 1)[1],
+                    )
+                )
+        elif payment.status is CardStatus.FAILED:
+            with uow_factory() as uow:
+                uow.card_attempts.set_status(attempt.payment_id, CardStatus.ABANDONED)
+                uow.commit()
+            if not parked:
+                _park(uow_factory, cart, attempt, f"Card {money} failed", clock)
+            reason = payment.decline_reason or "declined"
+            results.append(
+                Settled(
+                    attempt.payment_id,
+                    f"card payment of {money} failed ({reason}): the sale is parked",
+                )
+            )
+    return results
+
+
+def _park(
+    uow_factory: Callable[[], UnitOfWork],
+    cart: Cart,
+    attempt: LocalCardAttempt,
+    label: str,
+    clock: Clock,
+) -> None:
+    with uow_factory() as uow:
+        uow.parked.park(attempt.order_id, cart, attempt.clerk_id, label, clock.now())
+        uow.commit()
