@@ -108,3 +108,17 @@ def open_sync(terminal: Terminal, tokens: Any = None) -> Any:
 
     engine = SyncEngine(SqliteSyncStore(terminal.database.writer), transport, terminal.clock)
     return SyncScheduler(engine)
+
+
+def open_payments(terminal: Terminal, tokens: Any = None) -> Any:
+    """The server's payment API for this till, or None while it is not enrolled."""
+    from sync.credentials import TokenStore
+    from sync.enrollment import current_enrollment
+    from sync.http_transport import HttpSyncTransport
+    from sync.payments import HttpPaymentGateway
+
+    url, terminal_id = current_enrollment(terminal.read)
+    if not url or not terminal_id:
+        return None
+    token_store = tokens or TokenStore()
+    return HttpPaymentGateway(HttpSyncTransport(url, lambda: token_store.load(terminal_id)))

@@ -56,3 +56,50 @@ class FakeServerTransport:
         if index >= len(self.pages):
             return p.PullResponse(changes=[], next_cursor=cursor, has_more=False)
         return self.pages[index]
+
+
+class FakeGateway:
+    """The server's payment API as scripted by a test: each payment succeeds (or fails) after
+    ``checks_until_done`` status checks. Counts what it was asked."""
+
+    def __init__(self, checks_until_done: int = 1, outcome: str = "succeeded") -> None:
+        from app.domain.card import CardStatus
+
+        self.status = CardStatus
+        self.checks_until_done = checks_until_done
+        self.outcome = CardStatus(outcome)
+        self.payments: dict[str, dict] = {}
+        self.created = 0
+
+    def _payment(self, payment_id: str):
+        from app.domain.card import CardPayment
+
+        data = self.payments[payment_id]
+        status = self.outcome if data["checks"] >= self.checks_until_done else self.status.PENDING
+        return CardPayment(
+            payment_id,
+            data["order_id"],
+            data["amount"],
+            data["currency"],
+            status,
+            pay_url=f"https://pos.example.test/pay/{payment_id[:8]}",
+            decline_reason="Your card was declined." if status is self.status.FAILED else "",
+        )
+
+    def create_payment(self, payment_id, order_id, amount, currency):
+        if payment_id not in self.payments:
+            self.created += 1
+            self.payments[payment_id] = {
+                "order_id": order_id,
+                "amount": amount,
+                "currency": currency,
+                "checks": 0,
+            }
+        return self._payment(payment_id)
+
+    def get_payment(self, payment_id):
+        self.payments[payment_id]["checks"] += 1
+        return self._payment(payment_id)
+
+    def refund(self, payment_id, refund_id, amount, reason):
+        return amount

@@ -29,6 +29,8 @@ from ui.widgets import button, error_text, label, panel
 log = logging.getLogger(__name__)
 
 STATUS_REFRESH_MS = 10_000
+CARD_SETTLE_AFTER_S = 120  # younger card attempts belong to the dialog following them
+CARD_SETTLE_EVERY_S = 30
 READY_PROBE_ENV = "SHOPSMART_READY_PROBE"  # bench: log in with this PIN, print READY, quit
 
 
@@ -103,6 +105,7 @@ class MainWindow(QMainWindow):
         self.sync: Any = sync  # ui.sync_bridge.SyncBridge, or None (tests without a server)
         self.start_sync = start_sync
         self.sync_status: Any = None
+        self._last_settle = -float(CARD_SETTLE_EVERY_S)
 
         central = QWidget()
         column = QVBoxLayout(central)
@@ -243,6 +246,7 @@ class MainWindow(QMainWindow):
         self.register.history_requested.connect(self.show_history)
         self.register.sale_completed.connect(self._on_sale_completed)
         self.register.card_state = self.card_state
+        self.register.payment_gateway = self.payment_gateway
         self.stack.addWidget(self.login)
         self.stack.addWidget(self.register)
         self._set_header()
@@ -418,6 +422,8 @@ class MainWindow(QMainWindow):
             self.status_label.setObjectName(style)
             self.status_label.style().unpolish(self.status_label)
             self.status_label.style().polish(self.status_label)
+        if status.state.value == "online" and not status.running:
+            self.settle_card_payments()
         if status.rejected:
             many = status.rejected != 1
             self.refused_label.setText(
@@ -433,7 +439,49 @@ class MainWindow(QMainWindow):
 
         if self.sync is None or not self.sync.online:
             return False, CARD_OFFLINE_REASON
-        return False, "Card payments are not set up for this store yet."
+        return True, ""
+
+    def payment_gateway(self) -> Any:
+        from app.bootstrap import open_payments
+
+        return open_payments(self.terminal) if self.sync is not None else None
+
+    def settle_card_payments(self) -> None:
+        """Card attempts left over by a crash, an outage or a closed dialog: ask the server
+        (network pool) and complete, or park, their sales; tell the clerk what happened."""
+        if self.sync is None or not self.sync.online or self.terminal is None:
+            return
+        if time.monotonic() - self._last_settle < CARD_SETTLE_EVERY_S:
+            return
+        self._last_settle = time.monotonic()
+        from app.services.card_payments import settle_card_attempts
+
+        gateway = self.payment_gateway()
+        if gateway is None:
+            return
+        terminal = self.terminal
+        self.runner.run_network(
+            "settle card payments",
+            lambda _c: settle_card_attempts(
+                terminal.uow,
+                gateway,
+                terminal.store,
+                terminal.clock,
+                terminal.ids,
+                older_than_s=CARD_SETTLE_AFTER_S,
+            ),
+            self._on_card_settled,
+            lambda error: log.info("card payments not settled yet: %s", error),
+        )
+
+    def _on_card_settled(self, results: list[Any]) -> None:
+        if not results:
+            return
+        if self.register is not None:
+            self.register.notice.show_notice(
+                " · ".join(r.outcome[0].upper() + r.outcome[1:] for r in results), seconds=12
+            )
+        self.refresh_status()
 
     def _on_sale_completed(self, _order: Any) -> None:
         terminal = self.terminal

@@ -4,6 +4,8 @@ split tender. It only collects tenders; the register completes the sale in the D
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -49,12 +51,15 @@ class PayDialog(PosDialog):
         *,
         card_available: bool = False,
         card_reason: str = CARD_OFFLINE_REASON,
+        card_handler: Callable[[int], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__("Payment (F12)", parent)
         self.total = total
         self.currency = currency
         self.tenders: list[TenderInput] = []
+        # Card opens the card-payment flow for this amount; it calls add_tender when paid.
+        self._card_handler = card_handler
         self.resize(920, 700)
 
         amounts = QHBoxLayout()
@@ -222,8 +227,21 @@ class PayDialog(PosDialog):
         return True
 
     def _add_card(self) -> None:
-        if self.remaining:
-            self.add_tender(TenderInput(TenderKind.CARD, self.remaining))
+        amount = self.remaining
+        typed = self.amount_field.text().strip()
+        if typed:
+            try:
+                amount = min(self.remaining, parse_amount(typed, field="card amount"))
+            except PosError as error:
+                self.show_error(error_text(error))
+                return
+            self.amount_field.clear()
+        if not amount:
+            return
+        if self._card_handler is not None:
+            self._card_handler(amount)
+            return
+        self.add_tender(TenderInput(TenderKind.CARD, amount))
 
     def _add_pay_later(self) -> None:
         if self.remaining:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -123,6 +124,7 @@ class RegisterWidget(QWidget):
         self.active_dialog: QDialog | None = None
         # (available, reason) for the Card button; the main window sets it from sync status.
         self.card_state: Callable[[], tuple[bool, str]] = lambda: (False, CARD_OFFLINE_REASON)
+        self.payment_gateway: Callable[[], Any] = lambda: None
         self.busy = False
         self._pending_scans: list[str] = []
         self._last_line: int | None = None
@@ -629,14 +631,33 @@ class RegisterWidget(QWidget):
         if self.cart.is_empty or self.busy:
             return
         available, reason = self.card_state()
+        # The order id is fixed now: a card attempt names it, and a parked sale keeps it.
+        self.cart = self.cart.with_order_id(self._terminal.ids.new_id())
         dialog = PayDialog(
             self.totals.total,
             self.store.currency,
             card_available=available,
             card_reason=reason,
+            card_handler=lambda amount: self._take_card(dialog, amount),
             parent=self,
         )
         self._open(dialog, lambda: self.pay(dialog.tenders))
+
+    def _take_card(self, pay_dialog: PayDialog, amount: int) -> None:
+        """Card: the customer pays on the payment page; the tender is added once confirmed."""
+        from app.services.card_payments import card_tender
+        from ui.card_dialog import CardPaymentDialog
+
+        gateway = self.payment_gateway()
+        if gateway is None or self.clerk is None:
+            pay_dialog.show_error("Card payments need a connection to the store's server.")
+            return
+        dialog = CardPaymentDialog(
+            self._terminal, gateway, self.cart, amount, self.clerk, self._runner, pay_dialog
+        )
+        dialog.paid.connect(lambda payment: pay_dialog.add_tender(card_tender(payment)))
+        self.dialog_opened.emit(dialog)
+        dialog.open()
 
     def pay(self, tenders: list[TenderInput]) -> None:
         if self.clerk is None or self.cart.is_empty:

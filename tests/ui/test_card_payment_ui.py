@@ -1,0 +1,89 @@
+"""Card at the counter: the QR dialog follows the payment and the sale completes once paid."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from local_db.engine import DB_FILENAME
+from sync.engine import ConnectionState, SyncStatus
+from tests.fakes import FakeGateway, FakeServerTransport
+from ui.card_dialog import CardPaymentDialog
+from ui.pay import PayDialog
+from ui.sample_catalog import barcode_of
+
+from .conftest import add_clerk
+from .test_register_flow import TIMEOUT, enter, log_in, press, scan
+from .test_sync_status import make_bridge
+
+
+def go_online(qtbot: Any, window: Any, bridge: Any) -> None:
+    """As if a sync run had just succeeded (after the window's own first status)."""
+    qtbot.waitUntil(lambda: window.sync_status is not None, timeout=TIMEOUT)
+    bridge.engine._publish(SyncStatus(ConnectionState.ONLINE))
+    qtbot.waitUntil(lambda: bridge.online, timeout=TIMEOUT)
+
+
+def test_card_paid_on_the_phone_completes_the_sale_with_one_charge(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    add_clerk(terminal, "Maria", "2468", manager=True)
+    bridge = make_bridge(terminal, FakeServerTransport())
+    window = open_window(sync=bridge)
+    go_online(qtbot, window, bridge)
+    gateway = FakeGateway(checks_until_done=2)
+    window.register.payment_gateway = lambda: gateway
+    log_in(qtbot, window, "Maria", "2468")
+    register = window.register
+    scan(qtbot, register, barcode_of("Ground coffee 500 g"))
+    press(qtbot, register, Qt.Key.Key_F12)
+    pay = register.active_dialog
+    assert isinstance(pay, PayDialog)
+    assert pay.card_button.isEnabled()
+    with qtbot.waitSignal(register.dialog_opened, timeout=TIMEOUT) as opened:
+        pay.card_button.click()
+    card = opened.args[0]
+    assert isinstance(card, CardPaymentDialog)
+    qtbot.waitUntil(
+        lambda: card.qr.pixmap() is not None and not card.qr.pixmap().isNull(), timeout=TIMEOUT
+    )
+    assert card.open_button.isEnabled()
+    with qtbot.waitSignal(card.paid, timeout=TIMEOUT):
+        pass  # the dialog polls until the fake server says paid
+    assert pay.tenders and pay.tenders[0].kind.value == "card"
+    with qtbot.waitSignal(register.sale_completed, timeout=TIMEOUT) as completed:
+        enter(qtbot, pay.amount_field)
+    order = completed.args[0]
+    assert gateway.created == 1
+    assert order.id == next(iter(gateway.payments.values()))["order_id"]
+    with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
+        assert db.execute("SELECT kind, amount, reference FROM tenders").fetchall() == [
+            ("card", order.total, next(iter(gateway.payments)))
+        ]
+        assert db.execute("SELECT status FROM card_attempts").fetchall() == [("used",)]
+
+
+def test_declined_card_says_why_and_a_retry_is_a_new_attempt(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    add_clerk(terminal, "Maria", "2468", manager=True)
+    bridge = make_bridge(terminal, FakeServerTransport())
+    window = open_window(sync=bridge)
+    go_online(qtbot, window, bridge)
+    gateway = FakeGateway(checks_until_done=1, outcome="failed")
+    window.register.payment_gateway = lambda: gateway
+    log_in(qtbot, window, "Maria", "2468")
+    register = window.register
+    scan(qtbot, register, barcode_of("Ground coffee 500 g"))
+    press(qtbot, register, Qt.Key.Key_F12)
+    pay = register.active_dialog
+    with qtbot.waitSignal(register.dialog_opened, timeout=TIMEOUT) as opened:
+        pay.card_button.click()
+    card = opened.args[0]
+    qtbot.waitUntil(lambda: card.retry_button.isVisible(), timeout=TIMEOUT)
+    assert "Your card was declined." in card.status.text()
+    assert pay.tenders == []
+    card.retry_button.click()
+    qtbot.waitUntil(lambda: gateway.created == 2, timeout=TIMEOUT)

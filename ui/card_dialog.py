@@ -1,0 +1,185 @@
+"""Card at the counter: the customer pays on their phone through the payment page.
+
+The dialog asks the server for a payment (in the network pool), shows the payment page link
+as a QR code (and can open it on this computer), then follows the payment until the server
+says it succeeded or failed. Card data never passes through the till. Closing the dialog
+does not forget the attempt: it stays on disk and is settled when its outcome is known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
+
+from app.domain.card import CardPayment, CardStatus
+from app.domain.cart import Cart
+from app.services.card_payments import check_card_payment, start_card_payment
+from ui.tasks import TaskControl, TaskRunner
+from ui.widgets import PosDialog, button, error_text, label, money
+
+POLL_MS = 1500
+
+
+def qr_pixmap(text: str, size: int = 300) -> QPixmap:
+    """A QR code drawn with QPainter from the qrcode package's module matrix (no PIL)."""
+    import qrcode
+
+    code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(text)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    cells = len(matrix)
+    scale = max(1, size // cells)
+    image = QImage(cells * scale, cells * scale, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setPen(QColor("black"))
+    painter.setBrush(QColor("black"))
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                painter.drawRect(x * scale, y * scale, scale - 1, scale - 1)
+    painter.end()
+    return QPixmap.fromImage(image)
+
+
+class CardPaymentDialog(PosDialog):
+    paid = Signal(object)  # CardPayment, succeeded
+
+    def __init__(
+        self,
+        terminal: Any,
+        gateway: Any,
+        cart: Cart,
+        amount: int,
+        clerk: Any,
+        runner: TaskRunner,
+        parent=None,  # type: ignore[no-untyped-def]
+    ) -> None:
+        super().__init__("Card payment", parent)
+        self._terminal = terminal
+        self._gateway = gateway
+        self._cart = cart
+        self._amount = amount
+        self._clerk = clerk
+        self._runner = runner
+        self.payment: CardPayment | None = None
+        self._checking = False
+        self._qr_url = ""
+
+        row = QHBoxLayout()
+        self.qr = QLabel()
+        self.qr.setFixedSize(320, 320)
+        self.qr.setStyleSheet("background: white; border: 1px solid #d3d8de;")
+        row.addWidget(self.qr)
+        info = QVBoxLayout()
+        info.addWidget(label("Card payment", "TotalCaption"))
+        info.addWidget(label(money(amount, terminal.store.currency), "BigAmount"))
+        self.status = label("Asking the server for a payment page…", "Subtitle", wrap=True)
+        info.addWidget(self.status)
+        info.addWidget(
+            label(
+                "The customer scans the code and pays on their phone. Card details go to the "
+                "payment provider only, never through this till.",
+                "Muted",
+                wrap=True,
+            )
+        )
+        info.addStretch(1)
+        self.open_button = button("Open on this computer", self._open_page)
+        self.open_button.setEnabled(False)
+        info.addWidget(self.open_button)
+        self.retry_button = button("Try again", self._start, "Primary")
+        self.retry_button.hide()
+        info.addWidget(self.retry_button)
+        row.addLayout(info, 1)
+        self.body.addLayout(row)
+        self.finish_layout("Close", "Close (Esc) — keeps waiting in the background")
+        self.ok_button.hide()
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._check)
+        self._start()
+
+    # ------------------------------------------------------------------ flow
+
+    def _start(self) -> None:
+        self.retry_button.hide()
+        self.status.setText("Asking the server for a payment page…")
+        terminal, gateway, cart = self._terminal, self._gateway, self._cart
+        amount, clerk = self._amount, self._clerk
+
+        def work(_control: TaskControl) -> CardPayment:
+            return start_card_payment(
+                terminal.uow,
+                gateway,
+                cart,
+                amount,
+                clerk,
+                terminal.store,
+                terminal.clock,
+                terminal.ids,
+            )
+
+        self._runner.run_network("card payment", work, self._show, self._on_error)
+
+    def _check(self) -> None:
+        if self.payment is None or self._checking:
+            return
+        self._checking = True
+        terminal, gateway, payment_id = self._terminal, self._gateway, self.payment.payment_id
+        self._runner.run_network(
+            "card status",
+            lambda _c: check_card_payment(terminal.uow, gateway, payment_id),
+            self._show,
+            self._on_error,
+        )
+
+    def _show(self, payment: CardPayment) -> None:
+        self._checking = False
+        self.payment = payment
+        if (payment.pay_url and self.qr.pixmap() is None) or (
+            payment.pay_url and self.qr.pixmap().isNull()
+        ):
+            self.qr.setPixmap(qr_pixmap(payment.pay_url))
+        self.open_button.setEnabled(bool(payment.pay_url))
+        if payment.status is CardStatus.SUCCEEDED:
+            self._timer.stop()
+            self.status.setText("Paid. Thank you!")
+            self.paid.emit(payment)
+            self.accept()
+            return
+        if payment.status is CardStatus.FAILED:
+            self._timer.stop()
+            reason = payment.decline_reason or "the card was declined"
+            self.status.setText(f"Not paid: {reason}. Try again, or take another tender.")
+            self.qr.clear()
+            self._qr_url = ""
+            self.retry_button.show()
+            return
+        if payment.status is CardStatus.REQUIRES_ACTION:
+            self.status.setText("The customer must confirm the payment with their bank…")
+        else:
+            self.status.setText("Waiting for the customer to pay…")
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _on_error(self, error: Exception) -> None:
+        self._checking = False
+        self.status.setText(
+            f"{error_text(error)} — the payment is kept and checked again; nothing is charged "
+            "twice."
+        )
+        if self.payment is not None and not self._timer.isActive():
+            self._timer.start()
+
+    def _open_page(self) -> None:
+        if self.payment is not None and self.payment.pay_url:
+            QDesktopServices.openUrl(QUrl(self.payment.pay_url))
+
+    def done(self, result: int) -> None:  # closing, by any button or Esc
+        self._timer.stop()
+        super().done(result)
