@@ -106,7 +106,9 @@ def _store_name(session: Session, store_id: uuid.UUID) -> str:
 
 
 def _summary_context(summary: dict[str, Any], currency: str) -> dict[str, Any]:
-    money = lambda v: format_money(int(v), currency)  # noqa: E731
+    def money(value: Any) -> str:
+        return format_money(int(value), currency)
+
     slot = summary.get("delivery_slot")
     delivery = ""
     if slot:

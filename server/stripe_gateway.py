@@ -17,6 +17,7 @@ the caller look for the object first (a connection that broke after sending is u
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -274,15 +275,15 @@ class StripeGateway:
             params: dict[str, Any] = {"limit": LIST_PAGE}
             if after:
                 params["starting_after"] = after
-            page = self._call(
-                "list payment intents",
-                lambda params=params: self.client.v1.payment_intents.list(params=params),
-            )
+            page = self._call("list payment intents", functools.partial(self._list, params))
             found.extend(intent_state(item) for item in page.data)
             if not page.has_more or not page.data:
                 break
             after = page.data[-1].id
         return found
+
+    def _list(self, params: dict[str, Any]) -> Any:
+        return self.client.v1.payment_intents.list(params=params)
 
     # ------------------------------------------------------------------ refunds
 
