@@ -153,6 +153,7 @@ def free_loopback_port() -> int:
 def _start_service(args: list[str], probe: str, log_path: Any) -> Any:
     import subprocess
     import time
+    from pathlib import Path
 
     import requests
 
@@ -162,7 +163,7 @@ def _start_service(args: list[str], probe: str, log_path: Any) -> Any:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             log.close()
-            raise RuntimeError(f"{args[0]} exited: {open(log_path).read()[-2000:]}")
+            raise RuntimeError(f"{args[0]} exited: {Path(log_path).read_text()[-2000:]}")
         try:
             requests.get(probe, timeout=1)
             return process, log

@@ -285,7 +285,7 @@ class _Faulty:
 
 def faulty_gateway(app: Flask, stripe_client: Any, faults: list[str]) -> _Faulty:
     client = stripe.StripeClient(
-        stripe_client._requestor.api_key,  # noqa: SLF001
+        stripe_client._requestor.api_key,
         base_addresses={"api": services_of(app).config.stripe_api_base},
         max_network_retries=0,
     )
