@@ -40,6 +40,7 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint
+	bash scripts/ensure_test_deps.sh
 	$(PY) scripts/with_postgres.py -- $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
