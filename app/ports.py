@@ -8,11 +8,12 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from app.domain.audit import AuditEntry
-from app.domain.card import CardPayment, CardStatus, LocalCardAttempt
+from app.domain.card import CardPayment, CardRefund, CardStatus, LocalCardAttempt
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.order import Order, OrderStatus
 from app.domain.product import Product
+from app.domain.refund import Refund, RefundState
 
 
 class Clock(Protocol):
@@ -48,6 +49,8 @@ class OrderRepository(Protocol):
     def get(self, order_id: str) -> Order | None: ...
 
     def set_status(self, order_id: str, status: OrderStatus) -> None: ...
+
+    def set_refunded_total(self, order_id: str, refunded_total: int) -> None: ...
 
     def by_receipt_no(self, receipt_no: str) -> Order | None: ...
 
@@ -113,8 +116,35 @@ class PaymentGateway(Protocol):
 
     def get_payment(self, payment_id: str) -> CardPayment: ...
 
-    def refund(self, payment_id: str, refund_id: str, amount: int, reason: str) -> int:
-        """Returns the payment's total refunded so far."""
+    def refund(self, payment_id: str, refund_id: str, amount: int, reason: str) -> CardRefund:
+        """Refund part of a payment; the same ``refund_id`` again never refunds twice.
+        Raises ``GatewayUnavailable`` (outcome unknown: ask again with the same id) or
+        ``GatewayRefused`` (nothing was refunded)."""
+
+    def cancel(self, payment_id: str) -> CardPayment:
+        """Make an open payment unpayable: answers it ``failed``, or ``succeeded`` if the
+        customer paid first. Raises ``GatewayUnavailable`` when it could not be cancelled."""
+
+
+class RefundRepository(Protocol):
+    def add(self, refund: Refund) -> None: ...
+
+    def get(self, refund_id: str) -> Refund | None: ...
+
+    def for_order(self, order_id: str) -> list[Refund]:
+        """Oldest first."""
+
+    def set_state(
+        self,
+        refund_id: str,
+        state: RefundState,
+        *,
+        refunded_at: datetime | None = None,
+        failure: str = "",
+    ) -> None: ...
+
+    def pending(self) -> list[Refund]:
+        """Refunds whose card part is still waiting for the server's word."""
 
 
 class SettingsRepository(Protocol):
@@ -150,6 +180,9 @@ class UnitOfWork(Protocol):
 
     @property
     def card_attempts(self) -> CardAttemptRepository: ...
+
+    @property
+    def refunds(self) -> RefundRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -71,6 +71,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "sync_state": order.sync_state.value,
         "sync_error": order.sync_error,
         "note": order.note,
+        "refunded_total": order.refunded_total,
     }
 
 
@@ -129,6 +130,7 @@ def order_from_rows(row: Any, lines: list[Any], tenders: list[Any]) -> Order:
         sync_error=row.sync_error,
         note=row.note,
         extra={"kind": row.kind},
+        refunded_total=row.refunded_total,
     )
 
 

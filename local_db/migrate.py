@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-HEAD_REVISION = "0006_card_attempts"
+HEAD_REVISION = "0007_refunds"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

@@ -77,6 +77,7 @@ class OrderRow(Base):
     sync_state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     sync_error: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    refunded_total: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
         Index("ix_orders_terminal_sequence", "terminal_code", "sequence", unique=True),
@@ -217,3 +218,24 @@ class CardAttemptRow(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     pay_url: Mapped[str] = mapped_column(Text, default="")
     cart: Mapped[str] = mapped_column(Text)
+
+
+class RefundRow(Base):
+    """A refund of (part of) an order; ``id`` is also the refund_id at the payment service."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    card_amount: Mapped[int] = mapped_column(Integer)
+    cash_amount: Mapped[int] = mapped_column(Integer)
+    card_payment_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    lines: Mapped[str] = mapped_column(Text)  # JSON [[line_no, quantity], ...]
+    clerk_id: Mapped[str] = mapped_column(String(36))
+    clerk_name: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[str] = mapped_column(String(40))
+    refunded_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    failure: Mapped[str] = mapped_column(Text, default="")

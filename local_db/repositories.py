@@ -17,6 +17,7 @@ from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.order import Order, OrderStatus
 from app.domain.product import Product
+from app.domain.refund import Refund, RefundLine, RefundState
 from local_db.codec import (
     cart_from_json,
     cart_to_json,
@@ -40,6 +41,7 @@ from local_db.models import (
     OutboxRow,
     ParkedSaleRow,
     ProductRow,
+    RefundRow,
     SequenceRow,
     SettingRow,
     TenderRow,
@@ -56,6 +58,7 @@ ORDERS, LINES, TENDERS = _t(OrderRow), _t(OrderLineRow), _t(TenderRow)
 OUTBOX, SEQUENCES, SETTINGS = _t(OutboxRow), _t(SequenceRow), _t(SettingRow)
 CLERKS, PARKED, AUDIT = _t(ClerkRow), _t(ParkedSaleRow), _t(AuditRow)
 CARD_ATTEMPTS = _t(CardAttemptRow)
+REFUNDS = _t(RefundRow)
 
 # The sale path runs prepared SQL straight on the DB-API connection of the current
 # transaction: SQLAlchemy's per-statement machinery costs more than SQLite's own work there
@@ -289,6 +292,11 @@ class SqliteOrderRepository:
 
     def set_status(self, order_id: str, status: OrderStatus) -> None:
         self._c.execute(update(ORDERS).where(ORDERS.c.id == order_id).values(status=status.value))
+
+    def set_refunded_total(self, order_id: str, refunded_total: int) -> None:
+        self._c.execute(
+            update(ORDERS).where(ORDERS.c.id == order_id).values(refunded_total=refunded_total)
+        )
 
     def recent(self, limit: int = 100, query: str = "", day: str | None = None) -> list[Order]:
         """Newest first; ``query`` matches a receipt number part, ``day`` is YYYY-MM-DD (UTC)."""
@@ -531,3 +539,100 @@ class SqliteCardAttemptRepository:
             .order_by(CARD_ATTEMPTS.c.created_at)
         )
         return [(self._attempt(row), cart_from_json(row.cart)) for row in rows]
+
+
+class SqliteRefundRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, refund: Refund) -> None:
+        self._c.execute(
+            insert(REFUNDS),
+            {
+                "id": refund.id,
+                "order_id": refund.order_id,
+                "state": refund.state.value,
+                "amount": refund.amount,
+                "card_amount": refund.card_amount,
+                "cash_amount": refund.cash_amount,
+                "card_payment_id": refund.card_payment_id,
+                "reason": refund.reason,
+                "lines": json.dumps([[ln.line_no, ln.quantity] for ln in refund.lines]),
+                "clerk_id": refund.clerk_id,
+                "clerk_name": refund.clerk_name,
+                "created_at": to_iso(refund.created_at),
+                "refunded_at": to_iso(refund.refunded_at) if refund.refunded_at else None,
+                "failure": refund.failure,
+            },
+        )
+        if refund.state is RefundState.DONE:
+            self._return_to_stock(refund)
+
+    def _return_to_stock(self, refund: Refund) -> None:
+        """Refunded quantities go back to the till's tracked stock (the server's stock
+        arrives with the next pull and replaces it)."""
+        if not refund.lines:
+            return
+        wanted = {ln.line_no: ln.quantity for ln in refund.lines}
+        rows = self._c.execute(
+            select(LINES.c.line_no, LINES.c.product_id).where(LINES.c.order_id == refund.order_id)
+        )
+        back = [(pid, -wanted[no]) for no, pid in rows if no in wanted]
+        SqliteProductRepository(self._c).decrement_stock(back)
+
+    def _refund(self, row: Any) -> Refund:
+        created = from_iso(row.created_at)
+        assert created is not None
+        return Refund(
+            id=row.id,
+            order_id=row.order_id,
+            amount=row.amount,
+            card_amount=row.card_amount,
+            cash_amount=row.cash_amount,
+            card_payment_id=row.card_payment_id,
+            reason=row.reason,
+            lines=tuple(RefundLine(int(n), int(q)) for n, q in json.loads(row.lines)),
+            clerk_id=row.clerk_id,
+            clerk_name=row.clerk_name,
+            created_at=created,
+            state=RefundState(row.state),
+            refunded_at=from_iso(row.refunded_at),
+            failure=row.failure,
+        )
+
+    def get(self, refund_id: str) -> Refund | None:
+        row = self._c.execute(select(REFUNDS).where(REFUNDS.c.id == refund_id)).first()
+        return self._refund(row) if row else None
+
+    def for_order(self, order_id: str) -> list[Refund]:
+        rows = self._c.execute(
+            select(REFUNDS)
+            .where(REFUNDS.c.order_id == order_id)
+            .order_by(REFUNDS.c.created_at, REFUNDS.c.id)
+        )
+        return [self._refund(row) for row in rows]
+
+    def set_state(
+        self,
+        refund_id: str,
+        state: RefundState,
+        *,
+        refunded_at: datetime | None = None,
+        failure: str = "",
+    ) -> None:
+        values: dict[str, Any] = {"state": state.value, "failure": failure}
+        if refunded_at is not None:
+            values["refunded_at"] = to_iso(refunded_at)
+        self._c.execute(update(REFUNDS).where(REFUNDS.c.id == refund_id).values(values))
+        if state is RefundState.DONE:
+            refund = self.get(refund_id)
+            assert refund is not None
+            self._return_to_stock(refund)
+
+    def pending(self) -> list[Refund]:
+        rows = self._c.execute(
+            select(REFUNDS)
+            .where(REFUNDS.c.state == RefundState.PENDING.value)
+            .order_by(REFUNDS.c.created_at)
+        )
+        return [self._refund(row) for row in rows]

@@ -17,6 +17,7 @@ from local_db.repositories import (
     SqliteOutboxRepository,
     SqliteParkedSaleRepository,
     SqliteProductRepository,
+    SqliteRefundRepository,
     SqliteSequenceRepository,
     SqliteSettingsRepository,
 )
@@ -38,6 +39,7 @@ class SqliteUnitOfWork:
     settings: SqliteSettingsRepository
     audit: SqliteAuditRepository
     card_attempts: SqliteCardAttemptRepository
+    refunds: SqliteRefundRepository
 
     def __init__(self, engine: Engine, taxes: TaxTable | None = None) -> None:
         self._engine = engine
@@ -63,6 +65,7 @@ class SqliteUnitOfWork:
         self.settings = SqliteSettingsRepository(c)
         self.audit = SqliteAuditRepository(c)
         self.card_attempts = SqliteCardAttemptRepository(c)
+        self.refunds = SqliteRefundRepository(c)
         return self
 
     def __exit__(

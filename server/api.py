@@ -37,6 +37,7 @@ class EndpointSpec:
     status: int = 200
     errors: tuple[int, ...] = ()
     raw_body: bool = False  # the view validates the body itself (push: per item)
+    error_bodies: tuple[tuple[int, type[BaseModel]], ...] = ()  # not plain ErrorResponse
 
 
 def check_protocol_version(value: Any, where: str) -> None:
@@ -120,6 +121,7 @@ def endpoint(
     status: int = 200,
     errors: tuple[int, ...] = (),
     raw_body: bool = False,
+    error_bodies: tuple[tuple[int, type[BaseModel]], ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     spec = EndpointSpec(
         summary=summary,
@@ -132,6 +134,7 @@ def endpoint(
         status=status,
         errors=errors,
         raw_body=raw_body,
+        error_bodies=error_bodies,
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:

@@ -28,6 +28,7 @@ class ApiError(Exception):
         code: str | None = None,
         status: int | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -37,6 +38,7 @@ class ApiError(Exception):
         if status is not None:
             self.status = status
         self.headers = headers or {}
+        self.extra = extra or {}  # more fields of the error body (documented per endpoint)
 
 
 class InvalidBody(ApiError):
@@ -86,10 +88,15 @@ def _is_union_tag(part: Any) -> bool:
 
 
 def error_response(
-    status: int, code: str, message: str, field: str | None = None, headers: Any = None
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: Any = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     body = ErrorResponse(error=code, message=message, field=field)
-    response = jsonify(body.model_dump())
+    response = jsonify({**body.model_dump(), **(extra or {})})
     response.status_code = status
     for key, value in (headers or {}).items():
         response.headers[key] = value
@@ -100,7 +107,9 @@ def register_error_handler(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle(exc: Exception) -> Response:
         if isinstance(exc, ApiError):
-            return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers)
+            return error_response(
+                exc.status, exc.code, exc.message, exc.field, exc.headers, exc.extra
+            )
         if isinstance(exc, ValidationError):
             err = from_validation_error(exc)
             return error_response(err.status, err.code, err.message, err.field)

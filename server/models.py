@@ -178,6 +178,7 @@ class Order(Base):
     tax: Mapped[list[dict[str, Any]]] = mapped_column(Document)
     voided_at: Mapped[datetime | None] = mapped_column(Timestamp)
     void_reason: Mapped[str | None] = mapped_column(String(200))
+    refunded_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
     __table_args__ = (Index("ix_orders_store_id_paid_at", "store_id", "paid_at"),)
@@ -215,6 +216,27 @@ class Tender(Base):
     tendered: Mapped[int] = mapped_column(BigInteger)
     change: Mapped[int] = mapped_column(BigInteger)
     reference: Mapped[str] = mapped_column(String(200))
+
+
+class OrderRefund(Base):
+    """A refund made at a till (``order.refunded``); ``id`` is the till's refund_id (the
+    same id as the card part's ``payment_refunds`` row, if it has one)."""
+
+    __tablename__ = "order_refunds"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
+    terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    cash_amount: Mapped[int] = mapped_column(BigInteger)
+    card_amount: Mapped[int] = mapped_column(BigInteger)
+    card_payment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    reason: Mapped[str] = mapped_column(String(200))
+    clerk_id: Mapped[str] = mapped_column(String(64))
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(Document)
+    refunded_at: Mapped[datetime] = mapped_column(Timestamp)
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class Flag(Base):

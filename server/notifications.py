@@ -244,22 +244,92 @@ def queue_payment_link(session: Session, payment: Payment, to: str, pay_url: str
 def queue_refund_receipt(session: Session, payment: Payment, refund: PaymentRefund) -> int | None:
     if not payment.customer_email:
         return None
-    store_name = _store_name(session, payment.store_id)
-    return queue_mail(
+    return _queue_refund_mail(
         session,
         store_id=payment.store_id,
-        kind="refund_receipt",
-        dedupe_key=f"refund_receipt:{refund.id}",
+        refund_id=refund.id,
         to=payment.customer_email,
+        currency=payment.currency,
+        refunded=refund.amount,
+        paid=payment.amount_received,
+        refunded_total=payment.amount_refunded,
+        reason=refund.reason,
+        receipt_no=(payment.order_summary or {}).get("receipt_no", ""),
+        refunded_to="to your card",
+    )
+
+
+def queue_order_refund_receipt(
+    session: Session,
+    *,
+    store_id: uuid.UUID,
+    refund_id: uuid.UUID,
+    to: str,
+    currency: str,
+    refunded: int,
+    card_amount: int,
+    paid: int,
+    refunded_total: int,
+    reason: str,
+    receipt_no: str,
+) -> int | None:
+    """The receipt of a refund made at a till (``order.refunded``), once per refund — the
+    same dedupe key as the card part's receipt, so a card refund is receipted once."""
+    if refunded == card_amount:
+        refunded_to = "to your card"
+    elif card_amount:
+        refunded_to = (
+            f"({format_money(card_amount, currency)} to your card, "
+            f"{format_money(refunded - card_amount, currency)} in cash)"
+        )
+    else:
+        refunded_to = "in cash"
+    return _queue_refund_mail(
+        session,
+        store_id=store_id,
+        refund_id=refund_id,
+        to=to,
+        currency=currency,
+        refunded=refunded,
+        paid=paid,
+        refunded_total=refunded_total,
+        reason=reason,
+        receipt_no=receipt_no,
+        refunded_to=refunded_to,
+    )
+
+
+def _queue_refund_mail(
+    session: Session,
+    *,
+    store_id: uuid.UUID,
+    refund_id: uuid.UUID,
+    to: str,
+    currency: str,
+    refunded: int,
+    paid: int,
+    refunded_total: int,
+    reason: str,
+    receipt_no: str,
+    refunded_to: str,
+) -> int | None:
+    store_name = _store_name(session, store_id)
+    return queue_mail(
+        session,
+        store_id=store_id,
+        kind="refund_receipt",
+        dedupe_key=f"refund_receipt:{refund_id}",
+        to=to,
         subject=f"Your refund from {store_name}",
         template="refund_receipt",
         context={
             "store_name": store_name,
-            "refunded": format_money(refund.amount, payment.currency),
-            "paid": format_money(payment.amount_received, payment.currency),
-            "refunded_total": format_money(payment.amount_refunded, payment.currency),
-            "reason": refund.reason,
-            "receipt_no": (payment.order_summary or {}).get("receipt_no", ""),
-            "refund_ref": str(refund.id),
+            "refunded": format_money(refunded, currency),
+            "refunded_to": refunded_to,
+            "paid": format_money(paid, currency),
+            "refunded_total": format_money(refunded_total, currency),
+            "reason": reason,
+            "receipt_no": receipt_no,
+            "refund_ref": str(refund_id),
         },
     )

@@ -67,6 +67,8 @@ def build_openapi(app: Flask) -> dict[str, Any]:
         models[(spec.response, "serialization")] = None
         if spec.body is not None:
             models[(spec.body, "validation")] = None
+        for _, model in spec.error_bodies:
+            models[(model, "serialization")] = None
     refs, defs = models_json_schema(list(models), ref_template="#/components/schemas/{model}")
     schemas = defs.get("$defs", {})
     error_ref = refs[(ErrorResponse, "serialization")]
@@ -112,10 +114,12 @@ def build_openapi(app: Flask) -> dict[str, Any]:
                 "content": {"application/json": {"schema": refs[(spec.response, "serialization")]}},
             }
         }
+        special = dict(spec.error_bodies)
         for status in sorted(statuses):
+            schema = refs[(special[status], "serialization")] if status in special else error_ref
             responses[str(status)] = {
                 "description": ERROR_TEXT.get(status, "Error"),
-                "content": {"application/json": {"schema": error_ref}},
+                "content": {"application/json": {"schema": schema}},
             }
             if status == 429:
                 responses["429"]["headers"] = {

@@ -298,7 +298,15 @@ def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID)
                 "the payment service did not answer clearly; the next check looks the "
                 "payment up at Stripe before trying again"
             )
-        return payment
+        # cancelled at the till while this request was creating the intent: cancel it too
+        orphan = (
+            state is not None
+            and payment.status == "failed"
+            and payment.decline_reason == CANCELLED_AT_TILL
+        )
+    if orphan and state is not None:
+        _cancel_quietly(gateway, state.id)
+    return payment
 
 
 # ---------------------------------------------------------------------------- state
@@ -390,6 +398,88 @@ def get_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -> P
     with svc.sessions() as session:
         payment = get_owned(session, Payment, payment_id)
     return payment_data(refresh_payment(svc, payment.id), base_url)
+
+
+# ---------------------------------------------------------------------------- cancel
+
+CANCELLED_AT_TILL = "cancelled at the till"
+
+
+class GatewayUnavailableError(ApiError):
+    status, code = 503, "payment_service_unavailable"
+
+
+def cancel_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -> PaymentData:
+    """Make an open payment unpayable (the clerk closed the card dialog): its PaymentIntent
+    is cancelled at Stripe and the payment answers ``failed``. Idempotent. If the customer
+    paid first: ``409 payment_already_succeeded`` with the payment, for the till to use."""
+    gateway = gateway_of(svc)
+    with svc.sessions() as session:
+        pid = get_owned(session, Payment, payment_id).id
+    with svc.sessions() as session, session.begin():
+        # the row lock waits for a request that is applying Stripe's answer right now; once
+        # the status is failed, no PaymentIntent is created for this payment any more
+        payment = session.get_one(Payment, pid, with_for_update=True)
+        if payment.status == "succeeded":
+            raise _already_succeeded(payment, base_url)
+        if payment.status == "failed":
+            return payment_data(payment, base_url)
+        intent_id = payment.stripe_payment_intent_id
+        if intent_id is None:  # stop a later creation; look for an earlier one below
+            _mark_cancelled(payment)
+    state: IntentState | None = None
+    try:
+        if intent_id is None:
+            found = gateway.find_intent("payment_id", str(pid))
+            intent_id = found.id if found else None
+        if intent_id is not None:
+            try:
+                state = gateway.cancel_intent(intent_id)
+            except GatewayError:  # e.g. it succeeded meanwhile: Stripe refuses the cancel
+                state = gateway.retrieve_intent(intent_id)
+    except GatewayError as exc:
+        raise GatewayUnavailableError(
+            f"could not cancel the payment at the payment service ({exc}); it may still be "
+            "payable: try again before taking another tender"
+        ) from None
+    with svc.sessions() as session, session.begin():
+        payment = session.get_one(Payment, pid, with_for_update=True)
+        if state is not None:
+            if payment.stripe_payment_intent_id is None:
+                payment.stripe_payment_intent_id = state.id
+            _apply_intent(session, payment, state)
+        cancelled = state is None or state.status == "canceled"
+        if payment.status != "succeeded" and cancelled:
+            _mark_cancelled(payment)
+        answer = payment_data(payment, base_url)
+    if answer.status == "succeeded":
+        raise _already_succeeded_data(answer)
+    if not cancelled:
+        raise GatewayUnavailableError(
+            f"the payment service did not cancel the payment (it is {state.status if state else '?'}"
+            "); try again before taking another tender"
+        )
+    return answer
+
+
+def _mark_cancelled(payment: Payment) -> None:
+    payment.status = "failed"
+    payment.decline_code = "canceled"
+    payment.decline_reason = CANCELLED_AT_TILL
+    payment.message = None
+    payment.updated_at = _now()
+
+
+def _already_succeeded(payment: Payment, base_url: str) -> ApiError:
+    return _already_succeeded_data(payment_data(payment, base_url))
+
+
+def _already_succeeded_data(data: PaymentData) -> ApiError:
+    return PaymentConflict(
+        "the customer has already paid this payment; use it for the sale",
+        code="payment_already_succeeded",
+        extra={"payment": data.model_dump(mode="json")},
+    )
 
 
 # ---------------------------------------------------------------------------- refunds

@@ -37,7 +37,9 @@ from server.models import (
     Flag,
     Order,
     OrderLine,
+    OrderRefund,
     Payment,
+    PaymentRefund,
     StockLevel,
     SyncConflict,
     SyncEvent,
@@ -49,6 +51,7 @@ from sync.protocol import (
     EventResult,
     EventStatus,
     OrderPaidEvent,
+    OrderRefundedEvent,
     OrderVoidedEvent,
     PushResponse,
     check_order_consistency,
@@ -59,7 +62,7 @@ log = logging.getLogger("shopsmart.server.push")
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
 ATTEMPTS = 4
 
-Event = OrderPaidEvent | OrderVoidedEvent
+Event = OrderPaidEvent | OrderVoidedEvent | OrderRefundedEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,24 @@ def validate_item(
         if problem is not None:
             return _rejected(
                 index, event.event_id, problem.reason, problem.message, f"payload.{problem.field}"
+            )
+    if isinstance(event, OrderRefundedEvent):
+        r = event.payload
+        if r.cash_amount + r.card_amount != r.amount:
+            return _rejected(
+                index,
+                event.event_id,
+                "refund_parts_mismatch",
+                f"cash {r.cash_amount} + card {r.card_amount} is not the amount {r.amount}",
+                "payload.amount",
+            )
+        if r.card_amount and r.card_payment_id is None:
+            return _rejected(
+                index,
+                event.event_id,
+                "card_payment_missing",
+                "a refund with a card part names the card payment it went back to",
+                "payload.card_payment_id",
             )
     digest = hashlib.sha256(f"{store_id}|".encode() + event.model_dump_json().encode())
     return Candidate(index, event, digest.hexdigest())
@@ -222,6 +243,7 @@ def _apply(
     now = batch.now
     candidates = _drop_voids_of_unknown_orders(batch, candidates)
     candidates = _drop_unconfirmed_card_tenders(batch, candidates)
+    candidates = _drop_refunds_that_do_not_fit(batch, candidates)
     candidates.sort(key=lambda c: c.event.event_id)
     inserted: set[uuid.UUID] = set()
     if candidates:
@@ -245,6 +267,7 @@ def _apply(
     fresh = [c for c in candidates if c.event.event_id in inserted]
     _apply_paid(batch, [c for c in fresh if isinstance(c.event, OrderPaidEvent)])
     _apply_voids(batch, [c for c in fresh if isinstance(c.event, OrderVoidedEvent)])
+    _apply_refunds(batch, [c for c in fresh if isinstance(c.event, OrderRefundedEvent)])
     _apply_stock(batch)
     for c in repeats:  # the same event twice in one batch: the first copy decides
         first = next(x for x in candidates if x.event.event_id == c.event.event_id)
@@ -601,6 +624,7 @@ def _apply_voids(batch: _Batch, voids: list[Candidate]) -> None:
             .where(
                 and_(Order.id == v.order_id, Order.store_id == batch.who.store_id),
                 Order.status == "paid",
+                Order.refunded_total == 0,  # stock of refunded lines went back already
             )
             .values(status="voided", voided_at=v.voided_at, void_reason=v.reason)
             .returning(Order.id)
@@ -649,3 +673,281 @@ def _apply_stock(batch: _Batch) -> None:
                 }
             )
     record_changes(batch.session, "stock", levels.keys(), who.store_id)
+
+
+# ---------------------------------------------------------------------------- refunds
+
+
+@dataclass
+class _RefundTarget:
+    """What a refund is checked against: the order's total and lines, what is used up."""
+
+    total: int
+    status: str
+    sold: dict[int, int]  # line_no → quantity
+    refunded: int = 0
+    refunded_qty: dict[int, int] | None = None
+
+
+def _refund_targets(
+    batch: _Batch, candidates: list[Candidate], wanted: set[uuid.UUID]
+) -> dict[uuid.UUID, _RefundTarget]:
+    session, store_id = batch.session, batch.who.store_id
+    targets = {
+        oid: _RefundTarget(total, status, {})
+        for oid, total, status in session.execute(
+            select(Order.id, Order.total, Order.status).where(
+                Order.id.in_(wanted), Order.store_id == store_id
+            )
+        )
+    }
+    for oid, line_no, quantity in session.execute(
+        select(OrderLine.order_id, OrderLine.line_no, OrderLine.quantity).where(
+            OrderLine.order_id.in_(list(targets))
+        )
+    ):
+        targets[oid].sold[line_no] = quantity
+    for c in candidates:  # orders that arrive in this very batch
+        event = c.event
+        if isinstance(event, OrderPaidEvent) and event.payload.id in wanted:
+            o = event.payload
+            targets.setdefault(
+                o.id, _RefundTarget(o.total, "paid", {ln.line_no: ln.quantity for ln in o.lines})
+            )
+    for target in targets.values():
+        target.refunded_qty = {}
+    for oid, amount, lines in session.execute(
+        select(OrderRefund.order_id, OrderRefund.amount, OrderRefund.lines).where(
+            OrderRefund.order_id.in_(list(targets))
+        )
+    ):
+        target = targets[oid]
+        target.refunded += amount
+        assert target.refunded_qty is not None
+        for line in lines or []:
+            qty = target.refunded_qty
+            qty[line["line_no"]] = qty.get(line["line_no"], 0) + line["quantity"]
+    return targets
+
+
+def _drop_refunds_that_do_not_fit(batch: _Batch, candidates: list[Candidate]) -> list[Candidate]:
+    """A refund is rejected if its order is unknown to this store or voided, if it would
+    give back more than was paid (or more of a line than was sold), or if its card part is
+    not a refund the payment service confirmed for that payment of this order. Refunds
+    already stored (a replay) are not checked again: the idempotency record answers them."""
+    refunds = [c for c in candidates if isinstance(c.event, OrderRefundedEvent)]
+    if not refunds:
+        return candidates
+    session = batch.session
+    ids = [c.event.payload.refund_id for c in refunds if isinstance(c.event, OrderRefundedEvent)]
+    stored = set(session.scalars(select(OrderRefund.id).where(OrderRefund.id.in_(ids))))
+    wanted = {c.event.payload.order_id for c in refunds if isinstance(c.event, OrderRefundedEvent)}
+    targets = _refund_targets(batch, candidates, wanted)
+    card_refunds = {
+        row.id: row
+        for row in session.execute(
+            select(
+                PaymentRefund.id,
+                PaymentRefund.status,
+                PaymentRefund.amount,
+                Payment.id.label("payment_id"),
+                Payment.order_id,
+            )
+            .join(Payment, Payment.id == PaymentRefund.payment_id)
+            .where(PaymentRefund.id.in_(ids), PaymentRefund.store_id == batch.who.store_id)
+        )
+    }
+    rejected: set[int] = set()
+    for c in sorted(refunds, key=lambda c: c.index):
+        event = c.event
+        assert isinstance(event, OrderRefundedEvent)
+        r = event.payload
+        if r.refund_id in stored:
+            continue
+        problem = _refund_problem(r, targets.get(r.order_id), card_refunds.get(r.refund_id))
+        if problem is not None:
+            batch.results[c.index] = _rejected(c.index, event.event_id, *problem)
+            rejected.add(c.index)
+            continue
+        target = targets[r.order_id]
+        target.refunded += r.amount  # later refunds in this batch see this one
+        assert target.refunded_qty is not None
+        for line in r.lines:
+            target.refunded_qty[line.line_no] = (
+                target.refunded_qty.get(line.line_no, 0) + line.quantity
+            )
+        stored.add(r.refund_id)
+    return [c for c in candidates if c.index not in rejected]
+
+
+def _refund_problem(r: Any, target: _RefundTarget | None, card: Any) -> tuple[str, str, str] | None:
+    if target is None:
+        return (
+            "unknown_order",
+            f"order {r.order_id} is not known for this store",
+            "payload.order_id",
+        )
+    if target.status == "voided":
+        return ("order_voided", f"order {r.order_id} was voided", "payload.order_id")
+    left = target.total - target.refunded
+    if r.amount > left:
+        return (
+            "refund_exceeds_order",
+            f"at most {left} is left to refund of this order (paid {target.total})",
+            "payload.amount",
+        )
+    done = target.refunded_qty or {}
+    for i, line in enumerate(r.lines):
+        sold = target.sold.get(line.line_no)
+        if sold is None:
+            return (
+                "unknown_line",
+                f"the order has no line {line.line_no}",
+                f"payload.lines[{i}].line_no",
+            )
+        if done.get(line.line_no, 0) + line.quantity > sold:
+            return (
+                "refund_exceeds_line",
+                f"line {line.line_no}: {sold - done.get(line.line_no, 0)} of it is left to refund",
+                f"payload.lines[{i}].quantity",
+            )
+    if r.card_amount:
+        if (
+            card is None
+            or card.status != "succeeded"
+            or card.payment_id != r.card_payment_id
+            or card.order_id != r.order_id
+        ):
+            state = "unknown" if card is None else card.status
+            return (
+                "card_refund_not_confirmed",
+                f"card refund {r.refund_id} of payment {r.card_payment_id} is {state}, not "
+                "confirmed by the payment service for this order",
+                "payload.card_payment_id",
+            )
+        if card.amount != r.card_amount:
+            return (
+                "card_amount_mismatch",
+                f"the card part is {r.card_amount} but the payment service refunded {card.amount}",
+                "payload.card_amount",
+            )
+    return None
+
+
+def _apply_refunds(batch: _Batch, refunds: list[Candidate]) -> None:
+    if not refunds:
+        return
+    who = batch.who
+    rows = []
+    for c in sorted(refunds, key=lambda c: c.index):
+        assert isinstance(c.event, OrderRefundedEvent)
+        r = c.event.payload
+        rows.append(
+            {
+                "id": r.refund_id,
+                "order_id": r.order_id,
+                "store_id": who.store_id,
+                "terminal_id": who.terminal_id,
+                "event_id": c.event.event_id,
+                "amount": r.amount,
+                "cash_amount": r.cash_amount,
+                "card_amount": r.card_amount,
+                "card_payment_id": r.card_payment_id,
+                "reason": r.reason,
+                "clerk_id": r.clerk_id,
+                "lines": [line.model_dump() for line in r.lines],
+                "refunded_at": r.refunded_at,
+                "received_at": batch.now,
+            }
+        )
+    found = insert_returning(batch.session, OrderRefund, rows, conflict=("id",), returning=("id",))
+    inserted = {row[0] for row in found}
+    accepted: list[OrderRefundedEvent] = []
+    for c in refunds:
+        assert isinstance(c.event, OrderRefundedEvent)
+        if c.event.payload.refund_id in inserted:
+            accepted.append(c.event)
+            batch.result(c, "accepted")
+        else:  # the same refund under another event id: recorded once already
+            batch.result(c, "duplicate")
+            batch.outcome_updates.append({"b_event_id": c.event.event_id, "b_outcome": "duplicate"})
+    if not accepted:
+        return
+    per_order: defaultdict[uuid.UUID, int] = defaultdict(int)
+    for event in accepted:
+        per_order[event.payload.order_id] += event.payload.amount
+    table = cast(Table, Order.__table__)
+    for order_id in sorted(per_order):
+        batch.session.execute(
+            update(table)
+            .where(table.c.id == order_id, table.c.store_id == who.store_id)
+            .values(refunded_total=table.c.refunded_total + per_order[order_id])
+        )
+        batch.session.execute(
+            update(table)
+            .where(
+                table.c.id == order_id,
+                table.c.status == "paid",
+                table.c.refunded_total >= table.c.total,
+            )
+            .values(status="refunded")
+        )
+    if any(e.payload.lines for e in accepted):
+        back: defaultdict[tuple[uuid.UUID, int], int] = defaultdict(int)
+        for e in accepted:
+            for line in e.payload.lines:
+                back[(e.payload.order_id, line.line_no)] += line.quantity
+        for order_id, line_no, product_id in batch.session.execute(
+            select(OrderLine.order_id, OrderLine.line_no, OrderLine.product_id).where(
+                OrderLine.order_id.in_({oid for oid, _ in back})
+            )
+        ):
+            quantity = back.get((order_id, line_no))
+            if quantity:
+                batch.stock_delta[product_id] += quantity
+                batch.stock_orders[product_id].append(str(order_id))
+    _queue_refund_receipts(batch, accepted)
+
+
+def _queue_refund_receipts(batch: _Batch, accepted: list[OrderRefundedEvent]) -> None:
+    """The refund receipt for orders with a customer e-mail (the order's customer, else the
+    card payment's address), in the push's transaction; once per refund."""
+    from server.notifications import queue_order_refund_receipt
+
+    session = batch.session
+    order_ids = {e.payload.order_id for e in accepted}
+    orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
+    payment_ids = {e.payload.card_payment_id for e in accepted if e.payload.card_payment_id}
+    card_emails = (
+        {
+            pid: email
+            for pid, email in session.execute(
+                select(Payment.id, Payment.customer_email).where(Payment.id.in_(payment_ids))
+            )
+        }
+        if payment_ids
+        else {}
+    )
+    for event in accepted:
+        r = event.payload
+        order = orders.get(r.order_id)
+        if order is None:
+            continue
+        email = (order.customer or {}).get("email") or (
+            card_emails.get(r.card_payment_id) if r.card_payment_id else None
+        )
+        if not email:
+            continue
+        queue_order_refund_receipt(
+            session,
+            store_id=batch.who.store_id,
+            refund_id=r.refund_id,
+            to=email,
+            currency=order.currency,
+            refunded=r.amount,
+            card_amount=r.card_amount,
+            paid=order.total,
+            refunded_total=order.refunded_total,
+            reason=r.reason,
+            receipt_no=order.receipt_no,
+        )

@@ -79,6 +79,24 @@ class HttpSyncTransport:
         data = self._request("POST", f"/api/v1/payments/{payment_id}/refunds", body=body)
         return p.RefundData.model_validate(data)
 
+    def cancel_payment(self, payment_id: str) -> p.PaymentData:
+        """Cancel an open payment. The payment as it is now: ``failed`` once cancelled, or
+        ``succeeded`` when the customer paid first (the server's 409
+        ``payment_already_succeeded`` carries it)."""
+        body = p.CancelPaymentRequest(protocol_version=p.PROTOCOL_VERSION)
+        data = self._request(
+            "POST",
+            f"/api/v1/payments/{payment_id}/cancel",
+            body=body,
+            accept=((409, "payment_already_succeeded"),),
+        )
+        if "error" in data:
+            conflict = p.PaymentConflictResponse.model_validate(data)
+            if conflict.payment is None:
+                raise ServerTrouble("the server said the payment succeeded but did not send it")
+            return conflict.payment
+        return p.PaymentData.model_validate(data)
+
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/api/v1/health", auth=False)
 
@@ -93,7 +111,10 @@ class HttpSyncTransport:
         raw_body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
         auth: bool = True,
+        accept: tuple[tuple[int, str], ...] = (),
     ) -> dict[str, Any]:
+        """The answer's JSON; errors raise, except the (status, error code) in ``accept``,
+        whose error body is returned."""
         headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), "Accept": "application/json"}
         if auth:
             token = self._token()
@@ -127,14 +148,18 @@ class HttpSyncTransport:
             raise ServerUnreachable(f"request failed: {error.__class__.__name__}") from None
         finally:
             self.last_duration_s = time.monotonic() - started
-        return self._answer(response)
+        return self._answer(response, accept)
 
-    def _answer(self, response: requests.Response) -> dict[str, Any]:
+    def _answer(
+        self, response: requests.Response, accept: tuple[tuple[int, str], ...] = ()
+    ) -> dict[str, Any]:
         status = response.status_code
         try:
             data = response.json()
         except ValueError:
             data = None
+        if isinstance(data, dict) and (status, data.get("error")) in accept:
+            return data
         if 200 <= status < 300:
             if not isinstance(data, dict):
                 raise ServerTrouble(f"the server sent an unreadable answer (HTTP {status})")

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from uuid import UUID
 
-from app.domain.card import CardPayment, CardStatus
+from app.domain.card import CardPayment, CardRefund, CardRefundStatus, CardStatus
+from app.domain.errors import GatewayRefused, GatewayUnavailable
 from sync import protocol as p
+from sync.errors import AuthFailed, BatchRefused, IncompatibleServer, SyncError
 from sync.http_transport import HttpSyncTransport
+
+T = TypeVar("T")
+
+
+def _money_call(call: Callable[[], T]) -> T:
+    """Sync errors in the shop's words for calls that move money: refused for good (a 4xx
+    that is not about auth: nothing was done) or unavailable (the outcome is unknown or the
+    server could not be asked: ask again with the same id)."""
+    try:
+        return call()
+    except (AuthFailed, IncompatibleServer) as exc:
+        raise GatewayUnavailable(str(exc)) from None
+    except BatchRefused as exc:
+        raise GatewayRefused(str(exc)) from None
+    except SyncError as exc:
+        if exc.__class__ is SyncError:  # another 4xx (409 …): refused
+            raise GatewayRefused(str(exc)) from None
+        raise GatewayUnavailable(str(exc)) from None
 
 
 class HttpPaymentGateway:
@@ -29,14 +51,25 @@ class HttpPaymentGateway:
     def get_payment(self, payment_id: str) -> CardPayment:
         return card_payment(self._transport.get_payment(payment_id))
 
-    def refund(self, payment_id: str, refund_id: str, amount: int, reason: str) -> int:
+    def refund(self, payment_id: str, refund_id: str, amount: int, reason: str) -> CardRefund:
         body = p.RefundRequest(
             protocol_version=p.PROTOCOL_VERSION,
             refund_id=UUID(refund_id),
             amount=amount,
-            reason=reason,
+            reason=reason[:200],
         )
-        return self._transport.refund(payment_id, body).payment_amount_refunded
+        data = _money_call(lambda: self._transport.refund(payment_id, body))
+        return CardRefund(
+            refund_id=data.refund_id,
+            payment_id=data.payment_id,
+            amount=data.amount,
+            status=CardRefundStatus(data.status),
+            failure_reason=data.failure_reason or "",
+            payment_amount_refunded=data.payment_amount_refunded,
+        )
+
+    def cancel(self, payment_id: str) -> CardPayment:
+        return card_payment(_money_call(lambda: self._transport.cancel_payment(payment_id)))
 
 
 def card_payment(data: p.PaymentData) -> CardPayment:

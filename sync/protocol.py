@@ -153,6 +153,32 @@ class OrderVoidPayload(RequestModel):
     clerk_id: Code
 
 
+class RefundLinePayload(RequestModel):
+    line_no: Annotated[StrictInt, Field(ge=1, le=10_000)]
+    quantity: Quantity = Field(description="units, or grams when sold by weight")
+
+
+class OrderRefundPayload(RequestModel):
+    """A refund made at the till (approved by a manager there). ``amount`` =
+    ``card_amount`` + ``cash_amount``; the card part was refunded through
+    ``POST /api/v1/payments/{card_payment_id}/refunds`` with the same ``refund_id``."""
+
+    refund_id: UUID = Field(description="client UUID; also the refund_id of the card part")
+    order_id: UUID
+    amount: Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT)] = Field(
+        description="minor units given back in all"
+    )
+    cash_amount: Amount
+    card_amount: Amount
+    card_payment_id: UUID | None = None
+    reason: ShortText
+    refunded_at: AwareDatetime
+    clerk_id: Code
+    lines: Annotated[list[RefundLinePayload], Field(max_length=1000)] = Field(
+        default=[], description="quantities that come back to stock; empty for an amount only"
+    )
+
+
 # --------------------------------------------------------------------------- push
 
 
@@ -170,10 +196,22 @@ class OrderVoidedEvent(RequestModel):
     payload: OrderVoidPayload
 
 
-ClientEvent = Annotated[OrderPaidEvent | OrderVoidedEvent, Field(discriminator="type")]
-EVENT_TYPES: dict[str, type[OrderPaidEvent] | type[OrderVoidedEvent]] = {
+class OrderRefundedEvent(RequestModel):
+    event_id: UUID
+    type: Literal["order.refunded"]
+    occurred_at: AwareDatetime
+    payload: OrderRefundPayload
+
+
+ClientEvent = Annotated[
+    OrderPaidEvent | OrderVoidedEvent | OrderRefundedEvent, Field(discriminator="type")
+]
+EVENT_TYPES: dict[
+    str, type[OrderPaidEvent] | type[OrderVoidedEvent] | type[OrderRefundedEvent]
+] = {
     "order.paid": OrderPaidEvent,
     "order.voided": OrderVoidedEvent,
+    "order.refunded": OrderRefundedEvent,
 }
 
 
@@ -536,6 +574,20 @@ class RefundData(ResponseModel):
     failure_reason: str | None = None
     payment_amount_refunded: int = Field(description="all succeeded refunds of the payment")
     created_at: datetime
+
+
+class CancelPaymentRequest(RequestModel):
+    """``POST /api/v1/payments/{payment_id}/cancel``: the clerk closed the card dialog; the
+    payment must not be payable any more (idempotent)."""
+
+    protocol_version: Version
+
+
+class PaymentConflictResponse(ErrorResponse):
+    """``409 payment_already_succeeded`` from cancel: the customer paid first; ``payment``
+    is the succeeded payment, for the till to use as the sale's tender."""
+
+    payment: PaymentData | None = None
 
 
 class EmailLinkRequest(RequestModel):

@@ -1,4 +1,4 @@
-"""What the till records for a manager: removed lines, cancelled sales, voided orders."""
+"""What the till records for a manager: removed lines, cancelled sales, voided and refunded orders."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ class AuditAction(enum.StrEnum):
     LINE_REMOVED = "line_removed"
     SALE_CANCELLED = "sale_cancelled"
     ORDER_VOIDED = "order_voided"
+    ORDER_REFUNDED = "order_refunded"
 
 
 @dataclass(frozen=True, slots=True)

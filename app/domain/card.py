@@ -52,3 +52,22 @@ class LocalCardAttempt:
     clerk_id: str
     created_at: datetime
     pay_url: str = ""
+
+
+class CardRefundStatus(enum.StrEnum):
+    PENDING = "pending"  # the payment service has not answered clearly yet: ask again
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class CardRefund:
+    """What the server says about one refund of a card payment (``refund_id`` is the
+    till's id: sending it again never refunds twice)."""
+
+    refund_id: str
+    payment_id: str
+    amount: int
+    status: CardRefundStatus
+    failure_reason: str = ""
+    payment_amount_refunded: int = 0

@@ -86,3 +86,16 @@ class PermissionDenied(PosError):
 
 class NotFound(PosError):
     code = "not_found"
+
+
+class GatewayUnavailable(PosError):
+    """The server's payment API could not be reached (offline, timeout, 5xx): the outcome
+    of what was asked is unknown, so ask again with the same id."""
+
+    code = "gateway_unavailable"
+
+
+class GatewayRefused(PosError):
+    """The server's payment API refused the request for good (nothing was done)."""
+
+    code = "gateway_refused"

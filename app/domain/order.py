@@ -151,6 +151,8 @@ class Order:
     sync_error: str = ""
     note: str = ""
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    refunded_total: int = 0  # minor units given back so far (refunds keep the order PAID
+    # until everything is refunded; then it is REFUNDED)
 
     @property
     def change(self) -> int:

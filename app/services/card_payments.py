@@ -82,6 +82,26 @@ def _record(uow_factory: Callable[[], UnitOfWork], payment: CardPayment) -> None
         uow.commit()
 
 
+def cancel_card_payment(
+    uow_factory: Callable[[], UnitOfWork], gateway: PaymentGateway, payment_id: str
+) -> CardPayment:
+    """The clerk closed the card dialog before the customer paid: the server cancels the
+    payment so it can never be paid (then the sale may be paid another way).
+
+    Answers ``failed`` — kept locally as abandoned, so neither a new attempt nor the
+    background settling (which parks failed attempts' sales) acts on it while the clerk
+    finishes the sale — or ``succeeded`` if the customer paid first: then it is recorded as
+    such and the sale must use it (``card_tender``). ``GatewayUnavailable`` propagates: the
+    payment may still be payable, so the sale must not be completed another way yet.
+    """
+    payment = gateway.cancel(payment_id)
+    with uow_factory() as uow:
+        status = CardStatus.ABANDONED if payment.status is CardStatus.FAILED else payment.status
+        uow.card_attempts.set_status(payment.payment_id, status, payment.pay_url)
+        uow.commit()
+    return payment
+
+
 def card_tender(payment: CardPayment) -> TenderInput:
     if payment.status is not CardStatus.SUCCEEDED:
         raise CardUnavailable(

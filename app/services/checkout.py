@@ -136,6 +136,8 @@ def complete_sale(
     settled = settle_tenders(totals.total, tenders)
     now = clock.now()
     with uow:
+        if cart.order_id:
+            _refuse_live_card_attempts(uow, cart.order_id, settled)
         sequence = uow.sequences.next_value(receipt_sequence_name(store.terminal_code))
         order = Order(
             id=cart.order_id or ids.new_id(),
@@ -178,6 +180,27 @@ def complete_sale(
     return order
 
 
+def _refuse_live_card_attempts(uow: UnitOfWork, order_id: str, tenders: tuple[Tender, ...]) -> None:
+    """A card attempt of this sale that is still open (the customer could still pay it) or
+    that succeeded must be among the tenders: otherwise the customer might pay twice."""
+    used = {t.reference for t in tenders if t.kind is TenderKind.CARD and t.reference}
+    for attempt in uow.card_attempts.for_order(order_id):
+        if attempt.payment_id in used:
+            continue
+        if attempt.status.is_open:
+            raise InvalidInput(
+                f"a card payment of {format_minor(attempt.amount)} for this sale is still "
+                "open: cancel it before completing the sale another way",
+                field="tenders",
+            )
+        if attempt.status is CardStatus.SUCCEEDED:
+            raise InvalidInput(
+                f"the customer already paid {format_minor(attempt.amount)} by card for this "
+                "sale: use that card payment as a tender",
+                field="tenders",
+            )
+
+
 def park_sale(
     uow: UnitOfWork, cart: Cart, clerk: Clerk, label: str, clock: Clock, ids: IdFactory
 ) -> str:
@@ -212,6 +235,12 @@ def void_order(
         order = uow.orders.get(order_id)
         if order is None:
             raise NotFound(f"no order {order_id}", field="order_id")
+        if order.refunded_total:
+            raise InvalidInput(
+                f"order {order.receipt_no} was partly refunded; refund the rest instead of "
+                "voiding it",
+                field="order_id",
+            )
         voided = order.with_status(OrderStatus.VOIDED)
         uow.orders.set_status(voided.id, voided.status)
         uow.audit.add(

@@ -6,12 +6,20 @@ from flask import Blueprint, request
 
 from server.api import endpoint
 from server.auth import caller
-from server.payments import email_payment_link, get_payment, refund_payment, start_payment
+from server.payments import (
+    cancel_payment,
+    email_payment_link,
+    get_payment,
+    refund_payment,
+    start_payment,
+)
 from server.services import services
 from sync.protocol import (
+    CancelPaymentRequest,
     CreatePaymentRequest,
     EmailLinkRequest,
     EmailQueued,
+    PaymentConflictResponse,
     PaymentData,
     RefundData,
     RefundRequest,
@@ -59,6 +67,21 @@ def payment_status(payment_id: str) -> PaymentData:
 )
 def create_refund(payment_id: str, body: RefundRequest) -> RefundData:
     return refund_payment(services(), caller(), payment_id, body)
+
+
+@bp.post("/<payment_id>/cancel")
+@endpoint(
+    "Cancel an open payment so it can never be paid (the clerk closed the card dialog); "
+    "idempotent. 409 payment_already_succeeded carries the payment when the customer paid "
+    "first",
+    tag="payments",
+    body=CancelPaymentRequest,
+    response=PaymentData,
+    errors=(409, 503),
+    error_bodies=((409, PaymentConflictResponse),),
+)
+def cancel(payment_id: str, body: CancelPaymentRequest) -> PaymentData:
+    return cancel_payment(services(), caller(), payment_id, base_url())
 
 
 @bp.post("/<payment_id>/email-link")
