@@ -103,3 +103,58 @@ class FakeGateway:
 
     def refund(self, payment_id, refund_id, amount, reason):
         return amount
+
+    def cancel(self, payment_id):
+        """Like the server's cancel: a paid payment stays succeeded, anything else fails."""
+        from dataclasses import replace
+
+        current = self._payment(payment_id)
+        if current.status is self.status.SUCCEEDED:
+            return current
+        self.payments[payment_id]["cancelled"] = True
+        return replace(
+            current, status=self.status.FAILED, decline_reason="cancelled at the till", pay_url=""
+        )
+
+
+class FakeRefundGateway(FakeGateway):
+    """FakeGateway whose refunds answer like the server's: a ``CardRefund``, idempotent by
+    refund_id. ``outcomes`` scripts the next answers: "succeeded", "pending", "failed", or an
+    exception to raise (e.g. ``GatewayUnavailable``); then every refund succeeds."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.outcomes: list = []
+        self.refunds: dict[str, dict] = {}
+        self.refund_calls: list[tuple[str, str, int]] = []
+        self.on_refund = None  # called with the refund_id before answering
+
+    def refund(self, payment_id, refund_id, amount, reason):
+        from app.domain.card import CardRefund, CardRefundStatus
+
+        self.refund_calls.append((payment_id, refund_id, amount))
+        if self.on_refund is not None:
+            self.on_refund(refund_id)
+        outcome = self.outcomes.pop(0) if self.outcomes else "succeeded"
+        if isinstance(outcome, Exception):
+            raise outcome
+        known = self.refunds.get(refund_id)
+        if known is None or known["status"] != "succeeded":
+            self.refunds[refund_id] = {
+                "payment_id": payment_id,
+                "amount": amount,
+                "status": outcome,
+            }
+        done = sum(
+            r["amount"]
+            for r in self.refunds.values()
+            if r["payment_id"] == payment_id and r["status"] == "succeeded"
+        )
+        return CardRefund(
+            refund_id,
+            payment_id,
+            amount,
+            CardRefundStatus(self.refunds[refund_id]["status"]),
+            failure_reason="card expired" if outcome == "failed" else "",
+            payment_amount_refunded=done,
+        )
