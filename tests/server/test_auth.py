@@ -209,6 +209,13 @@ CALLS = [
     ),
     Call(
         "POST",
+        "/api/v1/payments/<payment_id>/cancel",
+        lambda w: f"/api/v1/payments/{w.open_payment_id}/cancel",
+        lambda w: {"protocol_version": 1},
+        _not_found,
+    ),
+    Call(
+        "POST",
         "/api/v1/payments/<payment_id>/email-link",
         lambda w: f"/api/v1/payments/{w.open_payment_id}/email-link",
         lambda w: {"protocol_version": 1, "email": "ada@example.com"},

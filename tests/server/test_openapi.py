@@ -37,6 +37,7 @@ OPERATIONS = [
     ("POST", "/api/v1/payments"),
     ("GET", "/api/v1/payments/{payment_id}"),
     ("POST", "/api/v1/payments/{payment_id}/refunds"),
+    ("POST", "/api/v1/payments/{payment_id}/cancel"),
     ("POST", "/api/v1/payments/{payment_id}/email-link"),
     ("GET", "/api/v1/sync/pull"),
     ("POST", "/api/v1/sync/push"),
