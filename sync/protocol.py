@@ -206,9 +206,7 @@ class OrderRefundedEvent(RequestModel):
 ClientEvent = Annotated[
     OrderPaidEvent | OrderVoidedEvent | OrderRefundedEvent, Field(discriminator="type")
 ]
-EVENT_TYPES: dict[
-    str, type[OrderPaidEvent] | type[OrderVoidedEvent] | type[OrderRefundedEvent]
-] = {
+EVENT_TYPES: dict[str, type[OrderPaidEvent] | type[OrderVoidedEvent] | type[OrderRefundedEvent]] = {
     "order.paid": OrderPaidEvent,
     "order.voided": OrderVoidedEvent,
     "order.refunded": OrderRefundedEvent,

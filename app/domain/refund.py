@@ -159,8 +159,7 @@ def plan_refund(
     """
     if order.status is not OrderStatus.PAID:
         raise InvalidInput(
-            f"order {order.receipt_no} is {order.status.value}; only a paid order can be "
-            "refunded",
+            f"order {order.receipt_no} is {order.status.value}; only a paid order can be refunded",
             field="order_id",
         )
     earlier = [r for r in previous if counts(r)]
