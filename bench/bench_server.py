@@ -168,9 +168,9 @@ def gunicorn(database_url: str, workers: int) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if requests.get(f"{base}/api/v1/health", timeout=1).ok:
+                if requests.get(f"{base}/api/v1/health", timeout=5).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a worker still booting
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not come up")

@@ -29,6 +29,11 @@ from local_db.engine import DB_FILENAME, PRAGMAS
 from local_db.repositories import RANK_WINDOW, RANKED_WINDOW, prefix_upper_bound
 
 NOW = "2026-11-25T12:00:00.000000+00:00"
+ORDER_COLUMNS = (
+    "id, receipt_no, terminal_code, sequence, clerk_id, clerk_name, currency, status, kind, "
+    "created_at, paid_at, subtotal, discount_total, tax_total, total, prices_include_tax, "
+    "tax_breakdown, sync_state, sync_error, note"
+)
 
 
 def preload_orders(path: Path, count: int) -> None:
@@ -69,7 +74,7 @@ def preload_orders(path: Path, count: int) -> None:
             )
         tenders.append((oid, 1, "cash", 500, 500, 0, ""))
         outbox.append((oid, "order.paid", "{}", NOW, "done", 1, "", NOW))
-    db.executemany(f"INSERT INTO orders VALUES ({','.join('?' * 20)})", orders)
+    db.executemany(f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES ({','.join('?' * 20)})", orders)
     db.executemany(f"INSERT INTO order_lines VALUES ({','.join('?' * 15)})", lines)
     db.executemany("INSERT INTO tenders VALUES (?,?,?,?,?,?,?)", tenders)
     db.executemany(
@@ -149,7 +154,7 @@ def bench_commit(workdir: Path, preload: int, commits: int) -> list[str]:
         if seq is None:
             db.execute("INSERT INTO sequences VALUES ('raw', 1)")
         db.execute(
-            f"INSERT INTO orders VALUES ({','.join('?' * 20)})",
+            f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES ({','.join('?' * 20)})",
             (
                 oid,
                 f"R01-{n:06d}",
