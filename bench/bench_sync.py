@@ -34,6 +34,7 @@ from local_db.sync_store import SqliteSyncStore
 from sync.engine import ConnectionState, SyncEngine
 from sync.enrollment import current_enrollment, enroll
 from sync.http_transport import HttpSyncTransport
+from sync.scheduler import background_priority
 from tests.e2e.harness import ServerProcess, keyring_for, server_cli
 
 
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             result: dict[str, object] = {}
 
             def drain() -> None:
+                background_priority()  # as the app's scheduler thread does
                 began = time.perf_counter()
                 status = engine.run_once(force=True)
                 result["seconds"] = time.perf_counter() - began

@@ -7,6 +7,8 @@ the next run to now instead of starting a second one.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from datetime import UTC, datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -18,6 +20,18 @@ log = logging.getLogger("shopsmart.sync")
 INTERVAL_S = 20
 JITTER_S = 10
 JOB_ID = "shopsmart-sync"
+
+
+BACKGROUND_NICENESS = 10
+
+
+def background_priority() -> None:
+    """Lower the calling thread's CPU priority (Linux: per-thread nice) so that on a busy
+    till the register's UI thread is scheduled first. Elsewhere it does nothing."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+    except (AttributeError, OSError):
+        pass
 
 
 class SyncScheduler:
@@ -39,6 +53,7 @@ class SyncScheduler:
         )
 
     def _tick(self) -> None:
+        background_priority()
         force, self._force_next = self._force_next, False
         try:
             self.engine.run_once(force=force)
