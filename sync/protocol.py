@@ -60,13 +60,13 @@ ClerkRole = Literal["clerk", "manager"]
 class RequestModel(BaseModel):
     """A body the client sends: unknown fields are refused, so typos surface at once."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ResponseModel(BaseModel):
     """A body the server sends: unknown fields are ignored, so the server may add fields."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 # --------------------------------------------------------------------------- errors
