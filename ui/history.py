@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -56,6 +57,8 @@ class HistoryDialog(PosDialog):
         self._runner = runner
         self.orders: list[Order] = []
         self.child_dialog: PosDialog | None = None
+        # The server's payment API (card refunds), or None offline; set by the main window.
+        self.payment_gateway: Any = lambda: None
         self.resize(1100, 680)
         filters = QHBoxLayout()
         self.search = QLineEdit()
@@ -93,15 +96,17 @@ class HistoryDialog(PosDialog):
         self.body.addWidget(self.summary)
         self.body.addWidget(
             label(
-                "Sync: sales are queued on this till and sent when the store is online; "
-                "this till has no connection yet, so every sale shows “queued”.",
+                "Sync: every sale is queued on this till, sent when the store's server can be "
+                "reached, and acknowledged once the server has it; a refused sale waits for a "
+                "manager (Till → Refused sales).",
                 "Muted",
                 wrap=True,
             )
         )
         self.reprint_button = button("Reprint receipt", self.reprint)
         self.void_button = button("Void sale (manager)…", self.ask_void, "Danger")
-        for extra in (self.reprint_button, self.void_button):
+        self.refund_button = button("Refund (manager)…", self.ask_refund)
+        for extra in (self.reprint_button, self.refund_button, self.void_button):
             extra.setAutoDefault(False)
             self.buttons.addWidget(extra)
         self.finish_layout("Close (Enter)", stretch=False)
@@ -175,6 +180,35 @@ class HistoryDialog(PosDialog):
         dialog.ok_button.setText("Close (Enter)")
         self.child_dialog = dialog
         dialog.open()
+
+    def ask_refund(self) -> None:
+        from app.domain.order import OrderStatus
+        from ui.refund_dialog import RefundDialog
+
+        order = self.selected_order()
+        if order is None:
+            return
+        if order.status is not OrderStatus.PAID:
+            self.show_error(f"Sale {order.receipt_no} is {order.status.value}: nothing to refund.")
+            return
+        dialog = RefundDialog(self._terminal, self._runner, order, self.payment_gateway(), self)
+        self.child_dialog = dialog
+        dialog.refunded.connect(self._on_refunded)
+        dialog.open()
+
+    def _on_refunded(self, refund: Any) -> None:
+        self.error.hide()
+        self.summary.setText(
+            f"Refunded {money(refund.amount)}"
+            + (
+                f" (card {money(refund.card_amount)}, cash {money(refund.cash_amount)})"
+                if refund.card_amount and refund.cash_amount
+                else ""
+            )
+            + "."
+        )
+        self.order_voided.emit(refund)
+        self.reload()
 
     def ask_void(self) -> None:
         order = self.selected_order()

@@ -556,6 +556,7 @@ class MainWindow(QMainWindow):
         if self.clerk is None or self.terminal is None:
             return
         dialog = HistoryDialog(self.terminal, self.runner, self)
+        dialog.payment_gateway = lambda: self.payment_gateway() if self.card_state()[0] else None
         dialog.order_voided.connect(lambda _o: self.refresh_status())
         dialog.finished.connect(lambda _r: self._after_dialog("history_dialog"))
         self.history_dialog = dialog

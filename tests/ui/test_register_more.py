@@ -193,3 +193,46 @@ def test_removed_line_and_cancelled_sale_show_in_the_managers_audit(
     rows = [[dialog.table.item(r, c).text() for c in (1, 2, 4, 5)] for r in range(2)]
     assert rows[0] == ["Maria", "Sale cancelled", "1 × Whole milk 1 L", "Customer left"]
     assert rows[1] == ["Maria", "Line removed", "1 × Sourdough loaf", "Customer changed mind"]
+
+
+def test_manager_refunds_part_of_a_cash_sale_in_cash_offline(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    from ui.refund_dialog import RefundDialog
+
+    add_clerk(terminal, "Maria", "2468", manager=True)
+    window = open_window()
+    log_in(qtbot, window, "Maria", "2468")
+    register = window.register
+    scan(qtbot, register, barcode_of("Red wine, Rioja 0.75 L"))
+    press(qtbot, register, Qt.Key.Key_F12)
+    pay = register.active_dialog
+    qtbot.mouseClick(pay.quick_buttons[0], Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(register.sale_completed, timeout=TIMEOUT) as completed:
+        qtbot.mouseClick(pay.ok_button, Qt.MouseButton.LeftButton)
+    order = completed.args[0]
+    register.active_dialog.accept()
+
+    press(qtbot, register, Qt.Key.Key_F3)
+    history = window.history_dialog
+    qtbot.waitUntil(lambda: history.table.rowCount() == 1, timeout=TIMEOUT)
+    history.table.selectRow(0)
+    history.ask_refund()
+    refund = history.child_dialog
+    assert isinstance(refund, RefundDialog)
+    qtbot.waitUntil(lambda: "left to refund € 8.99" in refund.left_label.text(), timeout=TIMEOUT)
+    refund.part.setChecked(True)
+    refund.amount_field.setText("3.00")
+    qtbot.waitUntil(lambda: refund.preview.text().startswith("Refund € 3.00"), timeout=TIMEOUT)
+    assert "in cash" in refund.preview.text()
+    refund._on_ok()
+    approval = refund.findChild(ManagerApprovalDialog)
+    assert approval is not None
+    with qtbot.waitSignal(refund.refunded, timeout=TIMEOUT):
+        qtbot.keyClicks(approval.pin, "2468")
+        enter(qtbot, approval.pin)
+    with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
+        events = [r[0] for r in db.execute("SELECT event_type FROM outbox ORDER BY seq")]
+        assert events == ["order.paid", "order.refunded"]
+        assert db.execute("SELECT status FROM orders").fetchall() == [("paid",)]
+    assert order.total == 899
