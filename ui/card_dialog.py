@@ -16,7 +16,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
 
 from app.domain.card import CardPayment, CardStatus
 from app.domain.cart import Cart
-from app.services.card_payments import check_card_payment, start_card_payment
+from app.services.card_payments import (
+    cancel_card_payment,
+    check_card_payment,
+    start_card_payment,
+)
 from ui.tasks import TaskControl, TaskRunner
 from ui.widgets import PosDialog, button, error_text, label, money
 
@@ -68,6 +72,7 @@ class CardPaymentDialog(PosDialog):
         self._runner = runner
         self.payment: CardPayment | None = None
         self._checking = False
+        self._cancelling = False
         self._qr_url = ""
 
         row = QHBoxLayout()
@@ -97,7 +102,7 @@ class CardPaymentDialog(PosDialog):
         info.addWidget(self.retry_button)
         row.addLayout(info, 1)
         self.body.addLayout(row)
-        self.finish_layout("Close", "Close (Esc) — keeps waiting in the background")
+        self.finish_layout("Close", "Cancel the card payment (Esc)")
         self.ok_button.hide()
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
@@ -179,6 +184,40 @@ class CardPaymentDialog(PosDialog):
     def _open_page(self) -> None:
         if self.payment is not None and self.payment.pay_url:
             QDesktopServices.openUrl(QUrl(self.payment.pay_url))
+
+    def reject(self) -> None:
+        """Esc / Cancel: the server cancels the payment so the customer cannot pay it later
+        (then the sale can be paid another way). If the customer paid first, that wins."""
+        payment = self.payment
+        if payment is None or not payment.status.is_open or self._cancelling:
+            if not self._cancelling:
+                super().reject()
+            return
+        self._cancelling = True
+        self._timer.stop()
+        self.status.setText("Cancelling the card payment…")
+        terminal, gateway = self._terminal, self._gateway
+        self._runner.run_network(
+            "cancel card payment",
+            lambda _c: cancel_card_payment(terminal.uow, gateway, payment.payment_id),
+            self._on_cancelled,
+            self._on_cancel_failed,
+        )
+
+    def _on_cancelled(self, payment: CardPayment) -> None:
+        self._cancelling = False
+        if payment.status is CardStatus.SUCCEEDED:
+            self._show(payment)  # paid just before the cancel: the sale uses it
+            return
+        super().reject()
+
+    def _on_cancel_failed(self, error: Exception) -> None:
+        self._cancelling = False
+        self.status.setText(
+            f"Could not cancel: {error_text(error)}. The customer may still pay; the sale "
+            "cannot be paid another way until the payment is settled."
+        )
+        self._timer.start()
 
     def done(self, result: int) -> None:  # closing, by any button or Esc
         self._timer.stop()

@@ -87,3 +87,31 @@ def test_declined_card_says_why_and_a_retry_is_a_new_attempt(
     assert pay.tenders == []
     card.retry_button.click()
     qtbot.waitUntil(lambda: gateway.created == 2, timeout=TIMEOUT)
+
+
+def test_closing_the_card_dialog_cancels_the_payment_so_cash_can_be_taken(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    add_clerk(terminal, "Maria", "2468", manager=True)
+    bridge = make_bridge(terminal, FakeServerTransport())
+    window = open_window(sync=bridge)
+    go_online(qtbot, window, bridge)
+    gateway = FakeGateway(checks_until_done=10_000)  # the customer never pays
+    window.register.payment_gateway = lambda: gateway
+    log_in(qtbot, window, "Maria", "2468")
+    register = window.register
+    scan(qtbot, register, barcode_of("Ground coffee 500 g"))
+    press(qtbot, register, Qt.Key.Key_F12)
+    pay = register.active_dialog
+    with qtbot.waitSignal(register.dialog_opened, timeout=TIMEOUT) as opened:
+        pay.card_button.click()
+    card = opened.args[0]
+    qtbot.waitUntil(lambda: card.payment is not None, timeout=TIMEOUT)
+    with qtbot.waitSignal(card.rejected, timeout=TIMEOUT):
+        card.reject()  # Esc
+    with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
+        assert db.execute("SELECT status FROM card_attempts").fetchall() == [("abandoned",)]
+    qtbot.mouseClick(pay.quick_buttons[0], Qt.MouseButton.LeftButton)  # cash, exact
+    with qtbot.waitSignal(register.sale_completed, timeout=TIMEOUT) as completed:
+        enter(qtbot, pay.amount_field)
+    assert [t.kind.value for t in completed.args[0].tenders] == ["cash"]
