@@ -75,7 +75,9 @@ class CardPaymentDialog(PosDialog):
         self._cancelling = False
         self._qr_url = ""
 
+        self.setMinimumSize(820, 480)
         row = QHBoxLayout()
+        row.setSpacing(24)
         self.qr = QLabel()
         self.qr.setFixedSize(320, 320)
         self.qr.setStyleSheet("background: white; border: 1px solid #d3d8de;")

@@ -460,16 +460,23 @@ class MainWindow(QMainWindow):
         if gateway is None:
             return
         terminal = self.terminal
-        self.runner.run_network(
-            "settle card payments",
-            lambda _c: settle_card_attempts(
+
+        def settle(_control: TaskControl) -> list[Any]:
+            from app.services.refunds import settle_pending_refunds
+
+            settle_pending_refunds(terminal.uow, gateway, terminal.clock, terminal.ids)
+            return settle_card_attempts(
                 terminal.uow,
                 gateway,
                 terminal.store,
                 terminal.clock,
                 terminal.ids,
                 older_than_s=CARD_SETTLE_AFTER_S,
-            ),
+            )
+
+        self.runner.run_network(
+            "settle card payments",
+            settle,
             self._on_card_settled,
             lambda error: log.info("card payments not settled yet: %s", error),
         )

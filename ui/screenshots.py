@@ -130,6 +130,7 @@ def main(argv: list[str]) -> int:
         _wait(app, lambda: bool(loaded))
         _settle(app)
         history.grab().save(str(out / "history.png"))
+        _payment_screens(app, window, terminal, history, sales[0], clerk, out)
         history.accept()
         _settle(app)
         _sync_screens(app, window, terminal, out)
@@ -137,6 +138,56 @@ def main(argv: list[str]) -> int:
         terminal.close()
     print(f"screenshots written to {out}")
     return 0
+
+
+class _ShowcaseGateway:
+    """Screenshots only: a payment that waits for the customer, as the server would answer."""
+
+    def create_payment(self, payment_id: str, order_id: str, amount: int, currency: str) -> Any:
+        from app.domain.card import CardPayment, CardStatus
+
+        return CardPayment(
+            payment_id,
+            order_id,
+            amount,
+            currency,
+            CardStatus.PENDING,
+            pay_url=f"https://pos.example.com/pay/{payment_id[:12]}",
+        )
+
+    def get_payment(self, payment_id: str) -> Any:
+        raise RuntimeError("not needed for a screenshot")
+
+
+def _payment_screens(
+    app: Any, window: Any, terminal: Any, history: Any, order: Any, clerk: Any, out: Path
+) -> None:
+    """The card dialog's QR code and the refund dialog's preview."""
+    from app.domain.cart import Cart
+    from ui.card_dialog import CardPaymentDialog
+    from ui.refund_dialog import RefundDialog
+    from ui.sample_catalog import barcode_of
+
+    with terminal.read() as uow:
+        coffee = uow.products.by_code(barcode_of("Ground coffee 500 g"))
+    cart = Cart().add(coffee, 2).with_order_id(terminal.ids.new_id())
+    card = CardPaymentDialog(terminal, _ShowcaseGateway(), cart, 1398, clerk, window.runner, window)
+    card.show()
+    _wait(app, lambda: card.payment is not None)
+    card._timer.stop()
+    _settle(app)
+    card.grab().save(str(out / "card-qr.png"))
+    card.done(0)
+    history.table.selectRow(0)
+    refund = RefundDialog(terminal, window.runner, order, None, history)
+    refund.show()
+    _wait(app, lambda: refund.plan is not None)
+    refund.part.setChecked(True)
+    refund.amount_field.setText("5.00")
+    _wait(app, lambda: refund.preview.text().startswith("Refund € 5.00"))
+    _settle(app)
+    refund.grab().save(str(out / "refund.png"))
+    refund.done(0)
 
 
 class _StillScheduler:
