@@ -278,8 +278,8 @@ def db_only(
             started = time.perf_counter()
             with conn.transaction():
                 conn.execute(
-                    "CREATE TEMP TABLE t_orders (LIKE orders) ON COMMIT DROP;"
-                    "CREATE TEMP TABLE t_lines (LIKE order_lines) ON COMMIT DROP"
+                    "CREATE TEMP TABLE t_orders (LIKE orders INCLUDING DEFAULTS) ON COMMIT DROP;"
+                    "CREATE TEMP TABLE t_lines (LIKE order_lines INCLUDING DEFAULTS) ON COMMIT DROP"
                 )
                 with conn.cursor().copy(
                     f"COPY t_orders ({', '.join(order_cols)}) FROM STDIN"

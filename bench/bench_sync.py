@@ -13,6 +13,7 @@ Needs SHOPSMART_TEST_DATABASE_URL (``make bench`` provides a throw-away PostgreS
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import sys
@@ -157,6 +158,17 @@ def main(argv: list[str] | None = None) -> int:
                 result["seconds"] = time.perf_counter() - began
                 result["status"] = status
 
+            gc_pauses: list[float] = []
+            gc_started: list[float] = []
+
+            def on_gc(phase: str, info: dict[str, int]) -> None:
+                if phase == "start":
+                    gc_started.append(time.perf_counter())
+                elif gc_started:
+                    gc_pauses.append(time.perf_counter() - gc_started.pop())
+
+            gc.freeze()  # as the app does once the register is up (ui.main_window)
+            gc.callbacks.append(on_gc)
             worker = threading.Thread(target=drain)
             worker.start()
             while worker.is_alive():
@@ -164,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.001)
             timer.stop()
             worker.join()
+            gc.callbacks.remove(on_gc)
             status = result["status"]
             assert status.state is ConnectionState.ONLINE and status.waiting == 0, status
             seconds = float(result["seconds"])  # type: ignore[arg-type]
@@ -192,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"| longest Qt event-loop stall while syncing ({stall['ticks']} ticks of 5 ms) "
         f"| {stall['max_ms']:.1f} ms | ≤ 50 ms |"
+    )
+    print(
+        f"| longest garbage-collection pause meanwhile ({len(gc_pauses)} collections) "
+        f"| {max(gc_pauses, default=0) * 1000:.1f} ms | — |"
     )
     return 0
 
