@@ -125,6 +125,9 @@ class PaymentGateway(Protocol):
         """Make an open payment unpayable: answers it ``failed``, or ``succeeded`` if the
         customer paid first. Raises ``GatewayUnavailable`` when it could not be cancelled."""
 
+    def email_link(self, payment_id: str, email: str) -> str:
+        """Mail the payment page link to a customer (phone orders); the address used."""
+
 
 class RefundRepository(Protocol):
     def add(self, refund: Refund) -> None: ...

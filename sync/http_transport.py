@@ -79,6 +79,11 @@ class HttpSyncTransport:
         data = self._request("POST", f"/api/v1/payments/{payment_id}/refunds", body=body)
         return p.RefundData.model_validate(data)
 
+    def email_link(self, payment_id: str, email: str) -> p.EmailQueued:
+        body = p.EmailLinkRequest(protocol_version=p.PROTOCOL_VERSION, email=email)
+        data = self._request("POST", f"/api/v1/payments/{payment_id}/email-link", body=body)
+        return p.EmailQueued.model_validate(data)
+
     def cancel_payment(self, payment_id: str) -> p.PaymentData:
         """Cancel an open payment. The payment as it is now: ``failed`` once cancelled, or
         ``succeeded`` when the customer paid first (the server's 409

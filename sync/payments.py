@@ -71,6 +71,10 @@ class HttpPaymentGateway:
     def cancel(self, payment_id: str) -> CardPayment:
         return card_payment(_money_call(lambda: self._transport.cancel_payment(payment_id)))
 
+    def email_link(self, payment_id: str, email: str) -> str:
+        """Mail the payment page link (phone orders); returns the address it goes to."""
+        return _money_call(lambda: self._transport.email_link(payment_id, email)).to
+
 
 def card_payment(data: p.PaymentData) -> CardPayment:
     return CardPayment(

@@ -104,6 +104,10 @@ class FakeGateway:
     def refund(self, payment_id, refund_id, amount, reason):
         return amount
 
+    def email_link(self, payment_id, email):
+        self.payments[payment_id].setdefault("mailed", []).append(email)
+        return email
+
     def cancel(self, payment_id):
         """Like the server's cancel: a paid payment stays succeeded, anything else fails."""
         from dataclasses import replace

@@ -12,13 +12,14 @@ from typing import Any
 
 from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout
 
 from app.domain.card import CardPayment, CardStatus
 from app.domain.cart import Cart
 from app.services.card_payments import (
     cancel_card_payment,
     check_card_payment,
+    email_payment_link,
     start_card_payment,
 )
 from ui.tasks import TaskControl, TaskRunner
@@ -99,6 +100,14 @@ class CardPaymentDialog(PosDialog):
         self.open_button = button("Open on this computer", self._open_page)
         self.open_button.setEnabled(False)
         info.addWidget(self.open_button)
+        mail_row = QHBoxLayout()
+        self.email_field = QLineEdit()
+        self.email_field.setPlaceholderText("customer@example.com (phone orders)")
+        self.email_button = button("E-mail the link", self._email_link)
+        self.email_button.setEnabled(False)
+        mail_row.addWidget(self.email_field, 1)
+        mail_row.addWidget(self.email_button)
+        info.addLayout(mail_row)
         self.retry_button = button("Try again", self._start, "Primary")
         self.retry_button.hide()
         info.addWidget(self.retry_button)
@@ -153,6 +162,7 @@ class CardPaymentDialog(PosDialog):
         ):
             self.qr.setPixmap(qr_pixmap(payment.pay_url))
         self.open_button.setEnabled(bool(payment.pay_url))
+        self.email_button.setEnabled(bool(payment.pay_url) and payment.status.is_open)
         if payment.status is CardStatus.SUCCEEDED:
             self._timer.stop()
             self.status.setText("Paid. Thank you!")
@@ -182,6 +192,26 @@ class CardPaymentDialog(PosDialog):
         )
         if self.payment is not None and not self._timer.isActive():
             self._timer.start()
+
+    def _email_link(self) -> None:
+        if self.payment is None:
+            return
+        gateway, payment_id, email = self._gateway, self.payment.payment_id, self.email_field.text()
+        self.email_button.setEnabled(False)
+        self._runner.run_network(
+            "e-mail payment link",
+            lambda _c: email_payment_link(gateway, payment_id, email),
+            self._on_emailed,
+            self._on_email_failed,
+        )
+
+    def _on_emailed(self, address: str) -> None:
+        self.email_button.setEnabled(True)
+        self.status.setText(f"Payment link sent to {address}. Waiting for the customer to pay…")
+
+    def _on_email_failed(self, error: Exception) -> None:
+        self.email_button.setEnabled(True)
+        self.show_error(error_text(error))
 
     def _open_page(self) -> None:
         if self.payment is not None and self.payment.pay_url:

@@ -15,6 +15,7 @@ Rules that keep money safe (docs/payments.md):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -212,3 +213,14 @@ def _park(
     with uow_factory() as uow:
         uow.parked.park(attempt.order_id, cart, attempt.clerk_id, label, clock.now())
         uow.commit()
+
+
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def email_payment_link(gateway: PaymentGateway, payment_id: str, email: str) -> str:
+    """Phone orders: the server mails the customer the payment page link (once per address)."""
+    email = email.strip()
+    if not EMAIL_SHAPE.match(email) or len(email) > 254:
+        raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
+    return gateway.email_link(payment_id, email)

@@ -183,3 +183,18 @@ def test_till_lost_mid_payment_completes_the_sale_once_the_payment_is_confirmed(
     assert till.engine.run_once(force=True).waiting == 0
     assert backend.sql("SELECT id::text FROM orders") == [(cart.order_id,)]
     assert backend.sql("SELECT reference FROM tenders") == [(payment.payment_id,)]
+
+
+def test_phone_order_payment_link_is_queued_for_the_customer_once(backend, make_till):
+    from app.services.card_payments import email_payment_link
+
+    till = make_till("T01")
+    assert till.engine.run_once().state is ConnectionState.ONLINE
+    gateway = HttpPaymentGateway(till.transport())
+    cart = a_cart(till)
+    payment = start(till, gateway, cart)
+    assert email_payment_link(gateway, payment.payment_id, "ana@example.com") == "ana@example.com"
+    email_payment_link(gateway, payment.payment_id, "ana@example.com")  # asked twice
+    rows = backend.sql("SELECT kind, to_address, text_body FROM mail_outbox")
+    assert [(kind, to) for kind, to, _ in rows] == [("payment_link", "ana@example.com")]
+    assert payment.pay_url in rows[0][2]

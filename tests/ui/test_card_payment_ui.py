@@ -115,3 +115,31 @@ def test_closing_the_card_dialog_cancels_the_payment_so_cash_can_be_taken(
     with qtbot.waitSignal(register.sale_completed, timeout=TIMEOUT) as completed:
         enter(qtbot, pay.amount_field)
     assert [t.kind.value for t in completed.args[0].tenders] == ["cash"]
+
+
+def test_phone_order_link_is_e_mailed_to_a_valid_address_only(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    add_clerk(terminal, "Maria", "2468", manager=True)
+    bridge = make_bridge(terminal, FakeServerTransport())
+    window = open_window(sync=bridge)
+    go_online(qtbot, window, bridge)
+    gateway = FakeGateway(checks_until_done=10_000)
+    window.register.payment_gateway = lambda: gateway
+    log_in(qtbot, window, "Maria", "2468")
+    register = window.register
+    scan(qtbot, register, barcode_of("Ground coffee 500 g"))
+    press(qtbot, register, Qt.Key.Key_F12)
+    pay = register.active_dialog
+    with qtbot.waitSignal(register.dialog_opened, timeout=TIMEOUT) as opened:
+        pay.card_button.click()
+    card = opened.args[0]
+    qtbot.waitUntil(lambda: card.email_button.isEnabled(), timeout=TIMEOUT)
+    card.email_field.setText("not-an-address")
+    card.email_button.click()
+    qtbot.waitUntil(lambda: "is not an e-mail address" in card.error.text(), timeout=TIMEOUT)
+    card.email_field.setText("ana@example.com")
+    card.email_button.click()
+    qtbot.waitUntil(lambda: "sent to ana@example.com" in card.status.text(), timeout=TIMEOUT)
+    (payment,) = gateway.payments.values()
+    assert payment["mailed"] == ["ana@example.com"]
