@@ -26,14 +26,14 @@ def go_online(qtbot: Any, window: Any, bridge: Any) -> None:
     qtbot.waitUntil(lambda: bridge.online, timeout=TIMEOUT)
 
 
-def test_card_paid_on_the_phone_completes_the_sale_with_one_charge(
-    qtbot: Any, open_window: Any, terminal: Any
-) -> None:
+def start_card(
+    qtbot: Any, open_window: Any, terminal: Any, gateway: FakeGateway
+) -> tuple[Any, Any, PayDialog, CardPaymentDialog]:
+    """Online till, Maria logged in, coffee scanned, F12, Card: (window, register, pay, card)."""
     add_clerk(terminal, "Maria", "2468", manager=True)
     bridge = make_bridge(terminal, FakeServerTransport())
     window = open_window(sync=bridge)
     go_online(qtbot, window, bridge)
-    gateway = FakeGateway(checks_until_done=2)
     window.register.payment_gateway = lambda: gateway
     log_in(qtbot, window, "Maria", "2468")
     register = window.register
@@ -46,6 +46,14 @@ def test_card_paid_on_the_phone_completes_the_sale_with_one_charge(
         pay.card_button.click()
     card = opened.args[0]
     assert isinstance(card, CardPaymentDialog)
+    return window, register, pay, card
+
+
+def test_card_paid_on_the_phone_completes_the_sale_with_one_charge(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    gateway = FakeGateway(checks_until_done=2)
+    _window, register, pay, card = start_card(qtbot, open_window, terminal, gateway)
     qtbot.waitUntil(
         lambda: card.qr.pixmap() is not None and not card.qr.pixmap().isNull(), timeout=TIMEOUT
     )
@@ -68,20 +76,8 @@ def test_card_paid_on_the_phone_completes_the_sale_with_one_charge(
 def test_declined_card_says_why_and_a_retry_is_a_new_attempt(
     qtbot: Any, open_window: Any, terminal: Any
 ) -> None:
-    add_clerk(terminal, "Maria", "2468", manager=True)
-    bridge = make_bridge(terminal, FakeServerTransport())
-    window = open_window(sync=bridge)
-    go_online(qtbot, window, bridge)
     gateway = FakeGateway(checks_until_done=1, outcome="failed")
-    window.register.payment_gateway = lambda: gateway
-    log_in(qtbot, window, "Maria", "2468")
-    register = window.register
-    scan(qtbot, register, barcode_of("Ground coffee 500 g"))
-    press(qtbot, register, Qt.Key.Key_F12)
-    pay = register.active_dialog
-    with qtbot.waitSignal(register.dialog_opened, timeout=TIMEOUT) as opened:
-        pay.card_button.click()
-    card = opened.args[0]
+    _window, _register, pay, card = start_card(qtbot, open_window, terminal, gateway)
     qtbot.waitUntil(lambda: card.retry_button.isVisible(), timeout=TIMEOUT)
     assert "Your card was declined." in card.status.text()
     assert pay.tenders == []
@@ -92,20 +88,8 @@ def test_declined_card_says_why_and_a_retry_is_a_new_attempt(
 def test_closing_the_card_dialog_cancels_the_payment_so_cash_can_be_taken(
     qtbot: Any, open_window: Any, terminal: Any
 ) -> None:
-    add_clerk(terminal, "Maria", "2468", manager=True)
-    bridge = make_bridge(terminal, FakeServerTransport())
-    window = open_window(sync=bridge)
-    go_online(qtbot, window, bridge)
     gateway = FakeGateway(checks_until_done=10_000)  # the customer never pays
-    window.register.payment_gateway = lambda: gateway
-    log_in(qtbot, window, "Maria", "2468")
-    register = window.register
-    scan(qtbot, register, barcode_of("Ground coffee 500 g"))
-    press(qtbot, register, Qt.Key.Key_F12)
-    pay = register.active_dialog
-    with qtbot.waitSignal(register.dialog_opened, timeout=TIMEOUT) as opened:
-        pay.card_button.click()
-    card = opened.args[0]
+    _window, register, pay, card = start_card(qtbot, open_window, terminal, gateway)
     qtbot.waitUntil(lambda: card.payment is not None, timeout=TIMEOUT)
     with qtbot.waitSignal(card.rejected, timeout=TIMEOUT):
         card.reject()  # Esc
@@ -120,20 +104,8 @@ def test_closing_the_card_dialog_cancels_the_payment_so_cash_can_be_taken(
 def test_phone_order_link_is_e_mailed_to_a_valid_address_only(
     qtbot: Any, open_window: Any, terminal: Any
 ) -> None:
-    add_clerk(terminal, "Maria", "2468", manager=True)
-    bridge = make_bridge(terminal, FakeServerTransport())
-    window = open_window(sync=bridge)
-    go_online(qtbot, window, bridge)
     gateway = FakeGateway(checks_until_done=10_000)
-    window.register.payment_gateway = lambda: gateway
-    log_in(qtbot, window, "Maria", "2468")
-    register = window.register
-    scan(qtbot, register, barcode_of("Ground coffee 500 g"))
-    press(qtbot, register, Qt.Key.Key_F12)
-    pay = register.active_dialog
-    with qtbot.waitSignal(register.dialog_opened, timeout=TIMEOUT) as opened:
-        pay.card_button.click()
-    card = opened.args[0]
+    _window, _register, _pay, card = start_card(qtbot, open_window, terminal, gateway)
     qtbot.waitUntil(lambda: card.email_button.isEnabled(), timeout=TIMEOUT)
     card.email_field.setText("not-an-address")
     card.email_button.click()
