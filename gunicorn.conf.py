@@ -26,3 +26,13 @@ accesslog = None  # the app writes one structured JSON line per request instead
 errorlog = "-"
 loglevel = os.environ.get("SHOPSMART_LOG_LEVEL", "info").lower()
 proc_name = "shopsmart-server"
+
+
+def post_worker_init(worker: object) -> None:
+    """The app is loaded: move everything alive now (modules, the app, its engine) out of
+    the collector's reach, so the full collections a push's many short-lived objects trigger
+    do not walk them each time (those walks were the 50-100 ms tail of a push)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, Table, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
@@ -64,7 +64,7 @@ def insert_returning(
     table = _table(model)
     columns = list(rows[0])
     if is_postgresql(session):
-        arrays = ", ".join(f"%s::{_pg_type(table.c[c].type)}[]" for c in columns)
+        arrays = ", ".join(f"%b::{_pg_type(table.c[c].type)}[]" for c in columns)
         if add_on_conflict:
             action = (
                 f"DO UPDATE SET {add_on_conflict} = {table.name}.{add_on_conflict} + "
@@ -117,3 +117,23 @@ def copy_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -
         else:
             for row in rows:
                 copy.write_row([row[c] for c in columns])
+
+
+def select_by_keys(
+    session: Session, model: type[Base], key: str, keys: list[Any], columns: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """``key`` and ``columns`` of the rows whose ``key`` is among ``keys``: on PostgreSQL one
+    fixed statement with a single array parameter (``= ANY``), not one bind per key."""
+    if not keys:
+        return []
+    table = _table(model)
+    if is_postgresql(session):
+        sql = (
+            f"SELECT {', '.join((key, *columns))} FROM {table.name} "
+            f"WHERE {key} = ANY(%b::{_pg_type(table.c[key].type)}[])"
+        )
+        cursor = _cursor(session)
+        cursor.execute(sql, [list(keys)], binary=True)
+        return [tuple(r) for r in cursor.fetchall()]
+    query = select(table.c[key], *(table.c[c] for c in columns)).where(table.c[key].in_(keys))
+    return [tuple(r) for r in session.connection().execute(query)]

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from server.api import has_nul
 from server.auth import Caller
-from server.bulk import copy_rows, insert_returning
+from server.bulk import copy_rows, insert_returning, select_by_keys
 from server.changes import record_changes
 from server.errors import field_path
 from server.models import (
@@ -70,6 +70,7 @@ class Candidate:
     index: int
     event: Event
     content_hash: str
+    order_hash: str | None = None  # order.paid: the hash of the payload alone
 
 
 def _rejected(
@@ -96,6 +97,15 @@ def validate_item(
     index: int, raw: Any, store_id: uuid.UUID, maybe_nul: bool = False
 ) -> Candidate | EventResult:
     """One pushed event checked on its own: a Candidate, or its rejection."""
+    checked = _parse_item(index, raw, store_id, maybe_nul)
+    return checked if isinstance(checked, EventResult) else _check_consistency(checked)
+
+
+def _parse_item(
+    index: int, raw: Any, store_id: uuid.UUID, maybe_nul: bool
+) -> Candidate | EventResult:
+    """Schema and the event's own checks, and its content hash; not the order's
+    arithmetic (``_check_consistency``), which a stored identical copy makes moot."""
     if not isinstance(raw, dict):
         return _rejected(index, None, "invalid_event", "an event must be a JSON object")
     event_id = _loose_event_id(raw)
@@ -117,12 +127,6 @@ def validate_item(
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         return _rejected(index, event_id, "invalid_event", first["msg"], field_path(first["loc"]))
-    if isinstance(event, OrderPaidEvent):
-        problem = check_order_consistency(event.payload)
-        if problem is not None:
-            return _rejected(
-                index, event.event_id, problem.reason, problem.message, f"payload.{problem.field}"
-            )
     if isinstance(event, OrderRefundedEvent):
         r = event.payload
         if r.cash_amount + r.card_amount != r.amount:
@@ -141,13 +145,37 @@ def validate_item(
                 "a refund with a card part names the card payment it went back to",
                 "payload.card_payment_id",
             )
-    digest = hashlib.sha256(f"{store_id}|".encode() + event.model_dump_json().encode())
-    return Candidate(index, event, digest.hexdigest())
+    prefix = f"{store_id}|".encode()
+    dumped = event.model_dump_json().encode()
+    digest = hashlib.sha256(prefix + dumped).hexdigest()
+    if isinstance(event, OrderPaidEvent):
+        return Candidate(index, event, digest, _order_hash(prefix, dumped))
+    return Candidate(index, event, digest)
 
 
-def _order_hash(event: OrderPaidEvent, store_id: uuid.UUID) -> str:
-    raw = f"{store_id}|".encode() + event.payload.model_dump_json().encode()
-    return hashlib.sha256(raw).hexdigest()
+def _check_consistency(c: Candidate) -> Candidate | EventResult:
+    if isinstance(c.event, OrderPaidEvent):
+        problem = check_order_consistency(c.event.payload)
+        if problem is not None:
+            return _rejected(
+                c.index,
+                c.event.event_id,
+                problem.reason,
+                problem.message,
+                f"payload.{problem.field}",
+            )
+    return c
+
+
+_PAYLOAD_KEY = b',"payload":'
+
+
+def _order_hash(prefix: bytes, event_json: bytes) -> str:
+    """The hash of an order's payload JSON, cut out of its event's JSON (``payload`` is the
+    event's last field and nothing before it can hold the key, so the slice is exactly what
+    ``payload.model_dump_json()`` gives) instead of serialising the order twice."""
+    start = event_json.index(_PAYLOAD_KEY) + len(_PAYLOAD_KEY)
+    return hashlib.sha256(prefix + event_json[start:-1]).hexdigest()
 
 
 def ingest(
@@ -157,10 +185,20 @@ def ingest(
     results: dict[int, EventResult] = {}
     first_by_id: dict[uuid.UUID, Candidate] = {}
     repeats: list[Candidate] = []
-    for index, raw in enumerate(raw_events):
-        checked = validate_item(index, raw, who.store_id, maybe_nul)
+    parsed = [
+        _parse_item(index, raw, who.store_id, maybe_nul) for index, raw in enumerate(raw_events)
+    ]
+    # A replay is answered from the stored hashes (one query, before any write); an event
+    # stored with this very content passed every check then, so it is not checked again.
+    stored = _stored_events(svc, [c.event.event_id for c in parsed if isinstance(c, Candidate)])
+    for item in parsed:
+        checked = item
+        if isinstance(item, Candidate):
+            row = stored.get(item.event.event_id)
+            if row is None or row[0] != item.content_hash:
+                checked = _check_consistency(item)
         if isinstance(checked, EventResult):
-            results[index] = checked
+            results[checked.index] = checked
         elif checked.event.event_id in first_by_id:
             repeats.append(checked)
         else:
@@ -169,7 +207,7 @@ def ingest(
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with svc.sessions() as session, session.begin():
-                applied = _apply(session, svc, who, list(first_by_id.values()), repeats)
+                applied = _apply(session, svc, who, list(first_by_id.values()), repeats, stored)
             break
         except DBAPIError as exc:
             sqlstate = getattr(exc.orig, "sqlstate", None)
@@ -238,13 +276,19 @@ def _apply(
     who: Caller,
     candidates: list[Candidate],
     repeats: list[Candidate],
+    stored: dict[uuid.UUID, tuple[str, str]],
 ) -> dict[int, EventResult]:
     batch = _Batch(session, svc, who)
     now = batch.now
+    # Stored before with this very content (a replay): answered from the stored row, never
+    # inserted again. Anything else takes the full path, whatever the earlier read saw.
+    known = [c for c in candidates if _same_as_stored(c, stored)]
+    candidates = [c for c in candidates if not _same_as_stored(c, stored)]
     candidates = _drop_voids_of_unknown_orders(batch, candidates)
     candidates = _drop_unconfirmed_card_tenders(batch, candidates)
     candidates = _drop_refunds_that_do_not_fit(batch, candidates)
     candidates.sort(key=lambda c: c.event.event_id)
+    _answer_known_events(batch, known, stored)
     inserted: set[uuid.UUID] = set()
     if candidates:
         rows = [
@@ -270,7 +314,7 @@ def _apply(
     _apply_refunds(batch, [c for c in fresh if isinstance(c.event, OrderRefundedEvent)])
     _apply_stock(batch)
     for c in repeats:  # the same event twice in one batch: the first copy decides
-        first = next(x for x in candidates if x.event.event_id == c.event.event_id)
+        first = next(x for x in known + candidates if x.event.event_id == c.event.event_id)
         if first.content_hash == c.content_hash:
             batch.result(c, "duplicate")
         else:
@@ -401,23 +445,39 @@ def _drop_unconfirmed_card_tenders(batch: _Batch, candidates: list[Candidate]) -
     return kept
 
 
-def _answer_known_events(batch: _Batch, known: list[Candidate]) -> None:
+def _same_as_stored(c: Candidate, stored: dict[uuid.UUID, tuple[str, str]]) -> bool:
+    row = stored.get(c.event.event_id)
+    return row is not None and row[0] == c.content_hash
+
+
+def _stored_events(svc: Services, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    """(content hash, outcome) of the events among ``ids`` already stored."""
+    if not ids:
+        return {}
+    with svc.sessions() as session, session.begin():
+        return _stored_rows(session, ids)
+
+
+def _stored_rows(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+    found = select_by_keys(session, SyncEvent, "event_id", ids, ("content_hash", "outcome"))
+    return {row[0]: (row[1], row[2]) for row in found}
+
+
+def _answer_known_events(
+    batch: _Batch, known: list[Candidate], stored: dict[uuid.UUID, tuple[str, str]] | None = None
+) -> None:
+    """Events stored before (``stored``: their rows, if already read)."""
     if not known:
         return
-    table = SyncEvent.__table__
-    stored = {
-        row.event_id: row
-        for row in batch.conn.execute(
-            select(table.c.event_id, table.c.content_hash, table.c.outcome).where(
-                table.c.event_id.in_([c.event.event_id for c in known])
-            )
-        )
-    }
+    missing = [c.event.event_id for c in known if stored is None or c.event.event_id not in stored]
+    rows = dict(stored or {})
+    if missing:
+        rows.update(_stored_rows(batch.session, missing))
     for c in known:
-        row = stored[c.event.event_id]
-        if row.content_hash != c.content_hash:
-            batch.conflict(c, row.content_hash, "this event_id was received before, differently")
-        elif row.outcome == "conflict":
+        content_hash, outcome = rows[c.event.event_id]
+        if content_hash != c.content_hash:
+            batch.conflict(c, content_hash, "this event_id was received before, differently")
+        elif outcome == "conflict":
             batch.result(
                 c, "conflict", reason="conflict", message="this event conflicted when received"
             )
@@ -434,7 +494,8 @@ def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:
     again: list[Candidate] = []  # further events for an order id already in the batch
     for c in sorted(paid, key=lambda c: c.index):
         assert isinstance(c.event, OrderPaidEvent)
-        hashes[c.event.event_id] = _order_hash(c.event, who.store_id)
+        assert c.order_hash is not None
+        hashes[c.event.event_id] = c.order_hash
         if c.event.payload.id in firsts:
             again.append(c)
         else:
@@ -468,7 +529,7 @@ def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:
                 "prices_include_tax": o.prices_include_tax,
                 "customer_id": o.customer.id if o.customer else None,
                 "customer": o.customer.model_dump(mode="json") if o.customer else None,
-                "tax": [t.model_dump() for t in o.tax],
+                "tax": [_fields(t) for t in o.tax],
                 "voided_at": None,
                 "void_reason": None,
                 "received_at": batch.now,
@@ -486,13 +547,13 @@ def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:
         assert isinstance(c.event, OrderPaidEvent)
         o = c.event.payload
         for line in o.lines:
-            lines.append({"order_id": o.id, **line.model_dump()})
+            lines.append({"order_id": o.id, **_fields(line)})
             product_ids.add(line.product_id)
             delta = line.quantity  # units, or grams for weighed products
             batch.stock_delta[line.product_id] -= delta
             batch.stock_orders[line.product_id].append(str(o.id))
         for position, tender in enumerate(o.tenders, start=1):
-            tenders.append({"order_id": o.id, "position": position, **tender.model_dump()})
+            tenders.append({"order_id": o.id, "position": position, **_fields(tender)})
         if o.customer is not None:
             customers[o.customer.id] = {
                 "id": o.customer.id,
@@ -512,6 +573,12 @@ def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:
         found = insert_returning(batch.session, Customer, rows, conflict=("id",), returning=("id",))
         record_changes(batch.session, "customer", (str(r[0]) for r in found), who.store_id)
     _flag_orders(batch, accepted, product_ids)
+
+
+def _fields(model: Any) -> dict[str, Any]:
+    """``model.model_dump()`` of a flat model (only plain field values, no nested models):
+    its field values as a new dict, without a trip through the serializer per row."""
+    return dict(model.__dict__)
 
 
 def _queue_confirmations(batch: _Batch, accepted: list[Candidate]) -> None:

@@ -54,6 +54,8 @@ def install_request_logging(app: Flask) -> None:
     def finish(response: Response) -> Response:
         request_id = getattr(g, "request_id", "")
         response.headers["X-Request-Id"] = request_id
+        if not log.isEnabledFor(logging.INFO):  # WARNING silences the request lines
+            return response
         who = getattr(g, "caller", None)
         log.info(
             "request",
