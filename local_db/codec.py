@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from app.domain.cart import Cart, CartLine, Discount, DiscountKind, TaxBreakdownEntry
@@ -11,12 +11,6 @@ from app.domain.clerk import Clerk, Role
 from app.domain.order import Order, OrderLine, OrderStatus, SyncState, Tender, TenderKind
 from app.domain.product import Product, SoldBy
 from app.services.checkout import line_payload, order_header, tender_payload
-
-
-def to_iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: the store keeps UTC only")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def from_iso(text: str | None) -> datetime | None:
@@ -61,8 +55,6 @@ def product_values(product: Product, updated_at: str) -> dict[str, Any]:
 
 
 def order_values(order: Order) -> dict[str, Any]:
-    if order.created_at.tzinfo is None:
-        raise ValueError("naive datetime: the store keeps UTC only")
     return {
         **order_header(order),
         "tax_breakdown": json.dumps(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, text, update
@@ -18,6 +18,7 @@ from app.domain.clerk import Clerk
 from app.domain.order import Order, OrderStatus
 from app.domain.product import Product
 from app.domain.refund import Refund, RefundLine, RefundState
+from app.domain.timestamps import now_iso, utc_iso
 from local_db.codec import (
     cart_from_json,
     cart_to_json,
@@ -29,7 +30,6 @@ from local_db.codec import (
     product_from_row,
     product_values,
     tender_values,
-    to_iso,
 )
 from local_db.models import (
     AuditRow,
@@ -112,10 +112,6 @@ RANKED_WINDOW = text(
     "WHERE p.active ORDER BY m.score LIMIT :limit"
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def prefix_upper_bound(prefix: str) -> str:
@@ -212,7 +208,7 @@ class SqliteProductRepository:
         return int(self._c.execute(select(func.count()).select_from(PRODUCTS)).scalar_one())
 
     def upsert_many(self, products: Iterable[Product]) -> int:
-        stamp = _now_iso()
+        stamp = now_iso()
         items = list(products)
         if not items:
             return 0
@@ -324,7 +320,7 @@ class SqliteOutboxRepository:
                 "event_id": event_id,
                 "event_type": event_type,
                 "payload": json.dumps(payload, separators=(",", ":")),
-                "created_at": _now_iso(),
+                "created_at": now_iso(),
                 "state": "pending",
                 "attempts": 0,
                 "last_error": "",
@@ -369,7 +365,7 @@ class SqliteParkedSaleRepository:
                 "id": sale_id,
                 "label": label[:80],
                 "clerk_id": clerk_id,
-                "parked_at": to_iso(at),
+                "parked_at": utc_iso(at),
                 "total": total,
                 "cart": cart_to_json(cart),
             },
@@ -412,7 +408,7 @@ class SqliteClerkRepository:
             "pin_hash": clerk.pin_hash,
             "active": clerk.active,
             "failed_attempts": clerk.failed_attempts,
-            "locked_until": to_iso(clerk.locked_until) if clerk.locked_until else None,
+            "locked_until": utc_iso(clerk.locked_until) if clerk.locked_until else None,
         }
         statement = sqlite_insert(CLERKS).values(values)
         statement = statement.on_conflict_do_update(
@@ -444,7 +440,7 @@ class SqliteAuditRepository:
         self._c.execute(
             insert(AUDIT),
             {
-                "at": to_iso(entry.at),
+                "at": utc_iso(entry.at),
                 "clerk_id": entry.clerk_id,
                 "clerk_name": entry.clerk_name,
                 "action": entry.action.value,
@@ -487,7 +483,7 @@ class SqliteCardAttemptRepository:
                 "amount": attempt.amount,
                 "status": attempt.status.value,
                 "clerk_id": attempt.clerk_id,
-                "created_at": to_iso(attempt.created_at),
+                "created_at": utc_iso(attempt.created_at),
                 "pay_url": attempt.pay_url,
                 "cart": cart_to_json(cart),
             },
@@ -560,8 +556,8 @@ class SqliteRefundRepository:
                 "lines": json.dumps([[ln.line_no, ln.quantity] for ln in refund.lines]),
                 "clerk_id": refund.clerk_id,
                 "clerk_name": refund.clerk_name,
-                "created_at": to_iso(refund.created_at),
-                "refunded_at": to_iso(refund.refunded_at) if refund.refunded_at else None,
+                "created_at": utc_iso(refund.created_at),
+                "refunded_at": utc_iso(refund.refunded_at) if refund.refunded_at else None,
                 "failure": refund.failure,
             },
         )
@@ -622,7 +618,7 @@ class SqliteRefundRepository:
     ) -> None:
         values: dict[str, Any] = {"state": state.value, "failure": failure}
         if refunded_at is not None:
-            values["refunded_at"] = to_iso(refunded_at)
+            values["refunded_at"] = utc_iso(refunded_at)
         self._c.execute(update(REFUNDS).where(REFUNDS.c.id == refund_id).values(values))
         if state is RefundState.DONE:
             refund = self.get(refund_id)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.domain.order import SyncState
 from app.domain.sync import OutboxEvent, OutboxState, PulledPage, PushOutcome, ResultStatus
-from local_db.codec import from_iso, to_iso
+from app.domain.timestamps import now_iso, utc_iso
+from local_db.codec import from_iso
 from local_db.models import CustomerRow, DeliverySlotRow
 from local_db.repositories import (
     CLERKS,
@@ -31,10 +32,6 @@ SLOTS: Table = DeliverySlotRow.__table__  # type: ignore[assignment]
 CURSOR_KEY = "sync.cursor"
 LAST_SYNC_KEY = "sync.last_success_at"
 WAITING_STATES = (OutboxState.PENDING.value, OutboxState.SENT.value)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class SqliteSyncStore:
@@ -90,7 +87,7 @@ class SqliteSyncStore:
         """
         if not outcomes:
             return
-        stamp = _now()
+        stamp = now_iso()
         done = [o.event_id for o in outcomes if o.status.is_done]
         refused = [o for o in outcomes if not o.status.is_done]
         with self._engine.begin() as c:
@@ -191,7 +188,7 @@ class SqliteSyncStore:
 
     def note_success(self, at: datetime) -> None:
         with self._engine.begin() as c:
-            SqliteSettingsRepository(c).put(LAST_SYNC_KEY, to_iso(at))
+            SqliteSettingsRepository(c).put(LAST_SYNC_KEY, utc_iso(at))
 
     def apply_pull(self, page: PulledPage) -> None:
         """Apply one page and its cursor in ONE transaction: a crash resumes at this page."""
@@ -270,8 +267,8 @@ class SqliteSyncStore:
             for slot in page.slots:
                 values = {
                     "id": slot.id,
-                    "starts_at": to_iso(slot.starts_at),
-                    "ends_at": to_iso(slot.ends_at),
+                    "starts_at": utc_iso(slot.starts_at),
+                    "ends_at": utc_iso(slot.ends_at),
                     "capacity": slot.capacity,
                     "booked": slot.booked,
                     "active": slot.active,

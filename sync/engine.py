@@ -267,7 +267,7 @@ class SyncEngine:
         ids = [event.event_id for event in batch]
         self._store.mark_sent(ids)
         try:
-            response = transport.push([wire_event(event) for event in batch])
+            response = transport.push([event.payload for event in batch])
         except BatchRefused as error:
             if len(batch) == 1:
                 self._store.record_results(
@@ -309,10 +309,6 @@ class SyncEngine:
             cursor = page.next_cursor
             if not response.has_more:
                 return
-
-
-def wire_event(event: OutboxEvent) -> dict[str, Any]:
-    return event.payload
 
 
 def page_from_response(response: p.PullResponse) -> PulledPage:

@@ -89,15 +89,8 @@ def barcode_of(name: str) -> str:
 
 
 def demo_catalog(count: int = 5000) -> tuple[list[Product], list[str]]:
-    """The demo catalog and its favourite SKUs: the full generator when present, else this one."""
-    try:
-        from app.services import demo_catalog as generator
-    except ImportError:
-        return sample_products(), list(FAVOURITES)
-    products = generator.demo_products(count, seed=42)
-    favourites_of = getattr(generator, "favourite_skus", None)
-    if favourites_of is not None:
-        favourites = list(favourites_of(products))
-    else:
-        favourites = list(getattr(generator, "DEMO_FAVOURITES", ()))
-    return products, favourites
+    """The demo grocery catalog (app.services.demo_catalog) and its favourite SKUs."""
+    from app.services.demo_catalog import demo_products, favourite_skus
+
+    products = demo_products(count, seed=42)
+    return products, favourite_skus(products)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from app.domain.audit import AuditAction, AuditEntry
@@ -24,6 +24,7 @@ from app.domain.order import (
     settle_tenders,
 )
 from app.domain.store import StoreProfile
+from app.domain.timestamps import utc_iso
 from app.ports import Clock, IdFactory, UnitOfWork
 from app.services.clerks import require_manager
 
@@ -36,8 +37,7 @@ def receipt_sequence_name(terminal_code: str) -> str:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    """UTC, microseconds, with the offset: the one timestamp format on disk and on the wire."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds") if moment else None
+    return utc_iso(moment) if moment else None
 
 
 def line_payload(line: OrderLine) -> dict[str, Any]:

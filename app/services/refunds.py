@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from app.domain.audit import AuditAction, AuditEntry
@@ -43,6 +42,7 @@ from app.domain.refund import (
     plan_refund,
     refundable,
 )
+from app.domain.timestamps import utc_iso
 from app.ports import Clock, IdFactory, PaymentGateway, UnitOfWork
 from app.services.clerks import require_manager
 
@@ -59,10 +59,6 @@ class CardRefundFailed(PosError):
 
 class CardRefundPending(PosError):
     code = "card_refund_pending"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _order(uow: UnitOfWork, order_id: str) -> Order:
@@ -274,7 +270,7 @@ def _record_done(uow: UnitOfWork, order: Order, refund: Refund, ids: IdFactory) 
         {
             "event_id": event_id,
             "type": ORDER_REFUNDED,
-            "occurred_at": _iso(refund.refunded_at),
+            "occurred_at": utc_iso(refund.refunded_at),
             "payload": refund_payload(refund),
         },
     )
@@ -291,7 +287,7 @@ def refund_payload(refund: Refund) -> dict[str, Any]:
         "card_amount": refund.card_amount,
         "card_payment_id": refund.card_payment_id,
         "reason": refund.reason,
-        "refunded_at": _iso(refund.refunded_at),
+        "refunded_at": utc_iso(refund.refunded_at),
         "clerk_id": refund.clerk_id,
         "lines": [{"line_no": ln.line_no, "quantity": ln.quantity} for ln in refund.lines],
     }

@@ -22,10 +22,7 @@ from ui.sample_catalog import barcode_of
 def test_search_and_department_pick_add_to_the_cart(
     qtbot: Any, open_window: Any, terminal: Any
 ) -> None:
-    add_clerk(terminal, "Maria", "2468", manager=True)
-    window = open_window()
-    log_in(qtbot, window, "Maria", "2468")
-    register = window.register
+    _window, register = manager_at_the_register(qtbot, open_window, terminal)
     picker = register.picker
     assert picker.caption.text() == "Favourites" and len(picker.shown_products) == 8
 
@@ -159,15 +156,20 @@ def test_many_qt_calls_do_not_wear_down_none(qapp: Any) -> None:
     assert sys.getrefcount(None) >= before - 100
 
 
+def manager_at_the_register(qtbot: Any, open_window: Any, terminal: Any) -> tuple[Any, Any]:
+    """Maria, a manager, logged in at a fresh till: (window, register)."""
+    add_clerk(terminal, "Maria", "2468", manager=True)
+    window = open_window()
+    log_in(qtbot, window, "Maria", "2468")
+    return window, window.register
+
+
 def test_removed_line_and_cancelled_sale_show_in_the_managers_audit(
     qtbot: Any, open_window: Any, terminal: Any
 ) -> None:
     from ui.audit_dialog import AuditDialog
 
-    add_clerk(terminal, "Maria", "2468", manager=True)
-    window = open_window()
-    log_in(qtbot, window, "Maria", "2468")
-    register = window.register
+    window, register = manager_at_the_register(qtbot, open_window, terminal)
     scan(qtbot, register, barcode_of("Whole milk 1 L"))
     scan(qtbot, register, barcode_of("Sourdough loaf"))
     press(qtbot, register, Qt.Key.Key_Delete)  # the last scanned line is selected
@@ -200,10 +202,7 @@ def test_manager_refunds_part_of_a_cash_sale_in_cash_offline(
 ) -> None:
     from ui.refund_dialog import RefundDialog
 
-    add_clerk(terminal, "Maria", "2468", manager=True)
-    window = open_window()
-    log_in(qtbot, window, "Maria", "2468")
-    register = window.register
+    window, register = manager_at_the_register(qtbot, open_window, terminal)
     scan(qtbot, register, barcode_of("Red wine, Rioja 0.75 L"))
     press(qtbot, register, Qt.Key.Key_F12)
     pay = register.active_dialog
