@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, g, jsonify, request
+from flask import Response, g, request
 from pydantic import BaseModel, ValidationError
 
 from server.auth import authenticate
@@ -167,9 +167,10 @@ def endpoint(
                     except ValidationError as exc:
                         raise _from_validation_error(exc) from None
             result = view(**kwargs)
-            response = jsonify(result.model_dump(mode="json"))
-            response.status_code = spec.status
-            return response
+            # pydantic writes the JSON itself (no dict of dicts in between)
+            return Response(
+                result.model_dump_json(), status=spec.status, mimetype="application/json"
+            )
 
         wrapper.api_spec = spec  # type: ignore[attr-defined]
         return wrapper

@@ -147,6 +147,9 @@ class SyncEvent(Base):
     terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
     type: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The event's JSON as received (server/push.py): a byte-identical replay is answered
+    # from this record before any parsing. NULL for events stored before migration 0004.
+    raw_hash: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 

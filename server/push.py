@@ -8,6 +8,13 @@ answered ``duplicate`` (same hash) or ``conflict`` (different hash: recorded in
 ``sync_conflicts``, never applied). Only events inserted now take effect, so stock is
 decremented exactly once per order. No statement is issued per row: every table is written
 with one executemany per batch.
+
+Replays are answered before any parsing: each event's raw JSON (as received, re-serialised
+by orjson in its own key order) is hashed too, and an event whose stored ``raw_hash`` matches
+was accepted with exactly these bytes before, so it passed every check then and is answered
+from its stored outcome without validation or a write transaction. Anything else (new, or
+the same event formatted differently) takes the full path, where ``content_hash`` (over the
+validated, canonical form) still tells a harmless re-format from a conflict.
 """
 
 from __future__ import annotations
@@ -15,12 +22,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
+import orjson
 from pydantic import ValidationError
 from sqlalchemy import Table, and_, select, update
 from sqlalchemy.exc import DBAPIError
@@ -71,6 +79,15 @@ class Candidate:
     event: Event
     content_hash: str
     order_hash: str | None = None  # order.paid: the hash of the payload alone
+    raw_hash: str | None = None  # the event's JSON as received (see the module docstring)
+
+
+class StoredEvent(NamedTuple):
+    """An event's idempotency record, as read before the batch is applied."""
+
+    content_hash: str
+    outcome: str
+    raw_hash: str | None
 
 
 def _rejected(
@@ -97,12 +114,23 @@ def validate_item(
     index: int, raw: Any, store_id: uuid.UUID, maybe_nul: bool = False
 ) -> Candidate | EventResult:
     """One pushed event checked on its own: a Candidate, or its rejection."""
-    checked = _parse_item(index, raw, store_id, maybe_nul)
+    checked = _parse_item(index, raw, store_id, maybe_nul, None)
     return checked if isinstance(checked, EventResult) else _check_consistency(checked)
 
 
+def _raw_hash(prefix: bytes, raw: Any) -> str | None:
+    """The hash of an event's JSON as received (key order kept), or None if it is not an
+    object orjson can write (e.g. an integer beyond 64 bits: the full path judges it)."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return hashlib.sha256(prefix + orjson.dumps(raw)).hexdigest()
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+
+
 def _parse_item(
-    index: int, raw: Any, store_id: uuid.UUID, maybe_nul: bool
+    index: int, raw: Any, store_id: uuid.UUID, maybe_nul: bool, raw_hash: str | None
 ) -> Candidate | EventResult:
     """Schema and the event's own checks, and its content hash; not the order's
     arithmetic (``_check_consistency``), which a stored identical copy makes moot."""
@@ -149,8 +177,8 @@ def _parse_item(
     dumped = event.model_dump_json().encode()
     digest = hashlib.sha256(prefix + dumped).hexdigest()
     if isinstance(event, OrderPaidEvent):
-        return Candidate(index, event, digest, _order_hash(prefix, dumped))
-    return Candidate(index, event, digest)
+        return Candidate(index, event, digest, _order_hash(prefix, dumped), raw_hash)
+    return Candidate(index, event, digest, raw_hash=raw_hash)
 
 
 def _check_consistency(c: Candidate) -> Candidate | EventResult:
@@ -185,38 +213,51 @@ def ingest(
     results: dict[int, EventResult] = {}
     first_by_id: dict[uuid.UUID, Candidate] = {}
     repeats: list[Candidate] = []
+    prefix = f"{who.store_id}|".encode()
+    raw_hashes = [_raw_hash(prefix, raw) for raw in raw_events]
+    loose_ids = [_loose_event_id(raw) if isinstance(raw, dict) else None for raw in raw_events]
+    # A replay is answered from the stored hashes (one query, before any parsing or write).
+    queried = {i for i in loose_ids if i is not None}
+    stored = _stored_events(svc, list(queried))
+    seen = Counter(loose_ids)
+    to_parse: list[int] = []
+    for index, (event_id, raw_hash) in enumerate(zip(loose_ids, raw_hashes, strict=True)):
+        row = stored.get(event_id) if event_id is not None else None
+        if (
+            event_id is not None
+            and row is not None
+            and raw_hash is not None
+            and row.raw_hash == raw_hash
+            and seen[event_id] == 1  # an id repeated in the batch: the full path decides
+        ):
+            results[index] = _known_result(index, event_id, row.outcome)
+        else:
+            to_parse.append(index)
     parsed = [
-        _parse_item(index, raw, who.store_id, maybe_nul) for index, raw in enumerate(raw_events)
+        _parse_item(index, raw_events[index], who.store_id, maybe_nul, raw_hashes[index])
+        for index in to_parse
     ]
-    # A replay is answered from the stored hashes (one query, before any write); an event
-    # stored with this very content passed every check then, so it is not checked again.
-    stored = _stored_events(svc, [c.event.event_id for c in parsed if isinstance(c, Candidate)])
+    unread = [
+        c.event.event_id
+        for c in parsed
+        if isinstance(c, Candidate) and c.event.event_id not in queried
+    ]
+    if unread:  # an id spelled so that the loose reading missed it
+        stored.update(_stored_events(svc, unread))
     for item in parsed:
         checked = item
-        if isinstance(item, Candidate):
-            row = stored.get(item.event.event_id)
-            if row is None or row[0] != item.content_hash:
-                checked = _check_consistency(item)
+        # An event stored with this very content passed every check then.
+        if isinstance(item, Candidate) and not _same_as_stored(item, stored):
+            checked = _check_consistency(item)
         if isinstance(checked, EventResult):
             results[checked.index] = checked
         elif checked.event.event_id in first_by_id:
             repeats.append(checked)
         else:
             first_by_id[checked.event.event_id] = checked
-
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with svc.sessions() as session, session.begin():
-                applied = _apply(session, svc, who, list(first_by_id.values()), repeats, stored)
-            break
-        except DBAPIError as exc:
-            sqlstate = getattr(exc.orig, "sqlstate", None)
-            if attempt < ATTEMPTS and (sqlstate in RETRYABLE_SQLSTATES or "locked" in str(exc)):
-                log.warning(
-                    "push batch retried", extra={"event": "push_retry", "sqlstate": sqlstate}
-                )
-                continue
-            raise
+    applied: dict[int, EventResult] = {}
+    if first_by_id or repeats:
+        applied = _apply_with_retries(svc, who, list(first_by_id.values()), repeats, stored)
     results.update(applied)
     ordered = [results[i] for i in range(len(raw_events))]
     counts: defaultdict[str, int] = defaultdict(int)
@@ -229,6 +270,28 @@ def ingest(
         rejected=counts["rejected"],
         conflicts=counts["conflict"],
     )
+
+
+def _apply_with_retries(
+    svc: Services,
+    who: Caller,
+    candidates: list[Candidate],
+    repeats: list[Candidate],
+    stored: dict[uuid.UUID, StoredEvent],
+) -> dict[int, EventResult]:
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with svc.sessions() as session, session.begin():
+                return _apply(session, svc, who, candidates, repeats, stored)
+        except DBAPIError as exc:
+            sqlstate = getattr(exc.orig, "sqlstate", None)
+            if attempt < ATTEMPTS and (sqlstate in RETRYABLE_SQLSTATES or "locked" in str(exc)):
+                log.warning(
+                    "push batch retried", extra={"event": "push_retry", "sqlstate": sqlstate}
+                )
+                continue
+            raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 class _Batch:
@@ -276,7 +339,7 @@ def _apply(
     who: Caller,
     candidates: list[Candidate],
     repeats: list[Candidate],
-    stored: dict[uuid.UUID, tuple[str, str]],
+    stored: dict[uuid.UUID, StoredEvent],
 ) -> dict[int, EventResult]:
     batch = _Batch(session, svc, who)
     now = batch.now
@@ -298,6 +361,7 @@ def _apply(
                 "terminal_id": who.terminal_id,
                 "type": c.event.type,
                 "content_hash": c.content_hash,
+                "raw_hash": c.raw_hash,
                 "outcome": "accepted",
                 "received_at": now,
             }
@@ -445,26 +509,41 @@ def _drop_unconfirmed_card_tenders(batch: _Batch, candidates: list[Candidate]) -
     return kept
 
 
-def _same_as_stored(c: Candidate, stored: dict[uuid.UUID, tuple[str, str]]) -> bool:
+def _same_as_stored(c: Candidate, stored: dict[uuid.UUID, StoredEvent]) -> bool:
     row = stored.get(c.event.event_id)
-    return row is not None and row[0] == c.content_hash
+    return row is not None and row.content_hash == c.content_hash
 
 
-def _stored_events(svc: Services, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
-    """(content hash, outcome) of the events among ``ids`` already stored."""
+def _stored_events(svc: Services, ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredEvent]:
+    """The idempotency records of the events among ``ids`` already stored."""
     if not ids:
         return {}
     with svc.sessions() as session, session.begin():
         return _stored_rows(session, ids)
 
 
-def _stored_rows(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
-    found = select_by_keys(session, SyncEvent, "event_id", ids, ("content_hash", "outcome"))
-    return {row[0]: (row[1], row[2]) for row in found}
+def _stored_rows(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredEvent]:
+    found = select_by_keys(
+        session, SyncEvent, "event_id", ids, ("content_hash", "outcome", "raw_hash")
+    )
+    return {row[0]: StoredEvent(*row[1:]) for row in found}
+
+
+def _known_result(index: int, event_id: uuid.UUID, outcome: str) -> EventResult:
+    """The answer to an event stored before with the same content."""
+    if outcome == "conflict":
+        return EventResult(
+            index=index,
+            event_id=event_id,
+            status="conflict",
+            reason="conflict",
+            message="this event conflicted when received",
+        )
+    return EventResult(index=index, event_id=event_id, status="duplicate")
 
 
 def _answer_known_events(
-    batch: _Batch, known: list[Candidate], stored: dict[uuid.UUID, tuple[str, str]] | None = None
+    batch: _Batch, known: list[Candidate], stored: dict[uuid.UUID, StoredEvent] | None = None
 ) -> None:
     """Events stored before (``stored``: their rows, if already read)."""
     if not known:
@@ -474,15 +553,11 @@ def _answer_known_events(
     if missing:
         rows.update(_stored_rows(batch.session, missing))
     for c in known:
-        content_hash, outcome = rows[c.event.event_id]
-        if content_hash != c.content_hash:
-            batch.conflict(c, content_hash, "this event_id was received before, differently")
-        elif outcome == "conflict":
-            batch.result(
-                c, "conflict", reason="conflict", message="this event conflicted when received"
-            )
+        row = rows[c.event.event_id]
+        if row.content_hash != c.content_hash:
+            batch.conflict(c, row.content_hash, "this event_id was received before, differently")
         else:
-            batch.result(c, "duplicate")
+            batch.results[c.index] = _known_result(c.index, c.event.event_id, row.outcome)
 
 
 def _apply_paid(batch: _Batch, paid: list[Candidate]) -> None:

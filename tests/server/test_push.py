@@ -10,9 +10,10 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from server.models import Flag, Order, OrderLine, StockLevel, SyncConflict, Tender
+from server import push as push_module
+from server.models import Flag, Order, OrderLine, StockLevel, SyncConflict, SyncEvent, Tender
 from tests.server.builders import order, paid_event, push_body, void_event
 from tests.server.conftest import Shop, services_of
 
@@ -334,3 +335,61 @@ def test_nul_character_rejects_only_its_own_item(
     body = push(client, shop, [good, nul])
     assert statuses(body) == ["accepted", "rejected"]
     assert body["results"][1]["reason"] == "invalid_event"
+
+
+def parsed_items(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The indexes of the items the push validated in full (the real parser, watched)."""
+    parsed: list[int] = []
+    real = push_module._parse_item
+
+    def watched(index: int, *rest: Any) -> Any:
+        parsed.append(index)
+        return real(index, *rest)
+
+    monkeypatch.setattr(push_module, "_parse_item", watched)
+    return parsed
+
+
+def test_byte_identical_replay_is_answered_without_validation(
+    app: Flask, client: FlaskClient, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = orders_batch(shop, 3)
+    push(client, shop, events)
+    before = db_state(app)
+    parsed = parsed_items(monkeypatch)
+    fresh = paid_event(order(clerk_id=shop.s1.clerk_id, sequence=77))
+    body = push(client, shop, [*events, fresh])
+    assert statuses(body) == ["duplicate"] * 3 + ["accepted"]
+    assert parsed == [3]  # only the new event was validated
+    assert db_state(app)["orders"] == before["orders"] + 1
+    parsed.clear()
+    assert statuses(push(client, shop, [events[0], events[0]])) == ["duplicate", "duplicate"]
+    assert parsed == [0, 1]  # a repeat inside one batch takes the full path
+
+
+def test_replay_in_another_key_order_is_validated_and_still_a_duplicate(
+    app: Flask, client: FlaskClient, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = orders_batch(shop, 2)
+    push(client, shop, events)
+    before = db_state(app)
+    parsed = parsed_items(monkeypatch)
+    reordered = [dict(reversed(list(event.items()))) for event in events]
+    assert statuses(push(client, shop, reordered)) == ["duplicate", "duplicate"]
+    assert parsed == [0, 1]
+    assert db_state(app) == before
+
+
+def test_events_stored_before_the_raw_hash_existed_are_still_duplicates(
+    app: Flask, client: FlaskClient, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = orders_batch(shop, 2)
+    push(client, shop, events)
+    with services_of(app).sessions() as session, session.begin():
+        assert session.scalar(select(func.count()).where(SyncEvent.raw_hash.is_not(None))) == 2
+        session.execute(update(SyncEvent).values(raw_hash=None))  # as rows of migration 0003
+    before = db_state(app)
+    parsed = parsed_items(monkeypatch)
+    assert statuses(push(client, shop, events)) == ["duplicate", "duplicate"]
+    assert parsed == [0, 1]
+    assert db_state(app) == before
