@@ -1,9 +1,12 @@
 """Sync server push throughput: gunicorn (2 workers) on PostgreSQL, 5-line orders.
 
 Measures orders/s and batch latency for batches of 100 and 500 orders, the replay of the
-same orders (all duplicates), and beside them the database-only limit: COPY into a temp
-table + INSERT … SELECT … ON CONFLICT DO NOTHING of the same rows, with no HTTP and no
-validation. Needs SHOPSMART_TEST_DATABASE_URL (``make bench`` starts PostgreSQL).
+same orders (all duplicates, and the database checked unchanged), and beside them the
+database-only limit from the same number of connections: every row a push stores for those
+orders (events, orders, lines, tenders, stock levels, change log, flags) loaded with COPY
+into temp tables + INSERT … SELECT … ON CONFLICT DO NOTHING, with no HTTP, no JSON and no
+validation; also orders and lines alone, for scale. Needs SHOPSMART_TEST_DATABASE_URL
+(``make bench`` starts PostgreSQL).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from bench.common import machine, summary_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTS = 200
+DB_ONLY = "DB only: every row a push writes, COPY + INSERT…SELECT"
 
 
 def free_port() -> int:
@@ -221,108 +225,267 @@ def push_all(
     return time.perf_counter() - started, latencies, statuses
 
 
+ORDER_COLS = (
+    "id",
+    "store_id",
+    "terminal_id",
+    "event_id",
+    "content_hash",
+    "receipt_no",
+    "terminal_code",
+    "sequence",
+    "clerk_id",
+    "clerk_name",
+    "currency",
+    "status",
+    "kind",
+    "created_at",
+    "paid_at",
+    "subtotal",
+    "discount_total",
+    "tax_total",
+    "total",
+    "prices_include_tax",
+    "tax",
+    "received_at",
+)
+LINE_COLS = (
+    "order_id",
+    "line_no",
+    "product_id",
+    "sku",
+    "name",
+    "sold_by",
+    "quantity",
+    "unit_price",
+    "gross",
+    "line_discount",
+    "order_discount_share",
+    "net",
+    "tax_class",
+    "tax_rate_bp",
+    "discount_reason",
+)
+EVENT_COLS = (
+    "event_id",
+    "store_id",
+    "terminal_id",
+    "type",
+    "content_hash",
+    "raw_hash",
+    "outcome",
+    "received_at",
+)
+TENDER_COLS = ("order_id", "position", "kind", "amount", "tendered", "change", "reference")
+FLAG_COLS = ("store_id", "kind", "order_id", "detail", "created_at")
+
+
+def _copy(conn: Any, table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> None:
+    with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _db_only_batch(
+    conn: Any, store_id: str, terminal_id: Any, chunk: list[dict[str, Any]], every_row: bool
+) -> None:
+    """One batch in one transaction: COPY into temp tables, then INSERT … SELECT … ON
+    CONFLICT DO NOTHING (stock: add to the stored level). ``every_row``: everything a push
+    stores for these orders (events, orders, lines, tenders, stock, change log, flags), else
+    orders and lines only."""
+    digest = "x" * 64
+    with conn.transaction():
+        temp = ["t_orders (LIKE orders INCLUDING DEFAULTS)", "t_lines (LIKE order_lines)"]
+        if every_row:
+            temp += ["t_events (LIKE sync_events INCLUDING DEFAULTS)", "t_tenders (LIKE tenders)"]
+        conn.execute(";".join(f"CREATE TEMP TABLE {t} ON COMMIT DROP" for t in temp))
+        if every_row:
+            _copy(
+                conn,
+                "t_events",
+                EVENT_COLS,
+                (
+                    (
+                        e["event_id"],
+                        store_id,
+                        terminal_id,
+                        "order.paid",
+                        digest,
+                        digest,
+                        "accepted",
+                        e["payload"]["paid_at"],
+                    )
+                    for e in chunk
+                ),
+            )
+        _copy(
+            conn,
+            "t_orders",
+            ORDER_COLS,
+            (
+                (
+                    *(e["payload"][c] for c in ORDER_COLS[:1]),
+                    store_id,
+                    terminal_id,
+                    e["event_id"],
+                    digest,
+                    *(e["payload"][c] for c in ORDER_COLS[5:20]),
+                    json.dumps(e["payload"]["tax"]),
+                    e["payload"]["paid_at"],
+                )
+                for e in chunk
+            ),
+        )
+        _copy(
+            conn,
+            "t_lines",
+            LINE_COLS,
+            (
+                (e["payload"]["id"], *(line[c] for c in LINE_COLS[1:]))
+                for e in chunk
+                for line in e["payload"]["lines"]
+            ),
+        )
+        if every_row:
+            _copy(
+                conn,
+                "t_tenders",
+                TENDER_COLS,
+                (
+                    (e["payload"]["id"], i, *(t[c] for c in TENDER_COLS[2:]))
+                    for e in chunk
+                    for i, t in enumerate(e["payload"]["tenders"], start=1)
+                ),
+            )
+            conn.execute(
+                "INSERT INTO sync_events SELECT * FROM t_events "
+                "ORDER BY event_id ON CONFLICT DO NOTHING"
+            )
+        conn.execute("INSERT INTO orders SELECT * FROM t_orders ON CONFLICT DO NOTHING")
+        conn.execute("INSERT INTO order_lines SELECT * FROM t_lines ON CONFLICT DO NOTHING")
+        if not every_row:
+            return
+        conn.execute("INSERT INTO tenders SELECT * FROM t_tenders ON CONFLICT DO NOTHING")
+        levels = conn.execute(
+            "INSERT INTO stock_levels (store_id, product_id, quantity) "
+            "SELECT %s, product_id, -sum(quantity) FROM t_lines GROUP BY product_id "
+            "ORDER BY product_id ON CONFLICT (store_id, product_id) "
+            "DO UPDATE SET quantity = stock_levels.quantity + excluded.quantity "
+            "RETURNING product_id",
+            (store_id,),
+        ).fetchall()
+        txid = conn.execute("SELECT pg_current_xact_id()::text::bigint").fetchone()[0]
+        _copy(
+            conn,
+            "change_log",
+            ("txid", "store_id", "kind", "entity_key"),
+            ((txid, store_id, "stock", p) for (p,) in levels),
+        )
+        _copy(
+            conn,
+            "flags",
+            FLAG_COLS,
+            (
+                (
+                    store_id,
+                    "card_payment_unverified",
+                    e["payload"]["id"],
+                    json.dumps(
+                        {
+                            "receipt_no": e["payload"]["receipt_no"],
+                            "tender": 0,
+                            "amount": e["payload"]["total"],
+                        }
+                    ),
+                    e["payload"]["paid_at"],
+                )
+                for e in chunk
+            ),
+        )
+
+
 def db_only(
-    database_url: str, store_id: str, events: list[dict[str, Any]], batch: int
+    database_url: str,
+    store_id: str,
+    events: list[dict[str, Any]],
+    batch: int,
+    clients: int,
+    every_row: bool,
 ) -> tuple[float, list[float]]:
-    """The same rows straight into PostgreSQL: COPY to temp tables, INSERT … SELECT … ON
-    CONFLICT DO NOTHING, one transaction per batch."""
+    """The same rows straight into PostgreSQL from ``clients`` connections sharing the
+    batches (as the push's client connections do), one transaction per batch."""
     import psycopg
 
-    order_cols = [
-        "id",
-        "store_id",
-        "terminal_id",
-        "event_id",
-        "content_hash",
-        "receipt_no",
-        "terminal_code",
-        "sequence",
-        "clerk_id",
-        "clerk_name",
-        "currency",
-        "status",
-        "kind",
-        "created_at",
-        "paid_at",
-        "subtotal",
-        "discount_total",
-        "tax_total",
-        "total",
-        "prices_include_tax",
-        "tax",
-        "received_at",
-    ]
-    line_cols = [
-        "order_id",
-        "line_no",
-        "product_id",
-        "sku",
-        "name",
-        "sold_by",
-        "quantity",
-        "unit_price",
-        "gross",
-        "line_discount",
-        "order_discount_share",
-        "net",
-        "tax_class",
-        "tax_rate_bp",
-        "discount_reason",
-    ]
-    latencies = []
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    chunks = [events[i : i + batch] for i in range(0, len(events), batch)]
+    queue = iter(chunks)
+    lock = threading.Lock()
+    latencies: list[float] = []
+    failures: list[BaseException] = []
+    with psycopg.connect(database_url) as conn:
         terminal_id = conn.execute("SELECT id FROM terminals LIMIT 1").fetchone()[0]  # type: ignore[index]
-        started_all = time.perf_counter()
-        for start in range(0, len(events), batch):
-            chunk = events[start : start + batch]
-            started = time.perf_counter()
-            with conn.transaction():
-                conn.execute(
-                    "CREATE TEMP TABLE t_orders (LIKE orders INCLUDING DEFAULTS) ON COMMIT DROP;"
-                    "CREATE TEMP TABLE t_lines (LIKE order_lines INCLUDING DEFAULTS) ON COMMIT DROP"
-                )
-                with conn.cursor().copy(
-                    f"COPY t_orders ({', '.join(order_cols)}) FROM STDIN"
-                ) as copy:
-                    for event in chunk:
-                        o = event["payload"]
-                        copy.write_row(
-                            (
-                                o["id"],
-                                store_id,
-                                terminal_id,
-                                event["event_id"],
-                                "x" * 64,
-                                o["receipt_no"],
-                                o["terminal_code"],
-                                o["sequence"],
-                                o["clerk_id"],
-                                o["clerk_name"],
-                                o["currency"],
-                                o["status"],
-                                o["kind"],
-                                o["created_at"],
-                                o["paid_at"],
-                                o["subtotal"],
-                                o["discount_total"],
-                                o["tax_total"],
-                                o["total"],
-                                o["prices_include_tax"],
-                                json.dumps(o["tax"]),
-                                o["paid_at"],
-                            )
-                        )
-                with conn.cursor().copy(
-                    f"COPY t_lines ({', '.join(line_cols)}) FROM STDIN"
-                ) as copy:
-                    for event in chunk:
-                        o = event["payload"]
-                        for line in o["lines"]:
-                            copy.write_row((o["id"], *(line[c] for c in line_cols[1:])))
-                conn.execute("INSERT INTO orders SELECT * FROM t_orders ON CONFLICT DO NOTHING")
-                conn.execute("INSERT INTO order_lines SELECT * FROM t_lines ON CONFLICT DO NOTHING")
-            latencies.append(time.perf_counter() - started)
-        return time.perf_counter() - started_all, latencies
+
+    def work() -> None:
+        try:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                while True:
+                    with lock:
+                        chunk = next(queue, None)
+                    if chunk is None:
+                        return
+                    started = time.perf_counter()
+                    _db_only_batch(conn, store_id, terminal_id, chunk, every_row)
+                    elapsed = time.perf_counter() - started
+                    with lock:
+                        latencies.append(elapsed)
+        except BaseException as exc:  # reported by the caller, not lost in the thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(clients)]
+    started_all = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return time.perf_counter() - started_all, latencies
+
+
+def fingerprint(database_url: str) -> tuple[Any, ...]:
+    """What a replay must leave as it was: row counts of every table a push writes, the
+    stock total and the newest change-log id."""
+    import psycopg
+
+    tables = ("orders", "order_lines", "tenders", "sync_events", "flags", "sync_conflicts")
+    with psycopg.connect(database_url) as conn:
+        counts = tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone() for t in tables)
+        stock = conn.execute("SELECT sum(quantity) FROM stock_levels").fetchone()
+        last_change = conn.execute("SELECT max(id) FROM change_log").fetchone()
+    return (*counts, stock, last_change)
+
+
+def verdicts(rows: list[tuple[str, int, int, float, float, float]]) -> list[str]:
+    """Each figure of the 100-order batches beside its limit (issue "Sync server")."""
+    by_name = {(name, batch): (orders / wall, p99) for name, batch, orders, wall, _, p99 in rows}
+    push_rate, push_p99 = by_name[("push (new orders)", 100)]
+    replay_rate, replay_p99 = by_name[("replay (all duplicates)", 100)]
+    db_rate, _ = by_name[(DB_ONLY, 100)]
+    share = push_rate / db_rate
+
+    def met(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    return [
+        "| figure (100-order batches) | value | limit | met? |",
+        "|---|---:|---|---|",
+        f"| push rate | {push_rate:,.0f} orders/s | ≥ 3,000 | {met(push_rate >= 3000)} |",
+        f"| push / DB only | {share:.0%} | ≥ 50 % | {met(share >= 0.5)} |",
+        f"| push p99 | {push_p99:.1f} ms | ≤ 50 ms | {met(push_p99 <= 50)} |",
+        f"| replay p99 | {replay_p99:.1f} ms | ≤ 15 ms | {met(replay_p99 <= 15)} |",
+        f"| replay faster than the push | {replay_rate:,.0f} vs {push_rate:,.0f} orders/s | "
+        f"faster | {met(replay_rate > push_rate)} |",
+        "| replay changed nothing | row counts, stock total, change log | unchanged | yes |",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -371,20 +534,29 @@ def main(argv: list[str] | None = None) -> int:
                 p50, p99, _ = summary_ms(latencies)
                 rows.append(("push (new orders)", batch, args.orders, wall, p50, p99))
                 if batch == 100:
+                    before = fingerprint(database_url)
                     wall, latencies, counts = push_all(base, token, bodies, args.clients)
                     assert counts.get("duplicates") == args.orders, counts
+                    assert fingerprint(database_url) == before, "a replay changed the database"
                     p50, p99, _ = summary_ms(latencies)
                     rows.append(("replay (all duplicates)", batch, args.orders, wall, p50, p99))
-        for batch in (int(b) for b in args.batches.split(",")):
-            events = [build_order("T01", clerk_id, 10**6 + i) for i in range(args.orders)]
-            wall, latencies = db_only(database_url, store_id, events, batch)
-            p50, p99, _ = summary_ms(latencies)
-            rows.append(("DB only: COPY + INSERT…SELECT", batch, args.orders, wall, p50, p99))
+        for every_row, label in ((True, DB_ONLY), (False, "DB only: orders + lines alone")):
+            for batch in (int(b) for b in args.batches.split(",")):
+                if not every_row and batch != 100:
+                    continue
+                sequence += args.orders
+                events = [build_order("T01", clerk_id, sequence + i) for i in range(args.orders)]
+                wall, latencies = db_only(
+                    database_url, store_id, events, batch, args.clients, every_row
+                )
+                p50, p99, _ = summary_ms(latencies)
+                rows.append((label, batch, args.orders, wall, p50, p99))
     print("## Sync server push\n")
     print(f"Machine: {machine()}\n")
     print(
         f"gunicorn {args.workers} sync workers on 127.0.0.1, {args.clients} client "
-        "connections, PostgreSQL on the same machine, orders of 5 lines.\n"
+        "connections (the database-only rows from as many connections), PostgreSQL on the "
+        "same machine, orders of 5 lines.\n"
     )
     print("| scenario | orders/batch | orders | seconds | orders/s | p50 batch ms | p99 batch ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -393,6 +565,9 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {batch} | {orders} | {wall:.2f} | {orders / wall:,.0f} | "
             f"{p50:.1f} | {p99:.1f} |"
         )
+    if "100" in args.batches.split(","):
+        print()
+        print("\n".join(verdicts(rows)))
     return 0
 
 

@@ -59,20 +59,24 @@ def authenticate(session: Session, authorization: str | None) -> Caller:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-    row = session.execute(  # plain columns: every request pays for this query
-        select(
-            Terminal.revoked_at,
-            Terminal.id,
-            Terminal.code,
-            Terminal.name,
-            Store.id,
-            Store.code,
-            Store.name,
-            Store.currency,
+    row = (
+        session.connection()
+        .execute(  # plain columns, Core: every request pays for this
+            select(
+                Terminal.revoked_at,
+                Terminal.id,
+                Terminal.code,
+                Terminal.name,
+                Store.id,
+                Store.code,
+                Store.name,
+                Store.currency,
+            )
+            .join(Store, Store.id == Terminal.store_id)
+            .where(Terminal.token_hash == hash_secret(token))
         )
-        .join(Store, Store.id == Terminal.store_id)
-        .where(Terminal.token_hash == hash_secret(token))
-    ).first()
+        .first()
+    )
     if row is None:
         raise Unauthorized("unknown token", code="invalid_token")
     if row[0] is not None:

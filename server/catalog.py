@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from server.bulk import select_by_keys
 from server.models import Product, ProductBarcode
 from server.sql import dialect_insert
 from sync.protocol import MAX_AMOUNT, ProductData, SoldBy
@@ -128,12 +129,9 @@ class SqlCatalogRepository:
         ids = list(set(product_ids))
         if not ids:
             return {}
-        rows = self.session.execute(
-            select(Product.id, Product.unit_price).where(
-                Product.id.in_(ids), Product.deleted.is_(False)
-            )
-        )
-        return {pid: price for pid, price in rows}
+        # one array parameter, not a bind per id: this runs for every pushed batch
+        rows = select_by_keys(self.session, Product, "id", ids, ("unit_price", "deleted"))
+        return {pid: price for pid, price, deleted in rows if not deleted}
 
     def find_by_sku(self, sku: str) -> ProductDocument | None:
         doc = self.session.scalar(select(Product.document).where(Product.sku == sku))
