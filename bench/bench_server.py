@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -31,6 +32,7 @@ from bench.common import machine, summary_ms
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTS = 200
 DB_ONLY = "DB only: every row a push writes, COPY + INSERT…SELECT"
+ORDERS_AND_LINES = "DB only: orders + lines alone"
 
 
 def free_port() -> int:
@@ -494,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", default="100,500")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     admin_url = os.environ.get("SHOPSMART_TEST_DATABASE_URL")
     if not admin_url:
@@ -501,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import requests
 
-    rows: list[tuple[str, int, int, float, float, float]] = []
+    runs: defaultdict[tuple[str, int], list[tuple[float, list[float]]]] = defaultdict(list)
     with bench_database(admin_url) as database_url:
         code, clerk_id, store_id = prepare(database_url)
         with gunicorn(database_url, args.workers) as base:
@@ -522,41 +525,60 @@ def main(argv: list[str] | None = None) -> int:
                 args.clients,
             )  # every worker opens its pool and imports its code before anything is timed
             sequence = 0
-            for batch in (int(b) for b in args.batches.split(",")):
-                events = [build_order("T01", clerk_id, sequence + i) for i in range(args.orders)]
-                sequence += args.orders
-                bodies = [
-                    json.dumps({"protocol_version": 1, "events": events[i : i + batch]}).encode()
-                    for i in range(0, len(events), batch)
-                ]
-                wall, latencies, counts = push_all(base, token, bodies, args.clients)
-                assert counts.get("accepted") == args.orders, counts
-                p50, p99, _ = summary_ms(latencies)
-                rows.append(("push (new orders)", batch, args.orders, wall, p50, p99))
-                if batch == 100:
-                    before = fingerprint(database_url)
+            batches = [int(b) for b in args.batches.split(",")]
+            for _ in range(args.rounds):  # rounds interleave every scenario: noise hits all
+                for batch in batches:
+                    events = [
+                        build_order("T01", clerk_id, sequence + i) for i in range(args.orders)
+                    ]
+                    sequence += args.orders
+                    bodies = [
+                        json.dumps(
+                            {"protocol_version": 1, "events": events[i : i + batch]}
+                        ).encode()
+                        for i in range(0, len(events), batch)
+                    ]
                     wall, latencies, counts = push_all(base, token, bodies, args.clients)
-                    assert counts.get("duplicates") == args.orders, counts
-                    assert fingerprint(database_url) == before, "a replay changed the database"
-                    p50, p99, _ = summary_ms(latencies)
-                    rows.append(("replay (all duplicates)", batch, args.orders, wall, p50, p99))
-        for every_row, label in ((True, DB_ONLY), (False, "DB only: orders + lines alone")):
-            for batch in (int(b) for b in args.batches.split(",")):
-                if not every_row and batch != 100:
-                    continue
-                sequence += args.orders
-                events = [build_order("T01", clerk_id, sequence + i) for i in range(args.orders)]
-                wall, latencies = db_only(
-                    database_url, store_id, events, batch, args.clients, every_row
-                )
-                p50, p99, _ = summary_ms(latencies)
-                rows.append((label, batch, args.orders, wall, p50, p99))
+                    assert counts.get("accepted") == args.orders, counts
+                    runs[("push (new orders)", batch)].append((wall, latencies))
+                    if batch == 100:
+                        before = fingerprint(database_url)
+                        wall, latencies, counts = push_all(base, token, bodies, args.clients)
+                        assert counts.get("duplicates") == args.orders, counts
+                        assert fingerprint(database_url) == before, "a replay changed the database"
+                        runs[("replay (all duplicates)", batch)].append((wall, latencies))
+                for every_row, label in ((True, DB_ONLY), (False, ORDERS_AND_LINES)):
+                    for batch in batches:
+                        if not every_row and batch != 100:
+                            continue
+                        sequence += args.orders
+                        events = [
+                            build_order("T01", clerk_id, sequence + i) for i in range(args.orders)
+                        ]
+                        wall, latencies = db_only(
+                            database_url, store_id, events, batch, args.clients, every_row
+                        )
+                        runs[(label, batch)].append((wall, latencies))
+    rows: list[tuple[str, int, int, float, float, float]] = []
+    spread: list[str] = []
+    for (name, batch), measured in runs.items():
+        measured.sort(key=lambda run: run[0])
+        wall, latencies = measured[len(measured) // 2]  # the round with the median time
+        p50, p99, _ = summary_ms(latencies)
+        rows.append((name, batch, args.orders, wall, p50, p99))
+        rates = [args.orders / w for w, _ in measured]
+        p99s = [summary_ms(lat)[1] for _, lat in measured]
+        spread.append(
+            f"| {name} | {batch} | {min(rates):,.0f}–{max(rates):,.0f} | "
+            f"{min(p99s):.1f}–{max(p99s):.1f} |"
+        )
     print("## Sync server push\n")
     print(f"Machine: {machine()}\n")
     print(
         f"gunicorn {args.workers} sync workers on 127.0.0.1, {args.clients} client "
         "connections (the database-only rows from as many connections), PostgreSQL on the "
-        "same machine, orders of 5 lines.\n"
+        f"same machine, orders of 5 lines. {args.rounds} rounds of every scenario, interleaved; "
+        "each row is the round with the median time (the spread of all rounds follows).\n"
     )
     print("| scenario | orders/batch | orders | seconds | orders/s | p50 batch ms | p99 batch ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -565,6 +587,9 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {batch} | {orders} | {wall:.2f} | {orders / wall:,.0f} | "
             f"{p50:.1f} | {p99:.1f} |"
         )
+    print("\n| scenario | orders/batch | orders/s, all rounds | p99 ms, all rounds |")
+    print("|---|---:|---:|---:|")
+    print("\n".join(spread))
     if "100" in args.batches.split(","):
         print()
         print("\n".join(verdicts(rows)))

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -136,6 +137,19 @@ class StockLevel(Base):
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"), primary_key=True)
     product_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     quantity: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RateBucket(Base):
+    """A terminal's request budget, shared by every worker (server/ratelimit.py).
+
+    UNLOGGED on PostgreSQL (migration 0005): no WAL per request; after a database crash the
+    buckets simply start full again. Times are seconds since the epoch."""
+
+    __tablename__ = "rate_buckets"
+    terminal_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tokens: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    allowed: Mapped[bool] = mapped_column(Boolean)  # the last request's answer
 
 
 class SyncEvent(Base):

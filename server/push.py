@@ -376,7 +376,6 @@ def _apply(
     _apply_paid(batch, [c for c in fresh if isinstance(c.event, OrderPaidEvent)])
     _apply_voids(batch, [c for c in fresh if isinstance(c.event, OrderVoidedEvent)])
     _apply_refunds(batch, [c for c in fresh if isinstance(c.event, OrderRefundedEvent)])
-    _apply_stock(batch)
     for c in repeats:  # the same event twice in one batch: the first copy decides
         first = next(x for x in known + candidates if x.event.event_id == c.event.event_id)
         if first.content_hash == c.content_hash:
@@ -398,6 +397,11 @@ def _apply(
             .values(outcome=_bind("b_outcome")),
             batch.outcome_updates,
         )
+    batch.insert(Flag, batch.flags)
+    # Stock last: its rows are the ones concurrent batches of a store contend for, so their
+    # locks are held only from here to the commit (oversold flags follow the levels).
+    batch.flags = []
+    _apply_stock(batch)
     batch.insert(Flag, batch.flags)
     return batch.results
 

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -362,15 +363,44 @@ def test_terminal_over_its_rate_is_told_when_to_retry(strict_app: Flask) -> None
     assert answers[3].headers["Retry-After"] == "1"
 
 
-def test_rate_limit_bucket_refills_with_time() -> None:
+def test_rate_limit_bucket_refills_with_time(strict_app: Flask) -> None:
     now = [0.0]
     limiter = RateLimiter(per_minute=60, burst=2, clock=lambda: now[0])
-    assert [limiter.take("t1") for _ in range(2)] == [0.0, 0.0]
-    assert limiter.take("t1") == pytest.approx(1.0)
-    assert limiter.take("t2") == 0.0  # buckets are per terminal
+    t1, t2 = uuid.uuid4(), uuid.uuid4()
+
+    def take(terminal_id: uuid.UUID) -> float:
+        with unit_of_work(services_of(strict_app).sessions) as session:
+            return limiter.take(session, terminal_id)
+
+    assert [take(t1) for _ in range(2)] == [0.0, 0.0]
+    assert take(t1) == pytest.approx(1.0)
+    assert take(t2) == 0.0  # buckets are per terminal
     now[0] += 1.0
-    assert limiter.take("t1") == 0.0
-    assert limiter.take("t1") > 0
+    assert take(t1) == 0.0
+    assert take(t1) > 0
+    now[0] -= 30.0  # a clock stepping back gives nothing and takes nothing
+    assert take(t1) > 0
+
+
+def test_rate_limit_is_shared_by_every_worker(config: TestConfig, strict_app: Flask) -> None:
+    """Two apps on one database (two gunicorn workers, say): one bucket per terminal."""
+    from dataclasses import replace
+
+    other = create_app(replace(config, rate_limit_per_minute=60, rate_limit_burst=3))
+    try:
+        with unit_of_work(services_of(strict_app).sessions) as session:
+            admin.create_store(session, "S1", "High Street")
+        terminal = enroll_terminal(strict_app, strict_app.test_client(), "S1", "T01")
+        for app in (strict_app, other):
+            services_of(app).rate_limiter = RateLimiter(60, 3, clock=lambda: 1000.0)  # frozen
+        first, second = strict_app.test_client(), other.test_client()
+        codes = [
+            client.get("/api/v1/terminals/me", headers=terminal.headers).status_code
+            for client in (first, second, first, second)
+        ]
+        assert codes == [200, 200, 200, 429]
+    finally:
+        services_of(other).close()
 
 
 def test_body_over_the_size_limit_is_a_413_json_error(strict_app: Flask) -> None:

@@ -46,6 +46,12 @@ def test_upgrade_to_head_matches_the_models(database_url: str) -> None:
                 "sync_conflicts",
                 "sync_events",
                 "products",
+                "rate_buckets",
             }
+            if connection.dialect.name == "postgresql":  # no WAL for the per-request upsert
+                persistence = connection.exec_driver_sql(
+                    "SELECT relpersistence FROM pg_class WHERE relname = 'rate_buckets'"
+                ).scalar_one()
+                assert persistence == "u"
     finally:
         engine.dispose()
