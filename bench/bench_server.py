@@ -21,11 +21,11 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.common import machine, summary_ms
 
@@ -187,44 +187,71 @@ def gunicorn(database_url: str, workers: int) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def push_all(
-    base: str, token: str, bodies: list[bytes], clients: int
-) -> tuple[float, list[float], dict[str, int]]:
-    """POST every body; ``clients`` threads share the list. Returns wall time, latencies."""
-    import requests
+T = TypeVar("T")
+C = TypeVar("C")
 
-    latencies: list[float] = []
-    statuses: dict[str, int] = {}
+
+def in_threads(
+    items: list[T],
+    clients: int,
+    open_context: Callable[[], AbstractContextManager[C]],
+    handle: Callable[[C, T], None],
+) -> tuple[float, list[float]]:
+    """``clients`` threads share ``items``; each opens its context (a connection) once and
+    handles items one at a time. Returns the wall time and every item's latency; an error
+    in a thread is raised here, not lost."""
+    queue = iter(items)
     lock = threading.Lock()
-    queue = iter(range(len(bodies)))
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    latencies: list[float] = []
+    failures: list[BaseException] = []
 
     def work() -> None:
-        with requests.Session() as session:
-            while True:
-                with lock:
-                    index = next(queue, None)
-                if index is None:
-                    return
-                started = time.perf_counter()
-                response = session.post(
-                    f"{base}/api/v1/sync/push", data=bodies[index], headers=headers, timeout=120
-                )
-                elapsed = time.perf_counter() - started
-                response.raise_for_status()
-                result = response.json()
-                with lock:
-                    latencies.append(elapsed)
-                    for key in ("accepted", "duplicates", "rejected", "conflicts"):
-                        statuses[key] = statuses.get(key, 0) + result[key]
+        try:
+            with open_context() as context:
+                while True:
+                    with lock:
+                        item = next(queue, None)
+                    if item is None:
+                        return
+                    started = time.perf_counter()
+                    handle(context, item)
+                    elapsed = time.perf_counter() - started
+                    with lock:
+                        latencies.append(elapsed)
+        except BaseException as exc:
+            failures.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(clients)]
-    started = time.perf_counter()
+    started_all = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return time.perf_counter() - started, latencies, statuses
+    if failures:
+        raise failures[0]
+    return time.perf_counter() - started_all, latencies
+
+
+def push_all(
+    base: str, token: str, bodies: list[bytes], clients: int
+) -> tuple[float, list[float], dict[str, int]]:
+    """POST every body from ``clients`` connections. Returns wall time, latencies, counts."""
+    import requests
+
+    statuses: dict[str, int] = {}
+    lock = threading.Lock()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def post(session: requests.Session, body: bytes) -> None:
+        response = session.post(f"{base}/api/v1/sync/push", data=body, headers=headers, timeout=120)
+        response.raise_for_status()
+        result = response.json()
+        with lock:
+            for key in ("accepted", "duplicates", "rejected", "conflicts"):
+                statuses[key] = statuses.get(key, 0) + result[key]
+
+    wall, latencies = in_threads(bodies, clients, requests.Session, post)
+    return wall, latencies, statuses
 
 
 ORDER_COLS = (
@@ -419,38 +446,14 @@ def db_only(
     import psycopg
 
     chunks = [events[i : i + batch] for i in range(0, len(events), batch)]
-    queue = iter(chunks)
-    lock = threading.Lock()
-    latencies: list[float] = []
-    failures: list[BaseException] = []
     with psycopg.connect(database_url) as conn:
         terminal_id = conn.execute("SELECT id FROM terminals LIMIT 1").fetchone()[0]  # type: ignore[index]
-
-    def work() -> None:
-        try:
-            with psycopg.connect(database_url, autocommit=True) as conn:
-                while True:
-                    with lock:
-                        chunk = next(queue, None)
-                    if chunk is None:
-                        return
-                    started = time.perf_counter()
-                    _db_only_batch(conn, store_id, terminal_id, chunk, every_row)
-                    elapsed = time.perf_counter() - started
-                    with lock:
-                        latencies.append(elapsed)
-        except BaseException as exc:  # reported by the caller, not lost in the thread
-            failures.append(exc)
-
-    threads = [threading.Thread(target=work) for _ in range(clients)]
-    started_all = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    return time.perf_counter() - started_all, latencies
+    return in_threads(
+        chunks,
+        clients,
+        lambda: psycopg.connect(database_url, autocommit=True),
+        lambda conn, chunk: _db_only_batch(conn, store_id, terminal_id, chunk, every_row),
+    )
 
 
 def fingerprint(database_url: str) -> tuple[Any, ...]:
