@@ -106,7 +106,7 @@ def open_sync(terminal: Terminal, tokens: Any = None) -> Any:
             transports[key] = HttpSyncTransport(url, lambda: token_store.load(terminal_id))
         return transports[key]
 
-    engine = SyncEngine(SqliteSyncStore(terminal.database.writer), transport, terminal.clock)
+    engine = SyncEngine(SqliteSyncStore(terminal.database.sync_writer), transport, terminal.clock)
     return SyncScheduler(engine)
 
 

@@ -56,7 +56,7 @@ def make_till(workdir: Path, name: str, env: dict[str, str], url: str):  # type:
     _, terminal_id = current_enrollment(terminal.read)
     transport = HttpSyncTransport(url, lambda: tokens.load(terminal_id))
     engine = SyncEngine(
-        SqliteSyncStore(terminal.database.writer),
+        SqliteSyncStore(terminal.database.sync_writer),
         lambda: transport,
         terminal.clock,
         rng=random.Random(1),
@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
 
             # Server-only: T02's backlog pushed straight over HTTP in batches of 200.
             events = [
-                e.payload for e in SqliteSyncStore(other.database.writer).pending_events(args.sales)
+                e.payload_json
+                for e in SqliteSyncStore(other.database.writer).pending_events(args.sales)
             ]
             started = time.perf_counter()
             for start in range(0, len(events), 200):

@@ -12,6 +12,14 @@ counter never notices.
 Two engines share one file: the *writer* starts every transaction with ``BEGIN IMMEDIATE``
 so read-then-write transactions (the receipt sequence) can never deadlock on a lock upgrade;
 the *reader* uses plain deferred transactions for quick indexed reads from any thread.
+
+A third, the *sync writer*, is the writer with ``synchronous=NORMAL``: the sync engine's
+bookkeeping (an event sent, acknowledged; a pulled page and its cursor) needs no fsync of
+its own. A power cut may roll back its last commits, never tear one (WAL keeps NORMAL free
+of corruption), and what rolls back is harmless by design: an event marked done goes again
+and the server answers ``duplicate``; a pulled page comes again with its cursor. The next
+sale's FULL commit fsyncs the WAL, and with it every frame written before. This halves the
+fsyncs of a drain (docs/sync.md).
 """
 
 from __future__ import annotations
@@ -35,20 +43,24 @@ PRAGMAS = (
 DB_FILENAME = "shopsmart.sqlite3"
 
 
-def apply_pragmas(dbapi_connection: sqlite3.Connection) -> None:
+def apply_pragmas(dbapi_connection: sqlite3.Connection, synchronous: str = "FULL") -> None:
     cursor = dbapi_connection.cursor()
     try:
         for pragma in PRAGMAS:
             cursor.execute(pragma)
+        if synchronous != "FULL":
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
     finally:
         cursor.close()
 
 
-def _make_engine(path: Path, *, immediate: bool) -> Engine:
+def _make_engine(
+    path: Path, *, immediate: bool, synchronous: str = "FULL", pool_size: int | None = None
+) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
         poolclass=QueuePool,
-        pool_size=2 if immediate else 4,
+        pool_size=pool_size or (2 if immediate else 4),
         max_overflow=4,
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
     )
@@ -56,7 +68,7 @@ def _make_engine(path: Path, *, immediate: bool) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        apply_pragmas(dbapi_connection)
+        apply_pragmas(dbapi_connection, synchronous)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -70,6 +82,7 @@ class Database:
     path: Path
     writer: Engine
     reader: Engine
+    sync_writer: Engine  # the writer without an fsync per commit: sync bookkeeping only
 
     def checkpoint(self) -> None:
         """Copy the WAL back into the database file now (PASSIVE: never waits for readers).
@@ -86,6 +99,7 @@ class Database:
     def dispose(self) -> None:
         self.writer.dispose()
         self.reader.dispose()
+        self.sync_writer.dispose()
 
 
 def open_database(path: Path, *, migrate: bool = True) -> Database:
@@ -99,6 +113,7 @@ def open_database(path: Path, *, migrate: bool = True) -> Database:
         path=path,
         writer=_make_engine(path, immediate=True),
         reader=_make_engine(path, immediate=False),
+        sync_writer=_make_engine(path, immediate=True, synchronous="NORMAL", pool_size=1),
     )
 
 

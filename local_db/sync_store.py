@@ -33,6 +33,22 @@ CURSOR_KEY = "sync.cursor"
 LAST_SYNC_KEY = "sync.last_success_at"
 WAITING_STATES = (OutboxState.PENDING.value, OutboxState.SENT.value)
 
+# A batch's ids go in as ONE JSON array parameter (json_each), so each statement has a fixed
+# text that sqlite3 prepares once, instead of a new 200-placeholder IN list every batch.
+_IDS = "SELECT value FROM json_each(?)"
+_MARK_SENT = (
+    f"UPDATE outbox SET state = '{OutboxState.SENT.value}', attempts = attempts + 1 "
+    f"WHERE event_id IN ({_IDS})",
+    f"UPDATE orders SET sync_state = '{SyncState.SENT.value}' "
+    f"WHERE id IN ({_IDS}) AND sync_state = '{SyncState.QUEUED.value}'",
+)
+_MARK_DONE = (
+    f"UPDATE outbox SET state = '{OutboxState.DONE.value}', acked_at = ?, last_error = '' "
+    f"WHERE event_id IN ({_IDS})",
+    f"UPDATE orders SET sync_state = '{SyncState.ACKNOWLEDGED.value}', sync_error = '' "
+    f"WHERE id IN ({_IDS})",
+)
+
 
 class SqliteSyncStore:
     def __init__(self, writer: Engine) -> None:
@@ -55,7 +71,7 @@ class SqliteSyncStore:
                 seq=row.seq,
                 event_id=row.event_id,
                 event_type=row.event_type,
-                payload=json.loads(row.payload),
+                payload_json=row.payload,
                 state=OutboxState(row.state),
                 attempts=row.attempts,
                 last_error=row.last_error,
@@ -67,17 +83,10 @@ class SqliteSyncStore:
         """Before a batch goes out: count the attempt; the order shows 'sent'."""
         if not event_ids:
             return
+        ids = json.dumps(event_ids)
         with self._engine.begin() as c:
-            c.execute(
-                update(OUTBOX)
-                .where(OUTBOX.c.event_id.in_(event_ids))
-                .values(state=OutboxState.SENT.value, attempts=OUTBOX.c.attempts + 1)
-            )
-            c.execute(
-                update(ORDERS)
-                .where(ORDERS.c.id.in_(event_ids), ORDERS.c.sync_state == SyncState.QUEUED.value)
-                .values(sync_state=SyncState.SENT.value)
-            )
+            for sql in _MARK_SENT:
+                c.exec_driver_sql(sql, (ids,))
 
     def record_results(self, outcomes: list[PushOutcome]) -> None:
         """Apply the server's per-event answers in one transaction.
@@ -92,16 +101,9 @@ class SqliteSyncStore:
         refused = [o for o in outcomes if not o.status.is_done]
         with self._engine.begin() as c:
             if done:
-                c.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.event_id.in_(done))
-                    .values(state=OutboxState.DONE.value, acked_at=stamp, last_error="")
-                )
-                c.execute(
-                    update(ORDERS)
-                    .where(ORDERS.c.id.in_(done))
-                    .values(sync_state=SyncState.ACKNOWLEDGED.value, sync_error="")
-                )
+                ids = json.dumps(done)
+                c.exec_driver_sql(_MARK_DONE[0], (stamp, ids))
+                c.exec_driver_sql(_MARK_DONE[1], (ids,))
             if refused:
                 c.execute(
                     update(OUTBOX)
@@ -168,7 +170,7 @@ class SqliteSyncStore:
                 r.seq,
                 r.event_id,
                 r.event_type,
-                json.loads(r.payload),
+                r.payload,
                 OutboxState(r.state),
                 r.attempts,
                 r.last_error,

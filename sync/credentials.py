@@ -14,6 +14,7 @@ import base64
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.errors
@@ -96,14 +97,22 @@ class EncryptedFileKeyring(KeyringBackend):
             raise ValueError("the passphrase must be at least 8 characters")
         self.path = path
         self._passphrase = passphrase.encode()
+        # The key of the file's current salt: scrypt is slow on purpose (tens of ms), and
+        # the sync engine reads the token for every request.
+        self._keys: dict[bytes, Any] = {}
 
     def _fernet(self, salt: bytes):  # type: ignore[no-untyped-def]
+        cached = self._keys.get(salt)
+        if cached is not None:
+            return cached
         import hashlib
 
         from cryptography.fernet import Fernet
 
         key = hashlib.scrypt(self._passphrase, salt=salt, n=2**14, r=8, p=1, dklen=32)
-        return Fernet(base64.urlsafe_b64encode(key))
+        fernet = Fernet(base64.urlsafe_b64encode(key))
+        self._keys = {salt: fernet}  # a write draws a new salt: keep only the latest
+        return fernet
 
     def _read(self) -> dict[str, str]:
         if not self.path.exists():

@@ -19,9 +19,10 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from app.domain.clerk import Role
 from app.domain.errors import PosError
@@ -46,6 +47,7 @@ from sync.errors import (
 )
 
 log = logging.getLogger("shopsmart.sync")
+T = TypeVar("T")
 
 PUSH_BATCH = 200
 PULL_PAGE = 500
@@ -94,7 +96,10 @@ class SyncStore(Protocol):
 class SyncTransport(Protocol):
     last_duration_s: float
 
-    def push(self, events: list[dict[str, Any]]) -> p.PushResponse: ...
+    def push(self, events: Sequence[str]) -> p.PushResponse:
+        """Send events, each the JSON text of one event as it was queued."""
+        ...
+
     def pull(self, cursor: str, limit: int = ...) -> p.PullResponse: ...
 
 
@@ -250,53 +255,72 @@ class SyncEngine:
     # ------------------------------------------------------------------ push
 
     def _push_all(self, transport: SyncTransport) -> None:
-        after = 0
-        while True:
-            batch = self._store.pending_events(self._push_batch, after_seq=after)
-            if not batch:
-                return
-            self._push_batch_split(transport, batch)
-            after = batch[-1].seq
-            self._publish_counted(
-                lambda waiting, rejected: replace(
-                    self._status, waiting=waiting, rejected=rejected, running=True
-                )
-            )
-
-    def _push_batch_split(self, transport: SyncTransport, batch: Sequence[OutboxEvent]) -> None:
-        ids = [event.event_id for event in batch]
-        self._store.mark_sent(ids)
-        try:
-            response = transport.push([event.payload for event in batch])
-        except BatchRefused as error:
-            if len(batch) == 1:
-                self._store.record_results(
-                    [PushOutcome(ids[0], ResultStatus.REJECTED, "refused", error.message)]
-                )
-                return
-            middle = len(batch) // 2
-            self._push_batch_split(transport, batch[:middle])
-            self._push_batch_split(transport, batch[middle:])
+        """Batches go out one after another in outbox order. The till's own bookkeeping —
+        reading the next batch, marking it sent, recording the answers to the last one —
+        runs on one helper thread, first in first out, while the next batch is on the wire:
+        a batch is always marked sent before its answers are recorded, and the network, not
+        SQLite, sets the pace. Whatever needs that bookkeeping settled (a batch refused
+        whole, a failure, the end of the run) waits for the helper first."""
+        batch = self._store.pending_events(self._push_batch)
+        if not batch:
             return
-        except SyncError as error:
-            self._store.record_transport_error(ids, error.message)
+        books = _Bookkeeping()
+        try:
+            books.submit(self._store.mark_sent, [event.event_id for event in batch])
+            while batch:
+                upcoming = books.submit(self._store.pending_events, self._push_batch, batch[-1].seq)
+                try:
+                    response = transport.push([event.payload_json for event in batch])
+                except BatchRefused as error:
+                    books.settle()
+                    self._split_refused(transport, batch, error)
+                except SyncError as error:
+                    books.settle()
+                    self._store.record_transport_error(
+                        [event.event_id for event in batch], error.message
+                    )
+                    raise
+                else:
+                    books.submit(self._store.record_results, _outcomes(batch, response))
+                batch = upcoming.result()
+                if batch:
+                    books.submit(self._store.mark_sent, [event.event_id for event in batch])
+                books.submit(self._publish_progress)
+        except BaseException:
+            books.close(quietly=True)  # the first error is the one to report
             raise
-        by_id = {str(result.event_id): result for result in response.results if result.event_id}
-        by_index = {result.index: result for result in response.results}
-        outcomes = []
-        for index, event in enumerate(batch):
-            result = by_id.get(event.event_id) or by_index.get(index)
-            if result is None:
-                continue  # no word on it: it stays 'sent' and goes again next time
-            outcomes.append(
-                PushOutcome(
-                    event.event_id,
-                    ResultStatus(result.status),
-                    result.reason or "",
-                    result.message or "",
-                )
+        books.close()
+
+    def _publish_progress(self) -> None:
+        self._publish_counted(
+            lambda waiting, rejected: replace(
+                self._status, waiting=waiting, rejected=rejected, running=True
             )
-        self._store.record_results(outcomes)
+        )
+
+    def _split_refused(
+        self, transport: SyncTransport, batch: Sequence[OutboxEvent], error: BatchRefused
+    ) -> None:
+        """``batch`` was refused whole: halve it until the bad event is alone, and mark that
+        one rejected (synchronously: this is the rare path)."""
+        if len(batch) == 1:
+            self._store.record_results(
+                [PushOutcome(batch[0].event_id, ResultStatus.REJECTED, "refused", error.message)]
+            )
+            return
+        middle = len(batch) // 2
+        for half in (batch[:middle], batch[middle:]):
+            ids = [event.event_id for event in half]
+            self._store.mark_sent(ids)
+            try:
+                response = transport.push([event.payload_json for event in half])
+            except BatchRefused as refused:
+                self._split_refused(transport, half, refused)
+                continue
+            except SyncError as failure:
+                self._store.record_transport_error(ids, failure.message)
+                raise
+            self._store.record_results(_outcomes(half, response))
 
     # ------------------------------------------------------------------ pull
 
@@ -309,6 +333,55 @@ class SyncEngine:
             cursor = page.next_cursor
             if not response.has_more:
                 return
+
+
+def _outcomes(batch: Sequence[OutboxEvent], response: p.PushResponse) -> list[PushOutcome]:
+    """The server's answer per event of ``batch`` (by event id, else by position); an event
+    it says nothing about stays 'sent' and goes again next time."""
+    by_id = {str(result.event_id): result for result in response.results if result.event_id}
+    by_index = {result.index: result for result in response.results}
+    outcomes = []
+    for index, event in enumerate(batch):
+        result = by_id.get(event.event_id) or by_index.get(index)
+        if result is not None:
+            outcomes.append(
+                PushOutcome(
+                    event.event_id,
+                    ResultStatus(result.status),
+                    result.reason or "",
+                    result.message or "",
+                )
+            )
+    return outcomes
+
+
+class _Bookkeeping:
+    """One helper thread that runs the till's sync bookkeeping in submission order."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-bookkeeping")
+        self._futures: list[Future[Any]] = []
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        future = self._pool.submit(fn, *args)
+        self._futures.append(future)
+        return future
+
+    def settle(self) -> None:
+        """Wait for everything submitted so far; raise the first failure."""
+        futures, self._futures = self._futures, []
+        for future in futures:
+            future.result()
+
+    def close(self, *, quietly: bool = False) -> None:
+        """Settle and stop the thread; ``quietly``: another error is already on its way."""
+        try:
+            if quietly:
+                wait(self._futures)
+            else:
+                self.settle()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def page_from_response(response: p.PullResponse) -> PulledPage:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sync import protocol as p
 from sync.errors import BatchRefused
 
@@ -22,6 +24,7 @@ class FakeServerTransport:
     def push(self, events):
         if self.fail_next:
             raise self.fail_next.pop(0)
+        events = [json.loads(text) for text in events]  # the queued JSON texts, as sent
         ids = {e["event_id"] for e in events}
         if ids & self.refuse_batches_with:
             raise BatchRefused("invalid_body: events[0].payload.total: bad")

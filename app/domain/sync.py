@@ -7,6 +7,7 @@ importing each other.
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,10 +27,15 @@ class OutboxEvent:
     seq: int
     event_id: str
     event_type: str
-    payload: dict[str, Any]
+    payload_json: str  # the event as queued with the sale: it goes out as these very bytes
     state: OutboxState = OutboxState.PENDING
     attempts: int = 0
     last_error: str = ""
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        decoded: dict[str, Any] = json.loads(self.payload_json)
+        return decoded
 
 
 class ResultStatus(enum.StrEnum):

@@ -100,7 +100,7 @@ def make_till(backend: Backend, tmp_path: Path):
         terminal.close()
         terminal = open_terminal(tmp_path / name)  # the store profile now says who we are
         till_ref: dict[str, Till] = {}
-        store = SqliteSyncStore(terminal.database.writer)
+        store = SqliteSyncStore(terminal.database.sync_writer)
         engine = SyncEngine(
             store, lambda: till_ref["till"].transport(), terminal.clock, rng=random.Random(7)
         )

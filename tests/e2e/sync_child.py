@@ -20,7 +20,7 @@ def main(data_dir: Path, batch: int, page: int) -> int:
     url, terminal_id = current_enrollment(terminal.read)
     transport = HttpSyncTransport(url, lambda: tokens.load(terminal_id), timeout=(2.0, 10.0))
     engine = SyncEngine(
-        SqliteSyncStore(terminal.database.writer),
+        SqliteSyncStore(terminal.database.sync_writer),
         lambda: transport,
         terminal.clock,
         rng=random.Random(),

@@ -39,6 +39,31 @@ def test_wrong_passphrase_reads_nothing(tmp_path):
     assert TokenStore(wrong).load("t") is None
 
 
+def test_the_slow_key_derivation_runs_once_per_file_version(tmp_path, monkeypatch):
+    """The sync engine reads the token for every request: scrypt (tens of ms, on purpose)
+    must not run each time — only when the file was written with a new salt."""
+    import hashlib
+
+    derivations = []
+    real = hashlib.scrypt
+
+    def counted(*args, **kwargs):
+        derivations.append(kwargs.get("salt"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    path = tmp_path / "tokens.json"
+    store = TokenStore(EncryptedFileKeyring(path, "correct horse battery"))
+    store.save("terminal-1", "first")
+    assert [store.load("terminal-1") for _ in range(20)] == ["first"] * 20
+    assert len(derivations) == 1
+    store.save("terminal-1", "second")  # a new salt: derived once more, then cached again
+    assert [store.load("terminal-1") for _ in range(20)] == ["second"] * 20
+    assert len(derivations) == 2
+    other = TokenStore(EncryptedFileKeyring(path, "correct horse battery"))
+    assert other.load("terminal-1") == "second"  # another reader derives on its own
+
+
 def test_short_passphrase_is_refused(tmp_path):
     with pytest.raises(ValueError, match="at least 8"):
         EncryptedFileKeyring(tmp_path / "t.json", "short")

@@ -66,3 +66,21 @@ def test_connections_use_wal_full_sync_and_foreign_keys(terminal):
         "foreign_keys": 1,
         "busy_timeout": 5000,
     }
+
+
+def test_only_the_sync_writer_skips_the_fsync_per_commit(terminal):
+    """Sales are durable at Pay (FULL); sync bookkeeping may roll back (NORMAL): resent,
+    answered duplicate. Same WAL file, same foreign keys and busy timeout."""
+    levels = {}
+    for name in ("writer", "reader", "sync_writer"):
+        with getattr(terminal.database, name).connect() as connection:
+            levels[name] = (
+                connection.exec_driver_sql("PRAGMA synchronous").scalar(),
+                connection.exec_driver_sql("PRAGMA journal_mode").scalar(),
+                connection.exec_driver_sql("PRAGMA foreign_keys").scalar(),
+            )
+    assert levels == {
+        "writer": (2, "wal", 1),
+        "reader": (2, "wal", 1),
+        "sync_writer": (1, "wal", 1),
+    }

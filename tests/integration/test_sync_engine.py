@@ -6,6 +6,7 @@ pages with cursors) or fails on cue; the end-to-end tests in tests/e2e use the r
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from datetime import timedelta
@@ -245,3 +246,64 @@ def test_a_sale_made_during_a_run_goes_out_in_the_same_run(engine_parts, sales):
     status = engine.run_once()
     assert status.waiting == 0
     assert late[0] in transport.stored
+
+
+class WatchedStore:
+    """The real store, with every bookkeeping call written down in the order it ran."""
+
+    def __init__(self, store, calls):
+        self._store = store
+        self._calls = calls
+
+    def __getattr__(self, name):
+        real = getattr(self._store, name)
+        if name == "mark_sent":
+            return lambda ids: (self._calls.append(("sent", tuple(ids))), real(ids))[1]
+        if name == "record_results":
+
+            def record(outcomes):
+                self._calls.append(("recorded", tuple(o.event_id for o in outcomes)))
+                return real(outcomes)
+
+            return record
+        return real
+
+
+def test_bookkeeping_runs_beside_the_wire_but_in_order(terminal, sales):
+    """Batch N+1 is read and marked sent while batch N's answers are recorded, off the
+    engine's thread; still every batch is marked sent before its answers are recorded,
+    batches leave in outbox order, and everything ends acknowledged."""
+    calls: list[tuple[str, tuple[str, ...]]] = []
+    transport = FakeServerTransport()
+    original = transport.push
+
+    def push(events):
+        calls.append(("pushed", tuple(json.loads(e)["event_id"] for e in events)))
+        return original(events)
+
+    transport.push = push
+    store = WatchedStore(SqliteSyncStore(terminal.database.sync_writer), calls)
+    engine = SyncEngine(store, lambda: transport, StepClock(terminal.clock.now()), push_batch=7)
+    ids = sales(40)
+    status = engine.run_once()
+    assert (status.state, status.waiting) == (ConnectionState.ONLINE, 0)
+    pushed = [batch for kind, batch in calls if kind == "pushed"]
+    assert [i for batch in pushed for i in batch] == ids  # outbox order, each once
+    for batch in pushed:
+        assert calls.index(("sent", batch)) < calls.index(("recorded", batch))
+    assert sync_states(terminal) == {"acknowledged": 40}
+
+
+def test_a_failure_in_the_bookkeeping_is_not_lost(terminal, sales):
+    transport = FakeServerTransport()
+    store = SqliteSyncStore(terminal.database.sync_writer)
+
+    def broken(outcomes):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    store.record_results = broken
+    engine = SyncEngine(store, lambda: transport, StepClock(terminal.clock.now()), push_batch=5)
+    sales(12)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        engine.run_once()
+    assert sync_states(terminal) == {"sent": 12}  # nothing counted as done that was not

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from typing import Any
@@ -43,7 +44,7 @@ def make_bridge(terminal: Any, transport: FakeServerTransport) -> Any:
     from ui.sync_bridge import SyncBridge
 
     engine = SyncEngine(
-        SqliteSyncStore(terminal.database.writer),
+        SqliteSyncStore(terminal.database.sync_writer),
         lambda: transport,
         terminal.clock,
         rng=random.Random(1),
@@ -99,8 +100,8 @@ def test_header_shows_offline_then_online_and_a_refused_sale_needs_a_manager(
     scan(qtbot, window.register, milk)
     original_push = transport.push
 
-    def refuse_all(events: list[dict]) -> Any:
-        transport.reject_ids = {e["event_id"] for e in events}
+    def refuse_all(events: list[str]) -> Any:
+        transport.reject_ids = {json.loads(e)["event_id"] for e in events}
         return original_push(events)
 
     transport.push = refuse_all  # type: ignore[method-assign]
