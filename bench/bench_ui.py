@@ -1,4 +1,4 @@
-"""Register benchmarks (issue "counter register"): `python -m bench.bench_ui`.
+"""Register benchmarks (issue "counter register"): `python -m bench.bench_ui [--only cold-start]`.
 
 1. Scan-to-row-visible latency with 100,000 products: keystrokes through the real scan field
    (QTest.keyClicks digits + Enter) until the line is in the cart model, selected, and the
@@ -163,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--scans", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--only",
+        choices=("scans", "cold-start"),
+        default=None,
+        help="run one part only (default: both)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="shopsmart-bench-ui-") as tmp:
         data_dir = Path(tmp) / "till"
@@ -174,10 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Store: {args.products:,} products, {args.orders:,} orders (built in {built:.0f} s).\n"
         )
-        print("### Scan to row visible\n")
-        print("\n".join(bench_scans(data_dir, codes, args.scans)))
-        print("\n### Cold start and memory\n")
-        print("\n".join(bench_cold_start(data_dir, args.runs)))
+        if args.only in (None, "scans"):
+            print("### Scan to row visible\n")
+            print("\n".join(bench_scans(data_dir, codes, args.scans)))
+        if args.only in (None, "cold-start"):
+            print("\n### Cold start and memory\n")
+            print("\n".join(bench_cold_start(data_dir, args.runs)))
     return 0
 
 
