@@ -1,4 +1,8 @@
-"""The receipt on screen, on paper and as PDF: one QTextDocument built from the pure model."""
+"""The receipt on screen, on paper and as PDF: one QTextDocument built from the pure model.
+
+Qt's print support (QtPrintSupport: the library and its bindings) is imported only when a
+person prints, previews or saves a PDF, not when the till starts (docs/ui.md, start-up memory).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QSizeF, Signal
 from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QTextDocument
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QTextBrowser, QWidget
 
 from app.domain.money import format_minor
@@ -128,6 +131,8 @@ def receipt_page_layout(document: QTextDocument) -> QPageLayout:
 
 def save_receipt_pdf(receipt: Receipt, path: Path) -> Path:
     """Write the receipt as a PDF (runs in a worker: it is file I/O)."""
+    from PySide6.QtPrintSupport import QPrinter
+
     document = receipt_document(receipt)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
@@ -184,6 +189,8 @@ class ReceiptDialog(PosDialog):
         self.ok_button.setFocus()
 
     def print_receipt(self) -> None:
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setPageLayout(receipt_page_layout(self.document))
         dialog = QPrintDialog(printer, self)
@@ -191,6 +198,8 @@ class ReceiptDialog(PosDialog):
             self.document.print_(printer)
 
     def preview(self) -> None:
+        from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setPageLayout(receipt_page_layout(self.document))
         dialog = QPrintPreviewDialog(printer, self)
