@@ -1,17 +1,24 @@
-"""Typed SQLAlchemy models of the terminal's SQLite store (schema owned by Alembic)."""
+"""The terminal's SQLite schema as SQLAlchemy Core tables (the schema is owned by Alembic).
+
+Core ``Table`` objects, not ORM classes: the till reads and writes through Core statements and
+plain SQL only, and importing ``sqlalchemy.orm`` to declare these tables cost ~6 MB of the
+register's resident memory at start-up (docs/ui.md, start-up memory). ``nullable=False``
+marks what the former ``Mapped[...]`` annotations without ``None`` did.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     Boolean,
+    Column,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Table,
     Text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -21,221 +28,214 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+PRODUCTS = Table(
+    "products",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("sku", String(64), unique=True, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("name_key", String(200), index=True, nullable=False),  # lower-cased, for prefixes
+    Column("brand", String(120), default="", nullable=False),
+    Column("department", String(120), default="", index=True, nullable=False),
+    Column("unit_price", Integer, nullable=False),
+    Column("tax_class", String(32), nullable=False),
+    Column("sold_by", String(8), nullable=False),
+    Column("active", Boolean, default=True, nullable=False),
+    Column("stock", Integer),
+    Column("deleted", Boolean, default=False, nullable=False),  # tombstone from the server
+    Column("attributes", Text, default="{}", nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
 
+BARCODES = Table(
+    "product_barcodes",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column(
+        "product_id",
+        String(36),
+        ForeignKey("products.id", ondelete="CASCADE"),
+        index=True,
+        nullable=False,
+    ),
+)
 
-class ProductRow(Base):
-    __tablename__ = "products"
+ORDERS = Table(
+    "orders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("receipt_no", String(40), unique=True, nullable=False),
+    Column("terminal_code", String(16), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("clerk_id", String(36), nullable=False),
+    Column("clerk_name", String(60), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("kind", String(12), default="counter", nullable=False),
+    Column("created_at", String(40), index=True, nullable=False),
+    Column("paid_at", String(40)),
+    Column("subtotal", Integer, nullable=False),
+    Column("discount_total", Integer, nullable=False),
+    Column("tax_total", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("prices_include_tax", Boolean, nullable=False),
+    Column("tax_breakdown", Text, nullable=False),  # JSON list of per-class entries
+    Column("sync_state", String(16), default="queued", index=True, nullable=False),
+    Column("sync_error", Text, default="", nullable=False),
+    Column("note", Text, default="", nullable=False),
+    Column("refunded_total", Integer, default=0, nullable=False),
+    Index("ix_orders_terminal_sequence", "terminal_code", "sequence", unique=True),
+)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    sku: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(String(200), index=True)  # lower-cased, for prefixes
-    brand: Mapped[str] = mapped_column(String(120), default="")
-    department: Mapped[str] = mapped_column(String(120), default="", index=True)
-    unit_price: Mapped[int] = mapped_column(Integer)
-    tax_class: Mapped[str] = mapped_column(String(32))
-    sold_by: Mapped[str] = mapped_column(String(8))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    stock: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)  # tombstone from the server
-    attributes: Mapped[str] = mapped_column(Text, default="{}")
-    updated_at: Mapped[str] = mapped_column(String(40))
+LINES = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", String(36), ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("product_id", String(36), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("sold_by", String(8), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Integer, nullable=False),
+    Column("gross", Integer, nullable=False),
+    Column("line_discount", Integer, nullable=False),
+    Column("order_discount_share", Integer, nullable=False),
+    Column("net", Integer, nullable=False),
+    Column("tax_class", String(32), nullable=False),
+    Column("tax_rate_bp", Integer, nullable=False),
+    Column("discount_reason", Text, default="", nullable=False),
+)
 
+TENDERS = Table(
+    "tenders",
+    metadata,
+    Column("order_id", String(36), ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("tendered", Integer, nullable=False),
+    Column("change", Integer, nullable=False),
+    Column("reference", Text, default="", nullable=False),
+)
 
-class BarcodeRow(Base):
-    __tablename__ = "product_barcodes"
+# One event waiting for (or done with) the server, in the order it happened.
+OUTBOX = Table(
+    "outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), unique=True, nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("state", String(16), default="pending", index=True, nullable=False),
+    Column("attempts", Integer, default=0, nullable=False),
+    Column("last_error", Text, default="", nullable=False),
+    Column("acked_at", String(40)),
+)
 
-    code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    product_id: Mapped[str] = mapped_column(
-        ForeignKey("products.id", ondelete="CASCADE"), index=True
-    )
+SEQUENCES = Table(
+    "sequences",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
 
+SETTINGS = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
 
-class OrderRow(Base):
-    __tablename__ = "orders"
+CLERKS = Table(
+    "clerks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("role", String(12), nullable=False),
+    Column("pin_hash", Text, nullable=False),
+    Column("active", Boolean, default=True, nullable=False),
+    Column("failed_attempts", Integer, default=0, nullable=False),
+    Column("locked_until", String(40)),
+)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    receipt_no: Mapped[str] = mapped_column(String(40), unique=True)
-    terminal_code: Mapped[str] = mapped_column(String(16))
-    sequence: Mapped[int] = mapped_column(Integer)
-    clerk_id: Mapped[str] = mapped_column(String(36))
-    clerk_name: Mapped[str] = mapped_column(String(60))
-    currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(12))
-    kind: Mapped[str] = mapped_column(String(12), default="counter")
-    created_at: Mapped[str] = mapped_column(String(40), index=True)
-    paid_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    subtotal: Mapped[int] = mapped_column(Integer)
-    discount_total: Mapped[int] = mapped_column(Integer)
-    tax_total: Mapped[int] = mapped_column(Integer)
-    total: Mapped[int] = mapped_column(Integer)
-    prices_include_tax: Mapped[bool] = mapped_column(Boolean)
-    tax_breakdown: Mapped[str] = mapped_column(Text)  # JSON list of per-class entries
-    sync_state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
-    sync_error: Mapped[str] = mapped_column(Text, default="")
-    note: Mapped[str] = mapped_column(Text, default="")
-    refunded_total: Mapped[int] = mapped_column(Integer, default=0)
+PARKED = Table(
+    "parked_sales",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("label", String(80), nullable=False),
+    Column("clerk_id", String(36), nullable=False),
+    Column("parked_at", String(40), nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("cart", Text, nullable=False),  # JSON of the cart
+)
 
-    __table_args__ = (
-        Index("ix_orders_terminal_sequence", "terminal_code", "sequence", unique=True),
-    )
+CUSTOMERS = Table(
+    "customers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("phone", String(40), default="", index=True, nullable=False),
+    Column("email", String(200), default="", nullable=False),
+    Column("deleted", Boolean, default=False, nullable=False),
+)
 
+SLOTS = Table(
+    "delivery_slots",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("starts_at", String(40), index=True, nullable=False),
+    Column("ends_at", String(40), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("booked", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+)
 
-class OrderLineRow(Base):
-    __tablename__ = "order_lines"
+AUDIT = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), index=True, nullable=False),
+    Column("clerk_id", String(36), nullable=False),
+    Column("clerk_name", String(60), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("detail", Text, nullable=False),
+)
 
-    order_id: Mapped[str] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
-    )
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    product_id: Mapped[str] = mapped_column(String(36))
-    sku: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
-    sold_by: Mapped[str] = mapped_column(String(8))
-    quantity: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[int] = mapped_column(Integer)
-    gross: Mapped[int] = mapped_column(Integer)
-    line_discount: Mapped[int] = mapped_column(Integer)
-    order_discount_share: Mapped[int] = mapped_column(Integer)
-    net: Mapped[int] = mapped_column(Integer)
-    tax_class: Mapped[str] = mapped_column(String(32))
-    tax_rate_bp: Mapped[int] = mapped_column(Integer)
-    discount_reason: Mapped[str] = mapped_column(Text, default="")
+CARD_ATTEMPTS = Table(
+    "card_attempts",
+    metadata,
+    Column("payment_id", String(36), primary_key=True),
+    Column("order_id", String(36), index=True, nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("status", String(20), index=True, nullable=False),
+    Column("clerk_id", String(36), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("pay_url", Text, default="", nullable=False),
+    Column("cart", Text, nullable=False),
+)
 
-
-class TenderRow(Base):
-    __tablename__ = "tenders"
-
-    order_id: Mapped[str] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
-    )
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    amount: Mapped[int] = mapped_column(Integer)
-    tendered: Mapped[int] = mapped_column(Integer)
-    change: Mapped[int] = mapped_column(Integer)
-    reference: Mapped[str] = mapped_column(Text, default="")
-
-
-class OutboxRow(Base):
-    """One event waiting for (or done with) the server, in the order it happened."""
-
-    __tablename__ = "outbox"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(36), unique=True)
-    event_type: Mapped[str] = mapped_column(String(40))
-    payload: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[str] = mapped_column(String(40))
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    acked_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
-
-
-class SequenceRow(Base):
-    __tablename__ = "sequences"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[int] = mapped_column(Integer)
-
-
-class SettingRow(Base):
-    __tablename__ = "settings"
-
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-
-
-class ClerkRow(Base):
-    __tablename__ = "clerks"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    name: Mapped[str] = mapped_column(String(60))
-    role: Mapped[str] = mapped_column(String(12))
-    pin_hash: Mapped[str] = mapped_column(Text)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[str | None] = mapped_column(String(40), nullable=True)
-
-
-class ParkedSaleRow(Base):
-    __tablename__ = "parked_sales"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    label: Mapped[str] = mapped_column(String(80))
-    clerk_id: Mapped[str] = mapped_column(String(36))
-    parked_at: Mapped[str] = mapped_column(String(40))
-    total: Mapped[int] = mapped_column(Integer)
-    cart: Mapped[str] = mapped_column(Text)  # JSON of the cart
-
-
-class CustomerRow(Base):
-    __tablename__ = "customers"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[str] = mapped_column(String(40), default="", index=True)
-    email: Mapped[str] = mapped_column(String(200), default="")
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class DeliverySlotRow(Base):
-    __tablename__ = "delivery_slots"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    starts_at: Mapped[str] = mapped_column(String(40), index=True)
-    ends_at: Mapped[str] = mapped_column(String(40))
-    capacity: Mapped[int] = mapped_column(Integer)
-    booked: Mapped[int] = mapped_column(Integer)
-    active: Mapped[bool] = mapped_column(Boolean)
-
-
-class AuditRow(Base):
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[str] = mapped_column(String(40), index=True)
-    clerk_id: Mapped[str] = mapped_column(String(36))
-    clerk_name: Mapped[str] = mapped_column(String(60))
-    action: Mapped[str] = mapped_column(String(32))
-    reason: Mapped[str] = mapped_column(Text)
-    amount: Mapped[int] = mapped_column(Integer)
-    detail: Mapped[str] = mapped_column(Text)
-
-
-class CardAttemptRow(Base):
-    __tablename__ = "card_attempts"
-
-    payment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    order_id: Mapped[str] = mapped_column(String(36), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    clerk_id: Mapped[str] = mapped_column(String(36))
-    created_at: Mapped[str] = mapped_column(String(40))
-    pay_url: Mapped[str] = mapped_column(Text, default="")
-    cart: Mapped[str] = mapped_column(Text)
-
-
-class RefundRow(Base):
-    """A refund of (part of) an order; ``id`` is also the refund_id at the payment service."""
-
-    __tablename__ = "refunds"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
-    state: Mapped[str] = mapped_column(String(12), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
-    card_amount: Mapped[int] = mapped_column(Integer)
-    cash_amount: Mapped[int] = mapped_column(Integer)
-    card_payment_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    reason: Mapped[str] = mapped_column(Text)
-    lines: Mapped[str] = mapped_column(Text)  # JSON [[line_no, quantity], ...]
-    clerk_id: Mapped[str] = mapped_column(String(36))
-    clerk_name: Mapped[str] = mapped_column(String(60))
-    created_at: Mapped[str] = mapped_column(String(40))
-    refunded_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    failure: Mapped[str] = mapped_column(Text, default="")
+# A refund of (part of) an order; ``id`` is also the refund_id at the payment service.
+REFUNDS = Table(
+    "refunds",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("order_id", String(36), ForeignKey("orders.id"), index=True, nullable=False),
+    Column("state", String(12), index=True, nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("card_amount", Integer, nullable=False),
+    Column("cash_amount", Integer, nullable=False),
+    Column("card_payment_id", String(36)),
+    Column("reason", Text, nullable=False),
+    Column("lines", Text, nullable=False),  # JSON [[line_no, quantity], ...]
+    Column("clerk_id", String(36), nullable=False),
+    Column("clerk_name", String(60), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("refunded_at", String(40)),
+    Column("failure", Text, default="", nullable=False),
+)

@@ -32,33 +32,20 @@ from local_db.codec import (
     tender_values,
 )
 from local_db.models import (
-    AuditRow,
-    BarcodeRow,
-    CardAttemptRow,
-    ClerkRow,
-    OrderLineRow,
-    OrderRow,
-    OutboxRow,
-    ParkedSaleRow,
-    ProductRow,
-    RefundRow,
-    SequenceRow,
-    SettingRow,
-    TenderRow,
+    AUDIT,
+    BARCODES,
+    CARD_ATTEMPTS,
+    CLERKS,
+    LINES,
+    ORDERS,
+    OUTBOX,
+    PARKED,
+    PRODUCTS,
+    REFUNDS,
+    SEQUENCES,
+    SETTINGS,
+    TENDERS,
 )
-
-
-def _t(model: Any) -> Table:
-    table: Table = model.__table__
-    return table
-
-
-PRODUCTS, BARCODES = _t(ProductRow), _t(BarcodeRow)
-ORDERS, LINES, TENDERS = _t(OrderRow), _t(OrderLineRow), _t(TenderRow)
-OUTBOX, SEQUENCES, SETTINGS = _t(OutboxRow), _t(SequenceRow), _t(SettingRow)
-CLERKS, PARKED, AUDIT = _t(ClerkRow), _t(ParkedSaleRow), _t(AuditRow)
-CARD_ATTEMPTS = _t(CardAttemptRow)
-REFUNDS = _t(RefundRow)
 
 # The sale path runs prepared SQL straight on the DB-API connection of the current
 # transaction: SQLAlchemy's per-statement machinery costs more than SQLite's own work there

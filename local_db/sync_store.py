@@ -10,25 +10,16 @@ import json
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Engine, Table, bindparam, case, func, select, update
+from sqlalchemy import Engine, bindparam, case, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.domain.order import SyncState
 from app.domain.sync import OutboxEvent, OutboxState, PulledPage, PushOutcome, ResultStatus
 from app.domain.timestamps import now_iso, utc_iso
 from local_db.codec import from_iso
-from local_db.models import CustomerRow, DeliverySlotRow
-from local_db.repositories import (
-    CLERKS,
-    ORDERS,
-    OUTBOX,
-    PRODUCTS,
-    SqliteProductRepository,
-    SqliteSettingsRepository,
-)
+from local_db.models import CLERKS, CUSTOMERS, ORDERS, OUTBOX, PRODUCTS, SLOTS
+from local_db.repositories import SqliteProductRepository, SqliteSettingsRepository
 
-CUSTOMERS: Table = CustomerRow.__table__  # type: ignore[assignment]
-SLOTS: Table = DeliverySlotRow.__table__  # type: ignore[assignment]
 CURSOR_KEY = "sync.cursor"
 LAST_SYNC_KEY = "sync.last_success_at"
 WAITING_STATES = (OutboxState.PENDING.value, OutboxState.SENT.value)

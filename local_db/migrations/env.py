@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, event
 
 from local_db.engine import apply_pragmas
-from local_db.models import Base
+from local_db.models import metadata
 
 config = context.config
 
@@ -21,7 +21,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=Base.metadata,
+            target_metadata=metadata,
             render_as_batch=True,
         )
         with context.begin_transaction():
