@@ -1,7 +1,11 @@
 """What the operator does (through the CLI): stores, clerks, products, delivery slots.
 
 Each function works in the caller's session and writes the change log in the same
-transaction, so terminals pull every change.
+transaction, so terminals pull every change. The one write outside that transaction is the
+catalog in MongoDB: it is journalled first (``catalog_intents``, committed on its own), and a
+journal entry the process did not live to clear is announced by
+``announce_leftover_catalog_writes`` (the worker runs it), so a crash between the MongoDB
+write and the change log can delay an announcement, never lose it.
 """
 
 from __future__ import annotations
@@ -10,14 +14,14 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from server.catalog import CatalogRepository, ProductDocument
 from server.changes import record_changes
-from server.models import AuditEntry, Clerk, DeliverySlot, StockLevel, Store
+from server.models import AuditEntry, CatalogIntent, Clerk, DeliverySlot, StockLevel, Store
 from server.pins import hash_pin
-from server.sql import dialect_insert
+from server.sql import dialect_insert, is_postgresql
 
 
 class AdminError(Exception):
@@ -79,16 +83,60 @@ def deactivate_clerk(session: Session, clerk: Clerk) -> None:
 def save_products(
     session: Session, catalog: CatalogRepository, products: Sequence[ProductDocument]
 ) -> list[str]:
+    intent = _journal(session, catalog, [p.id for p in products])
     ids = catalog.save(products)
-    record_changes(session, "product", ids)
+    _announce(session, ids, intent)
     return ids
 
 
 def delete_product(session: Session, catalog: CatalogRepository, product_id: str) -> bool:
+    intent = _journal(session, catalog, [product_id])
     if not catalog.delete(product_id):
+        _announce(session, [], intent)
         return False
-    record_changes(session, "product", [product_id])
+    _announce(session, [product_id], intent)
     return True
+
+
+def _journal(session: Session, catalog: CatalogRepository, product_ids: list[str]) -> int | None:
+    """Before a write to a separate catalog store: commit a note of it in a transaction of
+    its own (the caller's may still roll back or die). None when the catalog writes in the
+    caller's transaction anyway — or on SQLite, whose single writer would wait for the
+    caller's transaction forever (MongoDB is meant to be paired with PostgreSQL)."""
+    if catalog.shares_transaction or not is_postgresql(session):
+        return None
+    with Session(bind=session.get_bind()) as own, own.begin():
+        intent = CatalogIntent(product_ids=sorted(set(product_ids)), created_at=datetime.now(UTC))
+        own.add(intent)
+        own.flush()
+        return intent.id
+
+
+def _announce(session: Session, product_ids: list[str], intent: int | None) -> None:
+    record_changes(session, "product", product_ids)
+    if intent is not None:
+        session.execute(delete(CatalogIntent).where(CatalogIntent.id == intent))
+
+
+def announce_leftover_catalog_writes(
+    session: Session, older_than: timedelta = timedelta(minutes=1)
+) -> int:
+    """Announce the products of journalled catalog writes never cleared (the writer died
+    between MongoDB and its commit), and clear them. Announcing twice is harmless: a pull
+    sends each product's current state. ``older_than`` leaves writes in progress alone.
+    Returns how many entries were cleared."""
+    cutoff = datetime.now(UTC) - older_than
+    query = (
+        select(CatalogIntent).where(CatalogIntent.created_at < cutoff).order_by(CatalogIntent.id)
+    )
+    if is_postgresql(session):
+        query = query.with_for_update(skip_locked=True)
+    left = list(session.scalars(query.limit(1000)))
+    if not left:
+        return 0
+    record_changes(session, "product", {pid for intent in left for pid in intent.product_ids})
+    session.execute(delete(CatalogIntent).where(CatalogIntent.id.in_([i.id for i in left])))
+    return len(left)
 
 
 def set_stock(session: Session, store: Store, levels: dict[str, int]) -> None:

@@ -46,6 +46,10 @@ class ProductDocument(BaseModel):
 
 
 class CatalogRepository(Protocol):
+    # True when writes commit with the caller's SQL session (and so with the change log);
+    # False for a separate store (MongoDB), whose writes server/admin.py journals first.
+    shares_transaction: bool
+
     def save(self, products: Sequence[ProductDocument]) -> list[str]:
         """Insert or replace products by id; returns their ids."""
         ...
@@ -69,6 +73,8 @@ class CatalogRepository(Protocol):
 
 class SqlCatalogRepository:
     """Products in the SQL database, in the caller's session (and so its transaction)."""
+
+    shares_transaction = True
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -157,6 +163,8 @@ class MongoCatalogRepository:
     """Products as MongoDB documents (``_id`` = product id), indexed on sku, barcode and
     updated_at. Writes are not part of the SQL transaction: the caller writes the change log
     after the catalog write succeeded."""
+
+    shares_transaction = False
 
     def __init__(self, database: Any, collection: str = "products") -> None:
         self.collection = database[collection]

@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run the mail dispatcher in the server process (or SHOPSMART_RUN_WORKER=1)",
     )
 
-    worker = sub.add_parser("worker", help="send the mail outbox (SES, or .eml files)")
+    worker = sub.add_parser(
+        "worker",
+        help="send the mail outbox (SES, or .eml files); announce catalog writes a crash "
+        "left unannounced",
+    )
     worker.add_argument("--once", action="store_true", help="one pass, then exit")
     worker.add_argument("--interval", type=float, default=None, help="seconds between polls")
 

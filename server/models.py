@@ -139,6 +139,19 @@ class StockLevel(Base):
     quantity: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class CatalogIntent(Base):
+    """A catalog write to a separate store (MongoDB) about to happen (server/admin.py).
+
+    Committed before the write, deleted in the transaction that announces the products in
+    the change log; one left behind (the process died in between) is announced later by
+    ``admin.announce_leftover_catalog_writes``, so no catalog change is ever skipped."""
+
+    __tablename__ = "catalog_intents"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    product_ids: Mapped[list[str]] = mapped_column(Document)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+
+
 class RateBucket(Base):
     """A terminal's request budget, shared by every worker (server/ratelimit.py).
 

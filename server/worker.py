@@ -19,6 +19,10 @@ after the SES call). SES offers no way to ask, so it is never re-sent on its own
 Throttling and connection failures put the row back to ``queued`` with exponential backoff;
 permanent errors (rejected address, unverified sender) and rows out of attempts are
 ``failed`` with the error recorded.
+
+Besides mail, the worker does the server's one other chore every ``HOUSEKEEPING_SECONDS``:
+announcing catalog writes to MongoDB that a crash left out of the change log
+(``admin.announce_leftover_catalog_writes``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ log = logging.getLogger("shopsmart.server.mail")
 
 PAUSE_ENV = "SHOPSMART_MAIL_PAUSE_AT"  # fault injection for tests: "claimed" or "sent"
 PAUSE_SECONDS_ENV = "SHOPSMART_MAIL_PAUSE_SECONDS"
+HOUSEKEEPING_SECONDS = 30.0
 
 
 @dataclass
@@ -214,8 +219,29 @@ class MailDispatcher:
 
     # ------------------------------------------------------------------ loops
 
+    def housekeeping(self) -> int:
+        """Announce the catalog writes a crash left unannounced; how many were."""
+        from server.admin import announce_leftover_catalog_writes
+
+        try:
+            with self.sessions() as session, session.begin():
+                cleared = announce_leftover_catalog_writes(session)
+        except Exception:  # a database outage must not end the worker
+            log.exception("housekeeping failed", extra={"event": "housekeeping_error"})
+            return 0
+        if cleared:
+            log.warning(
+                "announced catalog writes left unannounced by a crash",
+                extra={"event": "catalog_intents_announced", "count": cleared},
+            )
+        return cleared
+
     def run_forever(self, stop: threading.Event, poll_seconds: float = 2.0) -> None:
+        chores_due = 0.0
         while not stop.is_set():
+            if time.monotonic() >= chores_due:
+                self.housekeeping()
+                chores_due = time.monotonic() + HOUSEKEEPING_SECONDS
             try:
                 busy = self.run_once()
             except Exception:  # a database outage must not end the worker
@@ -262,6 +288,7 @@ def describe(row: MailOutbox) -> str:
 
 def main_loop(dispatcher: MailDispatcher, once: bool, poll_seconds: float) -> int:
     if once:
+        dispatcher.housekeeping()
         report = dispatcher.run_once()
         print(
             f"sent {report.sent}, retried {report.retried}, failed {report.failed}, "
