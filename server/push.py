@@ -210,7 +210,6 @@ def ingest(
     svc: Services, who: Caller, raw_events: Sequence[Any], maybe_nul: bool = False
 ) -> PushResponse:
     """Apply a batch; ``maybe_nul``: the raw body may hold NUL characters (check items)."""
-    results: dict[int, EventResult] = {}
     first_by_id: dict[uuid.UUID, Candidate] = {}
     repeats: list[Candidate] = []
     prefix = f"{who.store_id}|".encode()
@@ -219,23 +218,11 @@ def ingest(
     # A replay is answered from the stored hashes (one query, before any parsing or write).
     queried = {i for i in loose_ids if i is not None}
     stored = _stored_events(svc, list(queried))
-    seen = Counter(loose_ids)
-    to_parse: list[int] = []
-    for index, (event_id, raw_hash) in enumerate(zip(loose_ids, raw_hashes, strict=True)):
-        row = stored.get(event_id) if event_id is not None else None
-        if (
-            event_id is not None
-            and row is not None
-            and raw_hash is not None
-            and row.raw_hash == raw_hash
-            and seen[event_id] == 1  # an id repeated in the batch: the full path decides
-        ):
-            results[index] = _known_result(index, event_id, row.outcome)
-        else:
-            to_parse.append(index)
+    results = _answer_byte_identical(loose_ids, raw_hashes, stored)
     parsed = [
-        _parse_item(index, raw_events[index], who.store_id, maybe_nul, raw_hashes[index])
-        for index in to_parse
+        _parse_item(index, raw, who.store_id, maybe_nul, raw_hashes[index])
+        for index, raw in enumerate(raw_events)
+        if index not in results
     ]
     unread = [
         c.event.event_id
@@ -270,6 +257,24 @@ def ingest(
         rejected=counts["rejected"],
         conflicts=counts["conflict"],
     )
+
+
+def _answer_byte_identical(
+    event_ids: list[uuid.UUID | None],
+    raw_hashes: list[str | None],
+    stored: dict[uuid.UUID, StoredEvent],
+) -> dict[int, EventResult]:
+    """The answers to events stored before with exactly these bytes (by index). An id that
+    appears twice in the batch is left to the full path, which decides between the copies."""
+    seen = Counter(event_ids)
+    answers = {}
+    for index, (event_id, raw_hash) in enumerate(zip(event_ids, raw_hashes, strict=True)):
+        if event_id is None or raw_hash is None or seen[event_id] > 1:
+            continue
+        row = stored.get(event_id)
+        if row is not None and row.raw_hash == raw_hash:
+            answers[index] = _known_result(index, event_id, row.outcome)
+    return answers
 
 
 def _apply_with_retries(
