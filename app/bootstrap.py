@@ -7,7 +7,7 @@ happen inside ``open_terminal`` so importing this module costs nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,17 +64,11 @@ def open_terminal(data_dir: Path) -> Terminal:
 
     database = open_database(data_dir / DB_FILENAME)
     defaults = StoreProfile()
-    store = defaults
     with SqliteUnitOfWork(database.reader) as uow:
-        values = {key: uow.settings.get(key, getattr(defaults, key)) for key in STORE_SETTING_KEYS}
-    store = StoreProfile(
-        store_name=values["store_name"],
-        store_address=values["store_address"],
-        store_code=values["store_code"],
-        terminal_code=values["terminal_code"],
-        currency=values["currency"],
-        taxes=defaults.taxes,
-    )
+        values: dict[str, Any] = {
+            key: uow.settings.get(key, getattr(defaults, key)) for key in STORE_SETTING_KEYS
+        }
+    store = replace(defaults, **values)
     return Terminal(
         data_dir=data_dir,
         store=store,
@@ -97,7 +91,7 @@ def open_sync(terminal: Terminal, tokens: Any = None) -> Any:
     transports: dict[tuple[str, str], HttpSyncTransport] = {}
 
     def transport() -> HttpSyncTransport | None:
-        url, terminal_id = current_enrollment(terminal.uow)
+        url, terminal_id = current_enrollment(terminal.read)  # a read: no write lock
         if not url or not terminal_id:
             return None
         key = (url, terminal_id)

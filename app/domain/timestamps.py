@@ -11,5 +11,9 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def optional_utc_iso(moment: datetime | None) -> str | None:
+    return utc_iso(moment) if moment else None
+
+
 def now_iso() -> str:
     return utc_iso(datetime.now(UTC))

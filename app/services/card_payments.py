@@ -78,8 +78,17 @@ def check_card_payment(
 
 
 def _record(uow_factory: Callable[[], UnitOfWork], payment: CardPayment) -> None:
+    _set_status(uow_factory, payment.payment_id, payment.status, payment.pay_url)
+
+
+def _set_status(
+    uow_factory: Callable[[], UnitOfWork],
+    payment_id: str,
+    status: CardStatus,
+    pay_url: str | None = None,
+) -> None:
     with uow_factory() as uow:
-        uow.card_attempts.set_status(payment.payment_id, payment.status, payment.pay_url)
+        uow.card_attempts.set_status(payment_id, status, pay_url)
         uow.commit()
 
 
@@ -96,10 +105,8 @@ def cancel_card_payment(
     payment may still be payable, so the sale must not be completed another way yet.
     """
     payment = gateway.cancel(payment_id)
-    with uow_factory() as uow:
-        status = CardStatus.ABANDONED if payment.status is CardStatus.FAILED else payment.status
-        uow.card_attempts.set_status(payment.payment_id, status, payment.pay_url)
-        uow.commit()
+    status = CardStatus.ABANDONED if payment.status is CardStatus.FAILED else payment.status
+    _set_status(uow_factory, payment.payment_id, status, payment.pay_url)
     return payment
 
 
@@ -142,16 +149,13 @@ def settle_card_attempts(
     for attempt, cart in pending:
         if (now - attempt.created_at).total_seconds() < older_than_s:
             continue
-        payment = gateway.get_payment(attempt.payment_id)
-        _record(uow_factory, payment)
+        payment = check_card_payment(uow_factory, gateway, attempt.payment_id)
         money = f"{format_minor(attempt.amount)} {store.currency}"
         with uow_factory() as uow:
             done = uow.orders.get(attempt.order_id)
             parked = any(sale_id == attempt.order_id for sale_id, *_ in uow.parked.list())
         if done is not None:
-            with uow_factory() as uow:
-                uow.card_attempts.set_status(attempt.payment_id, CardStatus.USED)
-                uow.commit()
+            _set_status(uow_factory, attempt.payment_id, CardStatus.USED)
             continue
         if payment.status is CardStatus.SUCCEEDED:
             clerk = clerks.get(attempt.clerk_id)
@@ -188,9 +192,7 @@ def settle_card_attempts(
                     )
                 )
         elif payment.status is CardStatus.FAILED:
-            with uow_factory() as uow:
-                uow.card_attempts.set_status(attempt.payment_id, CardStatus.ABANDONED)
-                uow.commit()
+            _set_status(uow_factory, attempt.payment_id, CardStatus.ABANDONED)
             if not parked:
                 _park(uow_factory, cart, attempt, f"Card {money} failed", clock)
             reason = payment.decline_reason or "declined"

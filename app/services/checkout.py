@@ -24,7 +24,7 @@ from app.domain.order import (
     settle_tenders,
 )
 from app.domain.store import StoreProfile
-from app.domain.timestamps import utc_iso
+from app.domain.timestamps import optional_utc_iso, utc_iso
 from app.ports import Clock, IdFactory, UnitOfWork
 from app.services.clerks import require_manager
 
@@ -34,10 +34,6 @@ ORDER_VOIDED = "order.voided"
 
 def receipt_sequence_name(terminal_code: str) -> str:
     return f"receipt:{terminal_code}"
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return utc_iso(moment) if moment else None
 
 
 def line_payload(line: OrderLine) -> dict[str, Any]:
@@ -82,8 +78,8 @@ def order_header(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "status": order.status.value,
         "kind": order.extra.get("kind", "counter"),
-        "created_at": _iso(order.created_at),
-        "paid_at": _iso(order.paid_at),
+        "created_at": utc_iso(order.created_at),
+        "paid_at": optional_utc_iso(order.paid_at),
         "subtotal": order.subtotal,
         "discount_total": order.discount_total,
         "tax_total": order.tax_total,
@@ -110,6 +106,22 @@ def order_payload(order: Order) -> dict[str, Any]:
             for e in order.tax
         ],
     }
+
+
+def queue_event(
+    uow: UnitOfWork, event_id: str, event_type: str, occurred_at: datetime, payload: dict[str, Any]
+) -> None:
+    """Put an event in the outbox, in the caller's transaction, in the protocol's envelope."""
+    uow.outbox.add(
+        event_id,
+        event_type,
+        {
+            "event_id": event_id,
+            "type": event_type,
+            "occurred_at": utc_iso(occurred_at),
+            "payload": payload,
+        },
+    )
 
 
 def complete_sale(
@@ -161,16 +173,7 @@ def complete_sale(
         )
         order = replace(order.with_status(OrderStatus.PAID), paid_at=now)
         uow.orders.add(order)
-        uow.outbox.add(
-            order.id,
-            ORDER_PAID,
-            {
-                "event_id": order.id,
-                "type": ORDER_PAID,
-                "occurred_at": _iso(now),
-                "payload": order_payload(order),
-            },
-        )
+        queue_event(uow, order.id, ORDER_PAID, now, order_payload(order))
         for tender in order.tenders:
             if tender.kind is TenderKind.CARD and tender.reference:
                 uow.card_attempts.set_status(tender.reference, CardStatus.USED)
@@ -254,20 +257,16 @@ def void_order(
                 order.receipt_no,
             )
         )
-        event_id = ids.new_id()
-        uow.outbox.add(
-            event_id,
+        queue_event(
+            uow,
+            ids.new_id(),
             ORDER_VOIDED,
+            now,
             {
-                "event_id": event_id,
-                "type": ORDER_VOIDED,
-                "occurred_at": _iso(now),
-                "payload": {
-                    "order_id": order.id,
-                    "reason": reason.strip(),
-                    "voided_at": _iso(now),
-                    "clerk_id": approver.id,
-                },
+                "order_id": order.id,
+                "reason": reason.strip(),
+                "voided_at": utc_iso(now),
+                "clerk_id": approver.id,
             },
         )
         uow.commit()

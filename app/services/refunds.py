@@ -44,6 +44,7 @@ from app.domain.refund import (
 )
 from app.domain.timestamps import utc_iso
 from app.ports import Clock, IdFactory, PaymentGateway, UnitOfWork
+from app.services.checkout import queue_event
 from app.services.clerks import require_manager
 
 ORDER_REFUNDED = "order.refunded"
@@ -263,17 +264,7 @@ def _record_done(uow: UnitOfWork, order: Order, refund: Refund, ids: IdFactory) 
             f"cash {format_minor(refund.cash_amount)}",
         )
     )
-    event_id = ids.new_id()
-    uow.outbox.add(
-        event_id,
-        ORDER_REFUNDED,
-        {
-            "event_id": event_id,
-            "type": ORDER_REFUNDED,
-            "occurred_at": utc_iso(refund.refunded_at),
-            "payload": refund_payload(refund),
-        },
-    )
+    queue_event(uow, ids.new_id(), ORDER_REFUNDED, refund.refunded_at, refund_payload(refund))
 
 
 def refund_payload(refund: Refund) -> dict[str, Any]:
