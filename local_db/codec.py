@@ -77,8 +77,6 @@ def tender_values(order_id: str, seq: int, tender: Tender) -> dict[str, Any]:
 
 
 def order_from_rows(row: Any, lines: list[Any], tenders: list[Any]) -> Order:
-    created = from_iso(row.created_at)
-    assert created is not None
     return Order(
         id=row.id,
         receipt_no=row.receipt_no,
@@ -88,7 +86,7 @@ def order_from_rows(row: Any, lines: list[Any], tenders: list[Any]) -> Order:
         clerk_name=row.clerk_name,
         currency=row.currency,
         status=OrderStatus(row.status),
-        created_at=created,
+        created_at=datetime.fromisoformat(row.created_at),
         paid_at=from_iso(row.paid_at),
         lines=tuple(
             OrderLine(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,8 @@ from app.domain.clerk import Clerk
 from app.domain.order import Order, OrderStatus
 from app.domain.product import Product
 from app.domain.refund import Refund, RefundLine, RefundState
-from app.domain.timestamps import now_iso, utc_iso
+from app.domain.sync import OutboxState
+from app.domain.timestamps import now_iso, optional_utc_iso, utc_iso
 from local_db.codec import (
     cart_from_json,
     cart_to_json,
@@ -71,6 +72,26 @@ NEXT_SEQUENCE = "UPDATE sequences SET value = value + 1 WHERE name = :name RETUR
 def _dbapi(connection: Connection) -> Any:
     """The sqlite3 connection under ``connection``, inside its open transaction."""
     return connection.connection.driver_connection
+
+
+def upsert(
+    connection: Connection, table: Table, values: dict[str, Any], *, keep: tuple[str, ...] = ()
+) -> None:
+    """Insert ``values`` as a row of ``table``; if its primary key exists, update that row
+    with every given column except the key and those in ``keep``."""
+    key = [column.name for column in table.primary_key.columns]
+    statement = sqlite_insert(table).values(values)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=key,
+            set_={k: v for k, v in values.items() if k not in key and k not in keep},
+        )
+    )
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 BARCODES_OF = (
@@ -205,16 +226,13 @@ class SqliteProductRepository:
             index_elements=[PRODUCTS.c.id],
             set_={key: statement.excluded[key] for key in values[0] if key != "id"},
         )
-        for start in range(0, len(values), 500):
-            self._c.execute(statement, values[start : start + 500])
-        ids = [p.id for p in items]
-        for start in range(0, len(ids), 500):
-            self._c.execute(
-                delete(BARCODES).where(BARCODES.c.product_id.in_(ids[start : start + 500]))
-            )
+        for chunk in _chunks(values):
+            self._c.execute(statement, chunk)
+        for ids in _chunks([p.id for p in items]):
+            self._c.execute(delete(BARCODES).where(BARCODES.c.product_id.in_(ids)))
         codes = [{"code": code, "product_id": p.id} for p in items for code in p.barcodes]
-        for start in range(0, len(codes), 500):
-            self._c.execute(insert(BARCODES), codes[start : start + 500])
+        for chunk in _chunks(codes):
+            self._c.execute(insert(BARCODES), chunk)
         return len(items)
 
     def replace_all(self, products: Iterable[Product]) -> int:
@@ -263,15 +281,15 @@ class SqliteOrderRepository:
             tenders.setdefault(t.order_id, []).append(t)
         return [order_from_rows(r, lines.get(r.id, []), tenders.get(r.id, [])) for r in rows]
 
-    def get(self, order_id: str) -> Order | None:
-        rows = self._c.execute(select(ORDERS).where(ORDERS.c.id == order_id)).all()
-        found = self._load(rows)
+    def _one(self, condition: Any) -> Order | None:
+        found = self._load(self._c.execute(select(ORDERS).where(condition)).all())
         return found[0] if found else None
 
+    def get(self, order_id: str) -> Order | None:
+        return self._one(ORDERS.c.id == order_id)
+
     def by_receipt_no(self, receipt_no: str) -> Order | None:
-        rows = self._c.execute(select(ORDERS).where(ORDERS.c.receipt_no == receipt_no)).all()
-        found = self._load(rows)
-        return found[0] if found else None
+        return self._one(ORDERS.c.receipt_no == receipt_no)
 
     def set_status(self, order_id: str, status: OrderStatus) -> None:
         self._c.execute(update(ORDERS).where(ORDERS.c.id == order_id).values(status=status.value))
@@ -308,7 +326,7 @@ class SqliteOutboxRepository:
                 "event_type": event_type,
                 "payload": json.dumps(payload, separators=(",", ":")),
                 "created_at": now_iso(),
-                "state": "pending",
+                "state": OutboxState.PENDING.value,
                 "attempts": 0,
                 "last_error": "",
             },
@@ -317,7 +335,9 @@ class SqliteOutboxRepository:
     def pending_count(self) -> int:
         return int(
             self._c.execute(
-                select(func.count()).select_from(OUTBOX).where(OUTBOX.c.state != "done")
+                select(func.count())
+                .select_from(OUTBOX)
+                .where(OUTBOX.c.state != OutboxState.DONE.value)
             ).scalar_one()
         )
 
@@ -340,12 +360,11 @@ class SqliteSequenceRepository:
 
 
 class SqliteParkedSaleRepository:
-    def __init__(self, connection: Connection, total_of: Any = None) -> None:
+    def __init__(self, connection: Connection, total_of: Callable[[Cart], int]) -> None:
         self._c = connection
         self._total_of = total_of
 
     def park(self, sale_id: str, cart: Cart, clerk_id: str, label: str, at: datetime) -> None:
-        total = self._total_of(cart) if self._total_of else 0
         self._c.execute(
             insert(PARKED),
             {
@@ -353,7 +372,7 @@ class SqliteParkedSaleRepository:
                 "label": label[:80],
                 "clerk_id": clerk_id,
                 "parked_at": utc_iso(at),
-                "total": total,
+                "total": self._total_of(cart),
                 "cart": cart_to_json(cart),
             },
         )
@@ -367,12 +386,10 @@ class SqliteParkedSaleRepository:
 
     def list(self) -> list[tuple[str, str, str, datetime, int]]:
         rows = self._c.execute(select(PARKED).order_by(PARKED.c.parked_at.desc()))
-        result = []
-        for row in rows:
-            parked_at = from_iso(row.parked_at)
-            assert parked_at is not None
-            result.append((row.id, row.label, row.clerk_id, parked_at, row.total))
-        return result
+        return [
+            (row.id, row.label, row.clerk_id, datetime.fromisoformat(row.parked_at), row.total)
+            for row in rows
+        ]
 
 
 class SqliteClerkRepository:
@@ -388,20 +405,19 @@ class SqliteClerkRepository:
         return clerk_from_row(row) if row else None
 
     def save(self, clerk: Clerk) -> None:
-        values = {
-            "id": clerk.id,
-            "name": clerk.name,
-            "role": clerk.role.value,
-            "pin_hash": clerk.pin_hash,
-            "active": clerk.active,
-            "failed_attempts": clerk.failed_attempts,
-            "locked_until": utc_iso(clerk.locked_until) if clerk.locked_until else None,
-        }
-        statement = sqlite_insert(CLERKS).values(values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[CLERKS.c.id], set_={k: v for k, v in values.items() if k != "id"}
+        upsert(
+            self._c,
+            CLERKS,
+            {
+                "id": clerk.id,
+                "name": clerk.name,
+                "role": clerk.role.value,
+                "pin_hash": clerk.pin_hash,
+                "active": clerk.active,
+                "failed_attempts": clerk.failed_attempts,
+                "locked_until": optional_utc_iso(clerk.locked_until),
+            },
         )
-        self._c.execute(statement)
 
 
 class SqliteSettingsRepository:
@@ -413,10 +429,7 @@ class SqliteSettingsRepository:
         return default if value is None else str(value)
 
     def put(self, key: str, value: str) -> None:
-        statement = sqlite_insert(SETTINGS).values(key=key, value=value)
-        self._c.execute(
-            statement.on_conflict_do_update(index_elements=[SETTINGS.c.key], set_={"value": value})
-        )
+        upsert(self._c, SETTINGS, {"key": key, "value": value})
 
 
 class SqliteAuditRepository:
@@ -439,22 +452,18 @@ class SqliteAuditRepository:
 
     def recent(self, limit: int = 200) -> list[AuditEntry]:
         rows = self._c.execute(select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit))
-        result = []
-        for row in rows:
-            at = from_iso(row.at)
-            assert at is not None
-            result.append(
-                AuditEntry(
-                    at,
-                    row.clerk_id,
-                    row.clerk_name,
-                    AuditAction(row.action),
-                    row.reason,
-                    row.amount,
-                    row.detail,
-                )
+        return [
+            AuditEntry(
+                datetime.fromisoformat(row.at),
+                row.clerk_id,
+                row.clerk_name,
+                AuditAction(row.action),
+                row.reason,
+                row.amount,
+                row.detail,
             )
-        return result
+            for row in rows
+        ]
 
 
 class SqliteCardAttemptRepository:
@@ -485,15 +494,13 @@ class SqliteCardAttemptRepository:
         )
 
     def _attempt(self, row: Any) -> LocalCardAttempt:
-        created = from_iso(row.created_at)
-        assert created is not None
         return LocalCardAttempt(
             row.payment_id,
             row.order_id,
             row.amount,
             CardStatus(row.status),
             row.clerk_id,
-            created,
+            datetime.fromisoformat(row.created_at),
             row.pay_url,
         )
 
@@ -544,7 +551,7 @@ class SqliteRefundRepository:
                 "clerk_id": refund.clerk_id,
                 "clerk_name": refund.clerk_name,
                 "created_at": utc_iso(refund.created_at),
-                "refunded_at": utc_iso(refund.refunded_at) if refund.refunded_at else None,
+                "refunded_at": optional_utc_iso(refund.refunded_at),
                 "failure": refund.failure,
             },
         )
@@ -564,8 +571,6 @@ class SqliteRefundRepository:
         SqliteProductRepository(self._c).decrement_stock(back)
 
     def _refund(self, row: Any) -> Refund:
-        created = from_iso(row.created_at)
-        assert created is not None
         return Refund(
             id=row.id,
             order_id=row.order_id,
@@ -577,7 +582,7 @@ class SqliteRefundRepository:
             lines=tuple(RefundLine(int(n), int(q)) for n, q in json.loads(row.lines)),
             clerk_id=row.clerk_id,
             clerk_name=row.clerk_name,
-            created_at=created,
+            created_at=datetime.fromisoformat(row.created_at),
             state=RefundState(row.state),
             refunded_at=from_iso(row.refunded_at),
             failure=row.failure,

@@ -9,18 +9,24 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, case, func, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.domain.order import SyncState
-from app.domain.sync import OutboxEvent, OutboxState, PulledPage, PushOutcome, ResultStatus
+from app.domain.sync import (
+    CURSOR_SETTING,
+    OutboxEvent,
+    OutboxState,
+    PulledPage,
+    PushOutcome,
+    ResultStatus,
+)
 from app.domain.timestamps import now_iso, utc_iso
 from local_db.codec import from_iso
 from local_db.models import CLERKS, CUSTOMERS, ORDERS, OUTBOX, PRODUCTS, SLOTS
-from local_db.repositories import SqliteProductRepository, SqliteSettingsRepository
+from local_db.repositories import SqliteProductRepository, SqliteSettingsRepository, upsert
 
-CURSOR_KEY = "sync.cursor"
 LAST_SYNC_KEY = "sync.last_success_at"
 WAITING_STATES = (OutboxState.PENDING.value, OutboxState.SENT.value)
 
@@ -57,18 +63,7 @@ class SqliteSyncStore:
                 .limit(limit)
             ).all()
             c.rollback()
-        return [
-            OutboxEvent(
-                seq=row.seq,
-                event_id=row.event_id,
-                event_type=row.event_type,
-                payload_json=row.payload,
-                state=OutboxState(row.state),
-                attempts=row.attempts,
-                last_error=row.last_error,
-            )
-            for row in rows
-        ]
+        return [_event(row) for row in rows]
 
     def mark_sent(self, event_ids: list[str]) -> None:
         """Before a batch goes out: count the attempt; the order shows 'sent'."""
@@ -156,28 +151,17 @@ class SqliteSyncStore:
                 .order_by(OUTBOX.c.seq)
             ).all()
             c.rollback()
-        return [
-            OutboxEvent(
-                r.seq,
-                r.event_id,
-                r.event_type,
-                r.payload,
-                OutboxState(r.state),
-                r.attempts,
-                r.last_error,
-            )
-            for r in rows
-        ]
+        return [_event(row) for row in rows]
 
     # ------------------------------------------------------------------ pull side
 
     def cursor(self) -> str:
         with self._engine.begin() as c:
-            return SqliteSettingsRepository(c).get(CURSOR_KEY, "")
+            return SqliteSettingsRepository(c).get(CURSOR_SETTING)
 
     def last_success(self) -> datetime | None:
         with self._engine.begin() as c:
-            return from_iso(SqliteSettingsRepository(c).get(LAST_SYNC_KEY, "") or None)
+            return from_iso(SqliteSettingsRepository(c).get(LAST_SYNC_KEY))
 
     def note_success(self, at: datetime) -> None:
         with self._engine.begin() as c:
@@ -217,24 +201,18 @@ class SqliteSyncStore:
                     [{"pid": pid, "qty": qty} for pid, qty in page.stock],
                 )
             for clerk in page.clerks:
-                statement = sqlite_insert(CLERKS).values(
-                    id=clerk.id,
-                    name=clerk.name,
-                    role=clerk.role,
-                    pin_hash=clerk.pin_hash,
-                    active=clerk.active,
-                    failed_attempts=0,
-                )
-                c.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[CLERKS.c.id],
-                        set_={
-                            "name": clerk.name,
-                            "role": clerk.role,
-                            "pin_hash": clerk.pin_hash,
-                            "active": clerk.active,
-                        },
-                    )
+                upsert(
+                    c,
+                    CLERKS,
+                    {
+                        "id": clerk.id,
+                        "name": clerk.name,
+                        "role": clerk.role,
+                        "pin_hash": clerk.pin_hash,
+                        "active": clerk.active,
+                        "failed_attempts": 0,
+                    },
+                    keep=("failed_attempts",),  # wrong PINs counted on this till survive a pull
                 )
             if page.deleted_clerk_ids:
                 c.execute(
@@ -243,41 +221,47 @@ class SqliteSyncStore:
                     .values(active=False)
                 )
             for customer in page.customers:
-                values = {
-                    "id": customer.id,
-                    "name": customer.name,
-                    "phone": customer.phone,
-                    "email": customer.email,
-                    "deleted": customer.deleted,
-                }
-                statement = sqlite_insert(CUSTOMERS).values(values)
-                c.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[CUSTOMERS.c.id],
-                        set_={k: v for k, v in values.items() if k != "id"},
-                    )
+                upsert(
+                    c,
+                    CUSTOMERS,
+                    {
+                        "id": customer.id,
+                        "name": customer.name,
+                        "phone": customer.phone,
+                        "email": customer.email,
+                        "deleted": customer.deleted,
+                    },
                 )
             for slot in page.slots:
-                values = {
-                    "id": slot.id,
-                    "starts_at": utc_iso(slot.starts_at),
-                    "ends_at": utc_iso(slot.ends_at),
-                    "capacity": slot.capacity,
-                    "booked": slot.booked,
-                    "active": slot.active,
-                }
-                statement = sqlite_insert(SLOTS).values(values)
-                c.execute(
-                    statement.on_conflict_do_update(
-                        index_elements=[SLOTS.c.id],
-                        set_={k: v for k, v in values.items() if k != "id"},
-                    )
+                upsert(
+                    c,
+                    SLOTS,
+                    {
+                        "id": slot.id,
+                        "starts_at": utc_iso(slot.starts_at),
+                        "ends_at": utc_iso(slot.ends_at),
+                        "capacity": slot.capacity,
+                        "booked": slot.booked,
+                        "active": slot.active,
+                    },
                 )
             if page.deleted_slot_ids:
                 c.execute(
                     update(SLOTS).where(SLOTS.c.id.in_(page.deleted_slot_ids)).values(active=False)
                 )
-            SqliteSettingsRepository(c).put(CURSOR_KEY, page.next_cursor)
+            SqliteSettingsRepository(c).put(CURSOR_SETTING, page.next_cursor)
+
+
+def _event(row: Any) -> OutboxEvent:
+    return OutboxEvent(
+        seq=row.seq,
+        event_id=row.event_id,
+        event_type=row.event_type,
+        payload_json=row.payload,
+        state=OutboxState(row.state),
+        attempts=row.attempts,
+        last_error=row.last_error,
+    )
 
 
 def describe(outcome: PushOutcome) -> str:

@@ -54,6 +54,7 @@ PULL_PAGE = 500
 MAX_PAGES_PER_RUN = 200
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
+SLOW_ANSWER_S = 5.0  # an answer slower than this marks the connection degraded
 
 
 class ConnectionState(enum.StrEnum):
@@ -210,9 +211,9 @@ class SyncEngine:
         slow = False
         try:
             self._push_all(transport)
-            slow |= transport.last_duration_s > 5.0
+            slow |= transport.last_duration_s > SLOW_ANSWER_S
             self._pull_all(transport)
-            slow |= transport.last_duration_s > 5.0
+            slow |= transport.last_duration_s > SLOW_ANSWER_S
         except ServerUnreachable as error:
             return self._fail(ConnectionState.OFFLINE, error)
         except ServerTrouble as error:

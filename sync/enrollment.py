@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from app.domain.errors import InvalidInput
+from app.domain.sync import CURSOR_SETTING
 from app.ports import UnitOfWork
 from sync.credentials import TokenStore
 from sync.http_transport import HttpSyncTransport
@@ -18,7 +19,6 @@ from sync.http_transport import HttpSyncTransport
 SERVER_URL = "sync.server_url"
 TERMINAL_ID = "sync.terminal_id"
 STORE_ID = "sync.store_id"
-CURSOR = "sync.cursor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ def enroll(
         uow.settings.put("store_code", answer.store.code)
         uow.settings.put("store_name", answer.store.name)
         uow.settings.put("currency", answer.store.currency)
-        uow.settings.put(CURSOR, "")
+        uow.settings.put(CURSOR_SETTING, "")
         uow.commit()
     return Enrollment(
         server_url, answer.terminal_id, answer.terminal_code, answer.store.code, answer.store.name

@@ -25,7 +25,6 @@ from sync.errors import (
 
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 20.0
-SLOW_REQUEST_S = 5.0  # an answer slower than this marks the connection degraded
 
 
 class HttpSyncTransport:

@@ -14,6 +14,8 @@ from typing import Any
 
 from app.domain.product import Product
 
+CURSOR_SETTING = "sync.cursor"  # where the pull resumes; emptied by a new enrollment
+
 
 class OutboxState(enum.StrEnum):
     PENDING = "pending"  # queued, never sent
