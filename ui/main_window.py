@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QMainWindow,
     QProgressBar,
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.tasks import TaskControl, TaskRunner
-from ui.widgets import button, error_text, label, panel
+from ui.widgets import ask_passphrase, button, error_text, label, panel
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,9 @@ class MainWindow(QMainWindow):
         self.pending = 0
         self.history_dialog: Any = None
         self.import_dialog: Any = None
+        self.settings_dialog: Any = None
+        self.audit_dialog: Any = None
+        self.refused_dialog: Any = None
         self.first_manager_dialog: Any = None
         self.sync: Any = sync  # ui.sync_bridge.SyncBridge, or None (tests without a server)
         self.start_sync = start_sync
@@ -519,8 +523,6 @@ class MainWindow(QMainWindow):
 
     def _start_sync(self) -> None:
         """Build the engine for this till; with an encrypted token file, ask its passphrase."""
-        from PySide6.QtWidgets import QInputDialog, QLineEdit
-
         from app.bootstrap import open_sync
         from sync.credentials import KEYRING_CHOICE, use_encrypted_file
         from ui.sync_bridge import SyncBridge
@@ -530,13 +532,12 @@ class MainWindow(QMainWindow):
             choice = uow.settings.get(KEYRING_CHOICE)
         if choice == "encrypted-file":
             for _attempt in range(3):
-                passphrase, ok = QInputDialog.getText(
+                passphrase = ask_passphrase(
                     self,
                     "Unlock the server token",
                     "Passphrase of this till's encrypted token file:",
-                    QLineEdit.EchoMode.Password,
                 )
-                if not ok:
+                if passphrase is None:
                     break
                 try:
                     use_encrypted_file(terminal.data_dir, passphrase)
@@ -579,10 +580,7 @@ class MainWindow(QMainWindow):
         dialog = HistoryDialog(self.terminal, self.runner, self)
         dialog.payment_gateway = lambda: self.payment_gateway() if self.card_state()[0] else None
         dialog.order_voided.connect(lambda _o: self.refresh_status())
-        dialog.finished.connect(lambda _r: self._after_dialog("history_dialog"))
-        self.history_dialog = dialog
-        self.register.active_dialog = dialog
-        dialog.open()
+        self._open_menu_dialog("history_dialog", dialog)
 
     def show_import(self) -> None:
         from ui.catalog_dialog import CatalogImportDialog
@@ -591,10 +589,7 @@ class MainWindow(QMainWindow):
             return
         dialog = CatalogImportDialog(self.terminal, self.runner, self)
         dialog.imported.connect(lambda _r: self.register.picker.reload())
-        dialog.finished.connect(lambda _r: self._after_dialog("import_dialog"))
-        self.import_dialog = dialog
-        self.register.active_dialog = dialog
-        dialog.open()
+        self._open_menu_dialog("import_dialog", dialog)
 
     def show_settings(self) -> None:
         from ui.settings_dialog import SettingsDialog
@@ -602,23 +597,14 @@ class MainWindow(QMainWindow):
         if self.sync is None or self.clerk is None or not self.clerk.is_manager:
             return
         dialog = SettingsDialog(self.terminal, self.sync, self.runner, self)
-        dialog.finished.connect(lambda _r: self._after_dialog("settings_dialog"))
-        self.settings_dialog = dialog
-        if self.register is not None:
-            self.register.active_dialog = dialog
-        dialog.open()
+        self._open_menu_dialog("settings_dialog", dialog)
 
     def show_audit(self) -> None:
         from ui.audit_dialog import AuditDialog
 
         if self.clerk is None or not self.clerk.is_manager:
             return
-        dialog = AuditDialog(self.terminal, self.runner, self)
-        dialog.finished.connect(lambda _r: self._after_dialog("audit_dialog"))
-        self.audit_dialog = dialog
-        if self.register is not None:
-            self.register.active_dialog = dialog
-        dialog.open()
+        self._open_menu_dialog("audit_dialog", AuditDialog(self.terminal, self.runner, self))
 
     def show_refused(self) -> None:
         from local_db.sync_store import SqliteSyncStore
@@ -628,8 +614,13 @@ class MainWindow(QMainWindow):
             return
         store = SqliteSyncStore(self.terminal.database.writer)
         dialog = RejectedSalesDialog(self.terminal, store, self.sync, self.runner, self)
-        dialog.finished.connect(lambda _r: self._after_dialog("refused_dialog"))
-        self.refused_dialog = dialog
+        self._open_menu_dialog("refused_dialog", dialog)
+
+    def _open_menu_dialog(self, name: str, dialog: QDialog) -> None:
+        """Open a dialog from the Till menu, kept as ``self.<name>`` while it is open; the
+        register keeps its hands off the scan field until it closes."""
+        dialog.finished.connect(lambda _r: self._after_dialog(name))
+        setattr(self, name, dialog)
         if self.register is not None:
             self.register.active_dialog = dialog
         dialog.open()

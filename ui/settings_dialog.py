@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QInputDialog,
     QLineEdit,
     QMessageBox,
     QVBoxLayout,
@@ -30,7 +29,7 @@ from sync.credentials import (
 from sync.enrollment import current_enrollment, enroll, unenroll
 from ui.sync_bridge import SyncBridge, describe_status
 from ui.tasks import TaskControl, TaskRunner
-from ui.widgets import button, error_text, label
+from ui.widgets import ask_passphrase, button, error_text, label
 
 
 class SettingsDialog(QDialog):
@@ -105,18 +104,12 @@ class SettingsDialog(QDialog):
         self.sync_now_button.setEnabled(bool(url))
 
     def _choose_file(self) -> None:
-        passphrase, ok = QInputDialog.getText(
-            self,
-            "Encrypted token file",
-            "Passphrase (at least 8 characters):",
-            QLineEdit.EchoMode.Password,
-        )
-        if not ok:
+        title = "Encrypted token file"
+        passphrase = ask_passphrase(self, title, "Passphrase (at least 8 characters):")
+        if passphrase is None:
             return
-        again, ok = QInputDialog.getText(
-            self, "Encrypted token file", "The same passphrase again:", QLineEdit.EchoMode.Password
-        )
-        if not ok:
+        again = ask_passphrase(self, title, "The same passphrase again:")
+        if again is None:
             return
         if passphrase != again:
             self.message.setText("The two passphrases differ; nothing was changed.")
@@ -126,12 +119,24 @@ class SettingsDialog(QDialog):
         except (ValueError, keyring.errors.KeyringError) as error:  # short, or wrong for the file
             self.message.setText(str(error))
             return
-        with self._terminal.uow() as uow:
-            uow.settings.put(KEYRING_CHOICE, "encrypted-file")
-            uow.commit()
+        terminal = self._terminal
+
+        def remember_choice(_control: TaskControl) -> None:
+            with terminal.uow() as uow:
+                uow.settings.put(KEYRING_CHOICE, "encrypted-file")
+                uow.commit()
+
+        self._tasks.run_db(
+            "keyring choice", remember_choice, self._on_file_chosen, self._on_task_failed
+        )
+
+    def _on_file_chosen(self, _result: None) -> None:
         self._tokens = TokenStore()
         self.message.setText("The token will be kept in an encrypted file on this computer.")
         self._refresh()
+
+    def _on_task_failed(self, error: Exception) -> None:
+        self.message.setText(error_text(error))
 
     def _enroll(self) -> None:
         url, code, till = self.server_url.text(), self.code.text(), self.till_code.text()
@@ -170,7 +175,15 @@ class SettingsDialog(QDialog):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        unenroll(self._terminal.uow, self._tokens)
+        terminal, tokens = self._terminal, self._tokens
+        self._tasks.run_db(
+            "unenroll",
+            lambda _c: unenroll(terminal.uow, tokens),
+            self._on_unenrolled,
+            self._on_task_failed,
+        )
+
+    def _on_unenrolled(self, _result: Any) -> None:
         self.message.setText("Disconnected.")
         self._bridge.kick(force=True)
         self._refresh()

@@ -6,14 +6,17 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
     QDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
+    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -62,6 +65,18 @@ def label(text: str = "", name: str = "", wrap: bool = False) -> QLabel:
         widget.setObjectName(name)
     widget.setWordWrap(wrap)
     return widget
+
+
+def list_table(headers: list[str], row_height: int, rows: int = 0) -> QTableWidget:
+    """A read-only list of rows a clerk picks one of (parked sales, history, search results)."""
+    table = QTableWidget(rows, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(row_height)
+    return table
 
 
 def panel() -> QFrame:
@@ -122,6 +137,12 @@ class PinPadWidget(QWidget):
         if len(self._field.text()) < 8:
             self._field.setText(self._field.text() + digit)
         self._field.setFocus()
+
+
+def ask_passphrase(parent: QWidget, title: str, prompt: str) -> str | None:
+    """A passphrase typed without echo; None when the person cancelled."""
+    text, ok = QInputDialog.getText(parent, title, prompt, QLineEdit.EchoMode.Password)
+    return text if ok else None
 
 
 def pin_field() -> QLineEdit:
