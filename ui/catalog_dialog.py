@@ -13,8 +13,9 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QListWidget, QProgressBar, QWidget
 
-from app.domain.errors import CatalogImportError, PosError
+from app.domain.errors import CatalogImportError
 from app.services.catalog_import import ImportReport, import_catalog, read_catalog_text
+from ui.catalog_file import read_catalog_file
 from ui.tasks import Task, TaskCancelled, TaskControl, TaskRunner
 from ui.widgets import PosDialog, button, error_text, label
 
@@ -79,16 +80,10 @@ class CancellableUnitOfWork:
 
 
 def run_import(terminal, path: Path, control: TaskControl) -> ImportReport:  # type: ignore[no-untyped-def]
-    kind = path.suffix.lower().lstrip(".")
-    if kind not in ("csv", "json"):
-        raise PosError(f"{path.name}: choose a .csv or .json file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise PosError(f"cannot read {path.name}: {error}") from None
-    rows = len(read_catalog_text(text, kind)) if kind in ("csv", "json") else 0
-    control.report(0, max(1, rows * 3))
-    uow = CancellableUnitOfWork(terminal.uow(), control, max(1, rows * 3))
+    text, kind = read_catalog_file(path)
+    steps = max(1, len(read_catalog_text(text, kind)) * 3)
+    control.report(0, steps)
+    uow = CancellableUnitOfWork(terminal.uow(), control, steps)
     return import_catalog(uow, text, kind, terminal.store.taxes, terminal.ids)  # type: ignore[arg-type]
 
 

@@ -79,15 +79,10 @@ def main(argv: list[str] | None = None) -> int:
 def _run_command(command: str, args: argparse.Namespace, terminal) -> int:  # type: ignore[no-untyped-def]
     if command == "import-catalog":
         from app.services.catalog_import import import_catalog
+        from ui.catalog_file import read_catalog_file
 
         path: Path = args.file
-        kind = path.suffix.lower().lstrip(".")
-        if kind not in ("csv", "json"):
-            raise PosError(f"{path.name}: expected a .csv or .json file")
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as error:
-            raise PosError(f"cannot read {path}: {error}") from None
+        text, kind = read_catalog_file(path)
         report = import_catalog(terminal.uow(), text, kind, terminal.store.taxes, terminal.ids)
         print(
             f"imported {report.imported} products from {path.name} "
