@@ -74,7 +74,6 @@ class CardPaymentDialog(PosDialog):
         self.payment: CardPayment | None = None
         self._checking = False
         self._cancelling = False
-        self._qr_url = ""
 
         self.setMinimumSize(820, 480)
         row = QHBoxLayout()
@@ -157,9 +156,7 @@ class CardPaymentDialog(PosDialog):
     def _show(self, payment: CardPayment) -> None:
         self._checking = False
         self.payment = payment
-        if (payment.pay_url and self.qr.pixmap() is None) or (
-            payment.pay_url and self.qr.pixmap().isNull()
-        ):
+        if payment.pay_url and self.qr.pixmap().isNull():  # drawn once per attempt
             self.qr.setPixmap(qr_pixmap(payment.pay_url))
         self.open_button.setEnabled(bool(payment.pay_url))
         self.email_button.setEnabled(bool(payment.pay_url) and payment.status.is_open)
@@ -174,7 +171,6 @@ class CardPaymentDialog(PosDialog):
             reason = payment.decline_reason or "the card was declined"
             self.status.setText(f"Not paid: {reason}. Try again, or take another tender.")
             self.qr.clear()
-            self._qr_url = ""
             self.retry_button.show()
             return
         if payment.status is CardStatus.REQUIRES_ACTION:
@@ -220,10 +216,11 @@ class CardPaymentDialog(PosDialog):
     def reject(self) -> None:
         """Esc / Cancel: the server cancels the payment so the customer cannot pay it later
         (then the sale can be paid another way). If the customer paid first, that wins."""
+        if self._cancelling:
+            return
         payment = self.payment
-        if payment is None or not payment.status.is_open or self._cancelling:
-            if not self._cancelling:
-                super().reject()
+        if payment is None or not payment.status.is_open:
+            super().reject()
             return
         self._cancelling = True
         self._timer.stop()

@@ -10,13 +10,12 @@ from decimal import Decimal, InvalidOperation
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
-    QTableWidget,
+    QPushButton,
     QTableWidgetItem,
     QWidget,
 )
@@ -27,7 +26,16 @@ from app.domain.errors import InvalidDiscount, PosError
 from app.domain.money import format_minor, parse_amount
 from app.services.clerks import approve_as_manager, create_clerk
 from ui.tasks import TaskRunner
-from ui.widgets import PinPadWidget, PosDialog, button, error_text, label, money, pin_field
+from ui.widgets import (
+    PinPadWidget,
+    PosDialog,
+    button,
+    error_text,
+    label,
+    list_table,
+    money,
+    pin_field,
+)
 
 
 def _big_field(placeholder: str = "") -> QLineEdit:
@@ -172,31 +180,15 @@ class DiscountDialog(PosDialog):
         self.discount: Discount | None = None
         self.whole_sale = line_name is None
         self._bases = (line_base, sale_base)
-        scope_row = QHBoxLayout()
-        self.scope = QButtonGroup(self)
         self.line_button = button(f"This line: {line_name}" if line_name else "This line")
         self.sale_button = button(f"Whole sale ({money(sale_base, currency)})")
-        for index, widget in enumerate((self.line_button, self.sale_button)):
-            widget.setCheckable(True)
-            widget.setObjectName("Department")
-            widget.setAutoDefault(False)
-            self.scope.addButton(widget, index)
-            scope_row.addWidget(widget)
+        self.scope = self._choice_row(self.line_button, self.sale_button)
         self.line_button.setEnabled(line_name is not None)
         (self.sale_button if line_name is None else self.line_button).setChecked(True)
-        self.body.addLayout(scope_row)
-        kind_row = QHBoxLayout()
-        self.kind = QButtonGroup(self)
         self.percent_button = button("Percent %")
         self.amount_button = button(f"Amount {currency}")
-        for index, widget in enumerate((self.percent_button, self.amount_button)):
-            widget.setCheckable(True)
-            widget.setObjectName("Department")
-            widget.setAutoDefault(False)
-            self.kind.addButton(widget, index)
-            kind_row.addWidget(widget)
+        self.kind = self._choice_row(self.percent_button, self.amount_button)
         self.percent_button.setChecked(True)
-        self.body.addLayout(kind_row)
         self.value_field = _big_field("e.g. 10 for 10 %, or 1.50")
         self.body.addWidget(self.value_field)
         self.reason_field = QLineEdit()
@@ -206,6 +198,19 @@ class DiscountDialog(PosDialog):
             label("Large discounts need a manager's PIN.", "Muted", wrap=True),
         )
         self.finish_layout("Apply discount (Enter)")
+
+    def _choice_row(self, *choices: QPushButton) -> QButtonGroup:
+        """A row of toggle buttons of which exactly one is checked."""
+        row = QHBoxLayout()
+        group = QButtonGroup(self)
+        for index, widget in enumerate(choices):
+            widget.setCheckable(True)
+            widget.setObjectName("Department")
+            widget.setAutoDefault(False)
+            group.addButton(widget, index)
+            row.addWidget(widget)
+        self.body.addLayout(row)
+        return group
 
     def base(self) -> int:
         return self._bases[1] if self.sale_button.isChecked() else self._bases[0]
@@ -362,13 +367,7 @@ class ParkedSalesDialog(PosDialog):
         super().__init__("Parked sales (F9)", parent)
         self.sale_id = ""
         self.resize(720, 480)
-        self.table = QTableWidget(len(parked), 4)
-        self.table.setHorizontalHeaderLabels(["Label", "Parked at", "By", "Total"])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(44)
+        self.table = list_table(["Label", "Parked at", "By", "Total"], 44, len(parked))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2, 3):

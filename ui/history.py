@@ -7,13 +7,11 @@ from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
-    QTableWidget,
     QTableWidgetItem,
     QWidget,
 )
@@ -23,7 +21,7 @@ from app.services.checkout import void_order
 from ui.dialogs import ManagerApprovalDialog, ReasonDialog
 from ui.receipt_view import ReceiptDialog
 from ui.tasks import TaskRunner
-from ui.widgets import PosDialog, button, error_text, label, money
+from ui.widgets import PosDialog, button, error_text, label, list_table, money
 
 HISTORY_LIMIT = 200
 COLUMNS = ("Receipt", "Time", "Clerk", "Items", "Total", "Status", "Sync")
@@ -78,13 +76,7 @@ class HistoryDialog(PosDialog):
         filters.addWidget(self.day)
         filters.addStretch(1)
         self.body.addLayout(filters)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(40)
+        self.table = list_table(list(COLUMNS), 40)
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
@@ -182,7 +174,6 @@ class HistoryDialog(PosDialog):
         dialog.open()
 
     def ask_refund(self) -> None:
-        from app.domain.order import OrderStatus
         from ui.refund_dialog import RefundDialog
 
         order = self.selected_order()

@@ -5,13 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QGridLayout,
     QHeaderView,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -19,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.money import format_minor
 from app.domain.product import Product
-from ui.widgets import grams_text, label
+from ui.widgets import grams_text, label, list_table
 
 SEARCH_DEBOUNCE_MS = 150
 DEPARTMENT_COLUMNS = 4
@@ -76,13 +74,7 @@ class ProductPickerWidget(QWidget):
         box.addWidget(self.search_field)
         self.caption = label("Favourites", "Muted")
         box.addWidget(self.caption)
-        self.results = QTableWidget(0, 3)
-        self.results.setHorizontalHeaderLabels(["Product", "Price", "Stock"])
-        self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.results.verticalHeader().hide()
-        self.results.verticalHeader().setDefaultSectionSize(44)
+        self.results = list_table(["Product", "Price", "Stock"], 44)
         self.results.setShowGrid(False)
         self.results.setAlternatingRowColors(True)
         self.results.setWordWrap(False)

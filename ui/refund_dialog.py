@@ -74,10 +74,9 @@ class RefundDialog(PosDialog):
         for widget in (self.everything, self.part, self.all_cash):
             widget.toggled.connect(self._quote)
         self.amount_field.textChanged.connect(self._quote)
-        terminal_ = terminal
         runner.run_db(
             "refund left",
-            lambda _c: refund_left(terminal_.read(), order.id),
+            lambda _c: refund_left(terminal.read(), order.id),
             self._on_left,
             lambda error: self.show_error(error_text(error)),
         )
