@@ -19,4 +19,4 @@ fi
 echo "[ensure_test_deps] installing ${packages[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -q
-"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends chromium chromium-driver
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"

@@ -11,6 +11,7 @@ import requests
 
 from app.domain.card import CardStatus
 from app.domain.cart import Cart
+from app.domain.order import TenderInput
 from app.services.card_payments import (
     card_tender,
     check_card_payment,
@@ -77,6 +78,11 @@ def wait_for(check: Any, status: CardStatus, seconds: float = 20) -> Any:
     return payment
 
 
+def sell(till: Any, cart: Cart, tenders: list[TenderInput]) -> Any:
+    t = till.terminal
+    return complete_sale(t.uow(), cart, tenders, till.clerk, t.store, t.clock, t.ids)
+
+
 def start(till: Any, gateway: Any, cart: Cart) -> Any:
     terminal = till.terminal
     total = cart.totals(terminal.store.taxes).total
@@ -105,15 +111,7 @@ def test_counter_card_payment_charges_once_and_the_sale_reaches_the_server(
         lambda: check_card_payment(terminal.uow, gateway, first.payment_id), CardStatus.SUCCEEDED
     )
     assert paid.status is CardStatus.SUCCEEDED
-    order = complete_sale(
-        terminal.uow(),
-        cart,
-        [card_tender(paid)],
-        till.clerk,
-        terminal.store,
-        terminal.clock,
-        terminal.ids,
-    )
+    order = sell(till, cart, [card_tender(paid)])
     assert order.id == cart.order_id
     assert till.engine.run_once(force=True).waiting == 0
     assert backend.sql("SELECT kind, amount, reference FROM tenders") == [

@@ -15,13 +15,13 @@ from app.domain.errors import InvalidInput
 from app.domain.order import TenderInput, TenderKind
 from app.domain.refund import RefundLine, RefundState
 from app.services.card_payments import cancel_card_payment, card_tender, check_card_payment
-from app.services.checkout import complete_sale
 from app.services.refunds import refund_order
 from sync.engine import ConnectionState
 from sync.payments import HttpPaymentGateway
 from tests.e2e.test_card_payment import (
     VISA,
     a_cart,
+    sell,
     server_env_extra,
     start,
     wait_for,
@@ -33,11 +33,6 @@ from tests.server.test_payments import intents_for_order, pay_as_the_browser
 __all__ = ["server_env_extra", "webhooks"]  # fixtures shared with test_card_payment
 
 MANAGER = Clerk(id="e2e-manager", name="Sam", role=Role.MANAGER, pin_hash="x")
-
-
-def sell(till: Any, cart: Any, tenders: list[TenderInput]) -> Any:
-    t = till.terminal
-    return complete_sale(t.uow(), cart, tenders, till.clerk, t.store, t.clock, t.ids)
 
 
 def paid_by_card(till: Any, gateway: Any, stripe_client: Any) -> tuple[Any, Any]:
