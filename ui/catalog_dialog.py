@@ -14,7 +14,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QListWidget, QProgressBar, QWidget
 
 from app.domain.errors import CatalogImportError
-from app.services.catalog_import import ImportReport, import_catalog, read_catalog_text
+from app.services.catalog_import import ImportReport, import_rows, read_catalog_text
 from ui.catalog_file import read_catalog_file
 from ui.tasks import Task, TaskCancelled, TaskControl, TaskRunner
 from ui.widgets import PosDialog, button, error_text, label
@@ -80,11 +80,11 @@ class CancellableUnitOfWork:
 
 
 def run_import(terminal, path: Path, control: TaskControl) -> ImportReport:  # type: ignore[no-untyped-def]
-    text, kind = read_catalog_file(path)
-    steps = max(1, len(read_catalog_text(text, kind)) * 3)
+    rows = read_catalog_text(*read_catalog_file(path))  # read and split once
+    steps = max(1, len(rows) * 3)
     control.report(0, steps)
     uow = CancellableUnitOfWork(terminal.uow(), control, steps)
-    return import_catalog(uow, text, kind, terminal.store.taxes, terminal.ids)  # type: ignore[arg-type]
+    return import_rows(uow, rows, terminal.store.taxes, terminal.ids)  # type: ignore[arg-type]
 
 
 class CatalogImportDialog(PosDialog):

@@ -195,7 +195,14 @@ def import_catalog(
     uow: UnitOfWork, text: str, kind: str, taxes: TaxTable, ids: IdFactory
 ) -> ImportReport:
     """Validate the whole file, then write it in ONE transaction (all or nothing)."""
-    rows = read_catalog_text(text, kind)
+    return import_rows(uow, read_catalog_text(text, kind), taxes, ids)
+
+
+def import_rows(
+    uow: UnitOfWork, rows: list[tuple[int, Mapping[str, Any]]], taxes: TaxTable, ids: IdFactory
+) -> ImportReport:
+    """``import_catalog`` of rows already split by ``read_catalog_text`` (the import dialog
+    counts them first for its progress bar)."""
     extra = [row_no for row_no, raw in rows if "__extra__" in raw]
     if extra:
         raise_import_error([f"row {n}, field row: more values than header columns" for n in extra])
