@@ -22,9 +22,10 @@ import logging
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from server.auth import Caller, get_owned
 from server.errors import ApiError, InvalidBody, NotFound
-from server.models import Payment, PaymentRefund, Store, StripeEvent
+from server.models import Payment, PaymentRefund, Store, StripeEvent, utcnow
 from server.notifications import (
     queue_payment_confirmation,
     queue_payment_link,
@@ -59,6 +60,7 @@ from sync.protocol import (
 )
 
 log = logging.getLogger("shopsmart.server.payments")
+S = TypeVar("S")  # what the payment service creates: a PaymentIntent or a Refund
 
 OPEN = ("pending", "requires_action")
 CREATE_LEASE = timedelta(seconds=30)
@@ -71,10 +73,6 @@ class PaymentsUnavailable(ApiError):
 
 class PaymentConflict(ApiError):
     status, code = 409, "payment_conflict"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def gateway_of(svc: Services) -> StripeGateway:
@@ -184,7 +182,7 @@ def _insert_payment(svc: Services, who: Caller, body: CreatePaymentRequest, dige
                     code="payment_in_progress",
                     field="order_id",
                 )
-        now = _now()
+        now = utcnow()
         table = Payment.__table__
         session.execute(
             dialect_insert(session, table)
@@ -214,7 +212,7 @@ def _insert_payment(svc: Services, who: Caller, body: CreatePaymentRequest, dige
 
 
 def _claim_creation(session: Session, payment_id: uuid.UUID, model: Any) -> int | None:
-    now = _now()
+    now = utcnow()
     row = session.execute(
         update(model)
         .where(
@@ -263,25 +261,21 @@ def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID)
     def look_up() -> IntentState | None:
         return gateway.find_intent("payment_id", str(payment_id))
 
-    state: IntentState | None = None
-    problem: GatewayError | None = None
-    try:
-        if tries > 1:  # an earlier try may have created it: look before creating
-            state = look_up()
-        if state is None:
-            state = gateway.create_intent(
-                amount=amount,
-                currency=currency,
-                metadata=metadata,
-                idempotency_key=f"shopsmart-pi:{order_id}:{attempt}:{tries}",
-                find_existing=look_up,
-            )
-    except GatewayError as exc:
-        problem = exc
+    state, problem = _create_once(
+        tries,
+        look_up,
+        lambda: gateway.create_intent(
+            amount=amount,
+            currency=currency,
+            metadata=metadata,
+            idempotency_key=f"shopsmart-pi:{order_id}:{attempt}:{tries}",
+            find_existing=look_up,
+        ),
+    )
     with svc.sessions() as session, session.begin():
         payment = session.get_one(Payment, payment_id, with_for_update=True)
         payment.creating_until = None
-        payment.updated_at = _now()
+        payment.updated_at = utcnow()
         if state is not None:
             payment.stripe_payment_intent_id = state.id
             payment.client_secret = state.client_secret
@@ -309,6 +303,18 @@ def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID)
     return payment
 
 
+def _create_once(
+    tries: int, look_up: Callable[[], S | None], create: Callable[[], S]
+) -> tuple[S | None, GatewayError | None]:
+    """Stripe's object, created by ``create`` — or found by ``look_up`` when an earlier try
+    (``tries`` > 1) may have created it already; or the gateway's error instead."""
+    try:
+        state = look_up() if tries > 1 else None
+        return (create() if state is None else state), None
+    except GatewayError as exc:
+        return None, exc
+
+
 # ---------------------------------------------------------------------------- state
 
 
@@ -316,7 +322,7 @@ def _apply_intent(session: Session, payment: Payment, state: IntentState) -> boo
     """Take Stripe's word for the payment's state; True when it became succeeded now.
     A succeeded payment never goes back. The confirmation e-mail is queued here, in the
     caller's transaction."""
-    now = _now()
+    now = utcnow()
     payment.checked_at = now
     if payment.status == "succeeded":
         return False
@@ -374,7 +380,7 @@ def refresh_payment(svc: Services, payment_id: uuid.UUID, *, force: bool = False
         if force
         else svc.config.payment_recheck_seconds
     )
-    if payment.checked_at is not None and _now() - payment.checked_at < recheck:
+    if payment.checked_at is not None and utcnow() - payment.checked_at < recheck:
         return payment
     try:
         state = gateway.retrieve_intent(payment.stripe_payment_intent_id)
@@ -467,7 +473,7 @@ def _mark_cancelled(payment: Payment) -> None:
     payment.decline_code = "canceled"
     payment.decline_reason = CANCELLED_AT_TILL
     payment.message = None
-    payment.updated_at = _now()
+    payment.updated_at = utcnow()
 
 
 def _already_succeeded(payment: Payment, base_url: str) -> ApiError:
@@ -530,7 +536,7 @@ def refund_payment(svc: Services, who: Caller, payment_id: str, body: RefundRequ
                     code="refund_exceeds_payment",
                     field="amount",
                 )
-            now = _now()
+            now = utcnow()
             session.add(
                 PaymentRefund(
                     id=body.refund_id,
@@ -563,26 +569,22 @@ def _ensure_refund(
     def look_up() -> RefundState | None:
         return gateway.find_refund(intent_id, str(refund_id))
 
-    state: RefundState | None = None
-    problem: GatewayError | None = None
-    try:
-        if tries > 1:
-            state = look_up()
-        if state is None:
-            state = gateway.create_refund(
-                payment_intent=intent_id,
-                amount=amount,
-                metadata={"refund_id": str(refund_id), "payment_id": str(payment_id)},
-                idempotency_key=f"shopsmart-re:{refund_id}:{tries}",
-                find_existing=look_up,
-            )
-    except GatewayError as exc:
-        problem = exc
+    state, problem = _create_once(
+        tries,
+        look_up,
+        lambda: gateway.create_refund(
+            payment_intent=intent_id,
+            amount=amount,
+            metadata={"refund_id": str(refund_id), "payment_id": str(payment_id)},
+            idempotency_key=f"shopsmart-re:{refund_id}:{tries}",
+            find_existing=look_up,
+        ),
+    )
     with svc.sessions() as session, session.begin():
         payment = session.get_one(Payment, payment_id, with_for_update=True)
         refund = session.get_one(PaymentRefund, refund_id, with_for_update=True)
         refund.creating_until = None
-        refund.updated_at = _now()
+        refund.updated_at = utcnow()
         if state is not None:
             refund.stripe_refund_id = state.id
             _apply_refund(session, payment, refund, state)
@@ -605,7 +607,7 @@ def _apply_refund(
         refund.status = "succeeded"
         refund.failure_reason = None
         payment.amount_refunded += refund.amount
-        payment.updated_at = _now()
+        payment.updated_at = utcnow()
         queue_refund_receipt(session, payment, refund)
     elif state.status in ("failed", "canceled"):
         refund.status = "failed"
@@ -659,7 +661,7 @@ def apply_event(svc: Services, event: dict[str, Any]) -> WebhookOutcome:
     with svc.sessions() as session, session.begin():
         fresh = session.execute(
             dialect_insert(session, StripeEvent.__table__)
-            .values(id=event_id, type=kind[:100], received_at=_now())
+            .values(id=event_id, type=kind[:100], received_at=utcnow())
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(StripeEvent.id)
         ).first()
@@ -684,7 +686,7 @@ def apply_event(svc: Services, event: dict[str, Any]) -> WebhookOutcome:
                 refunded = int(obj.get("amount_refunded") or 0)
                 if refunded > payment.amount_refunded:
                     payment.amount_refunded = refunded
-                    payment.updated_at = _now()
+                    payment.updated_at = utcnow()
         if payment is not None:
             session.execute(
                 update(StripeEvent).where(StripeEvent.id == event_id).values(payment_id=payment.id)
@@ -747,7 +749,7 @@ def pay_page(svc: Services, token: str, *, refresh: bool = False) -> PayPage:
     return PayPage(
         payment_id=payment.id,
         status=payment.status,
-        expired=payment.pay_token_expires_at < _now() and payment.status in OPEN,
+        expired=payment.pay_token_expires_at < utcnow() and payment.status in OPEN,
         amount=payment.amount,
         currency=payment.currency,
         store_name=store_name,

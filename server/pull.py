@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -26,8 +27,45 @@ from sync.protocol import (
 )
 
 
-def _uuids(keys: list[str]) -> list[uuid.UUID]:
-    return [uuid.UUID(k) for k in keys]
+def _clerk_data(clerk: Clerk) -> ClerkData:
+    return ClerkData(
+        id=str(clerk.id),
+        name=clerk.name,
+        role=clerk.role,  # type: ignore[arg-type]
+        pin_hash=clerk.pin_hash,
+        active=clerk.active and not clerk.deleted,
+        deleted=clerk.deleted,
+    )
+
+
+def _customer_data(customer: Customer) -> CustomerData:
+    return CustomerData(
+        id=str(customer.id),
+        name=customer.name,
+        phone=customer.phone,
+        email=customer.email,
+        deleted=customer.deleted,
+    )
+
+
+def _delivery_slot_data(slot: DeliverySlot) -> DeliverySlotData:
+    return DeliverySlotData(
+        id=str(slot.id),
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        capacity=slot.capacity,
+        booked=slot.booked,
+        active=slot.active,
+        deleted=slot.deleted,
+    )
+
+
+# Changes whose key is the UUID of a row of the store: kind, model, change, its data.
+_ROW_CHANGES: tuple[tuple[str, Any, Any, Callable[[Any], Any]], ...] = (
+    ("clerk", Clerk, ClerkChange, _clerk_data),
+    ("customer", Customer, CustomerChange, _customer_data),
+    ("delivery_slot", DeliverySlot, DeliverySlotChange, _delivery_slot_data),
+)
 
 
 def pull(
@@ -51,54 +89,14 @@ def pull(
             state[("stock", pid)] = StockChange(
                 kind="stock", cursor="", data=StockData(product_id=pid, quantity=qty)
             )
-    if keys["clerk"]:
-        for clerk in session.scalars(
-            select(Clerk).where(Clerk.store_id == store_id, Clerk.id.in_(_uuids(keys["clerk"])))
+    for kind, model, change, to_data in _ROW_CHANGES:
+        if not keys[kind]:
+            continue
+        ids = [uuid.UUID(key) for key in keys[kind]]
+        for row in session.scalars(
+            select(model).where(model.store_id == store_id, model.id.in_(ids))
         ):
-            data = ClerkData(
-                id=str(clerk.id),
-                name=clerk.name,
-                role=clerk.role,  # type: ignore[arg-type]
-                pin_hash=clerk.pin_hash,
-                active=clerk.active and not clerk.deleted,
-                deleted=clerk.deleted,
-            )
-            state[("clerk", str(clerk.id))] = ClerkChange(kind="clerk", cursor="", data=data)
-    if keys["customer"]:
-        for cust in session.scalars(
-            select(Customer).where(
-                Customer.store_id == store_id, Customer.id.in_(_uuids(keys["customer"]))
-            )
-        ):
-            cdata = CustomerData(
-                id=str(cust.id),
-                name=cust.name,
-                phone=cust.phone,
-                email=cust.email,
-                deleted=cust.deleted,
-            )
-            state[("customer", str(cust.id))] = CustomerChange(
-                kind="customer", cursor="", data=cdata
-            )
-    if keys["delivery_slot"]:
-        for slot in session.scalars(
-            select(DeliverySlot).where(
-                DeliverySlot.store_id == store_id,
-                DeliverySlot.id.in_(_uuids(keys["delivery_slot"])),
-            )
-        ):
-            sdata = DeliverySlotData(
-                id=str(slot.id),
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                capacity=slot.capacity,
-                booked=slot.booked,
-                active=slot.active,
-                deleted=slot.deleted,
-            )
-            state[("delivery_slot", str(slot.id))] = DeliverySlotChange(
-                kind="delivery_slot", cursor="", data=sdata
-            )
+            state[(kind, str(row.id))] = change(kind=kind, cursor="", data=to_data(row))
     changes = []
     for ref in page.changes:
         found = state.get((ref.kind, ref.key))

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, cast
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Table, and_, select, update
+from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -110,14 +110,6 @@ def _loose_event_id(raw: dict[str, Any]) -> uuid.UUID | None:
         return None
 
 
-def validate_item(
-    index: int, raw: Any, store_id: uuid.UUID, maybe_nul: bool = False
-) -> Candidate | EventResult:
-    """One pushed event checked on its own: a Candidate, or its rejection."""
-    checked = _parse_item(index, raw, store_id, maybe_nul, None)
-    return checked if isinstance(checked, EventResult) else _check_consistency(checked)
-
-
 def _raw_hash(prefix: bytes, raw: Any) -> str | None:
     """The hash of an event's JSON as received (key order kept), or None if it is not an
     object orjson can write (e.g. an integer beyond 64 bits: the full path judges it)."""
@@ -130,13 +122,18 @@ def _raw_hash(prefix: bytes, raw: Any) -> str | None:
 
 
 def _parse_item(
-    index: int, raw: Any, store_id: uuid.UUID, maybe_nul: bool, raw_hash: str | None
+    index: int,
+    raw: Any,
+    event_id: uuid.UUID | None,
+    store_id: uuid.UUID,
+    maybe_nul: bool,
+    raw_hash: str | None,
 ) -> Candidate | EventResult:
     """Schema and the event's own checks, and its content hash; not the order's
-    arithmetic (``_check_consistency``), which a stored identical copy makes moot."""
+    arithmetic (``_check_consistency``), which a stored identical copy makes moot.
+    ``event_id`` is the loose reading of the raw event's id (for answering a rejection)."""
     if not isinstance(raw, dict):
         return _rejected(index, None, "invalid_event", "an event must be a JSON object")
-    event_id = _loose_event_id(raw)
     if maybe_nul and has_nul(raw):
         return _rejected(index, event_id, "invalid_event", "text must not contain NUL characters")
     kind = raw.get("type")
@@ -220,7 +217,7 @@ def ingest(
     stored = _stored_events(svc, list(queried))
     results = _answer_byte_identical(loose_ids, raw_hashes, stored)
     parsed = [
-        _parse_item(index, raw, who.store_id, maybe_nul, raw_hashes[index])
+        _parse_item(index, raw, loose_ids[index], who.store_id, maybe_nul, raw_hashes[index])
         for index, raw in enumerate(raw_events)
         if index not in results
     ]
@@ -398,8 +395,8 @@ def _apply(
         table = cast(Table, SyncEvent.__table__)
         batch.conn.execute(
             update(table)
-            .where(table.c.event_id == _bind("b_event_id"))
-            .values(outcome=_bind("b_outcome")),
+            .where(table.c.event_id == bindparam("b_event_id"))
+            .values(outcome=bindparam("b_outcome")),
             batch.outcome_updates,
         )
     batch.insert(Flag, batch.flags)
@@ -409,12 +406,6 @@ def _apply(
     _apply_stock(batch)
     batch.insert(Flag, batch.flags)
     return batch.results
-
-
-def _bind(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def _drop_voids_of_unknown_orders(batch: _Batch, candidates: list[Candidate]) -> list[Candidate]:

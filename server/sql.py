@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 def dialect_insert(session: Session, table: Any) -> Any:
     """``INSERT`` that knows ``ON CONFLICT`` for the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         return postgresql.insert(table)
     return sqlite.insert(table)
 

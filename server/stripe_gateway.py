@@ -17,7 +17,6 @@ the caller look for the object first (a connection that broke after sending is u
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable
@@ -213,7 +212,6 @@ class StripeGateway:
         currency: str,
         metadata: dict[str, str],
         idempotency_key: str,
-        description: str = "",
         find_existing: Callable[[], IntentState | None] | None = None,
     ) -> IntentState:
         params: dict[str, Any] = {
@@ -222,8 +220,6 @@ class StripeGateway:
             "payment_method_types": ["card"],
             "metadata": metadata,
         }
-        if description:
-            params["description"] = description
         return self._call(
             "create payment intent",
             lambda: intent_state(
@@ -267,23 +263,6 @@ class StripeGateway:
             return None
 
         return self._call("list payment intents", scan)
-
-    def list_intents(self, max_pages: int = 10) -> list[IntentState]:
-        found: list[IntentState] = []
-        after: str | None = None
-        for _ in range(max_pages):
-            params: dict[str, Any] = {"limit": LIST_PAGE}
-            if after:
-                params["starting_after"] = after
-            page = self._call("list payment intents", functools.partial(self._list, params))
-            found.extend(intent_state(item) for item in page.data)
-            if not page.has_more or not page.data:
-                break
-            after = page.data[-1].id
-        return found
-
-    def _list(self, params: dict[str, Any]) -> Any:
-        return self.client.v1.payment_intents.list(params=params)
 
     # ------------------------------------------------------------------ refunds
 

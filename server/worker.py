@@ -36,13 +36,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.mailer import Mailer, MailPermanent, MailTransient, MailUnclear, OutgoingMail
-from server.models import MailOutbox
+from server.models import MailOutbox, utcnow
 
 log = logging.getLogger("shopsmart.server.mail")
 
@@ -63,10 +63,6 @@ class DispatchReport:
         return bool(self.sent or self.retried or self.failed or self.unknown or self.requeued)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class MailDispatcher:
     def __init__(
         self,
@@ -77,7 +73,7 @@ class MailDispatcher:
         max_attempts: int = 8,
         retry_base_seconds: float = 5.0,
         batch_size: int = 20,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         pause_hook: Callable[[str, int], None] | None = None,
     ) -> None:
         self.sessions = sessions
