@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -112,10 +113,10 @@ def shop(app: Flask, client: FlaskClient) -> Shop:
     )
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The app served by a real threaded WSGI server on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+@contextmanager
+def served_on_loopback(wsgi_app: Any) -> Iterator[str]:
+    """``wsgi_app`` served by a real threaded WSGI server on a free loopback port: its URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -123,6 +124,13 @@ def live_server(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app served by a real threaded WSGI server on a free loopback port."""
+    with served_on_loopback(app) as url:
+        yield url
 
 
 # --------------------------------------------------------------------------- payments, mail

@@ -13,7 +13,6 @@ server (checked on every request our server receives).
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,13 +27,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from server.app import create_app
 from server.mailer import EmlFileMailer
 from server.models import MailOutbox, Payment
 from server.worker import MailDispatcher
-from tests.server.conftest import Shop, services_of
+from tests.server.conftest import Shop, served_on_loopback, services_of
 from tests.server.test_payments import VISA, payment_body, start
 
 CHROMIUM = "/usr/bin/chromium"
@@ -117,14 +115,8 @@ def stripe_side(stripe_client: Any) -> Iterator[str]:
             body = {"error": {"message": exc.user_message, "code": exc.code}}
         return body, 200, {"Access-Control-Allow-Origin": "*"}
 
-    server = make_server("127.0.0.1", 0, bridge, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with served_on_loopback(bridge) as url:
+        yield url
 
 
 @pytest.fixture
