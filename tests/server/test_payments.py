@@ -7,6 +7,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -529,4 +530,14 @@ def test_no_card_data_is_stored_anywhere(
         row = {c.key: getattr(payment, c.key) for c in Payment.__table__.columns}
         count = session.scalar(select(func.count()).select_from(MailOutbox))
     assert count == 1
-    assert VISA not in repr(row) and "4242" not in repr(row)
+    assert VISA not in repr(row)
+    # The last four digits, in every value that is not random: ids, hashes, tokens and
+    # timestamps may hold "4242" by chance (this check failed now and then on them).
+    random_values = {"id", "store_id", "terminal_id", "order_id", "request_hash"}
+    random_values |= {"stripe_payment_intent_id", "client_secret", "pay_token"}
+    chosen = {
+        key: value
+        for key, value in row.items()
+        if key not in random_values and not isinstance(value, datetime)
+    }
+    assert "4242" not in repr(chosen)
