@@ -67,9 +67,14 @@ class CartLine:
 
     @property
     def gross(self) -> int:
-        if self.sold_by is SoldBy.WEIGHT:
-            return round_half_up(self.unit_price * self.quantity, GRAMS_PER_KG)
-        return self.unit_price * self.quantity
+        return line_gross(self.sold_by, self.quantity, self.unit_price)
+
+
+def line_gross(sold_by: str, quantity: int, unit_price: int) -> int:
+    """Unit price × quantity; by weight: price per kg × grams / 1000, rounded half up."""
+    if sold_by == SoldBy.WEIGHT:
+        return round_half_up(unit_price * quantity, GRAMS_PER_KG)
+    return unit_price * quantity
 
 
 def check_quantity(sold_by: SoldBy, quantity: int) -> None:
