@@ -9,13 +9,14 @@ the body field ``protocol_version``; requests without a body (GET) send the head
 ``X-Shopsmart-Protocol``. A version the server does not speak is answered with
 ``400 {"error": "unsupported_protocol_version", ...}``.
 
-This module imports nothing of ours: it is the only code the server shares with the client.
+The models hold no shop rules of their own: their limits come from ``app.domain`` (money,
+quantities, rates), and the arithmetic an order must satisfy is
+``app.domain.order_check.check_order_consistency``, which the server runs on every pushed order.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -30,6 +31,14 @@ from pydantic import (
     StrictInt,
 )
 
+from app.domain.cart import line_gross  # noqa: F401  (callers move to app.domain)
+from app.domain.money import BASIS_POINTS, MAX_AMOUNT
+from app.domain.order_check import (  # noqa: F401  (callers move to app.domain)
+    MAX_LINE_QUANTITY,
+    Inconsistency,
+    check_order_consistency,
+)
+
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Shopsmart-Protocol"
 SUPPORTED_PROTOCOL_VERSIONS = frozenset({PROTOCOL_VERSION})
@@ -37,16 +46,12 @@ SUPPORTED_PROTOCOL_VERSIONS = frozenset({PROTOCOL_VERSION})
 MAX_PUSH_EVENTS = 500  # events in one push batch; more is refused with 413
 DEFAULT_PULL_LIMIT = 500
 MAX_PULL_LIMIT = 1000
-MAX_AMOUNT = 10**11  # a billion major units: anything larger is a typo
-MAX_QUANTITY = 10**7  # units, or grams (10 t) for weighed products
-GRAMS_PER_KG = 1000
 MAX_ID = 2**63 - 1  # database ids are signed 64-bit
-BASIS_POINTS = 10_000
 
 # Money and other counted things: an int, never a float, never a bool.
 Amount = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT)]
 SignedAmount = Annotated[StrictInt, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
-Quantity = Annotated[StrictInt, Field(gt=0, le=MAX_QUANTITY)]
+Quantity = Annotated[StrictInt, Field(gt=0, le=MAX_LINE_QUANTITY)]
 RateBp = Annotated[StrictInt, Field(ge=0, le=BASIS_POINTS)]
 Version = StrictInt
 ShortText = Annotated[str, Field(max_length=200)]
@@ -599,105 +604,3 @@ class EmailQueued(ResponseModel):
     payment_id: str
     to: str
     mail_id: int = Field(description="the outbox row; sent by the mail worker")
-
-
-# --------------------------------------------------------------------------- consistency
-
-
-@dataclass(frozen=True, slots=True)
-class Inconsistency:
-    """An order whose numbers do not add up; ``field`` points at the first wrong one."""
-
-    reason: str
-    message: str
-    field: str
-
-
-def _round_half_up(numerator: int, denominator: int) -> int:
-    sign = -1 if numerator < 0 else 1
-    quotient, remainder = divmod(abs(numerator), denominator)
-    if remainder * 2 >= denominator:
-        quotient += 1
-    return sign * quotient
-
-
-def line_gross(sold_by: str, quantity: int, unit_price: int) -> int:
-    """Unit price × quantity; by weight price/kg × grams / 1000 rounded half up."""
-    if sold_by == "weight":
-        return _round_half_up(unit_price * quantity, GRAMS_PER_KG)
-    return unit_price * quantity
-
-
-def check_order_consistency(order: OrderPayload) -> Inconsistency | None:
-    """The first way in which the order's numbers contradict each other, or None."""
-    seen: set[int] = set()
-    for i, line in enumerate(order.lines):
-        where = f"lines[{i}]"
-        if line.line_no in seen:
-            return Inconsistency(
-                "duplicate_line_no", f"line_no {line.line_no} appears twice", f"{where}.line_no"
-            )
-        seen.add(line.line_no)
-        expected = line_gross(line.sold_by, line.quantity, line.unit_price)
-        if line.gross != expected:
-            return Inconsistency(
-                "line_gross_mismatch",
-                f"gross {line.gross} is not unit_price × quantity = {expected}",
-                f"{where}.gross",
-            )
-        if line.net != line.gross - line.line_discount - line.order_discount_share:
-            return Inconsistency(
-                "line_net_mismatch",
-                f"net {line.net} is not gross − line_discount − order_discount_share",
-                f"{where}.net",
-            )
-    subtotal = sum(ln.gross - ln.line_discount for ln in order.lines)
-    if order.subtotal != subtotal:
-        return Inconsistency(
-            "subtotal_mismatch",
-            f"subtotal {order.subtotal} is not Σ(gross − line_discount) = {subtotal}",
-            "subtotal",
-        )
-    discounts = sum(ln.line_discount + ln.order_discount_share for ln in order.lines)
-    if order.discount_total != discounts:
-        return Inconsistency(
-            "discount_total_mismatch",
-            f"discount_total {order.discount_total} is not the lines' discounts {discounts}",
-            "discount_total",
-        )
-    tax_total = sum(entry.tax for entry in order.tax)
-    if order.tax and order.tax_total != tax_total:
-        return Inconsistency(
-            "tax_total_mismatch",
-            f"tax_total {order.tax_total} is not Σ tax = {tax_total}",
-            "tax_total",
-        )
-    net_total = sum(ln.net for ln in order.lines)
-    expected_total = net_total if order.prices_include_tax else net_total + order.tax_total
-    if order.total != expected_total:
-        return Inconsistency(
-            "total_mismatch",
-            f"total {order.total} is not {expected_total} (Σ line net"
-            f"{'' if order.prices_include_tax else ' + tax_total'})",
-            "total",
-        )
-    for i, tender in enumerate(order.tenders):
-        if tender.tendered - tender.change != tender.amount:
-            return Inconsistency(
-                "tender_mismatch",
-                f"tendered {tender.tendered} − change {tender.change} is not amount "
-                f"{tender.amount}",
-                f"tenders[{i}].amount",
-            )
-        if tender.change and tender.kind != "cash":
-            return Inconsistency(
-                "tender_mismatch", "only cash gives change", f"tenders[{i}].change"
-            )
-    paid = sum(t.amount for t in order.tenders)
-    if paid != order.total:
-        return Inconsistency(
-            "tenders_do_not_cover_total",
-            f"tenders add up to {paid}, the total is {order.total}",
-            "tenders",
-        )
-    return None
