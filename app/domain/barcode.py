@@ -8,6 +8,7 @@ Anything else is refused with a message that says what is wrong.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from app.domain.errors import InvalidBarcode
@@ -73,3 +74,46 @@ def make_ean13(body12: str) -> str:
     if len(body12) != 12 or not body12.isdigit():
         raise ValueError("make_ean13 needs 12 digits")
     return body12 + str(gtin_check_digit(body12))
+
+
+class DuplicateBarcode(InvalidBarcode):
+    """A barcode claimed by a second product: a barcode belongs to one product of a catalog."""
+
+    code = "duplicate_barcode"
+
+
+@dataclass(frozen=True, slots=True)
+class BarcodeClaim:
+    """A product that holds (or wants) a barcode, named as a person knows it."""
+
+    product_id: str
+    name: str
+    sku: str
+
+    def __str__(self) -> str:
+        return f"{self.name} (sku {self.sku})"
+
+
+def barcode_taken(barcode: str, owner: BarcodeClaim, claimant: BarcodeClaim) -> DuplicateBarcode:
+    """The refusal when ``claimant`` wants a barcode that ``owner`` already holds."""
+    return DuplicateBarcode(
+        f"barcode {barcode} already belongs to {owner}; {claimant} cannot have it too",
+        field="barcodes",
+    )
+
+
+def first_shared_barcode(
+    claims: Iterable[tuple[BarcodeClaim, Iterable[str]]],
+) -> DuplicateBarcode | None:
+    """The first barcode that two different products of ``claims`` both hold, or None.
+
+    ``claims`` are (product, its barcodes) in order; a product repeating one of its own
+    barcodes is not a clash. The earlier product is named as the owner.
+    """
+    owners: dict[str, BarcodeClaim] = {}
+    for claim, barcodes in claims:
+        for barcode in barcodes:
+            owner = owners.setdefault(barcode, claim)
+            if owner.product_id != claim.product_id:
+                return barcode_taken(barcode, owner, claim)
+    return None

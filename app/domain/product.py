@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from app.domain.barcode import validate_barcode
 from app.domain.errors import InvalidInput, InvalidPrice
 from app.domain.money import MAX_AMOUNT
+from app.domain.tax import DEFAULT_TAX_TABLE, TaxTable
 
 
 class SoldBy(enum.StrEnum):
@@ -53,17 +54,40 @@ class Product:
 def check_product_fields(
     sku: str, name: str, unit_price: int, tax_class: str, barcodes: tuple[str, ...]
 ) -> None:
+    check_sku(sku)
+    check_name(name)
+    check_unit_price(unit_price)
+    check_tax_class(tax_class, taxes=None)
+    for code in barcodes:
+        validate_barcode(code)
+
+
+# One check per field, so a caller that reports problems field by field (the server's
+# product documents, a catalog file) applies exactly the rules a Product applies.
+
+
+def check_sku(sku: str) -> None:
     if not sku or not sku.strip() or len(sku) > 64:
         raise InvalidInput("sku must be 1–64 characters", field="sku")
+
+
+def check_name(name: str) -> None:
     if not name or not name.strip() or len(name) > 200:
         raise InvalidInput("name must be 1–200 characters", field="name")
+
+
+def check_unit_price(unit_price: int) -> None:
     if not isinstance(unit_price, int) or isinstance(unit_price, bool):
         raise InvalidPrice("unit_price must be an integer of minor units", field="unit_price")
     if unit_price < 0:
         raise InvalidPrice(f"unit_price {unit_price} is negative", field="unit_price")
     if unit_price > MAX_UNIT_PRICE or unit_price > MAX_AMOUNT:
         raise InvalidPrice(f"unit_price {unit_price} is absurdly high", field="unit_price")
+
+
+def check_tax_class(tax_class: str, taxes: TaxTable | None = DEFAULT_TAX_TABLE) -> None:
+    """A class the till can price: required, and one of ``taxes`` (unless None)."""
     if not tax_class:
         raise InvalidInput("tax_class is required", field="tax_class")
-    for code in barcodes:
-        validate_barcode(code)
+    if taxes is not None:
+        taxes.rate_for(tax_class)
