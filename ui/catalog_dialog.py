@@ -99,9 +99,10 @@ class CatalogImportDialog(PosDialog):
         self.resize(760, 520)
         self.body.addWidget(
             label(
-                "A CSV or JSON file with sku, name, price, tax_class (and optionally brand, "
-                "department, sold_by, barcodes, active, stock). A file with any bad row imports "
-                "nothing; every problem is listed below.",
+                "A CSV or JSON file with sku, name, price, tax_class (and optionally id, brand, "
+                "department, sold_by, barcodes separated by |, active, stock); prices as written "
+                "(1.29), per kg when sold by weight. A file with any bad row imports nothing; "
+                "every problem is listed below.",
                 "Muted",
                 wrap=True,
             )
@@ -125,7 +126,7 @@ class CatalogImportDialog(PosDialog):
 
     def choose_file(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
-            self, "Import catalog", "", "Catalog files (*.csv *.json)"
+            self, "Import catalog", "", "Catalog files (*.csv *.json *.jsonl)"
         )
         if path:
             self.start(Path(path))

@@ -2,7 +2,7 @@
 
 shopsmart [--data-dir DIR] [run]            start the register (the default)
 shopsmart [--data-dir DIR] import-catalog FILE   import products from CSV or JSON
-shopsmart [--data-dir DIR] demo-data [--count N]  load the demo grocery catalog
+shopsmart [--data-dir DIR] demo-data [--count N]  load the demo catalog (+ generated up to N)
 shopsmart [--data-dir DIR] add-clerk NAME --role manager   (PIN asked for)
 shopsmart [--data-dir DIR] status             what is stored on this till
 """
@@ -31,8 +31,15 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="start the register (default)")
     imp = sub.add_parser("import-catalog", help="import products from a CSV or JSON file")
     imp.add_argument("file", type=Path)
-    demo = sub.add_parser("demo-data", help="load a realistic demo grocery catalog")
-    demo.add_argument("--count", type=int, default=5000)
+    demo = sub.add_parser(
+        "demo-data", help="load the demo catalog (the demo server's products), replacing all"
+    )
+    demo.add_argument(
+        "--count",
+        type=int,
+        default=None,
+        help="add generated grocery products up to this many (load tests)",
+    )
     demo.add_argument("--seed", type=int, default=42)
     clerk = sub.add_parser("add-clerk", help="create a clerk (the PIN is asked for)")
     clerk.add_argument("name")
@@ -45,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 def _data_dir(arg: Path | None) -> Path:
     if arg is not None:
         return arg.expanduser()
-    from local_db.engine import default_data_dir
+    from app.bootstrap import default_data_dir
 
     return default_data_dir()
 

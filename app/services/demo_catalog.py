@@ -1,18 +1,20 @@
-"""A realistic, deterministic demo grocery catalog (for UI demos, load tests and screenshots).
+"""The demo catalog, and a deterministic generator of more grocery products like it.
 
-``demo_products(count, seed)`` builds ``count`` products across real supermarket departments:
-packaged goods named from department-specific product nouns × sizes × brands (e.g.
-"Whole milk 1 L", "Greek yoghurt 500 g"), each with one unique EAN-13 (GS1 Germany prefixes
-400–440, never the in-store ``2x`` range), and weighted produce / meat / deli counter items
-sold per kg with a unique 4-digit PLU (real IFPS produce PLUs where known, e.g. 4011 bananas).
+``demo_catalog()`` is THE demo data set: the products of app/data/demo_catalog.csv (the one
+catalog file format), the same file ``shopsmart-server demo`` loads, so a till and the demo
+server hold the same products with the same ids, barcodes and prices. ``DEMO_FAVOURITES`` are
+its SKUs for touch buttons.
 
-Everything is derived from one seeded ``random.Random``: the same ``(count, seed)`` always gives
-the same list, ids included (UUIDv7 built from seeded bytes). The first products are a fixed set
-of everyday items (bananas, whole milk 1 L, sourdough loaf, eggs, butter, …) whose names, SKUs,
-prices and barcodes do not depend on the seed or on ``count`` (as long as ``count`` ≥ 50);
-``DEMO_FAVOURITES`` lists the SKUs of the twelve used for touch buttons.
+``demo_products(count, seed)`` starts with the demo catalog and, for load tests, benchmarks
+and ``shopsmart demo-data --count N``, adds generated products across real supermarket
+departments: packaged goods named from department-specific product nouns × sizes × brands
+(e.g. "Greek yoghurt 500 g"), each with one unique EAN-13 (GS1 Germany prefixes 400–440, never
+the in-store ``2x`` range), and weighted produce / meat / deli counter items sold per kg with a
+unique 4-digit PLU (real IFPS produce PLUs where known). Everything generated comes from one
+seeded ``random.Random``: the same ``(count, seed)`` always gives the same list, ids included
+(UUIDv7 built from seeded bytes), and never a barcode or SKU of the demo catalog.
 
-Pure Python: standard library and ``app.domain`` only.
+Pure Python: standard library and ``app`` only.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from app.data import demo_catalog_rows
 from app.domain.barcode import make_ean13
 from app.domain.ids import uuid7
 from app.domain.product import MAX_UNIT_PRICE, Product, SoldBy
@@ -29,8 +32,7 @@ from app.domain.product import MAX_UNIT_PRICE, Product, SoldBy
 __all__ = [
     "DEMO_FAVOURITES",
     "DEPARTMENTS",
-    "FAVOURITE_NAMES",
-    "FIRST_PRODUCT_NAMES",
+    "demo_catalog",
     "demo_products",
     "favourite_skus",
 ]
@@ -1109,78 +1111,10 @@ _DEPARTMENTS: tuple[_Department, ...] = (
 )
 _BY_CODE = {department.code: department for department in _DEPARTMENTS}
 
-# Outside VAT (vouchers) or exempt (postage): the store's "exempt" class, a handful of items.
-_GIFT_DEPARTMENT = "Gift Cards & Stamps"
-_GIFT_CODE = "GFT"
-_EXEMPT_ITEMS: tuple[tuple[str, int, dict[str, str]], ...] = (
-    ("Gift card 10.00", 10_00, {"voucher": "multi-purpose", "value_cents": "1000"}),
-    ("Gift card 25.00", 25_00, {"voucher": "multi-purpose", "value_cents": "2500"}),
-    ("Gift card 50.00", 50_00, {"voucher": "multi-purpose", "value_cents": "5000"}),
-    ("Postage stamp, standard letter", 95, {"postage": "letter"}),
-    ("Postage stamps, book of 10", 9_50, {"postage": "letter", "count": "10"}),
-)
-
-DEPARTMENTS: tuple[str, ...] = (
-    *(department.name for department in _DEPARTMENTS),
-    _GIFT_DEPARTMENT,
-)
+DEPARTMENTS: tuple[str, ...] = tuple(department.name for department in _DEPARTMENTS)
+"""The departments the generator fills (the demo data file has its own)."""
 
 _PACKS = ((1, "", 100), (2, ", 2-pack", 190), (4, ", 4-pack", 370), (6, ", 6-pack", 540))
-
-# --------------------------------------------------------------------------------------------
-# The fixed first products (stable names, SKUs, prices and barcodes for UI demos)
-# --------------------------------------------------------------------------------------------
-
-# (department code, product name, size label or "" when weighed, brand, price in cents)
-_ANCHORS: tuple[tuple[str, str, str, str, int], ...] = (
-    ("FVG", "Bananas", "", "", 199),
-    ("FVG", "Apples Fuji", "", "", 299),
-    ("DAI", "Whole milk", "1 L", "Weidenland", 119),
-    ("BAK", "Sourdough loaf", "800 g", "Backhaus Müller", 349),
-    ("DAI", "Free-range eggs", "10 pcs", "Hofgut Sonnental", 329),
-    ("DAI", "Butter", "250 g", "Alpenhof", 249),
-    ("BRE", "Ground coffee", "500 g", "Kaffeehaus", 799),
-    ("DRI", "Still water", "1.5 L", "Quellbrunn", 79),
-    ("DAI", "Greek yoghurt", "500 g", "Alpenhof", 179),
-    ("BAK", "White toast bread", "500 g", "Golden Crust", 169),
-    ("BAK", "Croissants", "4 pcs", "ShopSmart", 249),
-    ("FVG", "Tomatoes on the vine", "", "", 399),
-    ("FVG", "Carrots", "", "", 129),
-    ("FVG", "Potatoes, russet", "", "", 149),
-    ("MEA", "Chicken breast fillets", "400 g", "Farmhouse Meats", 499),
-    ("DEL", "Young Gouda", "250 g", "Käserei Alpblick", 299),
-    ("PAN", "Spaghetti", "500 g", "Casa Italia", 129),
-    ("DRI", "Orange juice", "1 L", "Citrus Valley", 199),
-    ("ALC", "Pilsner", "500 ml", "Bergbräu", 109),
-    ("HOU", "Toilet paper", "8 rolls", "Fresh Home", 399),
-)
-
-_ANCHOR_ORIGINS = {
-    "Bananas": "Ecuador",
-    "Apples Fuji": "Italy",
-    "Tomatoes on the vine": "Netherlands",
-    "Carrots": "Germany",
-    "Potatoes, russet": "Germany",
-}
-
-FIRST_PRODUCT_NAMES: tuple[str, ...] = tuple(
-    f"{name} {size}" if size else name for _, name, size, _, _ in _ANCHORS
-)
-
-FAVOURITE_NAMES: tuple[str, ...] = (
-    "Bananas",
-    "Apples Fuji",
-    "Whole milk 1 L",
-    "Sourdough loaf 800 g",
-    "Free-range eggs 10 pcs",
-    "Butter 250 g",
-    "Ground coffee 500 g",
-    "Still water 1.5 L",
-    "Croissants 4 pcs",
-    "Tomatoes on the vine",
-    "Carrots",
-    "Greek yoghurt 500 g",
-)
 
 # --------------------------------------------------------------------------------------------
 # Generation
@@ -1200,7 +1134,6 @@ class _Spec:
     weighed: bool
     plu: str | None  # a real PLU, or None to allocate one (weighed items only)
     attrs: dict[str, str]
-    fixed: bool = False  # anchors and exempt items: always active
 
 
 def _charm(cents: int) -> int:
@@ -1213,17 +1146,6 @@ def _qualified(name: _Name, qualifier: str) -> str:
         return name.text
     text = name.text if name.proper else name.text[:1].lower() + name.text[1:]
     return f"{qualifier} {text}"
-
-
-def _find_line(department: _Department, name: str, size: str) -> tuple[_Line, _Name, _Size]:
-    for line in department.lines:
-        for candidate in line.names:
-            if candidate.text != name:
-                continue
-            for size_spec in line.sizes:
-                if size_spec.label == size:
-                    return line, candidate, size_spec
-    raise LookupError(f"demo anchor {name!r} {size!r} is not in {department.name}")
 
 
 def _packaged_attrs(
@@ -1241,64 +1163,6 @@ def _weighed_attrs(department: _Department, origin: str) -> dict[str, str]:
     if origin:
         attrs["origin"] = origin
     return attrs
-
-
-def _anchor_specs() -> list[_Spec]:
-    specs: list[_Spec] = []
-    for code, name, size, brand, price in _ANCHORS:
-        department = _BY_CODE[code]
-        if not size:
-            weighed = next(item for item in department.weighed if item.name == name)
-            attrs = _weighed_attrs(department, _ANCHOR_ORIGINS.get(name, ""))
-            specs.append(
-                _Spec(
-                    code,
-                    department.name,
-                    name,
-                    brand,
-                    price,
-                    department.tax_class,
-                    True,
-                    weighed.plu,
-                    attrs,
-                    fixed=True,
-                )
-            )
-            continue
-        line, name_spec, size_spec = _find_line(department, name, size)
-        specs.append(
-            _Spec(
-                code,
-                department.name,
-                f"{name} {size}",
-                brand,
-                price,
-                line.tax_class or department.tax_class,
-                False,
-                None,
-                _packaged_attrs(department, line, name_spec, size_spec),
-                fixed=True,
-            )
-        )
-    return specs
-
-
-def _exempt_specs() -> list[_Spec]:
-    return [
-        _Spec(
-            _GIFT_CODE,
-            _GIFT_DEPARTMENT,
-            name,
-            "ShopSmart",
-            price,
-            "exempt",
-            False,
-            None,
-            dict(attrs),
-            fixed=True,
-        )
-        for name, price, attrs in _EXEMPT_ITEMS
-    ]
 
 
 def _quotas(total: int, weights: Sequence[int]) -> list[int]:
@@ -1453,9 +1317,6 @@ def _brand_prefixes() -> dict[str, str]:
         for brand, _ in department.brands:
             if brand not in brands:
                 brands.append(brand)
-    for _, _, _, brand, _ in _ANCHORS:
-        if brand and brand not in brands:  # pragma: no cover - anchors use department brands
-            brands.append(brand)
     return {
         brand: f"{400 + i % 41:03d}{(1000 + i * 7919) % 10000:04d}"
         for i, brand in enumerate(brands)
@@ -1468,53 +1329,67 @@ _REAL_PLUS = frozenset(
 )
 
 
-def demo_products(count: int = 5000, seed: int = 42) -> list[Product]:
-    """``count`` demo products, the same list for the same ``(count, seed)``.
+def demo_catalog() -> list[Product]:
+    """THE demo catalog: the products of app/data/demo_catalog.csv (the server's ``demo``
+    loads the same file)."""
+    return [entry.product for entry in demo_catalog_rows()]
 
-    The first products are always the everyday items of ``FIRST_PRODUCT_NAMES`` (with stable
-    SKUs, prices and barcodes), followed by the ``exempt`` gift cards and stamps, then a
-    shuffled mix of all departments in proportion to their usual shelf share.
+
+def demo_products(count: int | None = None, seed: int = 42) -> list[Product]:
+    """The demo catalog, then generated products up to ``count`` (for load tests and
+    benchmarks): the same list for the same ``(count, seed)``.
+
+    The first products are always those of ``demo_catalog()`` (all of them when ``count`` is
+    None, the first ``count`` otherwise); the generated rest is a shuffled mix of all
+    departments in proportion to their usual shelf share, with SKUs, barcodes and ids that
+    never collide with the demo catalog's.
     """
-    if count < 0:
+    if count is not None and count < 0:
         raise ValueError("count must not be negative")
+    fixed = demo_catalog()
+    if count is None or count <= len(fixed):
+        return fixed[: len(fixed) if count is None else count]
     rng = random.Random(seed)
-    fixed = [*_anchor_specs(), *_exempt_specs()][:count]
-    taken = {(spec.code, spec.brand, spec.name) for spec in fixed}
+    # generated products never repeat a demo product's brand and name
+    taken = {(d.code, p.brand, p.name) for d in _DEPARTMENTS for p in fixed}
     remaining = count - len(fixed)
     generated: list[_Spec] = []
-    if remaining > 0:
-        quotas = _quotas(remaining, [department.share for department in _DEPARTMENTS])
-        for department, quota in zip(_DEPARTMENTS, quotas, strict=True):
-            weighed = quota * department.weighed_percent // 100
-            generated += _weighed_specs(department, weighed, rng, taken)
-            generated += _packaged_specs(department, quota - weighed, rng, taken)
-        rng.shuffle(generated)
-    return _build(fixed, generated, rng)
+    quotas = _quotas(remaining, [department.share for department in _DEPARTMENTS])
+    for department, quota in zip(_DEPARTMENTS, quotas, strict=True):
+        weighed = quota * department.weighed_percent // 100
+        generated += _weighed_specs(department, weighed, rng, taken)
+        generated += _packaged_specs(department, quota - weighed, rng, taken)
+    rng.shuffle(generated)
+    return [*fixed, *_build(generated, rng, {code for p in fixed for code in p.barcodes})]
 
 
-def _build(fixed: list[_Spec], generated: list[_Spec], rng: random.Random) -> list[Product]:
-    plus = _PluAllocator(_REAL_PLUS)
+def _build(specs: list[_Spec], rng: random.Random, used: set[str]) -> list[Product]:
+    plus = _PluAllocator(_REAL_PLUS | used)
     sku_counters: dict[str, int] = {}
     ean_counters: dict[str, int] = {}
     products: list[Product] = []
     randbytes = rng.randbytes
     random_ = rng.random
-    for index, spec in enumerate((*fixed, *generated)):
+    for index, spec in enumerate(specs):
         sku_number = sku_counters.get(spec.code, 0) + 1
         sku_counters[spec.code] = sku_number
         by_weight = spec.weighed
         if by_weight:
-            plu = spec.plu or plus.allocate(_BY_CODE[spec.code].plu_ranges)
-            barcode = plu
+            if spec.plu and spec.plu not in used:
+                barcode = spec.plu
+            else:
+                barcode = plus.allocate(_BY_CODE[spec.code].plu_ranges)
             stock: int | None = int(random_() * 600) * 100  # grams, 0–60 kg
         else:
-            item = ean_counters.get(spec.brand, 0) + 1
-            ean_counters[spec.brand] = item
-            if item > 99_999:  # pragma: no cover - would need > 1.5 M products
-                raise RuntimeError(f"brand {spec.brand!r} ran out of item references")
-            barcode = make_ean13(f"{_BRAND_PREFIX[spec.brand]}{item:05d}")
-            stock = None if spec.code == _GIFT_CODE else int(random_() * random_() * 240)
-        active = spec.fixed or random_() >= 0.01
+            barcode = ""
+            while not barcode or barcode in used:
+                item = ean_counters.get(spec.brand, 0) + 1
+                ean_counters[spec.brand] = item
+                if item > 99_999:  # pragma: no cover - would need > 1.5 M products
+                    raise RuntimeError(f"brand {spec.brand!r} ran out of item references")
+                barcode = make_ean13(f"{_BRAND_PREFIX[spec.brand]}{item:05d}")
+            stock = int(random_() * random_() * 240)
+        used.add(barcode)
         products.append(
             Product(
                 id=str(uuid7(unix_ms=_EPOCH_MS + index, rand=randbytes(10))),
@@ -1526,7 +1401,7 @@ def _build(fixed: list[_Spec], generated: list[_Spec], rng: random.Random) -> li
                 barcodes=(barcode,),
                 brand=spec.brand,
                 department=spec.department,
-                active=active,
+                active=random_() >= 0.01,
                 stock=stock,
                 attributes=spec.attrs,
             )
@@ -1534,23 +1409,20 @@ def _build(fixed: list[_Spec], generated: list[_Spec], rng: random.Random) -> li
     return products
 
 
-def _anchor_skus() -> dict[str, str]:
-    counters: dict[str, int] = {}
-    skus: dict[str, str] = {}
-    for (code, *_), name in zip(_ANCHORS, FIRST_PRODUCT_NAMES, strict=True):
-        counters[code] = counters.get(code, 0) + 1
-        skus[name] = f"{code}-{counters[code]:05d}"
-    return skus
-
-
-DEMO_FAVOURITES: list[str] = [_anchor_skus()[name] for name in FAVOURITE_NAMES]
-"""SKUs of twelve everyday items for touch buttons (stable for any seed and count ≥ 50)."""
+DEMO_FAVOURITES: list[str] = [
+    "SS-0001",  # Bananas, loose
+    "SS-0011",  # Whole milk 1 L
+    "SS-0007",  # Sourdough loaf
+    "SS-0008",  # Butter croissant
+    "SS-0015",  # Free-range eggs, 10
+    "SS-0016",  # Sparkling water 1.5 L
+    "SS-0021",  # Spaghetti 500 g
+    "SS-0004",  # Avocado, ripe
+]
+"""SKUs of the demo catalog's everyday items for touch buttons, in button order."""
 
 
 def favourite_skus(products: Iterable[Product]) -> list[str]:
-    """SKUs of the active everyday favourites found in ``products``, in button order."""
-    by_name: dict[str, str] = {}
-    for product in products:
-        if product.active and product.name in FAVOURITE_NAMES:
-            by_name.setdefault(product.name, product.sku)
-    return [by_name[name] for name in FAVOURITE_NAMES if name in by_name]
+    """The ``DEMO_FAVOURITES`` found active in ``products``, in button order."""
+    active = {product.sku for product in products if product.active}
+    return [sku for sku in DEMO_FAVOURITES if sku in active]

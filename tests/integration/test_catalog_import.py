@@ -7,8 +7,11 @@ import sqlite3
 
 import pytest
 
+from app.bootstrap import open_terminal
+from app.data import demo_catalog_text
 from app.domain.errors import CatalogImportError
 from app.services.catalog_import import import_catalog
+from app.services.demo_catalog import demo_catalog
 from local_db.engine import DB_FILENAME
 
 HEADER = "sku,name,brand,department,price,tax_class,sold_by,barcodes,active,stock\n"
@@ -55,9 +58,19 @@ def test_reimport_updates_by_sku_and_keeps_the_product_id(terminal):
     [
         ("X-1,Thing,,Pantry,1.2.3,food,each,,yes,", "row 5, field price: '1.2.3' is not an amount"),
         ("X-1,Thing,,Pantry,-1,food,each,,yes,", "row 5, field price: '-1' is negative"),
-        ("X-1,Thing,,Pantry,99999999,food,each,,yes,", "row 5, field unit_price"),
+        ("X-1,Thing,,Pantry,99999999,food,each,,yes,", "row 5, field price: '99999999'"),
+        ("X-1,Thing,,Pantry,10000.01,food,each,,yes,", "row 5, field price: '10000.01'"),
         ("X-1,Thing,,Pantry,1.00,luxury,each,,yes,", "row 5, field tax_class: unknown tax class"),
-        ("X-1,Thing,,Pantry,1.00,food,each,4012345678902,yes,", "row 5, field barcode"),
+        (
+            "X-1,Thing,,Pantry,1.00,food,each,4012345678902,yes,",
+            "row 5, field barcodes: barcode '4012345678902' has check digit 2, expected 1",
+        ),
+        (
+            "X-1,Thing,,Pantry,1.00,food,each,4012345678901;4131,yes,",
+            "row 5, field barcodes: '4012345678901;4131': barcodes are separated by '|'",
+        ),
+        ("X-1,Thing,,Pantry,1.00,food,each,123,yes,", "row 5, field barcodes: barcode '123'"),
+        ("X-1,Thing,,Pantry,1.00,food,each,4011|4011,yes,", "row 5, field barcodes: 4011 is"),
         ("X-1,Thing,,Pantry,1.00,food,dozen,,yes,", "row 5, field sold_by"),
         ("X-1,,,Pantry,1.00,food,each,,yes,", "row 5, field name: name is required"),
         (
@@ -70,6 +83,7 @@ def test_reimport_updates_by_sku_and_keeps_the_product_id(terminal):
         ),
         ("X-1,Thing,,Pantry,1.00,food,each,,maybe,", "row 5, field active"),
         ("X-1,Thing,,Pantry,1.00,food,each,,yes,lots", "row 5, field stock"),
+        ("X-1,Thing,,Pantry,1.00,food,each,,yes,-3", "row 5, field stock: -3 is negative"),
         ("X-1,Thing,,Pantry,1.00,food,each,,yes,,surplus", "row 5, field row: more values"),
     ],
 )
@@ -97,11 +111,38 @@ def test_missing_columns_are_named(terminal):
     ]
 
 
+def test_unknown_columns_and_cents_in_a_csv_are_refused_not_ignored(terminal):
+    with pytest.raises(CatalogImportError) as caught:
+        do_import(terminal, "sku,name,unit_price,price,tax_class,barcode\nA,B,129,1.29,food,4011\n")
+    assert caught.value.problems == [
+        "row 1, field unit_price: a CSV gives price as written (1.29); "
+        "unit_price in cents is for JSON",
+        "row 1, field barcode: unknown column; the columns are id, sku, name, brand, "
+        "department, price, tax_class, sold_by, barcodes, active, stock",
+    ]
+    assert product_count(terminal) == 3
+
+
+def test_a_barcode_claimed_by_two_rows_names_both_rows(terminal):
+    text = HEADER + (
+        "A-1,Oat drink,,Drinks,1.99,food,each,4012345678901,yes,\n"  # row 2
+        "A-2,Rice drink,,Drinks,2.19,food,each,96385074|4012345678901,yes,\n"  # row 3
+    )
+    with pytest.raises(CatalogImportError) as caught:
+        do_import(terminal, text)
+    assert caught.value.problems == [
+        "row 3, field barcodes: 4012345678901 is already used in row 2"
+    ]
+
+
 def test_barcode_owned_by_another_product_in_the_store_is_refused(terminal):
     text = HEADER + "NEW-1,Imposter milk,,Dairy,1.00,food,each,4000000000013,yes,\n"
     with pytest.raises(CatalogImportError, match="nothing was imported") as caught:
         do_import(terminal, text)
-    assert "already belongs to DAI-MILK-1L" in caught.value.problems[0]
+    assert caught.value.problems == [
+        "row 2, field barcodes: 4000000000013 already belongs to DAI-MILK-1L (Whole milk 1 L)"
+    ]
+    assert product_count(terminal) == 3
 
 
 def test_json_catalog_with_minor_units(terminal):
@@ -144,3 +185,30 @@ def test_broken_json_imports_nothing(terminal, text, problem):
         do_import(terminal, text, "json")
     assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
     assert product_count(terminal) == 3
+
+
+def test_json_lines_give_each_line_as_a_row(terminal):
+    lines = [
+        json.dumps({"sku": "A-1", "name": "Oat drink", "price": "1.99", "tax_class": "food"}),
+        "",
+        json.dumps({"sku": "A-2", "name": "Rice drink", "unit_price": 219, "tax_class": "x"}),
+    ]
+    with pytest.raises(CatalogImportError) as caught:
+        do_import(terminal, "\n".join(lines), "jsonl")
+    assert caught.value.problems == ["row 3, field tax_class: unknown tax class 'x'"]
+    lines[2] = lines[2].replace('"x"', '"food"')
+    assert do_import(terminal, "\n".join(lines), "jsonl").created == 2
+    with terminal.read() as uow:
+        assert uow.products.by_code("A-2").unit_price == 219
+
+
+def test_the_demo_data_file_is_a_catalog_file_the_till_imports(tmp_path):
+    till = open_terminal(tmp_path / "empty-till")
+    try:
+        report = import_catalog(till.uow(), demo_catalog_text(), "csv", till.store.taxes, till.ids)
+        assert report.created == len(demo_catalog())
+        with till.read() as uow:
+            for product in demo_catalog():
+                assert uow.products.by_id(product.id) == product
+    finally:
+        till.close()

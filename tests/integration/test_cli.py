@@ -48,14 +48,18 @@ def test_unreadable_or_unknown_files_are_refused(tmp_path, capsys):
     assert (
         main(["--data-dir", str(tmp_path), "import-catalog", str(tmp_path / "catalog.xlsx")]) == 1
     )
-    assert "expected a .csv or .json file" in capsys.readouterr().err
+    assert "expected a .csv, .json or .jsonl catalog file" in capsys.readouterr().err
 
 
 def test_demo_data_and_status_through_the_console_script(tmp_path):
     env = {**os.environ, "SHOPSMART_DATA_DIR": str(tmp_path / "till")}
     script = Path(sys.executable).with_name("shopsmart")
     done = subprocess.run(
-        [str(script), "demo-data"], env=env, capture_output=True, text=True, check=True
+        [str(script), "demo-data", "--count", "5000"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "loaded 5000 demo products over" in done.stdout
     status = subprocess.run(

@@ -1,0 +1,31 @@
+"""The shop's data files, shipped with the package.
+
+``demo_catalog.csv`` is THE demo data set, in the one catalog file format
+(``app.domain.catalog_file``): the till's first start, ``shopsmart demo-data`` and
+``shopsmart-server demo`` all load it, so a till and the demo server hold the same products
+with the same ids, barcodes and prices.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from app.domain.catalog_file import CatalogRow, parse_catalog
+from app.domain.errors import PosError
+from app.domain.tax import DEFAULT_TAX_TABLE
+
+DEMO_CATALOG = "demo_catalog.csv"
+
+
+def demo_catalog_text() -> str:
+    """The demo catalog file's text (CSV)."""
+    return files(__name__).joinpath(DEMO_CATALOG).read_text(encoding="utf-8")
+
+
+def demo_catalog_rows() -> list[CatalogRow]:
+    """The demo catalog, checked with the shop's product rules (every row has its id)."""
+    return parse_catalog(demo_catalog_text(), "csv", DEFAULT_TAX_TABLE, _ids_are_in_the_file)
+
+
+def _ids_are_in_the_file() -> str:
+    raise PosError(f"{DEMO_CATALOG}: every product needs its id", field="id")
