@@ -13,7 +13,6 @@ from PySide6.QtCore import QMarginsF, QSizeF, Signal
 from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QTextDocument
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QTextBrowser, QWidget
 
-from app.domain.money import format_minor
 from app.domain.order import Order
 from app.domain.store import StoreProfile
 from app.services.receipt import Receipt, build_receipt
@@ -48,29 +47,29 @@ def receipt_html(receipt: Receipt, base_pt: int = 10) -> str:
     for line in receipt.lines:
         if line.detail:
             items.append(f"<tr><td colspan='2'>{escape(line.name)}</td></tr>")
-            items.append(row(line.detail, format_minor(line.amount), indent=True))
+            items.append(row(line.detail, receipt.amount(line.amount), indent=True))
         else:
-            items.append(row(line.name, format_minor(line.amount)))
+            items.append(row(line.name, receipt.amount(line.amount)))
         if line.discount:
-            items.append(row(line.discount_label, format_minor(-line.discount), indent=True))
+            items.append(row(line.discount_label, receipt.amount(-line.discount), indent=True))
     items.append("</table><hr>")
     parts += items
     totals = ["<table width='100%' cellspacing='0' cellpadding='1'>"]
-    totals.append(row("Subtotal", format_minor(receipt.subtotal)))
+    totals.append(row("Subtotal", receipt.amount(receipt.subtotal)))
     if receipt.order_discount:
-        totals.append(row("Order discount", format_minor(-receipt.order_discount)))
+        totals.append(row("Order discount", receipt.amount(-receipt.order_discount)))
     totals.append(
         row(
             f"TOTAL {receipt.currency}",
-            format_minor(receipt.total),
+            receipt.amount(receipt.total),
             f"font-size:{base_pt + 4}pt; font-weight:bold",
         )
     )
     totals.append("<tr><td colspan='2'></td></tr>")
     for tender in receipt.tenders:
-        totals.append(row(tender.label, format_minor(tender.tendered)))
+        totals.append(row(tender.label, receipt.amount(tender.tendered)))
     if receipt.change:
-        totals.append(row("Change", format_minor(receipt.change), "font-weight:bold"))
+        totals.append(row("Change", receipt.amount(receipt.change), "font-weight:bold"))
     totals.append("</table>")
     parts += totals
     wording = "incl." if receipt.prices_include_tax else "plus"
@@ -81,14 +80,14 @@ def receipt_html(receipt: Receipt, base_pt: int = 10) -> str:
     for tax in receipt.taxes:
         taxes.append(
             f"<tr><td>{wording} {escape(tax.label)}</td>"
-            f"<td align='right'>{format_minor(tax.taxable)}</td>"
-            f"<td align='right'>{format_minor(tax.tax)}</td></tr>"
+            f"<td align='right'>{receipt.amount(tax.taxable)}</td>"
+            f"<td align='right'>{receipt.amount(tax.tax)}</td></tr>"
         )
     taxes.append("</table>")
     parts.append("<br>")
     parts += taxes
     if receipt.savings:
-        parts.append(f"<p align='center'><b>You saved {format_minor(receipt.savings)}</b></p>")
+        parts.append(f"<p align='center'><b>You saved {receipt.amount(receipt.savings)}</b></p>")
     parts.append(
         f"<p align='center'>Served by {escape(receipt.clerk_name)} · Till "
         f"{escape(receipt.terminal_code)}<br>Thank you for shopping with us</p></div>"

@@ -21,14 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.money import format_minor
-
-CURRENCY_SIGNS = {"EUR": "€", "USD": "$", "GBP": "£"}
+from app.domain.money import DEFAULT_LOCALE, format_money
 
 
-def money(minor: int, currency: str = "EUR") -> str:
-    """``€ 6.46`` for totals a person reads at a glance."""
-    return f"{CURRENCY_SIGNS.get(currency, currency)} {format_minor(minor)}"
+def money(minor: int, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> str:
+    """``€6.46`` for totals a person reads at a glance (app.domain.money.format_money)."""
+    return format_money(minor, currency, locale)
 
 
 def grams_text(grams: int) -> str:

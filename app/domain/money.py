@@ -3,17 +3,26 @@
 See docs/money.md. No float ever enters here: amounts are ``int`` minor units (cents),
 rates are ``int`` basis points (1 bp = 0.01 %), weights are ``int`` grams.
 ``Decimal`` is used only to parse what a person types and to format what a person reads.
+Formatting for a person is Babel's, in the store's currency (with that currency's own number
+of decimals: JPY 0, EUR 2, KWD 3) and locale: ``format_money`` and ``format_minor`` are the
+only two ways an amount becomes text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from app.domain.errors import CurrencyMismatch, InvalidPrice
 
+if TYPE_CHECKING:
+    from babel import Locale
+
 MAX_AMOUNT = 10**11  # 1 billion in major units: anything larger is a typo, not a price.
 BASIS_POINTS = 10_000  # 100 %
+DEFAULT_LOCALE = "en_IE"  # how amounts read without a store's locale: English, euro area
 
 
 def round_half_up(numerator: int, denominator: int) -> int:
@@ -124,18 +133,71 @@ class Money:
     def is_zero(self) -> bool:
         return self.minor == 0
 
-    def format(self) -> str:
-        """``1.09`` style, for a person to read (sign kept, two decimals)."""
-        return format_minor(self.minor)
+    def format(self, locale: str = DEFAULT_LOCALE) -> str:
+        """``1.09`` style, for a person to read (sign kept, the currency's decimals)."""
+        return format_minor(self.minor, self.currency, locale)
 
     def __str__(self) -> str:
         return f"{self.currency} {self.format()}"
 
 
-def format_minor(minor: int) -> str:
-    sign = "-" if minor < 0 else ""
-    whole, cents = divmod(abs(minor), 100)
-    return f"{sign}{whole}.{cents:02d}"
+# ------------------------------------------------------------------------- for a person to read
+
+
+@cache
+def _locale(tag: str) -> Locale:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(tag)
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ValueError(
+            f"locale: {tag!r} is not a locale Babel knows (e.g. en_IE, de_DE)"
+        ) from None
+
+
+@cache
+def currency_digits(currency: str) -> int:
+    """How many decimals ``currency``'s minor unit has (CLDR, through Babel): EUR 2, JPY 0,
+    KWD 3. An unknown code is refused, not guessed."""
+    from babel.numbers import get_currency_precision, is_currency
+
+    if not is_currency(currency):
+        raise ValueError(f"currency: {currency!r} is not an ISO 4217 currency")
+    return int(get_currency_precision(currency))
+
+
+def to_major(minor: int, currency: str) -> Decimal:
+    """Minor units as an exact ``Decimal`` of major units: ``to_major(1234, "KWD") == 1.234``."""
+    digits = currency_digits(currency)
+    return Decimal(minor).scaleb(-digits) if digits else Decimal(minor)
+
+
+@lru_cache(maxsize=8192)
+def format_money(minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """An amount as the store's customers read it, with the currency's sign and decimals:
+    ``€6.46`` (en_IE), ``6,46 €`` (de_DE), ``¥1,234`` (JPY), ``KWD1.234``, ``-€1,000,000.00``."""
+    from babel.numbers import format_currency
+
+    return format_currency(to_major(minor, currency), currency, locale=_locale(locale))
+
+
+@lru_cache(maxsize=8192)
+def format_minor(minor: int, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> str:
+    """The number alone, for columns next to a currency named once (receipts, tables,
+    messages): ``6.46`` / ``-1234.56`` (EUR), ``1234`` (JPY), ``1.234`` (KWD), ``6,46`` (de_DE).
+    The currency's decimals, the locale's decimal sign, no grouping (receipts are narrow)."""
+    from babel.numbers import format_currency
+
+    pattern = "0." + "0" * currency_digits(currency) if currency_digits(currency) else "0"
+    return format_currency(
+        to_major(minor, currency),
+        currency,
+        format=pattern,
+        locale=_locale(locale),
+        currency_digits=True,
+        group_separator=False,
+    )
 
 
 def parse_amount(text: str, *, field: str = "amount", allow_negative: bool = False) -> int:

@@ -14,6 +14,10 @@ class StoreProfile:
     store_code: str = "S01"
     terminal_code: str = "T01"
     currency: str = "EUR"
+    # How amounts are written for this store's customers (Babel locale) and where it is: the
+    # country (ISO 3166 alpha-2) is the default region of the phone numbers clerks type.
+    locale: str = "en_IE"
+    country: str = "IE"
     taxes: TaxTable = DEFAULT_TAX_TABLE
     # A line or order discount above this share of the amount needs a manager's PIN.
     discount_approval_bp: int = 2000  # 20 %

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from app.domain.cart import GRAMS_PER_KG
-from app.domain.money import BASIS_POINTS, format_minor
+from app.domain.money import BASIS_POINTS, DEFAULT_LOCALE, format_minor
 from app.domain.order import Order, OrderLine, OrderStatus, TenderKind
 from app.domain.product import SoldBy
 from app.domain.store import StoreProfile
@@ -67,6 +67,11 @@ class Receipt:
     tax_total: int
     tenders: tuple[ReceiptTender, ...]
     change: int
+    locale: str = DEFAULT_LOCALE  # the store's: how its amounts are written
+
+    def amount(self, minor: int) -> str:
+        """An amount of this receipt as printed: the number in the receipt's currency."""
+        return format_minor(minor, self.currency, self.locale)
 
     @property
     def item_count(self) -> int:
@@ -87,13 +92,14 @@ def format_rate(rate_bp: int) -> str:
     return f"{whole}.{rest:02d}".rstrip("0") + " %"
 
 
-def quantity_detail(line: OrderLine) -> str:
+def quantity_detail(line: OrderLine, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> str:
     """How the line's amount came about, as the customer reads it."""
+    price = format_minor(line.unit_price, currency, locale)
     if line.sold_by is SoldBy.WEIGHT:
-        return f"{format_weight(line.quantity)} × {format_minor(line.unit_price)}/kg"
+        return f"{format_weight(line.quantity)} × {price}/kg"
     if line.quantity == 1:
         return ""
-    return f"{line.quantity} × {format_minor(line.unit_price)}"
+    return f"{line.quantity} × {price}"
 
 
 def _discount_label(line: OrderLine) -> str:
@@ -117,7 +123,7 @@ def build_receipt(order: Order, store: StoreProfile, tz: tzinfo | None = None) -
     lines = tuple(
         ReceiptLine(
             name=line.name,
-            detail=quantity_detail(line),
+            detail=quantity_detail(line, order.currency, store.locale),
             amount=line.gross,
             discount=line.line_discount,
             discount_label=_discount_label(line) if line.line_discount else "",
@@ -147,6 +153,7 @@ def build_receipt(order: Order, store: StoreProfile, tz: tzinfo | None = None) -
             for t in order.tenders
         ),
         change=order.change,
+        locale=store.locale,
     )
 
 
@@ -181,35 +188,35 @@ def receipt_text(receipt: Receipt, width: int = RECEIPT_WIDTH) -> str:
     for line in receipt.lines:
         if line.detail:
             out.append(line.name[:width])
-            out.append(_row(f"  {line.detail}", format_minor(line.amount), width))
+            out.append(_row(f"  {line.detail}", receipt.amount(line.amount), width))
         else:
-            out.append(_row(line.name, format_minor(line.amount), width))
+            out.append(_row(line.name, receipt.amount(line.amount), width))
         if line.discount:
-            out.append(_row(f"  {line.discount_label}", format_minor(-line.discount), width))
+            out.append(_row(f"  {line.discount_label}", receipt.amount(-line.discount), width))
     out.append(rule)
-    out.append(_row("Subtotal", format_minor(receipt.subtotal), width))
+    out.append(_row("Subtotal", receipt.amount(receipt.subtotal), width))
     if receipt.order_discount:
-        out.append(_row("Order discount", format_minor(-receipt.order_discount), width))
-    out.append(_row(f"TOTAL {receipt.currency}", format_minor(receipt.total), width))
+        out.append(_row("Order discount", receipt.amount(-receipt.order_discount), width))
+    out.append(_row(f"TOTAL {receipt.currency}", receipt.amount(receipt.total), width))
     out.append(rule)
     for tender in receipt.tenders:
-        out.append(_row(tender.label, format_minor(tender.tendered), width))
+        out.append(_row(tender.label, receipt.amount(tender.tendered), width))
     if receipt.change:
-        out.append(_row("Change", format_minor(receipt.change), width))
+        out.append(_row("Change", receipt.amount(receipt.change), width))
     out.append("")
     wording = "incl." if receipt.prices_include_tax else "plus"
     for tax in receipt.taxes:
         out.append(
             _row(
-                f"{wording} {tax.label} on {format_minor(tax.taxable)}",
-                format_minor(tax.tax),
+                f"{wording} {tax.label} on {receipt.amount(tax.taxable)}",
+                receipt.amount(tax.tax),
                 width,
             )
         )
     if len(receipt.taxes) > 1:
-        out.append(_row("Tax total", format_minor(receipt.tax_total), width))
+        out.append(_row("Tax total", receipt.amount(receipt.tax_total), width))
     if receipt.savings:
-        out += ["", _centre(f"You saved {format_minor(receipt.savings)}", width)]
+        out += ["", _centre(f"You saved {receipt.amount(receipt.savings)}", width)]
     out += [
         "",
         _centre(f"Served by {receipt.clerk_name} · Till {receipt.terminal_code}", width),
