@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from app.domain.barcode import BarcodeClaim, barcode_taken
 from app.domain.errors import CatalogImportError, PosError
 from app.domain.money import format_minor, parse_amount
 from app.domain.product import Product, SoldBy
@@ -388,10 +389,12 @@ def check_against_catalog(
         for code in product.barcodes:
             owner = barcode_owner(code)
             if owner is not None and owner.sku != product.sku:
-                problems.append(
-                    f"row {entry.row}, field barcodes: {code} already belongs to "
-                    f"{owner.sku} ({owner.name})"
+                refusal = barcode_taken(
+                    code,
+                    BarcodeClaim(owner.id, owner.name, owner.sku),
+                    BarcodeClaim(product.id, product.name, product.sku),
                 )
+                problems.append(_problem(entry.row, refusal))
         products.append(product)
     if problems:
         raise_import_error(problems)

@@ -140,7 +140,8 @@ def test_barcode_owned_by_another_product_in_the_store_is_refused(terminal):
     with pytest.raises(CatalogImportError, match="nothing was imported") as caught:
         do_import(terminal, text)
     assert caught.value.problems == [
-        "row 2, field barcodes: 4000000000013 already belongs to DAI-MILK-1L (Whole milk 1 L)"
+        "row 2, field barcodes: barcode 4000000000013 already belongs to Whole milk 1 L "
+        "(sku DAI-MILK-1L); Imposter milk (sku NEW-1) cannot have it too"
     ]
     assert product_count(terminal) == 3
 
