@@ -117,12 +117,12 @@ def bench_database(admin_url: str) -> Iterator[str]:
 
 def prepare(database_url: str) -> tuple[str, str, str]:
     """Migrate, create a store, a clerk, the catalog and stock; returns an enroll code."""
-    from server import admin
+    from server.admin import service as admin
     from server.app import create_app
-    from server.auth import create_enroll_code
-    from server.catalog import ProductDocument
+    from server.catalog.repository import ProductDocument
     from server.config import Config
     from server.db import unit_of_work, upgrade_database
+    from server.terminals.auth import create_enroll_code
 
     config = Config(database_url=database_url, log_level="WARNING")
     upgrade_database(config.sqlalchemy_url)

@@ -18,11 +18,11 @@ import orjson
 from flask import Response, g, request
 from pydantic import BaseModel, ValidationError
 
-from server.auth import authenticate
 from server.errors import ApiError, InvalidBody, RateLimited, UnsupportedProtocol
 from server.errors import from_validation_error as _from_validation_error
 from server.ratelimit import RateLimiter
 from server.services import services
+from server.terminals.auth import authenticate
 from sync.protocol import PROTOCOL_HEADER, SUPPORTED_PROTOCOL_VERSIONS
 
 

@@ -21,17 +21,14 @@ def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Fla
     ``config.mongo_url`` is set. The database must be migrated (``shopsmart-server db
     upgrade``); the app never changes the schema itself.
     """
-    from server.blueprints import (
-        catalog,
-        health,
-        orders,
-        pay_page,
-        payments,
-        sync,
-        terminals,
-        webhooks,
-    )
+    from server.catalog import blueprint as catalog
+    from server.health import blueprint as health
     from server.openapi import bp as openapi_bp
+    from server.orders import blueprint as orders
+    from server.payments import blueprint as payments
+    from server.payments import pay_page, webhooks
+    from server.sync import blueprint as sync
+    from server.terminals import blueprint as terminals
 
     config = config or Config.from_env()
     configure_logging(config.log_level)
@@ -52,7 +49,7 @@ def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Fla
         mongo_client=mongo_client,
     )
     if mongo_client is not None:
-        from server.catalog import MongoCatalogRepository
+        from server.catalog.repository import MongoCatalogRepository
 
         MongoCatalogRepository(mongo_client[config.mongo_db]).ensure_indexes()
     app.extensions["shopsmart"] = svc

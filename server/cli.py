@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from server.admin import AdminError
+    from server.admin.service import AdminError
     from server.config import Config
 
     config = Config.from_env()
@@ -127,8 +127,8 @@ def _run(config: Any, port: int, with_worker: bool = False) -> int:
 
 
 def _dispatcher(config: Any, svc: Any) -> Any:
-    from server.mailer import mailer_from_config
-    from server.worker import MailDispatcher, env_pause_hook
+    from server.mail.dispatch import MailDispatcher, env_pause_hook
+    from server.mail.mailer import mailer_from_config
 
     return MailDispatcher(
         svc.sessions,
@@ -156,10 +156,10 @@ def _worker(config: Any, once: bool, interval: float | None) -> int:
 def _mail(config: Any, args: argparse.Namespace) -> int:
     from sqlalchemy import select, update
 
-    from server.admin import AdminError
+    from server.admin.service import AdminError
     from server.db import make_engine, make_session_factory, unit_of_work
+    from server.mail.dispatch import describe
     from server.models import MailOutbox
-    from server.worker import describe
 
     engine = make_engine(config.sqlalchemy_url, 1)
     sessions = make_session_factory(engine)
@@ -188,10 +188,10 @@ def _mail(config: Any, args: argparse.Namespace) -> int:
 
 
 def _admin(config: Any, args: argparse.Namespace) -> int:
-    from server import admin
+    from server.admin import service as admin
     from server.app import create_app
-    from server.auth import create_enroll_code, revoke_terminal
     from server.db import unit_of_work
+    from server.terminals.auth import create_enroll_code, revoke_terminal
 
     app = create_app(config)
     svc = app.extensions["shopsmart"]
@@ -234,8 +234,8 @@ def _admin(config: Any, args: argparse.Namespace) -> int:
 
 def read_products(path: Path) -> list[Any]:
     """Products from a JSON array, JSON lines, or CSV (barcodes separated by ';')."""
-    from server.admin import AdminError
-    from server.catalog import ProductDocument
+    from server.admin.service import AdminError
+    from server.catalog.repository import ProductDocument
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -370,10 +370,10 @@ def load_demo(session: Any, svc: Any, config: Any) -> str:
     """A demo store (code DEMO) a terminal can enroll into; safe to run again."""
     from sqlalchemy import select
 
-    from server import admin
-    from server.auth import create_enroll_code
-    from server.catalog import ProductDocument
+    from server.admin import service as admin
+    from server.catalog.repository import ProductDocument
     from server.models import Store
+    from server.terminals.auth import create_enroll_code
 
     store = session.scalar(select(Store).where(Store.code == "DEMO"))
     if store is None:

@@ -140,7 +140,7 @@ class StockLevel(Base):
 
 
 class CatalogIntent(Base):
-    """A catalog write to a separate store (MongoDB) about to happen (server/admin.py).
+    """A catalog write to a separate store (MongoDB) about to happen (server/admin/service.py).
 
     Committed before the write, deleted in the transaction that announces the products in
     the change log; one left behind (the process died in between) is announced later by
@@ -174,7 +174,7 @@ class SyncEvent(Base):
     terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
     type: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64))
-    # The event's JSON as received (server/push.py): a byte-identical replay is answered
+    # The event's JSON as received (server/sync/push.py): a byte-identical replay is answered
     # from this record before any parsing. NULL for events stored before migration 0004.
     raw_hash: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(16))

@@ -9,7 +9,11 @@ from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.catalog import CatalogRepository, MongoCatalogRepository, SqlCatalogRepository
+from server.catalog.repository import (
+    CatalogRepository,
+    MongoCatalogRepository,
+    SqlCatalogRepository,
+)
 from server.config import Config
 from server.ratelimit import RateLimiter
 

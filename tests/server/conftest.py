@@ -15,13 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from server import admin
+from server.admin import service as admin
 from server.app import create_app
-from server.auth import create_enroll_code
-from server.catalog import ProductDocument
+from server.catalog.repository import ProductDocument
 from server.config import TestConfig
 from server.db import unit_of_work, upgrade_database
 from server.services import Services
+from server.terminals.auth import create_enroll_code
 from sync.protocol import PROTOCOL_HEADER
 from tests.server.builders import PRODUCTS
 

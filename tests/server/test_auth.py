@@ -17,14 +17,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from server import admin
+from server.admin import service as admin
 from server.app import create_app
-from server.auth import create_enroll_code, revoke_terminal
 from server.config import TestConfig
 from server.db import unit_of_work
 from server.models import Terminal
 from server.ratelimit import RateLimiter
 from server.request_log import JsonFormatter
+from server.terminals.auth import create_enroll_code, revoke_terminal
 from sync.protocol import PROTOCOL_HEADER
 from tests.server.builders import order, paid_event, push_body
 from tests.server.conftest import Shop, enroll_terminal, services_of

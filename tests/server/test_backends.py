@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from server import admin
+from server.admin import service as admin
 from server.app import create_app
-from server.catalog import ProductDocument
+from server.catalog.repository import ProductDocument
 from server.config import TestConfig
 from server.db import unit_of_work, upgrade_database
 from tests.server.builders import PRODUCTS, order, paid_event, push_body

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from server.catalog import (
+from server.catalog.repository import (
     CatalogRepository,
     MongoCatalogRepository,
     ProductDocument,

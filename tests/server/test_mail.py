@@ -21,10 +21,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from server.db import unit_of_work
-from server.mailer import EmlFileMailer, SesMailer
+from server.mail.dispatch import MailDispatcher
+from server.mail.mailer import EmlFileMailer, SesMailer
+from server.mail.notifications import queue_mail, queue_order_confirmation
 from server.models import MailOutbox
-from server.notifications import queue_mail, queue_order_confirmation
-from server.worker import MailDispatcher
 from tests.server.builders import order, paid_event, push_body
 from tests.server.conftest import Shop, services_of
 

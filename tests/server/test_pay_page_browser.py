@@ -29,9 +29,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from server.app import create_app
-from server.mailer import EmlFileMailer
+from server.mail.dispatch import MailDispatcher
+from server.mail.mailer import EmlFileMailer
 from server.models import MailOutbox, Payment
-from server.worker import MailDispatcher
 from tests.server.conftest import Shop, served_on_loopback, services_of
 from tests.server.test_payments import VISA, payment_body, start
 

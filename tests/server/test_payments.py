@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from server.app import create_app
 from server.models import MailOutbox, Payment
-from server.stripe_gateway import StripeGateway
+from server.payments.stripe_gateway import StripeGateway
 from tests.server.builders import order, paid_event, push_body
 from tests.server.conftest import EnrolledTerminal, Shop, services_of
 

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import admin
-from server.changes import record_changes
+from server.admin import service as admin
 from server.db import unit_of_work
+from server.sync.changes import record_changes
 from tests.server.builders import PRODUCTS, order, paid_event, push_body
 from tests.server.conftest import Shop, services_of
 

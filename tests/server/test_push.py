@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from server import push as push_module
 from server.models import Flag, Order, OrderLine, StockLevel, SyncConflict, SyncEvent, Tender
+from server.sync import push as push_module
 from tests.server.builders import order, paid_event, push_body, void_event
 from tests.server.conftest import Shop, services_of
 

@@ -6,9 +6,9 @@ from flask import Blueprint
 from sqlalchemy import select
 
 from server.api import endpoint
-from server.auth import caller, get_owned
 from server.models import Flag, Order, OrderLine
 from server.services import services
+from server.terminals.auth import caller, get_owned
 from sync.protocol import FlagData, FlagList, FlagsQuery, OrderData, OrderLineData
 
 bp = Blueprint("orders", __name__, url_prefix="/api/v1")

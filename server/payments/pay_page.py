@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, jsonify, make_response, url_for
 
 from server.errors import NotFound
-from server.notifications import environment, format_money
-from server.payments import PayPage, pay_page
+from server.mail.notifications import environment, format_money
+from server.payments.service import PayPage, pay_page
 from server.services import services
 
 bp = Blueprint("pay_page", __name__)

@@ -13,9 +13,9 @@ import stripe
 from flask import Blueprint, Response, jsonify, request
 
 from server.errors import ApiError
-from server.payments import PaymentsUnavailable, after_event, apply_event
+from server.payments.service import PaymentsUnavailable, after_event, apply_event
+from server.payments.stripe_gateway import construct_event
 from server.services import services
-from server.stripe_gateway import construct_event
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger("shopsmart.server.webhooks")

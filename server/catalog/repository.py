@@ -47,7 +47,7 @@ class ProductDocument(BaseModel):
 
 class CatalogRepository(Protocol):
     # True when writes commit with the caller's SQL session (and so with the change log);
-    # False for a separate store (MongoDB), whose writes server/admin.py journals first.
+    # False for a separate store (MongoDB), whose writes server/admin/service.py journals first.
     shares_transaction: bool
 
     def save(self, products: Sequence[ProductDocument]) -> list[str]:

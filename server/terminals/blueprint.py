@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 
 from server.api import endpoint
-from server.auth import caller, enroll
 from server.db import unit_of_work
 from server.services import services
+from server.terminals.auth import caller, enroll
 from sync.protocol import EnrollRequest, EnrollResponse, StoreInfo, TerminalInfo
 
 bp = Blueprint("terminals", __name__, url_prefix="/api/v1/terminals")

@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from server.catalog import CatalogRepository, ProductDocument
-from server.changes import record_changes
+from server.catalog.repository import CatalogRepository, ProductDocument
 from server.models import AuditEntry, CatalogIntent, Clerk, DeliverySlot, StockLevel, Store
 from server.pins import hash_pin
 from server.sql import dialect_insert, is_postgresql
+from server.sync.changes import record_changes
 
 
 class AdminError(Exception):

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, request
 
 from server.api import endpoint, may_hold_nul
-from server.auth import caller
 from server.errors import InvalidBody, TooLarge
-from server.pull import pull
-from server.push import ingest
 from server.services import services
+from server.sync.pull import pull
+from server.sync.push import ingest
+from server.terminals.auth import caller
 from sync.protocol import PullQuery, PullResponse, PushRequest, PushResponse
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")

@@ -21,7 +21,7 @@ from server.models import MailOutbox, Order, OrderLine, Payment, PaymentRefund, 
 from server.sql import dialect_insert
 from sync.protocol import is_valid_email
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
                 "VND", "VUV", "XAF", "XOF", "XPF"}  # fmt: skip
 

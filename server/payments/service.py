@@ -31,17 +31,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.auth import Caller, get_owned
 from server.errors import ApiError, InvalidBody, NotFound
-from server.models import Payment, PaymentRefund, Store, StripeEvent, utcnow
-from server.notifications import (
+from server.mail.notifications import (
     queue_payment_confirmation,
     queue_payment_link,
     queue_refund_receipt,
 )
-from server.services import Services
-from server.sql import dialect_insert
-from server.stripe_gateway import (
+from server.models import Payment, PaymentRefund, Store, StripeEvent, utcnow
+from server.payments.stripe_gateway import (
     CardDeclined,
     GatewayBusy,
     GatewayError,
@@ -51,6 +48,9 @@ from server.stripe_gateway import (
     StripeGateway,
     intent_state,
 )
+from server.services import Services
+from server.sql import dialect_insert
+from server.terminals.auth import Caller, get_owned
 from sync.protocol import (
     CreatePaymentRequest,
     EmailQueued,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from server.api import endpoint
-from server.auth import caller
-from server.payments import (
+from server.payments.service import (
     cancel_payment,
     email_payment_link,
     get_payment,
@@ -14,6 +13,7 @@ from server.payments import (
     start_payment,
 )
 from server.services import services
+from server.terminals.auth import caller
 from sync.protocol import (
     CancelPaymentRequest,
     CreatePaymentRequest,

@@ -35,9 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from server.api import has_nul
-from server.auth import Caller
 from server.bulk import copy_rows, insert_returning, select_by_keys
-from server.changes import record_changes
 from server.errors import field_path
 from server.models import (
     Clerk,
@@ -54,6 +52,8 @@ from server.models import (
     Tender,
 )
 from server.services import Services
+from server.sync.changes import record_changes
+from server.terminals.auth import Caller
 from sync.protocol import (
     EVENT_TYPES,
     EventResult,
@@ -659,7 +659,7 @@ def _fields(model: Any) -> dict[str, Any]:
 def _queue_confirmations(batch: _Batch, accepted: list[Candidate]) -> None:
     """The order confirmation e-mail for accepted orders with a customer e-mail address,
     in the push's transaction (once per order: a card payment may have queued it already)."""
-    from server.notifications import queue_order_confirmation
+    from server.mail.notifications import queue_order_confirmation
 
     for c in accepted:
         assert isinstance(c.event, OrderPaidEvent)
@@ -1054,7 +1054,7 @@ def _apply_refunds(batch: _Batch, refunds: list[Candidate]) -> None:
 def _queue_refund_receipts(batch: _Batch, accepted: list[OrderRefundedEvent]) -> None:
     """The refund receipt for orders with a customer e-mail (the order's customer, else the
     card payment's address), in the push's transaction; once per refund."""
-    from server.notifications import queue_order_refund_receipt
+    from server.mail.notifications import queue_order_refund_receipt
 
     session = batch.session
     order_ids = {e.payload.order_id for e in accepted}

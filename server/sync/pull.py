@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.changes import read_changes
 from server.models import Clerk, Customer, DeliverySlot, StockLevel
 from server.services import Services
+from server.sync.changes import read_changes
 from sync.protocol import (
     ClerkChange,
     ClerkData,

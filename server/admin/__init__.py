@@ -1,0 +1,1 @@
+"""Admin: what an operator does from the command line (stores, clerks, products)."""

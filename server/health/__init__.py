@@ -1,0 +1,1 @@
+"""Health: is the server up and its database reachable."""

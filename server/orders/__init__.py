@@ -1,0 +1,1 @@
+"""Orders: the orders the shop takes and the rules applied to them."""

@@ -1,0 +1,1 @@
+"""Payments: card payments through Stripe, the pay page and Stripe's webhooks."""

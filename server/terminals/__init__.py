@@ -1,0 +1,1 @@
+"""Terminals: enrollment, bearer tokens and the caller of a request."""
