@@ -15,13 +15,13 @@ Rules that keep money safe (docs/payments.md):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.domain.card import CardPayment, CardStatus, LocalCardAttempt
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
+from app.domain.contact import normalise_email
 from app.domain.errors import InvalidInput, PosError
 from app.domain.money import format_minor
 from app.domain.order import Order, TenderInput, TenderKind
@@ -217,12 +217,6 @@ def _park(
         uow.commit()
 
 
-EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
 def email_payment_link(gateway: PaymentGateway, payment_id: str, email: str) -> str:
     """Phone orders: the server mails the customer the payment page link (once per address)."""
-    email = email.strip()
-    if not EMAIL_SHAPE.match(email) or len(email) > 254:
-        raise InvalidInput(f"{email!r} is not an e-mail address", field="email")
-    return gateway.email_link(payment_id, email)
+    return gateway.email_link(payment_id, normalise_email(email))
