@@ -1,20 +1,36 @@
 """The composition root of the terminal: the one place real adapters are built and wired.
 
-Tests wire fakes or a temporary data directory instead. Heavy imports (SQLAlchemy, Alembic)
-happen inside ``open_terminal`` so importing this module costs nothing.
+``open_terminal`` returns a ``Terminal``: every service a screen or a CLI command needs, typed
+(units of work, clock, ids, and the factories of the sync engine, the payment gateway and an
+enrollment). Screens call these; they never build an adapter themselves, and ``ui`` imports
+nothing from ``local_db``. Tests wire fakes or a temporary data directory instead.
+
+Heavy imports (SQLAlchemy, Alembic, requests) happen inside the functions, so importing this
+module costs nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.domain.ids import new_id
 from app.domain.store import StoreProfile
-from app.ports import UnitOfWork
+from app.ports import Clock, IdFactory, PaymentGateway, UnitOfWork
+
+if TYPE_CHECKING:
+    from local_db.engine import Database
+    from local_db.sync_store import SqliteSyncStore
+    from sync.credentials import TokenStore
+    from sync.engine import SyncEngine, SyncTransport
+    from sync.enrollment import Enrollment
+    from sync.scheduler import SyncScheduler
+
+log = logging.getLogger(__name__)
 
 
 class SystemClock:
@@ -35,15 +51,22 @@ class Terminal:
     store: StoreProfile
     uow_factory: Callable[[], UnitOfWork]
     read_uow_factory: Callable[[], UnitOfWork]
-    clock: SystemClock = field(default_factory=SystemClock)
-    ids: Uuid7Factory = field(default_factory=Uuid7Factory)
-    database: Any = None
+    clock: Clock = field(default_factory=SystemClock)
+    ids: IdFactory = field(default_factory=Uuid7Factory)
+    database: Database | None = None
 
     def uow(self) -> UnitOfWork:
+        """A unit of work on the writer (``BEGIN IMMEDIATE``): run it in the DB worker."""
         return self.uow_factory()
 
     def read(self) -> UnitOfWork:
+        """A read-only unit of work (deferred transaction), from any thread."""
         return self.read_uow_factory()
+
+    def _database(self) -> Database:
+        if self.database is None:
+            raise RuntimeError("this terminal has no database")
+        return self.database
 
     def checkpoint(self) -> None:
         if self.database is not None:
@@ -53,6 +76,36 @@ class Terminal:
         if self.database is not None:
             self.database.dispose()
 
+    def sync_store(self) -> SqliteSyncStore:
+        """The outbox and refused sales as the sync side sees them (the refused-sales
+        dialog writes through it, in the DB worker)."""
+        from local_db.sync_store import SqliteSyncStore
+
+        return SqliteSyncStore(self._database().writer)
+
+    def sync_engine(
+        self, transport: Callable[[], SyncTransport | None] | None = None
+    ) -> SyncEngine:
+        """A sync engine for this till; without ``transport`` it never reaches a server
+        (screenshots, tests)."""
+        from local_db.sync_store import SqliteSyncStore
+        from sync.engine import SyncEngine
+
+        return SyncEngine(
+            SqliteSyncStore(self._database().sync_writer), transport or (lambda: None), self.clock
+        )
+
+    def open_sync(self, tokens: TokenStore | None = None) -> SyncScheduler:
+        return open_sync(self, tokens)
+
+    def payments(self, tokens: TokenStore | None = None) -> PaymentGateway | None:
+        return open_payments(self, tokens)
+
+    def auto_enrollment(
+        self, offer: str, tokens: TokenStore | None = None
+    ) -> Callable[[], Enrollment] | None:
+        return auto_enrollment(self, offer, tokens)
+
 
 STORE_SETTING_KEYS = ("store_name", "store_address", "store_code", "terminal_code", "currency")
 
@@ -61,6 +114,7 @@ def open_terminal(data_dir: Path) -> Terminal:
     """Open (create and migrate if needed) the terminal's store in ``data_dir``."""
     from local_db.engine import DB_FILENAME, open_database
     from local_db.uow import SqliteUnitOfWork
+    from sync.wire import encode_event
 
     database = open_database(data_dir / DB_FILENAME)
     defaults = StoreProfile()
@@ -72,17 +126,22 @@ def open_terminal(data_dir: Path) -> Terminal:
     return Terminal(
         data_dir=data_dir,
         store=store,
-        uow_factory=lambda: SqliteUnitOfWork(database.writer, store.taxes),
+        uow_factory=lambda: SqliteUnitOfWork(database.writer, store.taxes, encode_event),
         read_uow_factory=lambda: SqliteUnitOfWork(database.reader, store.taxes),
         database=database,
     )
 
 
-def open_sync(terminal: Terminal, tokens: Any = None) -> Any:
+def default_data_dir() -> Path:
+    """``SHOPSMART_DATA_DIR``, else the platform's user data directory."""
+    from local_db.engine import default_data_dir as platform_data_dir
+
+    return platform_data_dir()
+
+
+def open_sync(terminal: Terminal, tokens: TokenStore | None = None) -> SyncScheduler:
     """Build the sync engine and its scheduler for this till (not started)."""
-    from local_db.sync_store import SqliteSyncStore
     from sync.credentials import TokenStore
-    from sync.engine import SyncEngine
     from sync.enrollment import current_enrollment
     from sync.http_transport import HttpSyncTransport
     from sync.scheduler import SyncScheduler
@@ -100,11 +159,10 @@ def open_sync(terminal: Terminal, tokens: Any = None) -> Any:
             transports[key] = HttpSyncTransport(url, lambda: token_store.load(terminal_id))
         return transports[key]
 
-    engine = SyncEngine(SqliteSyncStore(terminal.database.sync_writer), transport, terminal.clock)
-    return SyncScheduler(engine)
+    return SyncScheduler(terminal.sync_engine(transport))
 
 
-def open_payments(terminal: Terminal, tokens: Any = None) -> Any:
+def open_payments(terminal: Terminal, tokens: TokenStore | None = None) -> PaymentGateway | None:
     """The server's payment API for this till, or None while it is not enrolled."""
     from sync.credentials import TokenStore
     from sync.enrollment import current_enrollment
@@ -116,3 +174,23 @@ def open_payments(terminal: Terminal, tokens: Any = None) -> Any:
         return None
     token_store = tokens or TokenStore()
     return HttpPaymentGateway(HttpSyncTransport(url, lambda: token_store.load(terminal_id)))
+
+
+def auto_enrollment(
+    terminal: Terminal, offer: str, tokens: TokenStore | None = None
+) -> Callable[[], Enrollment] | None:
+    """``make run`` hands the till its local server's code (``offer`` = "url code"): the
+    enrollment to run on the network pool, or None when there is nothing to do — no offer,
+    the till is enrolled already, or no secure keyring could keep the token."""
+    from sync.credentials import TokenStore, backend_is_safe
+    from sync.enrollment import current_enrollment, enroll
+
+    parts = offer.split()
+    if len(parts) != 2 or current_enrollment(terminal.read)[0]:
+        return None
+    token_store = tokens or TokenStore()
+    if not backend_is_safe(token_store.backend):
+        log.info("not enrolling automatically: no secure keyring (see Till → Server)")
+        return None
+    url, code = parts
+    return lambda: enroll(terminal.uow, token_store, url, code, terminal.store.terminal_code)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Protocol, Self
 
 from app.domain.audit import AuditEntry
 from app.domain.card import CardPayment, CardRefund, CardStatus, LocalCardAttempt
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
+from app.domain.events import DomainEvent
 from app.domain.order import Order, OrderStatus
 from app.domain.product import Product
 from app.domain.refund import Refund, RefundState
+from app.domain.stock import StockMovement
 
 
 class Clock(Protocol):
@@ -42,6 +45,9 @@ class ProductRepository(Protocol):
 
     def count(self) -> int: ...
 
+    def move_stock(self, movements: Sequence[StockMovement]) -> None:
+        """Apply movements to tracked stock (untracked products stay untracked)."""
+
 
 class OrderRepository(Protocol):
     def add(self, order: Order) -> None: ...
@@ -60,8 +66,24 @@ class OrderRepository(Protocol):
     def count(self) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedEvent:
+    """A domain event as the server is sent it: ``body`` is the JSON text pushed as is."""
+
+    event_id: str
+    event_type: str
+    body: str
+
+
+class EventEncoder(Protocol):
+    """Domain event → wire (``sync.wire.encode_event``; injected by the composition root)."""
+
+    def __call__(self, event: DomainEvent, /) -> EncodedEvent: ...
+
+
 class OutboxRepository(Protocol):
-    def add(self, event_id: str, event_type: str, payload: dict[str, Any]) -> None: ...
+    def add(self, event: DomainEvent) -> None:
+        """Queue ``event`` for the server, in the current transaction."""
 
     def pending_count(self) -> int: ...
 

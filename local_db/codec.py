@@ -10,7 +10,7 @@ from app.domain.cart import Cart, CartLine, Discount, DiscountKind, TaxBreakdown
 from app.domain.clerk import Clerk, Role
 from app.domain.order import Order, OrderLine, OrderStatus, SyncState, Tender, TenderKind
 from app.domain.product import Product, SoldBy
-from app.services.checkout import line_payload, order_header, tender_payload
+from app.domain.timestamps import optional_utc_iso, utc_iso
 
 
 def from_iso(text: str | None) -> datetime | None:
@@ -56,7 +56,22 @@ def product_values(product: Product, updated_at: str) -> dict[str, Any]:
 
 def order_values(order: Order) -> dict[str, Any]:
     return {
-        **order_header(order),
+        "id": order.id,
+        "receipt_no": order.receipt_no,
+        "terminal_code": order.terminal_code,
+        "sequence": order.sequence,
+        "clerk_id": order.clerk_id,
+        "clerk_name": order.clerk_name,
+        "currency": order.currency,
+        "status": order.status.value,
+        "kind": order.extra.get("kind", "counter"),
+        "created_at": utc_iso(order.created_at),
+        "paid_at": optional_utc_iso(order.paid_at),
+        "subtotal": order.subtotal,
+        "discount_total": order.discount_total,
+        "tax_total": order.tax_total,
+        "total": order.total,
+        "prices_include_tax": order.prices_include_tax,
         "tax_breakdown": json.dumps(
             [[e.tax_class, e.label, e.rate_bp, e.taxable, e.tax] for e in order.tax]
         ),
@@ -68,12 +83,36 @@ def order_values(order: Order) -> dict[str, Any]:
 
 
 def line_values(order_id: str, line: OrderLine) -> dict[str, Any]:
-    """A line row is the line as the protocol carries it, plus its order id."""
-    return {"order_id": order_id, **line_payload(line)}
+    """Built by hand, not with ``asdict`` (which deep-copies): this is on the sale path."""
+    return {
+        "order_id": order_id,
+        "line_no": line.line_no,
+        "product_id": line.product_id,
+        "sku": line.sku,
+        "name": line.name,
+        "sold_by": line.sold_by.value,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "gross": line.gross,
+        "line_discount": line.line_discount,
+        "order_discount_share": line.order_discount_share,
+        "net": line.net,
+        "tax_class": line.tax_class,
+        "tax_rate_bp": line.tax_rate_bp,
+        "discount_reason": line.discount_reason,
+    }
 
 
 def tender_values(order_id: str, seq: int, tender: Tender) -> dict[str, Any]:
-    return {"order_id": order_id, "seq": seq, **tender_payload(tender)}
+    return {
+        "order_id": order_id,
+        "seq": seq,
+        "kind": tender.kind.value,
+        "amount": tender.amount,
+        "tendered": tender.tendered,
+        "change": tender.change,
+        "reference": tender.reference,
+    }
 
 
 def order_from_rows(row: Any, lines: list[Any], tenders: list[Any]) -> Order:
@@ -126,7 +165,11 @@ def order_from_rows(row: Any, lines: list[Any], tenders: list[Any]) -> Order:
 
 def cart_to_json(cart: Cart) -> str:
     def discount(d: Discount | None) -> list[Any] | None:
-        return [d.kind.value, d.value, d.reason] if d else None
+        if d is None:
+            return None
+        if d.approver_id:
+            return [d.kind.value, d.value, d.reason, d.approver_id, d.approver_name]
+        return [d.kind.value, d.value, d.reason]
 
     return json.dumps(
         {
@@ -156,7 +199,11 @@ def cart_from_json(text: str) -> Cart:
     data = json.loads(text)
 
     def discount(raw: list[Any] | None) -> Discount | None:
-        return Discount(DiscountKind(raw[0]), raw[1], raw[2]) if raw else None
+        """[kind, value, reason] or, approved by a manager, [..., approver id, name]."""
+        if not raw:
+            return None
+        approver = raw[3:5] if len(raw) >= 5 else ["", ""]
+        return Discount(DiscountKind(raw[0]), raw[1], raw[2], approver[0], approver[1])
 
     return Cart(
         currency=data["currency"],

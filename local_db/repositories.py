@@ -15,11 +15,14 @@ from app.domain.audit import AuditAction, AuditEntry
 from app.domain.card import CardStatus, LocalCardAttempt
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
+from app.domain.events import DomainEvent
 from app.domain.order import Order, OrderStatus
 from app.domain.product import Product
 from app.domain.refund import Refund, RefundLine, RefundState
+from app.domain.stock import StockMovement
 from app.domain.sync import OutboxState
 from app.domain.timestamps import now_iso, optional_utc_iso, utc_iso
+from app.ports import EventEncoder
 from local_db.codec import (
     cart_from_json,
     cart_to_json,
@@ -65,7 +68,7 @@ INSERT_ORDER = _insert_sql(ORDERS)
 INSERT_LINES = _insert_sql(LINES)
 INSERT_TENDERS = _insert_sql(TENDERS)
 INSERT_OUTBOX = _insert_sql(OUTBOX, skip=("seq", "acked_at"))
-DECREMENT_STOCK = "UPDATE products SET stock = stock - :qty WHERE id = :pid AND stock IS NOT NULL"
+MOVE_STOCK = "UPDATE products SET stock = stock + :change WHERE id = :pid AND stock IS NOT NULL"
 NEXT_SEQUENCE = "UPDATE sequences SET value = value + 1 WHERE name = :name RETURNING value"
 
 
@@ -240,11 +243,11 @@ class SqliteProductRepository:
         self._c.execute(delete(PRODUCTS))
         return self.upsert_many(products)
 
-    def decrement_stock(self, quantities: list[tuple[str, int]]) -> None:
-        """Subtract sold quantities (units or grams) from tracked stock; untracked stays None."""
-        if quantities:
+    def move_stock(self, movements: Sequence[StockMovement]) -> None:
+        """Apply movements (app.domain.stock) to tracked stock; untracked stays None."""
+        if movements:
             _dbapi(self._c).executemany(
-                DECREMENT_STOCK, [{"pid": p, "qty": q} for p, q in quantities]
+                MOVE_STOCK, [{"pid": m.product_id, "change": m.change} for m in movements]
             )
 
 
@@ -261,9 +264,6 @@ class SqliteOrderRepository:
                 INSERT_TENDERS,
                 [tender_values(order.id, i, t) for i, t in enumerate(order.tenders, start=1)],
             )
-        SqliteProductRepository(self._c).decrement_stock(
-            [(line.product_id, line.quantity) for line in order.lines]
-        )
 
     def _load(self, rows: Sequence[Any]) -> list[Order]:
         ids = [row.id for row in rows]
@@ -315,16 +315,23 @@ class SqliteOrderRepository:
 
 
 class SqliteOutboxRepository:
-    def __init__(self, connection: Connection) -> None:
-        self._c = connection
+    """Events for the server, kept as the JSON text that is pushed. ``encode`` turns a domain
+    event into it (``sync.wire.encode_event``, given by the composition root)."""
 
-    def add(self, event_id: str, event_type: str, payload: dict[str, Any]) -> None:
+    def __init__(self, connection: Connection, encode: EventEncoder | None = None) -> None:
+        self._c = connection
+        self._encode = encode
+
+    def add(self, event: DomainEvent) -> None:
+        if self._encode is None:
+            raise RuntimeError("this unit of work was opened without an event encoder")
+        encoded = self._encode(event)
         _dbapi(self._c).execute(
             INSERT_OUTBOX,
             {
-                "event_id": event_id,
-                "event_type": event_type,
-                "payload": json.dumps(payload, separators=(",", ":")),
+                "event_id": encoded.event_id,
+                "event_type": encoded.event_type,
+                "payload": encoded.body,
                 "created_at": now_iso(),
                 "state": OutboxState.PENDING.value,
                 "attempts": 0,
@@ -555,20 +562,6 @@ class SqliteRefundRepository:
                 "failure": refund.failure,
             },
         )
-        if refund.state is RefundState.DONE:
-            self._return_to_stock(refund)
-
-    def _return_to_stock(self, refund: Refund) -> None:
-        """Refunded quantities go back to the till's tracked stock (the server's stock
-        arrives with the next pull and replaces it)."""
-        if not refund.lines:
-            return
-        wanted = {ln.line_no: ln.quantity for ln in refund.lines}
-        rows = self._c.execute(
-            select(LINES.c.line_no, LINES.c.product_id).where(LINES.c.order_id == refund.order_id)
-        )
-        back = [(pid, -wanted[no]) for no, pid in rows if no in wanted]
-        SqliteProductRepository(self._c).decrement_stock(back)
 
     def _refund(self, row: Any) -> Refund:
         return Refund(
@@ -612,10 +605,6 @@ class SqliteRefundRepository:
         if refunded_at is not None:
             values["refunded_at"] = utc_iso(refunded_at)
         self._c.execute(update(REFUNDS).where(REFUNDS.c.id == refund_id).values(values))
-        if state is RefundState.DONE:
-            refund = self.get(refund_id)
-            assert refund is not None
-            self._return_to_stock(refund)
 
     def pending(self) -> list[Refund]:
         rows = self._c.execute(

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, Transaction
 
 from app.domain.cart import Cart
 from app.domain.tax import TaxTable
+from app.ports import EventEncoder
 from local_db.repositories import (
     SqliteAuditRepository,
     SqliteCardAttemptRepository,
@@ -41,9 +42,14 @@ class SqliteUnitOfWork:
     card_attempts: SqliteCardAttemptRepository
     refunds: SqliteRefundRepository
 
-    def __init__(self, engine: Engine, taxes: TaxTable | None = None) -> None:
+    def __init__(
+        self, engine: Engine, taxes: TaxTable | None = None, encode: EventEncoder | None = None
+    ) -> None:
+        """``encode`` turns the outbox's domain events into their wire form; a unit of work
+        opened without one cannot queue events (reads, the sync engine's bookkeeping)."""
         self._engine = engine
         self._taxes = taxes
+        self._encode = encode
         self._connection: Connection | None = None
         self._transaction: Transaction | None = None
 
@@ -58,7 +64,7 @@ class SqliteUnitOfWork:
         c = self._connection
         self.products = SqliteProductRepository(c)
         self.orders = SqliteOrderRepository(c)
-        self.outbox = SqliteOutboxRepository(c)
+        self.outbox = SqliteOutboxRepository(c, self._encode)
         self.sequences = SqliteSequenceRepository(c)
         self.parked = SqliteParkedSaleRepository(c, self._total_of)
         self.clerks = SqliteClerkRepository(c)

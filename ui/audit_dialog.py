@@ -1,4 +1,5 @@
-"""Voids and cancellations for a manager: who took what off a sale, when, and why."""
+"""Voids, cancellations, refunds and approved discounts for a manager: who took what off a
+sale, when, and why."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ ACTION_WORDS = {
     AuditAction.LINE_REMOVED: "Line removed",
     AuditAction.SALE_CANCELLED: "Sale cancelled",
     AuditAction.ORDER_VOIDED: "Paid sale voided",
+    AuditAction.ORDER_REFUNDED: "Paid sale refunded",
+    AuditAction.DISCOUNT_APPROVED: "Discount approved",
 }
 
 
@@ -44,7 +47,7 @@ class AuditDialog(PosDialog):
             cells = [
                 entry.at.astimezone().strftime("%d %b %H:%M"),
                 entry.clerk_name,
-                ACTION_WORDS[entry.action],
+                ACTION_WORDS.get(entry.action, entry.action.value),
                 money(entry.amount),
                 entry.detail,
                 entry.reason,

@@ -5,8 +5,10 @@ worker and reports the result through a signal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,7 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.cart import MAX_EACH_QUANTITY, MAX_GRAMS, Discount, DiscountKind
+from app.domain.cart import (
+    MAX_EACH_QUANTITY,
+    MAX_GRAMS,
+    Discount,
+    DiscountKind,
+    needs_approval,
+    percent_text,
+)
 from app.domain.clerk import Clerk, Role
 from app.domain.errors import InvalidDiscount, PosError
 from app.domain.money import format_minor, parse_amount
@@ -245,26 +254,29 @@ class DiscountDialog(PosDialog):
         return Discount(DiscountKind.AMOUNT, amount, reason)
 
 
-def needs_approval(discount: Discount, base: int, threshold_bp: int) -> bool:
-    return discount.percent_of(base) > threshold_bp
-
-
-def percent_text(basis_points: int) -> str:
-    whole, rest = divmod(basis_points, 100)
-    return f"{whole} %" if not rest else f"{whole}.{rest:02d} %"
-
-
 class ManagerApprovalDialog(PosDialog):
-    """A manager approves on the spot with their PIN (checked in the DB worker)."""
+    """A manager approves on the spot with their PIN. The dialog only collects the PIN: the
+    use case ``check`` (default: ``approve_as_manager``) runs with it in the DB worker, and
+    what it returns is ``outcome`` (and, when it is the approving manager, ``manager``)."""
 
-    approved = Signal(object)  # the approving manager (Clerk)
+    approved = Signal(object)  # what ``check`` returned (the approving manager by default)
     refused = Signal(str)
 
-    def __init__(self, what: str, terminal, runner: TaskRunner, parent: QWidget | None = None):  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        what: str,
+        terminal,  # type: ignore[no-untyped-def]
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        *,
+        check: Callable[[str], Any] | None = None,
+    ):
         super().__init__("Manager approval", parent)
         self._terminal = terminal
         self._runner = runner
+        self._check = check or (lambda pin: approve_as_manager(terminal.uow(), pin, terminal.clock))
         self.manager: Clerk | None = None
+        self.outcome: Any = None
         self.body.addWidget(label(what, "Subtitle", wrap=True))
         self.body.addWidget(label("A manager enters their PIN:"))
         self.pin = pin_field()
@@ -280,17 +292,14 @@ class ManagerApprovalDialog(PosDialog):
             self.show_error("Enter a manager's PIN.")
             return
         self.ok_button.setEnabled(False)
-        terminal = self._terminal
-        self._runner.run_db(
-            "approve",
-            lambda _c: approve_as_manager(terminal.uow(), pin, terminal.clock),
-            self._on_approved,
-            self._on_refused,
-        )
+        check = self._check
+        self._runner.run_db("approve", lambda _c: check(pin), self._on_approved, self._on_refused)
 
-    def _on_approved(self, manager: Clerk) -> None:
-        self.manager = manager
-        self.approved.emit(manager)
+    def _on_approved(self, outcome: Any) -> None:
+        self.outcome = outcome
+        if isinstance(outcome, Clerk):
+            self.manager = outcome
+        self.approved.emit(outcome)
         self.accept()
 
     def _on_refused(self, error: Exception) -> None:

@@ -460,9 +460,7 @@ class MainWindow(QMainWindow):
         return True, ""
 
     def payment_gateway(self) -> Any:
-        from app.bootstrap import open_payments
-
-        return open_payments(self.terminal) if self.sync is not None else None
+        return self.terminal.payments() if self.sync is not None else None
 
     def settle_card_payments(self) -> None:
         """Card attempts left over by a crash, an outage or a closed dialog: ask the server
@@ -523,7 +521,6 @@ class MainWindow(QMainWindow):
 
     def _start_sync(self) -> None:
         """Build the engine for this till; with an encrypted token file, ask its passphrase."""
-        from app.bootstrap import open_sync
         from sync.credentials import KEYRING_CHOICE, use_encrypted_file
         from ui.sync_bridge import SyncBridge
 
@@ -544,28 +541,20 @@ class MainWindow(QMainWindow):
                     break
                 except Exception as error:  # wrong passphrase: ask again
                     log.info("token file not unlocked: %s", error)
-        self.sync = SyncBridge(open_sync(terminal), self)
+        self.sync = SyncBridge(terminal.open_sync(), self)
         self.sync.start()
         self._auto_enroll()
 
     def _auto_enroll(self) -> None:
         """`make run` hands the till its local server's code (SHOPSMART_ENROLL="url code");
         it is used only if the till is not enrolled yet and a secure keyring exists."""
-        from sync.credentials import TokenStore, backend_is_safe
-        from sync.enrollment import current_enrollment, enroll
-
-        offer = os.environ.get("SHOPSMART_ENROLL", "").split()
-        terminal, sync = self.terminal, self.sync
-        if len(offer) != 2 or current_enrollment(terminal.read)[0]:
+        work = self.terminal.auto_enrollment(os.environ.get("SHOPSMART_ENROLL", ""))
+        if work is None:
             return
-        tokens = TokenStore()
-        if not backend_is_safe(tokens.backend):
-            log.info("not enrolling automatically: no secure keyring (see Till → Server)")
-            return
-        url, code = offer
+        sync = self.sync
         self.runner.run_network(
             "enroll",
-            lambda _c: enroll(terminal.uow, tokens, url, code, terminal.store.terminal_code),
+            lambda _c: work(),
             lambda _e: sync.kick(force=True),
             lambda error: log.warning("automatic enrollment failed: %s", error),
         )
@@ -607,12 +596,11 @@ class MainWindow(QMainWindow):
         self._open_menu_dialog("audit_dialog", AuditDialog(self.terminal, self.runner, self))
 
     def show_refused(self) -> None:
-        from local_db.sync_store import SqliteSyncStore
         from ui.rejected_dialog import RejectedSalesDialog
 
         if self.sync is None or self.clerk is None:
             return
-        store = SqliteSyncStore(self.terminal.database.writer)
+        store = self.terminal.sync_store()
         dialog = RejectedSalesDialog(self.terminal, store, self.sync, self.runner, self)
         self._open_menu_dialog("refused_dialog", dialog)
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.barcode import parse_scan
-from app.domain.cart import Cart, CartTotals, Discount
+from app.domain.cart import Cart, CartTotals
 from app.domain.clerk import Clerk
 from app.domain.errors import InvalidBarcode, PosError
 from app.domain.money import format_minor
@@ -40,6 +40,7 @@ from app.services.checkout import (
     remove_line,
     resume_sale,
 )
+from app.services.discounts import approve_discount, check_discount, give_discount
 from ui.cart_model import CartTableModel
 from ui.dialogs import (
     DiscountDialog,
@@ -49,8 +50,6 @@ from ui.dialogs import (
     ReasonDialog,
     TextPromptDialog,
     WeightDialog,
-    needs_approval,
-    percent_text,
 )
 from ui.pay import CARD_OFFLINE_REASON, PayDialog
 from ui.picker import ProductPickerWidget
@@ -487,45 +486,32 @@ class RegisterWidget(QWidget):
         if line_id is not None:
             line = self.cart.line(line_id)
             line_name, line_base = line.name, line.gross
-        sale_base = sum(
-            ln.gross - (ln.discount.amount_off(ln.gross) if ln.discount else 0)
-            for ln in self.cart.lines
-        )
+        sale_base = self.cart.subtotal_after_line_discounts
         dialog = DiscountDialog(line_name, line_base, sale_base, self.store.currency, self)
         self._open(dialog, lambda: self._on_discount_chosen(dialog, line_id))
 
     def _on_discount_chosen(self, dialog: DiscountDialog, line_id: int | None) -> None:
+        """Within the clerk's limit the discount applies at once; above it a manager enters
+        their PIN and the use case approves it (the dialog only collects the PIN)."""
         discount = dialog.discount
         assert discount is not None
-        whole_sale = dialog.whole_sale
-        base = dialog.base()
-        threshold = self.store.discount_approval_bp
-        if needs_approval(discount, base, threshold):
-            what = (
-                f"A discount of {percent_text(discount.percent_of(base))} is above the "
-                f"{percent_text(threshold)} a clerk may give."
+        target = None if dialog.whole_sale or line_id is None else line_id
+        request = check_discount(self.cart, discount, target, self.store)
+        if request.needs_manager:
+            cart, terminal = self.cart, self._terminal
+            approval = ManagerApprovalDialog(
+                request.explanation,
+                terminal,
+                self._runner,
+                self,
+                check=lambda pin: approve_discount(
+                    terminal.uow(), cart, discount, target, pin, terminal.clock
+                ),
             )
-            approval = ManagerApprovalDialog(what, self._terminal, self._runner, self)
-            self._open(
-                approval,
-                lambda: self._apply_discount(discount, whole_sale, line_id, approval.manager),
-            )
+            self._open(approval, lambda: self.set_cart(approval.outcome, line_id, flash=True))
             return
-        self._apply_discount(discount, whole_sale, line_id, None)
-
-    def _apply_discount(
-        self, discount: Discount, whole_sale: bool, line_id: int | None, approver: Clerk | None
-    ) -> None:
-        if approver is not None:
-            reason = discount.reason or "discount"
-            discount = Discount(
-                discount.kind, discount.value, f"{reason}, approved by {approver.name}"
-            )
         try:
-            if whole_sale or line_id is None:
-                cart = self.cart.set_order_discount(discount)
-            else:
-                cart = self.cart.set_line_discount(line_id, discount)
+            cart = give_discount(self.cart, discount, target, self.store)
         except PosError as error:
             self.notice.show_notice(error_text(error), beep=True)
             return

@@ -207,12 +207,11 @@ def _sync_screens(app: Any, window: Any, terminal: Any, out: Path) -> None:
     """The header online, the refused-sales banner, and the server settings dialog."""
     from datetime import UTC, datetime
 
-    from local_db.sync_store import SqliteSyncStore
-    from sync.engine import ConnectionState, SyncEngine, SyncStatus
+    from sync.engine import ConnectionState, SyncStatus
     from ui.settings_dialog import SettingsDialog
     from ui.sync_bridge import SyncBridge
 
-    engine = SyncEngine(SqliteSyncStore(terminal.database.writer), lambda: None, terminal.clock)
+    engine = terminal.sync_engine()
     bridge = SyncBridge(_StillScheduler(engine), window)
     window.sync = bridge
     bridge.status_changed.connect(window._on_sync_status)

@@ -1,4 +1,5 @@
-"""What the till records for a manager: removed lines, cancelled sales, voided and refunded orders."""
+"""What the till records for a manager: removed lines, cancelled sales, voided and refunded
+orders, and discounts a manager approved."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ class AuditAction(enum.StrEnum):
     SALE_CANCELLED = "sale_cancelled"
     ORDER_VOIDED = "order_voided"
     ORDER_REFUNDED = "order_refunded"
+    DISCOUNT_APPROVED = "discount_approved"
 
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     at: datetime
-    clerk_id: str
+    clerk_id: str  # who did it (or, for a DISCOUNT_APPROVED entry, the manager who approved)
     clerk_name: str
     action: AuditAction
     reason: str

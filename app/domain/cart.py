@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from app.domain.errors import InvalidDiscount, InvalidQuantity
+from app.domain.errors import InvalidDiscount, InvalidQuantity, PermissionDenied
 from app.domain.money import (
     BASIS_POINTS,
     allocate,
@@ -31,6 +31,10 @@ class Discount:
     kind: DiscountKind
     value: int
     reason: str = ""
+    # The manager who approved it with their PIN (app.services.discounts), when it is above
+    # what a clerk may give on their own.
+    approver_id: str = ""
+    approver_name: str = ""
 
     def __post_init__(self) -> None:
         if self.value <= 0:
@@ -51,6 +55,23 @@ class Discount:
         return (
             self.value if self.kind is DiscountKind.PERCENT else self.value * BASIS_POINTS // base
         )
+
+
+class DiscountNeedsApproval(PermissionDenied):
+    """A discount above the store's threshold without a manager's approval."""
+
+    code = "discount_needs_approval"
+
+
+def percent_text(basis_points: int) -> str:
+    """Basis points as a person reads them: 2000 → "20 %", 1250 → "12.50 %"."""
+    whole, rest = divmod(basis_points, 100)
+    return f"{whole} %" if not rest else f"{whole}.{rest:02d} %"
+
+
+def needs_approval(discount: Discount, base: int, threshold_bp: int) -> bool:
+    """A discount above ``threshold_bp`` of what it is taken off needs a manager's PIN."""
+    return discount.percent_of(base) > threshold_bp
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,12 +268,45 @@ class Cart:
             )
         return self._replace_line(replace(line, discount=discount))
 
+    @property
+    def subtotal_after_line_discounts(self) -> int:
+        """What an order discount is taken off."""
+        return sum(
+            ln.gross - (ln.discount.amount_off(ln.gross) if ln.discount else 0) for ln in self.lines
+        )
+
+    def discount_base(self, line_id: int | None) -> int:
+        """What a discount of line ``line_id`` (None: of the whole sale) is taken off."""
+        return self.subtotal_after_line_discounts if line_id is None else self.line(line_id).gross
+
+    def with_discount(self, discount: Discount | None, line_id: int | None) -> Cart:
+        """The discount on line ``line_id``, or on the whole sale when it is None."""
+        if line_id is None:
+            return self.set_order_discount(discount)
+        return self.set_line_discount(line_id, discount)
+
+    def unapproved_discounts(self, threshold_bp: int) -> list[tuple[int | None, Discount]]:
+        """(line id or None for the whole sale, discount) above the threshold that no manager
+        approved."""
+        found: list[tuple[int | None, Discount]] = [
+            (ln.line_id, ln.discount)
+            for ln in self.lines
+            if ln.discount
+            and not ln.discount.approver_id
+            and needs_approval(ln.discount, ln.gross, threshold_bp)
+        ]
+        order = self.order_discount
+        if (
+            order
+            and not order.approver_id
+            and needs_approval(order, self.subtotal_after_line_discounts, threshold_bp)
+        ):
+            found.append((None, order))
+        return found
+
     def set_order_discount(self, discount: Discount | None) -> Cart:
         if discount and discount.kind is DiscountKind.AMOUNT:
-            subtotal = sum(
-                ln.gross - (ln.discount.amount_off(ln.gross) if ln.discount else 0)
-                for ln in self.lines
-            )
+            subtotal = self.subtotal_after_line_discounts
             if discount.value > subtotal:
                 raise InvalidDiscount(
                     f"an order discount of {discount.value} is more than the subtotal {subtotal}",

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
-from typing import Any
 
 from app.domain.audit import AuditAction, AuditEntry
 from app.domain.card import CardStatus
 from app.domain.cart import Cart, CartLine
 from app.domain.clerk import Clerk
 from app.domain.errors import EmptyCart, InvalidInput, NotFound
+from app.domain.events import OrderVoided, SaleCompleted
 from app.domain.money import format_minor
 from app.domain.order import (
     Order,
-    OrderLine,
     OrderStatus,
     Tender,
     TenderInput,
@@ -23,105 +21,15 @@ from app.domain.order import (
     order_lines_from,
     settle_tenders,
 )
+from app.domain.stock import sale_movements
 from app.domain.store import StoreProfile
-from app.domain.timestamps import optional_utc_iso, utc_iso
 from app.ports import Clock, IdFactory, UnitOfWork
 from app.services.clerks import require_manager
-
-ORDER_PAID = "order.paid"
-ORDER_VOIDED = "order.voided"
+from app.services.discounts import audit_approved_discounts, check_approvals
 
 
 def receipt_sequence_name(terminal_code: str) -> str:
     return f"receipt:{terminal_code}"
-
-
-def line_payload(line: OrderLine) -> dict[str, Any]:
-    """One order line as the protocol carries it (built by hand: ``asdict`` deep-copies)."""
-    return {
-        "line_no": line.line_no,
-        "product_id": line.product_id,
-        "sku": line.sku,
-        "name": line.name,
-        "sold_by": line.sold_by.value,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "gross": line.gross,
-        "line_discount": line.line_discount,
-        "order_discount_share": line.order_discount_share,
-        "net": line.net,
-        "tax_class": line.tax_class,
-        "tax_rate_bp": line.tax_rate_bp,
-        "discount_reason": line.discount_reason,
-    }
-
-
-def tender_payload(tender: Tender) -> dict[str, Any]:
-    return {
-        "kind": tender.kind.value,
-        "amount": tender.amount,
-        "tendered": tender.tendered,
-        "change": tender.change,
-        "reference": tender.reference,
-    }
-
-
-def order_header(order: Order) -> dict[str, Any]:
-    """The order's own fields, flat (the till's row and the protocol's payload share them)."""
-    return {
-        "id": order.id,
-        "receipt_no": order.receipt_no,
-        "terminal_code": order.terminal_code,
-        "sequence": order.sequence,
-        "clerk_id": order.clerk_id,
-        "clerk_name": order.clerk_name,
-        "currency": order.currency,
-        "status": order.status.value,
-        "kind": order.extra.get("kind", "counter"),
-        "created_at": utc_iso(order.created_at),
-        "paid_at": optional_utc_iso(order.paid_at),
-        "subtotal": order.subtotal,
-        "discount_total": order.discount_total,
-        "tax_total": order.tax_total,
-        "total": order.total,
-        "prices_include_tax": order.prices_include_tax,
-    }
-
-
-def order_payload(order: Order) -> dict[str, Any]:
-    """The order as the sync protocol carries it (plain JSON types, money in minor units)."""
-    return {
-        **order_header(order),
-        "customer": None,
-        "lines": [line_payload(line) for line in order.lines],
-        "tenders": [tender_payload(t) for t in order.tenders],
-        "tax": [
-            {
-                "tax_class": e.tax_class,
-                "label": e.label,
-                "rate_bp": e.rate_bp,
-                "taxable": e.taxable,
-                "tax": e.tax,
-            }
-            for e in order.tax
-        ],
-    }
-
-
-def queue_event(
-    uow: UnitOfWork, event_id: str, event_type: str, occurred_at: datetime, payload: dict[str, Any]
-) -> None:
-    """Put an event in the outbox, in the caller's transaction, in the protocol's envelope."""
-    uow.outbox.add(
-        event_id,
-        event_type,
-        {
-            "event_id": event_id,
-            "type": event_type,
-            "occurred_at": utc_iso(occurred_at),
-            "payload": payload,
-        },
-    )
 
 
 def complete_sale(
@@ -137,10 +45,12 @@ def complete_sale(
 ) -> Order:
     """Take payment for a cart and make the sale durable.
 
-    Order, lines, tenders, the receipt number and the outbox event are written in ONE
+    Order, lines, tenders, the stock it takes off the shelf, the audit entry of each
+    discount a manager approved, the receipt number and the outbox event are written in ONE
     transaction: after commit() returns the sale survives a crash or power loss; before it,
     nothing of it exists (the receipt number is taken inside the same transaction, so a number
-    is never issued twice and never skipped by a committed order).
+    is never issued twice and never skipped by a committed order). A discount above the
+    store's threshold that no manager approved refuses the sale (``DiscountNeedsApproval``).
     """
     if cart.is_empty:
         raise EmptyCart("the sale has no items", field="lines")
@@ -148,6 +58,7 @@ def complete_sale(
     settled = settle_tenders(totals.total, tenders)
     now = clock.now()
     with uow:
+        check_approvals(uow, cart, store)
         if cart.order_id:
             _refuse_live_card_attempts(uow, cart.order_id, settled)
         sequence = uow.sequences.next_value(receipt_sequence_name(store.terminal_code))
@@ -173,7 +84,9 @@ def complete_sale(
         )
         order = replace(order.with_status(OrderStatus.PAID), paid_at=now)
         uow.orders.add(order)
-        queue_event(uow, order.id, ORDER_PAID, now, order_payload(order))
+        uow.products.move_stock(sale_movements(order))
+        audit_approved_discounts(uow, cart, order, clerk)
+        uow.outbox.add(SaleCompleted(order, now))
         for tender in order.tenders:
             if tender.kind is TenderKind.CARD and tender.reference:
                 uow.card_attempts.set_status(tender.reference, CardStatus.USED)
@@ -257,18 +170,7 @@ def void_order(
                 order.receipt_no,
             )
         )
-        queue_event(
-            uow,
-            ids.new_id(),
-            ORDER_VOIDED,
-            now,
-            {
-                "order_id": order.id,
-                "reason": reason.strip(),
-                "voided_at": utc_iso(now),
-                "clerk_id": approver.id,
-            },
-        )
+        uow.outbox.add(OrderVoided(ids.new_id(), order.id, reason.strip(), now, approver.id))
         uow.commit()
     return voided
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from app.domain.audit import AuditAction, AuditEntry
 from app.domain.card import CardRefundStatus
@@ -31,6 +30,7 @@ from app.domain.errors import (
     NotFound,
     PosError,
 )
+from app.domain.events import OrderRefunded
 from app.domain.money import format_minor
 from app.domain.order import Order, OrderStatus
 from app.domain.refund import (
@@ -42,12 +42,9 @@ from app.domain.refund import (
     plan_refund,
     refundable,
 )
-from app.domain.timestamps import utc_iso
+from app.domain.stock import refund_movements
 from app.ports import Clock, IdFactory, PaymentGateway, UnitOfWork
-from app.services.checkout import queue_event
 from app.services.clerks import require_manager
-
-ORDER_REFUNDED = "order.refunded"
 
 
 class CardRefundNeedsConnection(PosError):
@@ -245,13 +242,14 @@ def _mark_failed(uow_factory: Callable[[], UnitOfWork], refund: Refund, why: str
 
 
 def _record_done(uow: UnitOfWork, order: Order, refund: Refund, ids: IdFactory) -> None:
-    """The order's refunded total (and status), the audit entry and the outbox event, in the
-    caller's transaction."""
+    """The order's refunded total (and status), the refunded quantities back in stock, the
+    audit entry and the outbox event, in the caller's transaction."""
     assert refund.refunded_at is not None
     refunded_total = order.refunded_total + refund.amount
     uow.orders.set_refunded_total(order.id, refunded_total)
     if refunded_total == order.total:
         uow.orders.set_status(order.id, order.with_status(OrderStatus.REFUNDED).status)
+    uow.products.move_stock(refund_movements(order, refund))
     uow.audit.add(
         AuditEntry(
             refund.refunded_at,
@@ -264,21 +262,4 @@ def _record_done(uow: UnitOfWork, order: Order, refund: Refund, ids: IdFactory) 
             f"cash {format_minor(refund.cash_amount)}",
         )
     )
-    queue_event(uow, ids.new_id(), ORDER_REFUNDED, refund.refunded_at, refund_payload(refund))
-
-
-def refund_payload(refund: Refund) -> dict[str, Any]:
-    """The refund as the sync protocol carries it (``OrderRefundPayload``)."""
-    assert refund.refunded_at is not None
-    return {
-        "refund_id": refund.id,
-        "order_id": refund.order_id,
-        "amount": refund.amount,
-        "cash_amount": refund.cash_amount,
-        "card_amount": refund.card_amount,
-        "card_payment_id": refund.card_payment_id,
-        "reason": refund.reason,
-        "refunded_at": utc_iso(refund.refunded_at),
-        "clerk_id": refund.clerk_id,
-        "lines": [{"line_no": ln.line_no, "quantity": ln.quantity} for ln in refund.lines],
-    }
+    uow.outbox.add(OrderRefunded(ids.new_id(), refund))

@@ -118,7 +118,7 @@ def test_a_failure_while_writing_the_event_leaves_no_refund_behind(
 ):
     order = sell(terminal, clerk, Cart().add(MILK))
 
-    def broken_add(self, event_id, event_type, payload):
+    def broken_add(self, event):
         raise OSError("disk full")
 
     monkeypatch.setattr(SqliteOutboxRepository, "add", broken_add)

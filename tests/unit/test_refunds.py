@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from app.domain.cart import TaxBreakdownEntry
 from app.domain.clerk import Clerk, Role
 from app.domain.errors import GatewayUnavailable, InvalidInput, PermissionDenied
+from app.domain.events import OrderRefunded
 from app.domain.order import Order, OrderLine, OrderStatus, Tender, TenderKind
 from app.domain.product import SoldBy
 from app.domain.refund import RefundLine, RefundState, lines_value, plan_refund
@@ -212,8 +213,9 @@ class FakeUnitOfWork:
         self.state = state
         self.orders = self
         self.refunds = FakeRefunds(self)
-        self.outbox = self
-        self.audit = self
+        self.outbox = FakeList(self, "outbox")
+        self.audit = FakeList(self, "audit")
+        self.products = self
         self.work: dict[str, Any] = {}
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -239,10 +241,19 @@ class FakeUnitOfWork:
     def set_refunded_total(self, order_id: str, total: int) -> None:
         self.work["orders"][order_id] = replace(self.work["orders"][order_id], refunded_total=total)
 
-    # outbox + audit
-    def add(self, *args: Any) -> None:
-        key = "outbox" if len(args) == 3 else "audit"
-        self.work[key].append(args)
+    # products
+    def move_stock(self, movements: Any) -> None:
+        self.work["stock"].extend(movements)
+
+
+class FakeList:
+    """The outbox or the audit log: what was added, in order."""
+
+    def __init__(self, uow: FakeUnitOfWork, key: str) -> None:
+        self.uow, self.key = uow, key
+
+    def add(self, item: Any) -> None:
+        self.uow.work[self.key].append(item)
 
 
 class FakeRefunds:
@@ -283,7 +294,7 @@ class Ids:
 
 @pytest.fixture
 def shop() -> dict[str, Any]:
-    return {"orders": {"o1": card_order()}, "refunds": {}, "outbox": [], "audit": []}
+    return {"orders": {"o1": card_order()}, "refunds": {}, "outbox": [], "audit": [], "stock": []}
 
 
 def refund(shop: dict[str, Any], gateway: Any, **kwargs: Any) -> Any:
@@ -313,8 +324,10 @@ def test_card_refund_writes_its_row_before_asking_the_server(shop):
     assert seen == [RefundState.PENDING]
     assert done.state is RefundState.DONE and done.card_amount == 500
     assert gateway.refund_calls == [(PAYMENT, done.id, 500)]
-    ((_event_id, kind, event),) = shop["outbox"]
-    assert kind == "order.refunded" and event["payload"]["card_payment_id"] == PAYMENT
+    (event,) = shop["outbox"]
+    assert isinstance(event, OrderRefunded) and event.refund.card_payment_id == PAYMENT
+    assert event.refund == done
+    assert shop["stock"] == []  # a refund by amount moves no stock
     assert shop["orders"]["o1"].refunded_total == 500
     assert shop["orders"]["o1"].status is OrderStatus.PAID
 
