@@ -4,22 +4,58 @@
 ``SqlCatalogRepository`` keeps them in the SQL database (JSONB on PostgreSQL, JSON on
 SQLite). Both behave the same: tests/server/test_catalog_contract.py runs one suite on both.
 Deleting a product leaves a tombstone (``deleted: true``) that terminals pull.
+
+A product is validated with exactly the till's rules (``app.domain``: sku, name, the price
+limit, a tax class the till can price, barcodes with their check digits), so nothing is stored
+that every till would have to refuse. A barcode belongs to one product of the catalog: a save
+that gives a barcode to a second product is refused naming both (``DuplicateBarcode``), and
+on SQL the ``product_barcodes`` primary key holds it too (migration 0007 cleared old clashes).
+Documents read back are trusted as stored: a product saved before these rules still reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
-from sqlalchemy import delete, select
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic_core import PydanticCustomError
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.domain.barcode import (
+    BarcodeClaim,
+    DuplicateBarcode,
+    barcode_taken,
+    first_shared_barcode,
+    validate_barcode,
+)
+from app.domain.errors import PosError
+from app.domain.product import check_name, check_sku, check_tax_class, check_unit_price
 from server.bulk import select_by_keys
 from server.models import Product, ProductBarcode
 from server.sql import dialect_insert
-from sync.protocol import MAX_AMOUNT, ProductData, SoldBy
+from sync.protocol import ProductData, SoldBy
+
+
+def _rule(check: Callable[[Any], object]) -> AfterValidator:
+    """A pydantic check that applies a rule of app.domain and keeps its words."""
+
+    def apply(value: Any) -> Any:
+        try:
+            checked = check(value)
+        except PosError as error:
+            raise PydanticCustomError(error.code, "{reason}", {"reason": error.message}) from None
+        return value if checked is None else checked
+
+    return AfterValidator(apply)
+
+
+def _barcodes(codes: list[str]) -> list[str]:
+    """Each barcode as the till accepts it (stripped, check digit right), once."""
+    return list(dict.fromkeys(validate_barcode(code) for code in codes))
 
 
 class ProductDocument(BaseModel):
@@ -29,20 +65,40 @@ class ProductDocument(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1, max_length=64)
-    sku: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    sku: Annotated[str, _rule(check_sku)]
+    name: Annotated[str, _rule(check_name)]
     brand: str = Field(default="", max_length=200)
     department: str = Field(default="", max_length=100)
-    unit_price: StrictInt = Field(ge=0, le=MAX_AMOUNT)
-    tax_class: str = Field(min_length=1, max_length=64)
+    unit_price: Annotated[StrictInt, _rule(check_unit_price)]
+    tax_class: Annotated[str, Field(max_length=64), _rule(check_tax_class)]
     sold_by: SoldBy = "each"
-    barcodes: list[str] = []
+    barcodes: Annotated[list[str], _rule(_barcodes)] = []
     active: StrictBool = True
     attributes: dict[str, Any] = {}
     deleted: StrictBool = False
 
     def to_wire(self) -> ProductData:
         return ProductData(**self.model_dump())
+
+    @classmethod
+    def from_store(cls, document: dict[str, Any]) -> ProductDocument:
+        """A document as stored: validated when it was saved, not again on every read."""
+        return cls.model_construct(**document)
+
+    @property
+    def claim(self) -> BarcodeClaim:
+        return BarcodeClaim(self.id, self.name, self.sku)
+
+
+def check_barcodes_in_batch(products: Sequence[ProductDocument]) -> None:
+    """Refuse a batch in which two products claim one barcode, naming both."""
+    clash = first_shared_barcode((p.claim, p.barcodes) for p in products if not p.deleted)
+    if clash is not None:
+        raise clash
+
+
+def _claimant(products: Sequence[ProductDocument], barcode: str) -> ProductDocument:
+    return next(p for p in products if not p.deleted and barcode in p.barcodes)
 
 
 class CatalogRepository(Protocol):
@@ -51,7 +107,8 @@ class CatalogRepository(Protocol):
     shares_transaction: bool
 
     def save(self, products: Sequence[ProductDocument]) -> list[str]:
-        """Insert or replace products by id; returns their ids."""
+        """Insert or replace products by id; returns their ids. Raises ``DuplicateBarcode``
+        (and stores nothing) when a barcode would belong to two products."""
         ...
 
     def get(self, product_id: str) -> ProductDocument | None: ...
@@ -71,6 +128,9 @@ class CatalogRepository(Protocol):
         ...
 
 
+_CHUNK = 1000  # barcodes looked up per statement (SQLite's bound parameters are limited)
+
+
 class SqlCatalogRepository:
     """Products in the SQL database, in the caller's session (and so its transaction)."""
 
@@ -82,6 +142,8 @@ class SqlCatalogRepository:
     def save(self, products: Sequence[ProductDocument]) -> list[str]:
         if not products:
             return []
+        check_barcodes_in_batch(products)
+        self._check_barcodes_free(products)
         now = datetime.now(UTC)
         rows = [
             {
@@ -108,17 +170,44 @@ class SqlCatalogRepository:
         self.session.execute(stmt, rows)
         ids = [p.id for p in products]
         self.session.execute(delete(ProductBarcode).where(ProductBarcode.product_id.in_(ids)))
-        barcodes = {b: p.id for p in products if not p.deleted for b in p.barcodes}
+        barcodes = [
+            {"barcode": b, "product_id": p.id}
+            for p in products
+            if not p.deleted
+            for b in p.barcodes
+        ]
         if barcodes:
-            ins = dialect_insert(self.session, ProductBarcode)
-            ins = ins.on_conflict_do_update(
-                index_elements=[ProductBarcode.barcode],
-                set_={"product_id": ins.excluded.product_id},
-            )
-            self.session.execute(
-                ins, [{"barcode": b, "product_id": i} for b, i in barcodes.items()]
-            )
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(insert(ProductBarcode), barcodes)
+            except IntegrityError:
+                # Another transaction gave one of them to another product since the check.
+                raise DuplicateBarcode(
+                    "a barcode of these products was given to another product at the same "
+                    "time; nothing was saved, try again",
+                    field="barcodes",
+                ) from None
         return ids
+
+    def _check_barcodes_free(self, products: Sequence[ProductDocument]) -> None:
+        """Refuse a barcode that a product outside ``products`` holds, naming both."""
+        wanted = sorted({b for p in products if not p.deleted for b in p.barcodes})
+        ids = [p.id for p in products]
+        for start in range(0, len(wanted), _CHUNK):
+            found = self.session.execute(
+                select(ProductBarcode.barcode, Product.document)
+                .join(Product, Product.id == ProductBarcode.product_id)
+                .where(
+                    ProductBarcode.barcode.in_(wanted[start : start + _CHUNK]),
+                    ProductBarcode.product_id.not_in(ids),
+                )
+                .order_by(ProductBarcode.barcode)
+                .limit(1)
+            ).first()
+            if found is not None:
+                barcode, document = found
+                owner = ProductDocument.from_store(document)
+                raise barcode_taken(barcode, owner.claim, _claimant(products, barcode).claim)
 
     def get(self, product_id: str) -> ProductDocument | None:
         return self.get_many([product_id]).get(product_id)
@@ -128,7 +217,7 @@ class SqlCatalogRepository:
         if not ids:
             return {}
         docs = self.session.scalars(select(Product.document).where(Product.id.in_(ids)))
-        found = (ProductDocument.model_validate(d) for d in docs)
+        found = (ProductDocument.from_store(d) for d in docs)
         return {p.id: p for p in found}
 
     def unit_prices(self, product_ids: Iterable[str]) -> dict[str, int]:
@@ -141,7 +230,7 @@ class SqlCatalogRepository:
 
     def find_by_sku(self, sku: str) -> ProductDocument | None:
         doc = self.session.scalar(select(Product.document).where(Product.sku == sku))
-        return ProductDocument.model_validate(doc) if doc is not None else None
+        return ProductDocument.from_store(doc) if doc is not None else None
 
     def find_by_barcode(self, barcode: str) -> ProductDocument | None:
         doc = self.session.scalar(
@@ -149,7 +238,7 @@ class SqlCatalogRepository:
             .join(ProductBarcode, ProductBarcode.product_id == Product.id)
             .where(ProductBarcode.barcode == barcode, Product.deleted.is_(False))
         )
-        return ProductDocument.model_validate(doc) if doc is not None else None
+        return ProductDocument.from_store(doc) if doc is not None else None
 
     def delete(self, product_id: str) -> bool:
         product = self.get(product_id)
@@ -177,6 +266,8 @@ class MongoCatalogRepository:
     def save(self, products: Sequence[ProductDocument]) -> list[str]:
         if not products:
             return []
+        check_barcodes_in_batch(products)
+        self._check_barcodes_free(products)
         now = datetime.now(UTC)
         # One replace per product: catalog writes are operator imports, not the hot path
         # (and mongomock's bulk_write does not accept what current pymongo sends).
@@ -188,10 +279,29 @@ class MongoCatalogRepository:
             )
         return [p.id for p in products]
 
+    def _check_barcodes_free(self, products: Sequence[ProductDocument]) -> None:
+        """Refuse a barcode that a product outside ``products`` holds, naming both. (No
+        unique index: MongoDB has no migrations here to clear old clashes first.)"""
+        wanted = {b for p in products if not p.deleted for b in p.barcodes}
+        if not wanted:
+            return
+        doc = self.collection.find_one(
+            {
+                "barcodes": {"$in": sorted(wanted)},
+                "deleted": False,
+                "_id": {"$nin": [p.id for p in products]},
+            },
+            sort=[("_id", 1)],
+        )
+        if doc is not None:
+            barcode = min(b for b in doc["barcodes"] if b in wanted)
+            owner = self._from_mongo(doc)
+            raise barcode_taken(barcode, owner.claim, _claimant(products, barcode).claim)
+
     @staticmethod
     def _from_mongo(doc: dict[str, Any]) -> ProductDocument:
         fields = {k: v for k, v in doc.items() if k not in ("_id", "updated_at")}
-        return ProductDocument.model_validate(fields)
+        return ProductDocument.from_store(fields)
 
     def get(self, product_id: str) -> ProductDocument | None:
         doc = self.collection.find_one({"_id": product_id})

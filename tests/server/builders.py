@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sync.protocol import line_gross
+from app.domain.barcode import make_ean13
+from app.domain.cart import line_gross
 
 PRODUCTS: list[dict[str, Any]] = [
     {
@@ -15,7 +16,7 @@ PRODUCTS: list[dict[str, Any]] = [
         "unit_price": 100 + i,
         "tax_class": "food",
         "sold_by": "each",
-        "barcodes": [f"400000000{i:04d}"],
+        "barcodes": [make_ean13(f"40000000{i:04d}")],
         "department": "grocery",
         "attributes": {"origin": "NL", "allergens": ["nuts"] if i % 2 else []},
     }

@@ -57,7 +57,7 @@ def test_sale_and_pull_work_the_same(other_app: Flask) -> None:
     assert [f["kind"] for f in flags] == ["price_mismatch"]
     found = client.get(
         "/api/v1/catalog/products",
-        query_string={"barcode": "4000000000001"},
+        query_string={"barcode": "4000000000013"},
         headers=terminal.headers,
     ).json["products"]
     assert [p["id"] for p in found] == ["p1"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from app.domain.barcode import DuplicateBarcode
 from server.catalog.repository import (
     CatalogRepository,
     MongoCatalogRepository,
@@ -27,7 +28,7 @@ MILK = ProductDocument(
     department="dairy",
     unit_price=129,
     tax_class="food",
-    barcodes=["4001234567890"],
+    barcodes=["4001234567891"],
     attributes={"nutrition": {"fat_g": 3.5, "kcal": 64}, "allergens": ["milk"]},
 )
 APPLES = ProductDocument(
@@ -38,7 +39,7 @@ APPLES = ProductDocument(
     unit_price=249,
     tax_class="food",
     sold_by="weight",
-    barcodes=["2100070000000"],
+    barcodes=["2100070000004"],
     attributes={"origin": "NZ", "variety": "Braeburn"},
 )
 SOAP = ProductDocument(
@@ -118,7 +119,7 @@ def test_find_by_sku_and_barcode(catalog: CatalogRepository) -> None:
     catalog.save([MILK, APPLES])
     assert catalog.find_by_sku("PRO-007") == APPLES
     assert catalog.find_by_sku("nope") is None
-    assert catalog.find_by_barcode("4001234567890") == MILK
+    assert catalog.find_by_barcode("4001234567891") == MILK
     assert catalog.find_by_barcode("0000000000000") is None
 
 
@@ -137,5 +138,57 @@ def test_deleted_product_remains_as_a_tombstone(catalog: CatalogRepository) -> N
     tombstone = catalog.get("milk")
     assert tombstone is not None
     assert (tombstone.deleted, tombstone.active, tombstone.sku) == (True, False, "DAI-001")
-    assert catalog.find_by_barcode("4001234567890") is None
+    assert catalog.find_by_barcode("4001234567891") is None
     assert catalog.delete("ghost") is False
+
+
+OAT = ProductDocument(
+    id="oat",
+    sku="DAI-002",
+    name="Oat drink 1 l",
+    unit_price=189,
+    tax_class="food",
+    barcodes=["4006381333931"],
+)
+
+
+def test_a_second_product_claiming_a_barcode_is_refused_naming_both(
+    catalog: CatalogRepository,
+) -> None:
+    catalog.save([MILK])
+    thief = OAT.model_copy(update={"barcodes": ["4006381333931", MILK.barcodes[0]]})
+    with pytest.raises(DuplicateBarcode) as refused:
+        catalog.save([SOAP, thief])
+    assert refused.value.message == (
+        f"barcode {MILK.barcodes[0]} already belongs to Whole milk 1 l (sku DAI-001); "
+        "Oat drink 1 l (sku DAI-002) cannot have it too"
+    )
+    assert catalog.get_many(["soap", "oat"]) == {}  # nothing of the batch was saved
+    assert catalog.find_by_barcode(MILK.barcodes[0]) == MILK
+
+
+def test_two_products_of_one_batch_cannot_share_a_barcode(catalog: CatalogRepository) -> None:
+    twin = MILK.model_copy(update={"id": "milk2", "sku": "DAI-009", "name": "Milk again"})
+    with pytest.raises(DuplicateBarcode, match=r"Whole milk 1 l \(sku DAI-001\).*Milk again"):
+        catalog.save([MILK, twin])
+    assert catalog.get_many(["milk", "milk2"]) == {}
+
+
+def test_a_barcode_moves_when_its_product_gives_it_up_or_is_deleted(
+    catalog: CatalogRepository,
+) -> None:
+    catalog.save([MILK, OAT])
+    barcode = MILK.barcodes[0]
+    taker = OAT.model_copy(update={"barcodes": [*OAT.barcodes, barcode]})
+    catalog.save([MILK.model_copy(update={"barcodes": []}), taker])  # one batch: a move
+    assert catalog.find_by_barcode(barcode) == taker
+    catalog.delete("oat")
+    catalog.save([MILK])  # the tombstone holds no barcode
+    assert catalog.find_by_barcode(barcode) == MILK
+
+
+def test_a_product_saved_again_keeps_its_own_barcodes(catalog: CatalogRepository) -> None:
+    catalog.save([MILK])
+    cheaper = MILK.model_copy(update={"unit_price": 99})
+    catalog.save([cheaper])
+    assert catalog.find_by_barcode(MILK.barcodes[0]) == cheaper

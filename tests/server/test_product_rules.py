@@ -1,0 +1,61 @@
+"""The server keeps a product only if every till can use it: the till's own rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from app.domain.product import MAX_UNIT_PRICE
+from server.catalog.repository import ProductDocument
+
+GOOD: dict[str, Any] = {
+    "id": "milk",
+    "sku": "DAI-001",
+    "name": "Whole milk 1 l",
+    "unit_price": 129,
+    "tax_class": "food",
+    "barcodes": ["4006381333931"],
+}
+
+
+def refusal(**change: Any) -> tuple[str, str]:
+    with pytest.raises(ValidationError) as refused:
+        ProductDocument.model_validate({**GOOD, **change})
+    first = refused.value.errors()[0]
+    return ".".join(str(p) for p in first["loc"]), first["msg"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"barcodes": ["4006381333932"]}, "barcodes", "check digit 2, expected 1"),
+        ({"barcodes": ["40063813339"]}, "barcodes", "has 11 digits"),
+        ({"unit_price": MAX_UNIT_PRICE + 1}, "unit_price", "absurdly high"),
+        ({"unit_price": -1}, "unit_price", "is negative"),
+        ({"tax_class": "luxury"}, "tax_class", "unknown tax class 'luxury'"),
+        ({"sku": "   "}, "sku", "sku must be 1–64 characters"),
+        ({"name": ""}, "name", "name must be 1–200 characters"),
+        ({"sold_by": "litre"}, "sold_by", "'each' or 'weight'"),
+    ],
+)
+def test_a_product_every_till_would_drop_is_refused_in_the_tills_words(
+    change: dict[str, Any], field: str, message: str
+) -> None:
+    where, said = refusal(**change)
+    assert where == field
+    assert message in said
+
+
+def test_store_codes_and_scale_range_barcodes_are_kept_as_the_till_accepts_them() -> None:
+    product = ProductDocument.model_validate(
+        {**GOOD, "barcodes": [" 4011 ", "2800012000009", "4006381333931", "4006381333931"]}
+    )
+    assert product.barcodes == ["4011", "2800012000009", "4006381333931"]
+
+
+def test_a_document_stored_before_these_rules_still_reads() -> None:
+    old = ProductDocument.from_store({**GOOD, "barcodes": ["4000000000001"], "deleted": False})
+    assert old.barcodes == ["4000000000001"]
+    assert old.to_wire().barcodes == ["4000000000001"]
