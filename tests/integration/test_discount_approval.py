@@ -1,0 +1,111 @@
+"""Discounts above the store's threshold need a manager: checked and audited by the use cases
+(app.services.discounts, complete_sale) on a real SQLite file, whatever the screen did."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+
+import pytest
+
+from app.domain.audit import AuditAction
+from app.domain.cart import Cart, Discount, DiscountKind, DiscountNeedsApproval
+from app.domain.errors import PermissionDenied
+from app.domain.order import TenderInput, TenderKind
+from app.services.checkout import complete_sale, park_sale, resume_sale
+from app.services.discounts import approve_discount, check_discount, give_discount
+from local_db.engine import DB_FILENAME
+
+from .conftest import MILK, WINE
+
+HALF_OFF = Discount(DiscountKind.PERCENT, 5000, "best before today")  # above the 20 % default
+TEN_OFF = Discount(DiscountKind.PERCENT, 1000, "dented")
+
+
+def sell(terminal, clerk, cart):
+    return complete_sale(
+        terminal.uow(),
+        cart,
+        [TenderInput(TenderKind.CASH, 10_000)],
+        clerk,
+        terminal.store,
+        terminal.clock,
+        terminal.ids,
+    )
+
+
+def counts(terminal) -> tuple[int, int, int]:
+    with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
+        return tuple(
+            db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("orders", "outbox", "audit_log")
+        )
+
+
+def test_a_clerk_gives_a_small_discount_alone(terminal, clerk):
+    cart = give_discount(Cart().add(WINE), TEN_OFF, 1, terminal.store)
+    order = sell(terminal, clerk, cart)
+    assert order.lines[0].line_discount == 80
+    with terminal.read() as uow:
+        assert uow.audit.recent() == []  # nothing a manager approved
+
+
+def test_a_large_discount_is_refused_without_a_manager(terminal, clerk):
+    cart = Cart().add(WINE)
+    assert check_discount(cart, HALF_OFF, 1, terminal.store).needs_manager
+    with pytest.raises(DiscountNeedsApproval, match="above the 20 % a clerk may give"):
+        give_discount(cart, HALF_OFF, 1, terminal.store)
+
+
+def test_a_sale_with_an_unapproved_large_discount_is_refused_and_nothing_is_written(
+    terminal, clerk
+):
+    """A screen that skipped the PIN (or a cart built by hand) cannot complete the sale."""
+    cart = Cart().add(WINE).add(MILK).set_order_discount(HALF_OFF)
+    with pytest.raises(DiscountNeedsApproval, match="whole sale needs a manager's approval"):
+        sell(terminal, clerk, cart)
+    assert counts(terminal) == (0, 0, 0)
+
+
+def test_a_clerks_pin_does_not_approve_a_discount(terminal, clerk, manager):
+    with pytest.raises(PermissionDenied, match="not a manager's PIN"):
+        approve_discount(terminal.uow(), Cart().add(WINE), HALF_OFF, 1, "2468", terminal.clock)
+
+
+def test_an_approved_discount_is_sold_and_audited_with_who_asked_and_who_approved(
+    terminal, clerk, manager
+):
+    cart = Cart().add(WINE).add(MILK)
+    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, "9753", terminal.clock)
+    wine = cart.lines[0].discount
+    assert wine is not None and (wine.approver_id, wine.approver_name) == (manager.id, "Sam")
+    assert wine.reason == "best before today, approved by Sam"  # printed on the receipt
+
+    order = sell(terminal, clerk, cart)
+    assert order.lines[0].line_discount == 400  # 7.99 − 50 %, half up
+    with terminal.read() as uow:
+        (entry,) = uow.audit.recent()
+    assert entry.action is AuditAction.DISCOUNT_APPROVED
+    assert (entry.clerk_id, entry.clerk_name, entry.amount) == (manager.id, "Sam", 400)
+    assert entry.reason == "best before today, approved by Sam"
+    assert entry.detail == (
+        f"{order.receipt_no}: 50 % off Rioja Crianza 0.75 L, asked by {clerk.name}"
+    )
+
+
+def test_an_approval_by_someone_who_is_not_a_manager_is_refused(terminal, clerk):
+    forged = replace(HALF_OFF, approver_id=clerk.id, approver_name=clerk.name)
+    cart = Cart().add(WINE).set_line_discount(1, forged)
+    with pytest.raises(DiscountNeedsApproval, match="Maria may not approve discounts"):
+        sell(terminal, clerk, cart)
+    assert counts(terminal) == (0, 0, 0)
+
+
+def test_a_parked_sale_keeps_its_approval(terminal, clerk, manager):
+    cart = Cart().add(WINE)
+    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, "9753", terminal.clock)
+    sale_id = park_sale(terminal.uow(), cart, clerk, "Mrs Smith", terminal.clock, terminal.ids)
+    resumed = resume_sale(terminal.uow(), sale_id)
+    assert resumed.lines[0].discount == cart.lines[0].discount
+    sell(terminal, clerk, resumed)
+    assert counts(terminal) == (1, 1, 1)

@@ -1,0 +1,31 @@
+"""The manager's audit list shows every kind of entry the till records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from app.domain.audit import AuditAction, AuditEntry
+
+TIMEOUT = 10_000
+
+
+def test_every_audit_action_is_listed_in_words(qtbot: Any, terminal: Any) -> None:
+    from ui.audit_dialog import ACTION_WORDS, AuditDialog
+    from ui.tasks import TaskRunner
+
+    at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    with terminal.uow() as uow:
+        for n, action in enumerate(AuditAction):
+            uow.audit.add(AuditEntry(at, "m1", "Sam", action, f"why {n}", 100 * n, f"what {n}"))
+        uow.commit()
+    runner = TaskRunner()
+    try:
+        dialog = AuditDialog(terminal, runner)
+        qtbot.addWidget(dialog)
+        qtbot.waitUntil(lambda: dialog.table.rowCount() == len(AuditAction), timeout=TIMEOUT)
+        shown = {dialog.table.item(row, 2).text() for row in range(dialog.table.rowCount())}
+    finally:
+        runner.shutdown()
+    assert shown == {ACTION_WORDS[action] for action in AuditAction}
+    assert "Paid sale refunded" in shown and "Discount approved" in shown
