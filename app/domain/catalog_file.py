@@ -162,7 +162,7 @@ def _read_csv(text: str) -> list[RawRow]:
     problems = [
         f"row 1, field {name}: column is missing" for name in REQUIRED if name not in header
     ]
-    if "price" not in header:
+    if "price" not in header and "unit_price" not in header:
         problems.append("row 1, field price: column is missing")
     for name in header:
         if name == "unit_price":

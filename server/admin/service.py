@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.domain.catalog_file import check_against_catalog, parse_catalog, raise_import_error
+from app.domain.clerk import Role, hash_pin
+from app.domain.errors import InvalidInput
+from app.domain.ids import new_id
+from app.domain.product import Product as DomainProduct
+from app.domain.tax import DEFAULT_TAX_TABLE
 from server.catalog.repository import CatalogRepository, ProductDocument
 from server.models import AuditEntry, CatalogIntent, Clerk, DeliverySlot, StockLevel, Store
-from server.pins import hash_pin
 from server.sql import dialect_insert, is_postgresql
 from server.sync.changes import record_changes
 
@@ -46,12 +53,12 @@ def store_by_code(session: Session, code: str) -> Store:
 
 
 def add_clerk(session: Session, store: Store, name: str, role: str, pin: str) -> Clerk:
-    if role not in ("clerk", "manager"):
+    if role not in {r.value for r in Role}:
         raise AdminError("role must be clerk or manager")
     try:
         pin_hash = hash_pin(pin)
-    except ValueError as exc:
-        raise AdminError(str(exc)) from None
+    except InvalidInput as exc:
+        raise AdminError(exc.message) from None
     clerk = Clerk(id=uuid.uuid4(), store_id=store.id, name=name, role=role, pin_hash=pin_hash)
     session.add(clerk)
     session.flush()
@@ -78,6 +85,71 @@ def deactivate_clerk(session: Session, clerk: Clerk) -> None:
     clerk.active = False
     clerk.updated_at = datetime.now(UTC)
     record_changes(session, "clerk", [str(clerk.id)], clerk.store_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductImport:
+    """What ``import_products`` did."""
+
+    imported: int
+    created: int
+    updated: int
+    stocked: int  # stock levels set for the store (0 without one)
+
+    def __str__(self) -> str:
+        text = f"{self.imported} products imported ({self.created} new, {self.updated} updated)"
+        return f"{text}, stock set for {self.stocked}" if self.stocked else text
+
+
+def import_products(
+    session: Session,
+    catalog: CatalogRepository,
+    text: str,
+    kind: str,
+    store: Store | None = None,
+) -> ProductImport:
+    """A catalog file into the catalog, all or nothing: the till's format and product rules
+    (``app.domain.catalog_file``), a known SKU updated in place, a barcode another product
+    owns refused naming it. With ``store``, the file's stock column sets that store's stock.
+    Raises ``CatalogImportError`` listing every problem as ``row N, field F: …``."""
+    rows = parse_catalog(text, kind, DEFAULT_TAX_TABLE, new_id)
+    products, created = check_against_catalog(rows, catalog.find_by_sku, catalog.find_by_barcode)
+    documents: list[ProductDocument] = []
+    problems: list[str] = []
+    for entry, product in zip(rows, products, strict=True):
+        try:
+            documents.append(product_document(product))
+        except ValidationError as error:
+            problems += [
+                f"row {entry.row}, field {'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}"
+                for e in error.errors()
+            ]
+    if problems:
+        raise_import_error(problems)
+    save_products(session, catalog, documents)
+    stock = {p.id: p.stock for p in products if p.stock is not None} if store else {}
+    if store is not None:
+        set_stock(session, store, stock)
+    return ProductImport(len(products), created, len(products) - created, len(stock))
+
+
+def product_document(product: DomainProduct) -> ProductDocument:
+    """The catalog's document of a product checked by the shop's rules."""
+    return ProductDocument.model_validate(
+        {
+            "id": product.id,
+            "sku": product.sku,
+            "name": product.name,
+            "brand": product.brand,
+            "department": product.department,
+            "unit_price": product.unit_price,
+            "tax_class": product.tax_class,
+            "sold_by": product.sold_by.value,
+            "barcodes": list(product.barcodes),
+            "active": product.active,
+            "attributes": dict(product.attributes),
+        }
+    )
 
 
 def save_products(

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
+from app.services.demo_catalog import demo_catalog
 from server.cli import main
+from server.models import Product, StockLevel
 from sync.protocol import PROTOCOL_HEADER
 from tests.server.conftest import services_of
 
@@ -104,25 +107,113 @@ def test_products_import_from_json_and_csv(
         )
     )
     sheet = tmp_path / "products.csv"
-    sheet.write_text(
-        "id,sku,name,unit_price,tax_class,sold_by,barcodes,department\n"
-        "p2,B-2,Cherries,1299,food,weight,,produce\n"
-        "p3,C-3,Candle,499,standard,each,4006381333931;4006381333948,household\n"
+    sheet.write_text(  # the till's format: prices as written, barcodes split by |
+        "id,sku,name,price,tax_class,sold_by,barcodes,department,stock\n"
+        "p2,B-2,Cherries,12.99,food,weight,,produce,2500\n"
+        "p3,C-3,Candle,4.99,standard,each,4006381333931|4006381333948,household,\n"
     )
-    assert run(capsys, "product", "import", str(listing)) == (0, "1 products imported", "")
-    assert run(capsys, "product", "import", str(sheet)) == (0, "2 products imported", "")
+    assert run(capsys, "product", "import", str(listing)) == (
+        0,
+        "1 products imported (1 new, 0 updated)",
+        "",
+    )
+    assert run(capsys, "store", "create", "--code", "S1", "--name", "One")[0] == 0
+    assert run(capsys, "product", "import", str(sheet), "--store", "S1") == (
+        0,
+        "2 products imported (2 new, 0 updated), stock set for 1",
+        "",
+    )
     svc = services_of(app)
     with svc.sessions() as session:
         found = svc.catalog(session).get_many(["p1", "p2", "p3"])
+        stock = session.execute(select(StockLevel.product_id, StockLevel.quantity)).all()
     assert found["p1"].attributes == {"allergens": ["oats"]}
-    assert (found["p2"].sold_by, found["p2"].barcodes) == ("weight", [])
-    assert found["p3"].barcodes == ["4006381333931", "4006381333948"]
-    bad = tmp_path / "bad.json"
-    bad.write_text(
-        json.dumps([{"id": "x", "sku": "X", "name": "Bad", "unit_price": 1.5, "tax_class": "food"}])
+    assert (found["p2"].sold_by, found["p2"].barcodes, found["p2"].unit_price) == (
+        "weight",
+        [],
+        1299,
     )
-    code, _, err = run(capsys, "product", "import", str(bad))
-    assert code == 1 and "unit_price" in err
+    assert found["p3"].barcodes == ["4006381333931", "4006381333948"]
+    assert stock == [("p2", 2500)]
+    # a re-import without ids finds the products by SKU and keeps their ids
+    again = tmp_path / "again.csv"
+    again.write_text("sku,name,price,tax_class\nC-3,Candle,5.49,standard\n")
+    assert run(capsys, "product", "import", str(again))[:2] == (
+        0,
+        "1 products imported (0 new, 1 updated)",
+    )
+    with svc.sessions() as session:
+        assert svc.catalog(session).find_by_sku("C-3").id == "p3"
+
+
+@pytest.mark.parametrize(
+    ("sheet", "problems"),
+    [
+        (  # a wrong check digit and a price above the till's limit: every till would drop them
+            "sku,name,price,tax_class,barcodes\n"
+            "X-1,Soap,1.99,standard,4006381333932\n"
+            "X-2,Gold bar,10000.01,standard,\n",
+            [
+                "row 2, field barcodes: barcode '4006381333932' has check digit 2, expected 1",
+                "row 3, field price: '10000.01': unit_price 1000001 is absurdly high",
+            ],
+        ),
+        (
+            "sku,name,price,tax_class,barcodes\nX-1,Soap,1.99,standard,4006381333931|4011\n"
+            "X-2,Other soap,2.99,standard,4011\n",
+            ["row 3, field barcodes: 4011 is already used in row 2"],
+        ),
+        (  # the server's old dialect is refused with a message, not misread
+            "id,sku,name,unit_price,tax_class,barcodes\nx,X-1,Soap,199,standard,4011;4012\n",
+            [
+                "row 1, field unit_price: a CSV gives price as written (1.29); "
+                "unit_price in cents is for JSON"
+            ],
+        ),
+        (
+            "sku,name,price,tax_class\nX-1,Soap,1.99,luxury\n",
+            ["row 2, field tax_class: unknown tax class 'luxury'"],
+        ),
+    ],
+)
+def test_a_bad_product_file_imports_nothing_and_names_row_and_field(
+    cli_env: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    app: Flask,
+    sheet: str,
+    problems: list[str],
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(sheet)
+    code, out, err = run(capsys, "product", "import", str(path))
+    assert (code, out) == (1, "")
+    assert err.splitlines()[0].startswith("error: nothing was imported")
+    assert [line.strip() for line in err.splitlines()[1:]] == problems
+    svc = services_of(app)
+    with svc.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Product)) == 0
+
+
+def test_a_barcode_of_another_catalog_product_is_refused_naming_it(
+    cli_env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, app: Flask
+) -> None:
+    first = tmp_path / "first.csv"
+    first.write_text("id,sku,name,price,tax_class,barcodes\np1,C-3,Candle,4.99,standard,4011\n")
+    assert run(capsys, "product", "import", str(first))[0] == 0
+    second = tmp_path / "second.csv"
+    second.write_text("sku,name,price,tax_class,barcodes\nB-9,Bananas,1.99,food,4011\n")
+    code, _, err = run(capsys, "product", "import", str(second))
+    assert code == 1
+    assert err.splitlines()[1].strip() == (
+        "row 2, field barcodes: barcode 4011 already belongs to Candle (sku C-3); "
+        "Bananas (sku B-9) cannot have it too"
+    )
+    svc = services_of(app)
+    with svc.sessions() as session:
+        assert svc.catalog(session).find_by_sku("B-9") is None
+    code, _, err = run(capsys, "product", "import", str(tmp_path / "nope.xlsx"))
+    assert (code, err) == (1, "error: nope.xlsx: expected a .csv, .json or .jsonl catalog file")
 
 
 def test_demo_loads_a_store_terminals_can_use_and_runs_again(
@@ -137,8 +228,20 @@ def test_demo_loads_a_store_terminals_can_use_and_runs_again(
         json={"protocol_version": 1, "code": enroll_code, "terminal_code": "T01"},
     ).json
     headers = {"Authorization": f"Bearer {enrolled['token']}", PROTOCOL_HEADER: "1"}
-    kinds = [c["kind"] for c in client.get("/api/v1/sync/pull", headers=headers).json["changes"]]
-    assert kinds.count("product") == 10
+    changes = client.get("/api/v1/sync/pull", headers=headers).json["changes"]
+    kinds = [c["kind"] for c in changes]
+    demo = demo_catalog()  # what a till loads on first start
+    assert kinds.count("product") == len(demo)
     assert kinds.count("clerk") == 2
     assert kinds.count("delivery_slot") == 3
-    assert kinds.count("stock") == 10
+    assert kinds.count("stock") == sum(p.stock is not None for p in demo)
+    pulled = {c["data"]["id"]: c["data"] for c in changes if c["kind"] == "product"}
+    for product in demo:  # the server holds the till's demo products: ids, barcodes, prices
+        got = pulled[product.id]
+        assert (got["sku"], got["name"], got["unit_price"], got["tax_class"]) == (
+            product.sku,
+            product.name,
+            product.unit_price,
+            product.tax_class,
+        )
+        assert (tuple(got["barcodes"]), got["sold_by"]) == (product.barcodes, product.sold_by)
