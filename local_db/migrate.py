@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-HEAD_REVISION = "0007_refunds"
+HEAD_REVISION = "0008_unusable_rows"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

@@ -239,3 +239,17 @@ REFUNDS = Table(
     Column("refunded_at", String(40)),
     Column("failure", Text, default="", nullable=False),
 )
+
+# A pulled row the till could not apply (a bad barcode, a barcode another product holds, a
+# timestamp without a zone...), kept aside with the reason until a corrected version of the
+# same (kind, key) arrives, or its tombstone. The pull's cursor moves past it all the same.
+UNUSABLE_ROWS = Table(
+    "unusable_rows",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("seen_at", String(40), nullable=False),
+)

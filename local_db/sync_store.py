@@ -7,25 +7,46 @@ Every method is one short transaction on the writer engine, run from the sync wo
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, bindparam, case, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, delete, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
+from app.domain.errors import PosError
 from app.domain.order import SyncState
+from app.domain.product import Product, SoldBy
 from app.domain.sync import (
     CURSOR_SETTING,
     OutboxEvent,
     OutboxState,
+    PulledKind,
     PulledPage,
     PushOutcome,
     ResultStatus,
+    SyncCounts,
+    UnusableRow,
 )
 from app.domain.timestamps import now_iso, utc_iso
 from local_db.codec import from_iso
-from local_db.models import CLERKS, CUSTOMERS, ORDERS, OUTBOX, PRODUCTS, SLOTS
+from local_db.models import (
+    BARCODES,
+    CLERKS,
+    CUSTOMERS,
+    ORDERS,
+    OUTBOX,
+    PRODUCTS,
+    SLOTS,
+    UNUSABLE_ROWS,
+)
 from local_db.repositories import SqliteProductRepository, SqliteSettingsRepository, upsert
+
+log = logging.getLogger("shopsmart.sync")
+T = TypeVar("T")
 
 LAST_SYNC_KEY = "sync.last_success_at"
 WAITING_STATES = (OutboxState.PENDING.value, OutboxState.SENT.value)
@@ -126,8 +147,8 @@ class SqliteSyncStore:
                 .values(sync_state=SyncState.QUEUED.value, sync_error="")
             )
 
-    def counts(self) -> tuple[int, int]:
-        """(waiting, rejected) events."""
+    def counts(self) -> SyncCounts:
+        """Events waiting and rejected, pulled rows kept aside."""
         with self._engine.connect() as c:
             waiting, rejected = c.execute(
                 select(
@@ -140,8 +161,9 @@ class SqliteSyncStore:
                     ),
                 )
             ).one()
+            unusable = c.execute(select(func.count()).select_from(UNUSABLE_ROWS)).scalar_one()
             c.rollback()
-        return int(waiting), int(rejected)
+        return SyncCounts(int(waiting), int(rejected), int(unusable))
 
     def rejected_events(self) -> list[OutboxEvent]:
         with self._engine.connect() as c:
@@ -168,38 +190,40 @@ class SqliteSyncStore:
             SqliteSettingsRepository(c).put(LAST_SYNC_KEY, utc_iso(at))
 
     def apply_pull(self, page: PulledPage) -> None:
-        """Apply one page and its cursor in ONE transaction: a crash resumes at this page."""
+        """Apply one page and its cursor in ONE transaction: a crash resumes at this page.
+
+        A row the till cannot use is kept aside in ``unusable_rows`` with the reason, and the
+        rest of the page is applied: the products are checked against this till's catalog
+        before anything is written (a barcode or sku another product holds), each stock row
+        needs its product. A row applied or tombstoned here leaves ``unusable_rows``; so does
+        one kept aside earlier that can be used now (a product whose barcode was freed, the
+        stock of a product that arrived)."""
+        aside = list(page.unusable)
         with self._engine.begin() as c:
-            products = SqliteProductRepository(c)
-            if page.products:
-                # Keep local stock: server stock arrives as its own change kind.
-                known = {
-                    row.id: row.stock
-                    for row in c.execute(
-                        select(PRODUCTS.c.id, PRODUCTS.c.stock).where(
-                            PRODUCTS.c.id.in_([p.id for p in page.products])
-                        )
-                    )
+            waiting = _waiting_aside(c)
+            products = list({product.id: product for product in page.products}.values())
+            retried: list[Product] = []
+            if waiting[PulledKind.PRODUCT] and (products or page.deleted_product_ids):
+                fresh = {product.id for product in products} | {
+                    row.key for row in page.unusable if row.kind == PulledKind.PRODUCT.value
                 }
-                products.upsert_many(
-                    [
-                        replace(p, stock=known[p.id]) if p.id in known and p.stock is None else p
-                        for p in page.products
-                    ]
-                )
+                retried = _products_aside(c, exclude=fresh)
+            applied: list[Product] = []
+            if products or retried:
+                applied, refused = _claim(c, products, retried, page.deleted_product_ids)
+                aside.extend(refused)
+                aside.extend(_upsert_products(c, applied))
             if page.deleted_product_ids:
                 c.execute(
                     update(PRODUCTS)
                     .where(PRODUCTS.c.id.in_(page.deleted_product_ids))
                     .values(deleted=True, active=False)
                 )
-            if page.stock:
-                c.execute(
-                    update(PRODUCTS)
-                    .where(PRODUCTS.c.id == bindparam("pid"))
-                    .values(stock=bindparam("qty")),
-                    [{"pid": pid, "qty": qty} for pid, qty in page.stock],
-                )
+            stock = list(page.stock)
+            if waiting[PulledKind.STOCK] and applied:
+                stock = _stock_aside(c, [product.id for product in applied]) + stock
+            if stock:
+                aside.extend(_apply_stock(c, stock))
             for clerk in page.clerks:
                 upsert(
                     c,
@@ -249,7 +273,332 @@ class SqliteSyncStore:
                 c.execute(
                     update(SLOTS).where(SLOTS.c.id.in_(page.deleted_slot_ids)).values(active=False)
                 )
+            if any(waiting.values()):
+                used = {
+                    PulledKind.PRODUCT: [product.id for product in applied]
+                    + page.deleted_product_ids,
+                    PulledKind.STOCK: [pid for pid, _qty in stock] + page.deleted_product_ids,
+                    PulledKind.CLERK: [clerk.id for clerk in page.clerks] + page.deleted_clerk_ids,
+                    PulledKind.CUSTOMER: [customer.id for customer in page.customers],
+                    PulledKind.DELIVERY_SLOT: [slot.id for slot in page.slots]
+                    + page.deleted_slot_ids,
+                }
+                _forget_aside(c, used, keep=aside)
+            if aside:
+                _keep_aside(c, aside)
             SqliteSettingsRepository(c).put(CURSOR_SETTING, page.next_cursor)
+
+    def unusable_rows(self) -> list[UnusableRow]:
+        """Pulled rows kept aside, for a manager: kind, name or key, and why."""
+        with self._engine.connect() as c:
+            rows = c.execute(
+                select(UNUSABLE_ROWS).order_by(UNUSABLE_ROWS.c.kind, UNUSABLE_ROWS.c.name)
+            ).all()
+            c.rollback()
+        return [
+            UnusableRow(row.kind, row.key, row.name, row.reason, row.payload, from_iso(row.seen_at))
+            for row in rows
+        ]
+
+
+# --------------------------------------------------------------------------- rows kept aside
+
+
+def _waiting_aside(c: Connection) -> dict[PulledKind, bool]:
+    """Which kinds have rows kept aside (one indexed read: the usual answer is none)."""
+    kinds = {row.kind for row in c.execute(select(UNUSABLE_ROWS.c.kind).distinct())}
+    return {kind: kind.value in kinds for kind in PulledKind}
+
+
+def _keep_aside(c: Connection, rows: list[UnusableRow]) -> None:
+    stamp = now_iso()
+    latest = {(row.kind, row.key): row for row in rows}  # the last word on a row wins
+    statement = sqlite_insert(UNUSABLE_ROWS)
+    statement = statement.on_conflict_do_update(
+        index_elements=[UNUSABLE_ROWS.c.kind, UNUSABLE_ROWS.c.key],
+        set_={
+            "name": statement.excluded.name,
+            "reason": statement.excluded.reason,
+            "payload": statement.excluded.payload,
+            "seen_at": statement.excluded.seen_at,
+        },
+    )
+    c.execute(
+        statement,
+        [
+            {
+                "kind": row.kind,
+                "key": row.key,
+                "name": row.name,
+                "reason": row.reason,
+                "payload": row.payload,
+                "seen_at": stamp,
+            }
+            for row in latest.values()
+        ],
+    )
+    first = next(iter(latest.values()))
+    log.warning(
+        "%d pulled row(s) kept aside, e.g. %s %s: %s",
+        len(latest),
+        first.kind,
+        first.key,
+        first.reason,
+    )
+
+
+def _forget_aside(
+    c: Connection, used: dict[PulledKind, list[str]], keep: list[UnusableRow]
+) -> None:
+    kept = {(row.kind, row.key) for row in keep}
+    for kind, keys in used.items():
+        keys = [key for key in keys if (kind.value, key) not in kept]
+        if keys:
+            c.exec_driver_sql(_FORGET, (kind.value, json.dumps(keys)))
+
+
+_FORGET = f"DELETE FROM unusable_rows WHERE kind = ? AND key IN ({_IDS})"
+
+
+def _products_aside(c: Connection, exclude: set[str]) -> list[Product]:
+    """Products kept aside that read as products: tried again behind the page's own."""
+    products = []
+    for row in c.execute(
+        select(UNUSABLE_ROWS.c.key, UNUSABLE_ROWS.c.payload).where(
+            UNUSABLE_ROWS.c.kind == PulledKind.PRODUCT.value
+        )
+    ):
+        if row.key in exclude:
+            continue
+        try:
+            products.append(product_from_wire(json.loads(row.payload)))
+        except (PosError, ValueError, KeyError, TypeError):
+            continue  # still unusable as it is: it waits for a corrected version
+    return products
+
+
+def _stock_aside(c: Connection, product_ids: list[str]) -> list[tuple[str, int]]:
+    rows = c.exec_driver_sql(
+        f"SELECT payload FROM unusable_rows WHERE kind = '{PulledKind.STOCK.value}' "
+        f"AND key IN ({_IDS})",
+        (json.dumps(product_ids),),
+    ).all()
+    stock = []
+    for (payload,) in rows:
+        data = json.loads(payload)
+        if isinstance(data.get("quantity"), int):
+            stock.append((str(data["product_id"]), data["quantity"]))
+    return stock
+
+
+def product_from_wire(data: dict[str, Any]) -> Product:
+    """A product from the JSON of a pulled product row (the shop's checks run)."""
+    return Product(
+        id=data["id"],
+        sku=data["sku"],
+        name=data["name"],
+        brand=data.get("brand", ""),
+        department=data.get("department", ""),
+        unit_price=data["unit_price"],
+        tax_class=data["tax_class"],
+        sold_by=SoldBy(data["sold_by"]),
+        barcodes=tuple(data.get("barcodes", ())),
+        active=data.get("active", True),
+        attributes={k: str(v) for k, v in data.get("attributes", {}).items()},
+    )
+
+
+def product_wire_json(product: Product) -> str:
+    return json.dumps(
+        {
+            "id": product.id,
+            "sku": product.sku,
+            "name": product.name,
+            "brand": product.brand,
+            "department": product.department,
+            "unit_price": product.unit_price,
+            "tax_class": product.tax_class,
+            "sold_by": product.sold_by.value,
+            "barcodes": list(product.barcodes),
+            "active": product.active,
+            "attributes": product.attributes,
+        }
+    )
+
+
+def _label(name: str, sku: str) -> str:
+    return f"{name} (sku {sku})"
+
+
+def _claim(
+    c: Connection, products: list[Product], retried: list[Product], tombstoned: list[str]
+) -> tuple[list[Product], list[UnusableRow]]:
+    """Which products of the page can be written as they are. A barcode belongs to one
+    product: one claimed by another product of this till (not deleted) keeps the claimant
+    aside, naming the holder; so does a barcode listed twice, or an sku another product has.
+    A barcode held by a deleted product passes to the claimant. Products are taken in page
+    order, then those kept aside earlier (``retried``); a product's old barcodes are free
+    once its new version is taken."""
+    candidates = products + retried
+    ids = [product.id for product in candidates]
+    codes = sorted({code for product in candidates for code in product.barcodes})
+    skus = sorted({product.sku for product in candidates})
+    holder: dict[str, str] = {}  # barcode -> product id, for every barcode that matters here
+    own: dict[str, set[str]] = {}  # product id -> its barcodes now
+    for column, values in ((BARCODES.c.code, codes), (BARCODES.c.product_id, ids)):
+        for chunk in _chunks(values):
+            for code, pid in c.execute(
+                select(BARCODES.c.code, BARCODES.c.product_id).where(column.in_(chunk))
+            ):
+                holder[code] = pid
+                own.setdefault(pid, set()).add(code)
+    known: dict[str, tuple[str, str, bool]] = {}  # id -> (name, sku, deleted)
+    sku_holder: dict[str, str] = {}
+    wanted = sorted(set(holder.values()) | set(ids))
+    for column, values in ((PRODUCTS.c.id, wanted), (PRODUCTS.c.sku, skus)):
+        for chunk in _chunks(values):
+            for pid, name, sku, deleted in c.execute(
+                select(PRODUCTS.c.id, PRODUCTS.c.name, PRODUCTS.c.sku, PRODUCTS.c.deleted).where(
+                    column.in_(chunk)
+                )
+            ):
+                known[pid] = (name, sku, bool(deleted))
+                sku_holder[sku] = pid
+    gone = set(tombstoned) | {pid for pid, (_n, _s, deleted) in known.items() if deleted}
+    names = {pid: _label(name, sku) for pid, (name, sku, _d) in known.items()}
+    freed: list[str] = []
+    usable: list[Product] = []
+    refused: list[UnusableRow] = []
+    retried_ids = {product.id for product in retried}
+    for product in candidates:
+        problem = _claim_problem(product, holder, sku_holder, gone, names)
+        if problem:
+            if product.id not in retried_ids:
+                refused.append(
+                    UnusableRow(
+                        PulledKind.PRODUCT.value,
+                        product.id,
+                        _label(product.name, product.sku),
+                        problem,
+                        product_wire_json(product),
+                    )
+                )
+            continue
+        for code in own.get(product.id, set()):
+            if holder.get(code) == product.id:
+                del holder[code]
+        for code in product.barcodes:
+            if holder.get(code, product.id) != product.id:
+                freed.append(code)  # held by a deleted product
+            holder[code] = product.id
+        own[product.id] = set(product.barcodes)
+        old_sku = known.get(product.id, ("", "", False))[1]
+        if old_sku and sku_holder.get(old_sku) == product.id:
+            del sku_holder[old_sku]
+        sku_holder[product.sku] = product.id
+        names[product.id] = _label(product.name, product.sku)
+        usable.append(product)
+    for chunk in _chunks(freed):
+        c.execute(delete(BARCODES).where(BARCODES.c.code.in_(chunk)))
+    return usable, refused
+
+
+def _claim_problem(
+    product: Product,
+    holder: dict[str, str],
+    sku_holder: dict[str, str],
+    gone: set[str],
+    names: dict[str, str],
+) -> str:
+    seen: set[str] = set()
+    for code in product.barcodes:
+        if code in seen:
+            return f"barcode {code} is listed twice"
+        seen.add(code)
+        other = holder.get(code)
+        if other is not None and other != product.id and other not in gone:
+            return f"barcode {code} already belongs to {names.get(other, other)}"
+    other = sku_holder.get(product.sku)
+    if other is not None and other != product.id:
+        held = " (deleted)" if other in gone else ""
+        return f"sku {product.sku} already belongs to {names.get(other, other)}{held}"
+    return ""
+
+
+def _upsert_products(c: Connection, products: list[Product]) -> list[UnusableRow]:
+    """Write the checked products, keeping local stock (server stock is its own change
+    kind). Should the database still refuse the batch, each product is tried alone in a
+    savepoint and one it refuses is kept aside with the database's words."""
+    if not products:
+        return []
+    known = {
+        row.id: row.stock
+        for chunk in _chunks([product.id for product in products])
+        for row in c.execute(
+            select(PRODUCTS.c.id, PRODUCTS.c.stock).where(PRODUCTS.c.id.in_(chunk))
+        )
+    }
+    rows = [
+        replace(p, stock=known[p.id]) if p.id in known and p.stock is None else p for p in products
+    ]
+    repository = SqliteProductRepository(c)
+    try:
+        with c.begin_nested():
+            repository.upsert_many(rows)
+        return []
+    except IntegrityError:
+        pass
+    refused = []
+    for product in rows:
+        try:
+            with c.begin_nested():
+                repository.upsert_many([product])
+        except IntegrityError as error:
+            refused.append(
+                UnusableRow(
+                    PulledKind.PRODUCT.value,
+                    product.id,
+                    _label(product.name, product.sku),
+                    f"this till's catalog refused it: {error.orig}",
+                    product_wire_json(product),
+                )
+            )
+    return refused
+
+
+def _apply_stock(c: Connection, stock: list[tuple[str, int]]) -> list[UnusableRow]:
+    """Set server stock; a stock row for a product this till does not hold is kept aside
+    (it applies once the product arrives)."""
+    ids = sorted({pid for pid, _qty in stock})
+    present = {
+        pid
+        for chunk in _chunks(ids)
+        for (pid,) in c.execute(select(PRODUCTS.c.id).where(PRODUCTS.c.id.in_(chunk)))
+    }
+    known = [{"pid": pid, "qty": qty} for pid, qty in stock if pid in present]
+    if known:
+        c.execute(
+            update(PRODUCTS)
+            .where(PRODUCTS.c.id == bindparam("pid"))
+            .values(stock=bindparam("qty")),
+            known,
+        )
+    return [
+        UnusableRow(
+            PulledKind.STOCK.value,
+            pid,
+            f"stock of product {pid}",
+            f"product {pid} is not on this till",
+            json.dumps({"product_id": pid, "quantity": qty}),
+        )
+        for pid, qty in stock
+        if pid not in present
+    ]
+
+
+def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _event(row: Any) -> OutboxEvent:

@@ -7,9 +7,19 @@ Push: events leave in outbox order in bounded batches; an event is done only aft
 server's per-event answer (accepted or duplicate). Rejected events stay, with the server's
 reason, for a manager; they never block the events behind them. A batch the server refuses as
 a whole is split in halves until the bad event is alone, and that one is marked rejected.
-Pull: page by page, each page applied with its cursor in one local transaction.
-Failures back off exponentially with full jitter and a cap, so a fleet of tills coming back
-at once does not storm the server.
+Pull: page by page, each page applied with its cursor in one local transaction. A pulled row
+the till cannot use (a barcode with a wrong check digit, a barcode another product holds, a
+timestamp without a zone...) is kept aside with the reason for a manager and counted in the
+status; the rest of the page is applied and the cursor moves on. A corrected version of the
+row applies it later.
+Failures back off exponentially with "equal jitter" and a cap (tenacity's exponential wait
+gives the ceiling c, the delay is drawn uniformly from [c/2, c]), so a fleet of tills coming
+back at once does not storm the server, and none waits less than half its window.
+
+One writer: every write this engine makes to the till's SQLite (marking events sent,
+recording answers, applying pulled pages, the last success) runs on the thread that runs
+``run_once``, and runs never overlap. Only the HTTP push of the next batch is handed to a
+helper thread, which never touches SQLite.
 """
 
 from __future__ import annotations
@@ -19,12 +29,14 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-from app.domain.clerk import Role
+from tenacity import RetryCallState, Retrying
+from tenacity.wait import wait_exponential
+
 from app.domain.errors import PosError
 from app.domain.product import Product, SoldBy
 from app.domain.sync import (
@@ -35,6 +47,8 @@ from app.domain.sync import (
     PulledPage,
     PushOutcome,
     ResultStatus,
+    SyncCounts,
+    UnusableRow,
 )
 from sync import protocol as p
 from sync.errors import (
@@ -47,7 +61,6 @@ from sync.errors import (
 )
 
 log = logging.getLogger("shopsmart.sync")
-T = TypeVar("T")
 
 PUSH_BATCH = 200
 PULL_PAGE = 500
@@ -76,6 +89,12 @@ class SyncStatus:
     reason: str = ""
     next_attempt_at: datetime | None = None
     running: bool = False
+    unusable: int = 0  # pulled rows kept aside (a manager sees them), see ``UnusableRow``
+
+    def counted(self, counts: SyncCounts) -> SyncStatus:
+        return replace(
+            self, waiting=counts.waiting, rejected=counts.rejected, unusable=counts.unusable
+        )
 
     @property
     def card_available(self) -> bool:
@@ -87,7 +106,7 @@ class SyncStore(Protocol):
     def mark_sent(self, event_ids: list[str]) -> None: ...
     def record_results(self, outcomes: list[PushOutcome]) -> None: ...
     def record_transport_error(self, event_ids: list[str], message: str) -> None: ...
-    def counts(self) -> tuple[int, int]: ...
+    def counts(self) -> SyncCounts: ...
     def cursor(self) -> str: ...
     def apply_pull(self, page: PulledPage) -> None: ...
     def last_success(self) -> datetime | None: ...
@@ -101,17 +120,46 @@ class SyncTransport(Protocol):
         """Send events, each the JSON text of one event as it was queued."""
         ...
 
-    def pull(self, cursor: str, limit: int = ...) -> p.PullResponse: ...
+    def pull(self, cursor: str, limit: int = ...) -> p.PullResponse | PullAnswer: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PullAnswer:
+    """A pull page as the transport read it: the changes it could read, and the rows it could
+    not (kept aside like any other unusable row, so one bad row never fails its page)."""
+
+    changes: Sequence[p.Change]
+    next_cursor: str
+    has_more: bool
+    unreadable: Sequence[UnusableRow] = ()
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+class wait_equal_jitter(wait_exponential):
+    """tenacity's exponential wait, c = min(cap, base × 2^(n−1)), with the delay drawn
+    uniformly from [c/2, c] by ``rng`` (seedable, so tests and benchmarks repeat)."""
+
+    def __init__(self, rng: random.Random) -> None:
+        super().__init__(multiplier=BACKOFF_BASE_S, max=BACKOFF_CAP_S)
+        self._rng = rng
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        ceiling = super().__call__(retry_state)
+        return self._rng.uniform(ceiling / 2, ceiling)
+
+
 def backoff_delay(failures: int, rng: random.Random, retry_after: float | None = None) -> float:
-    """Full-jitter exponential backoff: uniform(0, min(cap, base × 2^(n−1))), at least Retry-After."""
-    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2 ** max(0, failures - 1)))
-    delay = rng.uniform(ceiling / 2, ceiling) if failures else 0.0
+    """Seconds to wait after ``failures`` failed runs in a row: uniform(c/2, c) with
+    c = min(300 s, 2 s × 2^(n−1)) (``wait_equal_jitter``), never less than Retry-After;
+    0 after no failure."""
+    delay = 0.0
+    if failures > 0:
+        state = RetryCallState(Retrying(), None, (), {})
+        state.attempt_number = failures
+        delay = wait_equal_jitter(rng)(state)
     if retry_after is not None:
         delay = max(delay, retry_after)
     return delay
@@ -158,21 +206,18 @@ class SyncEngine:
             except Exception:  # a broken listener must not stop sync
                 log.exception("sync status listener failed")
 
-    def _publish_counted(self, make: Callable[[int, int], SyncStatus]) -> SyncStatus:
-        """Read the outbox counts and publish under one lock, so a slower reader can never
-        publish older counts over newer ones."""
+    def _publish_counted(self, make: Callable[[SyncCounts], SyncStatus]) -> SyncStatus:
+        """Read the counts and publish under one lock, so a slower reader can never publish
+        older counts over newer ones."""
         with self._publish_lock:
-            waiting, rejected = self._store.counts()
-            status = make(waiting, rejected)
+            status = make(self._store.counts())
             self._publish(status)
             return status
 
     def refresh_counts(self) -> SyncStatus:
         last = self._store.last_success()
         return self._publish_counted(
-            lambda waiting, rejected: replace(
-                self._status, waiting=waiting, rejected=rejected, last_success_at=last
-            )
+            lambda counts: replace(self._status.counted(counts), last_success_at=last)
         )
 
     # ------------------------------------------------------------------ one run
@@ -203,11 +248,7 @@ class SyncEngine:
         transport = self._transport_factory()
         if transport is None:
             return self._set(ConnectionState.NOT_ENROLLED, "set up the server in Settings")
-        self._publish_counted(
-            lambda waiting, rejected: replace(
-                status, running=True, waiting=waiting, rejected=rejected
-            )
-        )
+        self._publish_counted(lambda counts: replace(status.counted(counts), running=True))
         slow = False
         try:
             self._push_all(transport)
@@ -230,15 +271,24 @@ class SyncEngine:
         state = ConnectionState.DEGRADED if slow else ConnectionState.ONLINE
         reason = "the server is answering slowly" if slow else ""
         return self._publish_counted(
-            lambda waiting, rejected: SyncStatus(
-                state, waiting, rejected, finished, reason, None, False
+            lambda counts: SyncStatus(
+                state,
+                counts.waiting,
+                counts.rejected,
+                finished,
+                reason,
+                None,
+                False,
+                counts.unusable,
             )
         )
 
     def _set(self, state: ConnectionState, reason: str) -> SyncStatus:
         last = self._store.last_success()
         return self._publish_counted(
-            lambda waiting, rejected: SyncStatus(state, waiting, rejected, last, reason)
+            lambda counts: SyncStatus(
+                state, counts.waiting, counts.rejected, last, reason, unusable=counts.unusable
+            )
         )
 
     def _fail(self, state: ConnectionState, error: SyncError, floor: float = 0.0) -> SyncStatus:
@@ -248,56 +298,55 @@ class SyncEngine:
         retry_at = self._clock.now() + timedelta(seconds=delay)
         log.info("sync %s: %s (next try in %.1f s)", state.value, error.message, delay)
         return self._publish_counted(
-            lambda waiting, rejected: SyncStatus(
-                state, waiting, rejected, last, error.message, retry_at, False
+            lambda counts: SyncStatus(
+                state,
+                counts.waiting,
+                counts.rejected,
+                last,
+                error.message,
+                retry_at,
+                False,
+                counts.unusable,
             )
         )
 
     # ------------------------------------------------------------------ push
 
     def _push_all(self, transport: SyncTransport) -> None:
-        """Batches go out one after another in outbox order. The till's own bookkeeping —
-        reading the next batch, marking it sent, recording the answers to the last one —
-        runs on one helper thread, first in first out, while the next batch is on the wire:
-        a batch is always marked sent before its answers are recorded, and the network, not
-        SQLite, sets the pace. Whatever needs that bookkeeping settled (a batch refused
-        whole, a failure, the end of the run) waits for the helper first."""
+        """Batches go out one after another in outbox order. While one batch is on the wire
+        (a helper thread that only does the HTTP request), this thread does the till's
+        bookkeeping: marking that batch sent, reading the next one, recording the answers to
+        the last one. A batch is always marked sent before its answers are recorded, and the
+        network, not SQLite, sets the pace."""
         batch = self._store.pending_events(self._push_batch)
         if not batch:
             return
-        books = _Bookkeeping()
-        try:
-            books.submit(self._store.mark_sent, [event.event_id for event in batch])
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-wire") as wire:
+            answer = wire.submit(transport.push, [event.payload_json for event in batch])
+            self._store.mark_sent([event.event_id for event in batch])
             while batch:
-                upcoming = books.submit(self._store.pending_events, self._push_batch, batch[-1].seq)
+                upcoming = self._store.pending_events(self._push_batch, batch[-1].seq)
+                response: p.PushResponse | None = None
                 try:
-                    response = transport.push([event.payload_json for event in batch])
+                    response = answer.result()
                 except BatchRefused as error:
-                    books.settle()
                     self._split_refused(transport, batch, error)
                 except SyncError as error:
-                    books.settle()
                     self._store.record_transport_error(
                         [event.event_id for event in batch], error.message
                     )
                     raise
-                else:
-                    books.submit(self._store.record_results, _outcomes(batch, response))
-                batch = upcoming.result()
-                if batch:
-                    books.submit(self._store.mark_sent, [event.event_id for event in batch])
-                books.submit(self._publish_progress)
-        except BaseException:
-            books.close(quietly=True)  # the first error is the one to report
-            raise
-        books.close()
+                if upcoming:
+                    answer = wire.submit(transport.push, [event.payload_json for event in upcoming])
+                if response is not None:
+                    self._store.record_results(_outcomes(batch, response))
+                if upcoming:
+                    self._store.mark_sent([event.event_id for event in upcoming])
+                self._publish_progress()
+                batch = upcoming
 
     def _publish_progress(self) -> None:
-        self._publish_counted(
-            lambda waiting, rejected: replace(
-                self._status, waiting=waiting, rejected=rejected, running=True
-            )
-        )
+        self._publish_counted(lambda counts: replace(self._status.counted(counts), running=True))
 
     def _split_refused(
         self, transport: SyncTransport, batch: Sequence[OutboxEvent], error: BatchRefused
@@ -356,45 +405,39 @@ def _outcomes(batch: Sequence[OutboxEvent], response: p.PushResponse) -> list[Pu
     return outcomes
 
 
-class _Bookkeeping:
-    """One helper thread that runs the till's sync bookkeeping in submission order."""
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-bookkeeping")
-        self._futures: list[Future[Any]] = []
-
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        future = self._pool.submit(fn, *args)
-        self._futures.append(future)
-        return future
-
-    def settle(self) -> None:
-        """Wait for everything submitted so far; raise the first failure."""
-        futures, self._futures = self._futures, []
-        for future in futures:
-            future.result()
-
-    def close(self, *, quietly: bool = False) -> None:
-        """Settle and stop the thread; ``quietly``: another error is already on its way."""
-        try:
-            if quietly:
-                wait(self._futures)
-            else:
-                self.settle()
-        finally:
-            self._pool.shutdown(wait=True)
-
-
-def page_from_response(response: p.PullResponse) -> PulledPage:
-    """Turn protocol changes into the shop's records; an unusable row is logged and skipped
-    (it must not stall the whole pull)."""
+def page_from_response(response: p.PullResponse | PullAnswer) -> PulledPage:
+    """Turn protocol changes into the shop's records, checked with the shop's rules. A row
+    that breaks one is kept aside in ``page.unusable`` with the reason (it must neither stall
+    the whole pull nor vanish)."""
     page = PulledPage(next_cursor=response.next_cursor)
     for change in response.changes:
         try:
             _add_change(page, change)
         except (PosError, ValueError) as error:
-            log.warning("skipped %s change at cursor %s: %s", change.kind, change.cursor, error)
+            page.unusable.append(unusable_change(change, _reason(error)))
+    if isinstance(response, PullAnswer):
+        page.unusable.extend(response.unreadable)
     return page
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, PosError):
+        return error.message
+    return str(error)
+
+
+def unusable_change(change: Any, reason: str) -> UnusableRow:
+    """A readable change the till cannot use, named in the shop's words."""
+    data = change.data
+    if change.kind == "stock":
+        key, name = data.product_id, f"stock of product {data.product_id}"
+    elif change.kind == "product":
+        key, name = data.id, f"{data.name} (sku {data.sku})"
+    elif change.kind == "delivery_slot":
+        key, name = data.id, f"slot {data.starts_at.isoformat()}"
+    else:
+        key, name = data.id, data.name
+    return UnusableRow(change.kind, key, name, reason, data.model_dump_json())
 
 
 def _add_change(page: PulledPage, change: Any) -> None:
@@ -424,9 +467,7 @@ def _add_change(page: PulledPage, change: Any) -> None:
         if data.deleted:
             page.deleted_clerk_ids.append(data.id)
             return
-        page.clerks.append(
-            ClerkRecord(data.id, data.name, Role(data.role).value, data.pin_hash, data.active)
-        )
+        page.clerks.append(ClerkRecord(data.id, data.name, data.role, data.pin_hash, data.active))
     elif change.kind == "customer":
         page.customers.append(
             CustomerRecord(data.id, data.name, data.phone, data.email, data.deleted)

@@ -6,14 +6,18 @@ becomes one of ``sync.errors`` so the engine can decide: back off, stop, or spli
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 import requests
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.domain.sync import UnusableRow
 from sync import protocol as p
+from sync.engine import PullAnswer
 from sync.errors import (
     AuthFailed,
     BatchRefused,
@@ -63,11 +67,17 @@ class HttpSyncTransport:
         data = self._request("POST", "/api/v1/sync/push", raw_body=body)
         return p.PushResponse.model_validate(data)
 
-    def pull(self, cursor: str, limit: int = p.DEFAULT_PULL_LIMIT) -> p.PullResponse:
+    def pull(self, cursor: str, limit: int = p.DEFAULT_PULL_LIMIT) -> p.PullResponse | PullAnswer:
+        """One page of changes. A page with a row that does not match the protocol (a
+        timestamp without a zone, a missing field) is read row by row: the rows that do are
+        returned as changes, the others as ``unreadable``, each with what is wrong."""
         data = self._request(
             "GET", "/api/v1/sync/pull", params={"cursor": cursor, "limit": str(limit)}
         )
-        return p.PullResponse.model_validate(data)
+        try:
+            return p.PullResponse.model_validate(data)
+        except ValidationError:
+            return _read_row_by_row(data)
 
     def create_payment(self, body: p.CreatePaymentRequest) -> p.PaymentData:
         data = self._request("POST", "/api/v1/payments", body=body)
@@ -189,6 +199,46 @@ class HttpSyncTransport:
         if status in (400, 413, 422):
             raise BatchRefused(f"{code or status}: {message}")
         raise SyncError(f"unexpected answer HTTP {status}: {message}")
+
+
+def _read_row_by_row(data: dict[str, Any]) -> PullAnswer:
+    read_envelope, read_change = _adapters()
+    envelope = read_envelope.validate_python(data)  # a broken envelope fails the page
+    changes: list[p.Change] = []
+    unreadable: list[UnusableRow] = []
+    for raw in envelope.changes:
+        try:
+            changes.append(read_change.validate_python(raw))
+        except ValidationError as error:
+            unreadable.append(_unreadable(raw, error))
+    return PullAnswer(changes, envelope.next_cursor, envelope.has_more, tuple(unreadable))
+
+
+def _unreadable(raw: object, error: ValidationError) -> UnusableRow:
+    change = raw if isinstance(raw, dict) else {}
+    row = change.get("data")
+    row = row if isinstance(row, dict) else {}
+    kind = str(change.get("kind") or "unknown")
+    key = str(row.get("id") or row.get("product_id") or change.get("cursor") or "?")
+    name = str(row.get("name") or row.get("starts_at") or key)
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc'] if part != 'data')}: {problem['msg']}"
+        for problem in error.errors(include_url=False)
+    )
+    payload = json.dumps(row if row else raw, default=str)
+    return UnusableRow(kind[:20], key[:64], name[:200], problems, payload)
+
+
+class _PullEnvelope(BaseModel):
+    changes: list[Any]
+    next_cursor: str
+    has_more: bool
+
+
+@cache
+def _adapters() -> tuple[TypeAdapter[_PullEnvelope], TypeAdapter[p.Change]]:
+    """Built on the first page that needs them (the till's start-up memory is measured)."""
+    return TypeAdapter(_PullEnvelope), TypeAdapter(p.Change)
 
 
 def _is_error(data: object) -> bool:

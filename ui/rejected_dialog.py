@@ -1,4 +1,5 @@
-"""Sales the server refused: each with its reason, waiting for a manager.
+"""Sales the server refused: each with its reason, waiting for a manager; and from here, the
+rows from the server this till could not use (``ui.quarantine_dialog``).
 
 A manager can resend a sale once the cause is fixed (e.g. a product the server did not know
 was added there) — the server answers "duplicate" for anything it already holds, so a resend
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 from app.domain.sync import OutboxEvent
 from ui.dialogs import ManagerApprovalDialog
+from ui.quarantine_dialog import UnusableRowsDialog
 from ui.sync_bridge import SyncBridge
 from ui.tasks import TaskControl, TaskRunner
 from ui.widgets import PosDialog, button, label, money
@@ -45,6 +47,13 @@ class RejectedSalesDialog(PosDialog):
         self.body.addWidget(self.table)
         self.resend_button = button("Resend selected (manager)", self._resend, "Primary")
         self.body.addWidget(self.resend_button)
+        unusable = bridge.status.unusable
+        self.unusable_button = button(
+            f"Rows from the server not used ({unusable})…", self.show_unusable
+        )
+        self.unusable_button.setEnabled(bool(unusable))
+        self.body.addWidget(self.unusable_button)
+        self.unusable_dialog: UnusableRowsDialog | None = None
         self.finish_layout("Close")
         self.setMinimumSize(900, 480)
         self._load()
@@ -52,6 +61,12 @@ class RejectedSalesDialog(PosDialog):
     def _load(self) -> None:
         store = self._store
         self._tasks.run_db("rejected", lambda _c: store.rejected_events(), self._show)
+
+    def show_unusable(self) -> None:
+        """Pulled rows kept aside, listed for the manager (shown where refused sales are)."""
+        self.unusable_dialog = UnusableRowsDialog(self._store, self._tasks, self)
+        self.unusable_dialog.finished.connect(lambda _r: setattr(self, "unusable_dialog", None))
+        self.unusable_dialog.open()
 
     def _show(self, events: list[OutboxEvent]) -> None:
         self._events = events

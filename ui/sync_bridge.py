@@ -52,6 +52,9 @@ class SyncBridge(QObject):
 def describe_status(status: SyncStatus) -> tuple[str, str, str]:
     """(text, style name, tooltip) for the header: colour always with a word."""
     waiting = f"{status.waiting} waiting"
+    if status.unusable:
+        many = status.unusable != 1
+        waiting += f" · {status.unusable} catalog {'rows' if many else 'row'} could not be used"
     last = (
         f"last sync {status.last_success_at.astimezone().strftime('%H:%M')}"
         if status.last_success_at

@@ -10,8 +10,10 @@ import enum
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from app.domain.clerk import Role
+from app.domain.errors import InvalidInput
 from app.domain.product import Product
 
 CURSOR_SETTING = "sync.cursor"  # where the pull resumes; emptied by a new enrollment
@@ -61,6 +63,11 @@ class PushOutcome:
     message: str = ""
 
 
+# A pulled record that breaks one of these checks is kept aside (``UnusableRow``) with the
+# message, never written half-usable: a clerk who could never log in, a slot the till cannot
+# place in time.
+
+
 @dataclass(frozen=True, slots=True)
 class ClerkRecord:
     id: str
@@ -68,6 +75,20 @@ class ClerkRecord:
     role: str
     pin_hash: str
     active: bool
+
+    def __post_init__(self) -> None:
+        _check_name(self.name, CLERK_NAME_MAX)
+        Role(self.role)  # ValueError names the role
+        scheme, *numbers = self.pin_hash.split("$")[:4]
+        if (
+            scheme != "scrypt"
+            or len(self.pin_hash.split("$")) != 6
+            or not all(n.isdigit() for n in numbers)
+        ):
+            raise InvalidInput(
+                "pin_hash is not a PIN hash this till can check (scrypt$N$r$p$salt$hash)",
+                field="pin_hash",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +99,9 @@ class CustomerRecord:
     email: str = ""
     deleted: bool = False
 
+    def __post_init__(self) -> None:
+        _check_name(self.name, CUSTOMER_NAME_MAX)
+
 
 @dataclass(frozen=True, slots=True)
 class DeliverySlotRecord:
@@ -87,6 +111,72 @@ class DeliverySlotRecord:
     capacity: int
     booked: int
     active: bool
+
+    def __post_init__(self) -> None:
+        for name in ("starts_at", "ends_at"):
+            moment: datetime = getattr(self, name)
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise InvalidInput(
+                    f"{name} {moment.isoformat()} has no time zone (the shop keeps UTC only)",
+                    field=name,
+                )
+        if self.ends_at <= self.starts_at:
+            raise InvalidInput(
+                f"ends_at {self.ends_at.isoformat()} is not after starts_at "
+                f"{self.starts_at.isoformat()}",
+                field="ends_at",
+            )
+        for name in ("capacity", "booked"):
+            if getattr(self, name) < 0:
+                raise InvalidInput(f"{name} {getattr(self, name)} is negative", field=name)
+
+
+CLERK_NAME_MAX = 60
+CUSTOMER_NAME_MAX = 120
+
+
+def _check_name(name: str, longest: int) -> None:
+    if not name.strip() or len(name) > longest:
+        raise InvalidInput(f"name must be 1–{longest} characters", field="name")
+
+
+class PulledKind(enum.StrEnum):
+    """What a pulled row is; with its key it names the row (a product's id, a stock row's
+    product id, ...)."""
+
+    PRODUCT = "product"
+    STOCK = "stock"
+    CLERK = "clerk"
+    CUSTOMER = "customer"
+    DELIVERY_SLOT = "delivery_slot"
+    STORE_SETTING = "store_setting"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+@dataclass(frozen=True, slots=True)
+class UnusableRow:
+    """A pulled row the till cannot apply, kept aside with the reason in words.
+
+    It is applied (and forgotten) once a corrected version of the same (kind, key) arrives,
+    and forgotten if a tombstone arrives; meanwhile the sync status counts it and a manager
+    sees it. ``payload`` is the row as the server sent it (JSON text).
+    """
+
+    kind: str
+    key: str
+    name: str
+    reason: str
+    payload: str = ""
+    seen_at: datetime | None = None
+
+
+class SyncCounts(NamedTuple):
+    waiting: int  # events still to deliver
+    rejected: int  # events the server refused, waiting for a manager
+    unusable: int  # pulled rows kept aside
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +192,7 @@ class PulledPage:
     customers: list[CustomerRecord] = field(default_factory=list)
     slots: list[DeliverySlotRecord] = field(default_factory=list)
     deleted_slot_ids: list[str] = field(default_factory=list)
+    unusable: list[UnusableRow] = field(default_factory=list)  # kept aside, never dropped
 
     @property
     def size(self) -> int:
@@ -114,4 +205,5 @@ class PulledPage:
             + len(self.customers)
             + len(self.slots)
             + len(self.deleted_slot_ids)
+            + len(self.unusable)
         )

@@ -301,9 +301,15 @@ def test_a_failure_in_the_bookkeeping_is_not_lost(terminal, sales):
     def broken(outcomes):
         raise sqlite3.OperationalError("disk I/O error")
 
+    working = store.record_results
     store.record_results = broken
     engine = SyncEngine(store, lambda: transport, StepClock(terminal.clock.now()), push_batch=5)
     sales(12)
     with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
         engine.run_once()
-    assert sync_states(terminal) == {"sent": 12}  # nothing counted as done that was not
+    # the run stops at the first batch it could not record: nothing counted as done that was
+    # not, and what was sent goes again (the server answers duplicate)
+    assert sync_states(terminal) == {"sent": 5, "queued": 7}
+    store.record_results = working
+    assert engine.run_once(force=True).waiting == 0
+    assert sync_states(terminal) == {"acknowledged": 12}
