@@ -448,7 +448,12 @@ class MainWindow(QMainWindow):
                 f"⚠ {status.rejected} {'sales were' if many else 'sale was'} refused by the "
                 f"server and {'need' if many else 'needs'} a manager. They are safe on this till."
             )
-        self.refused_banner.setVisible(bool(status.rejected))
+        elif status.unusable:  # rows from the server kept aside: listed in the same dialog
+            self.refused_label.setText(
+                f"⚠ {status.unusable} {'rows' if status.unusable != 1 else 'row'} from the "
+                "server could not be used on this till; a manager can see why."
+            )
+        self.refused_banner.setVisible(bool(status.rejected or status.unusable))
         self.status_refreshed.emit(status.waiting)
 
     def card_state(self) -> tuple[bool, str]:
