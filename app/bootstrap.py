@@ -95,6 +95,21 @@ class Terminal:
             SqliteSyncStore(self._database().sync_writer), transport or (lambda: None), self.clock
         )
 
+    def token_file_chosen(self) -> bool:
+        """A manager chose an encrypted token file (no OS keyring): its passphrase is asked
+        for at start-up, before sync can use the token."""
+        from sync.credentials import KEYRING_CHOICE
+
+        with self.read() as uow:
+            return uow.settings.get(KEYRING_CHOICE) == "encrypted-file"
+
+    def unlock_token_file(self, passphrase: str) -> None:
+        """Make the till's encrypted token file this process's keyring; a wrong passphrase
+        raises (and changes nothing)."""
+        from sync.credentials import use_encrypted_file
+
+        use_encrypted_file(self.data_dir, passphrase)
+
     def open_sync(self, tokens: TokenStore | None = None) -> SyncScheduler:
         return open_sync(self, tokens)
 

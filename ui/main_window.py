@@ -526,13 +526,10 @@ class MainWindow(QMainWindow):
 
     def _start_sync(self) -> None:
         """Build the engine for this till; with an encrypted token file, ask its passphrase."""
-        from sync.credentials import KEYRING_CHOICE, use_encrypted_file
         from ui.sync_bridge import SyncBridge
 
         terminal = self.terminal
-        with terminal.read() as uow:
-            choice = uow.settings.get(KEYRING_CHOICE)
-        if choice == "encrypted-file":
+        if terminal.token_file_chosen():
             for _attempt in range(3):
                 passphrase = ask_passphrase(
                     self,
@@ -542,7 +539,7 @@ class MainWindow(QMainWindow):
                 if passphrase is None:
                     break
                 try:
-                    use_encrypted_file(terminal.data_dir, passphrase)
+                    terminal.unlock_token_file(passphrase)
                     break
                 except Exception as error:  # wrong passphrase: ask again
                     log.info("token file not unlocked: %s", error)

@@ -43,3 +43,21 @@ def test_automatic_enrollment_only_with_an_offer_a_safe_keyring_and_no_server_ye
     assert callable(terminal.auto_enrollment("http://127.0.0.1:9 K7QF2", safe))
     enrolled(terminal)
     assert terminal.auto_enrollment("http://127.0.0.1:9 K7QF2", safe) is None
+
+
+def test_an_encrypted_token_file_is_unlocked_only_with_its_passphrase(terminal: Terminal) -> None:
+    import keyring.errors
+    import pytest
+
+    from sync.credentials import KEYRING_CHOICE, SERVICE, TOKEN_FILE
+
+    assert not terminal.token_file_chosen()
+    EncryptedFileKeyring(terminal.data_dir / TOKEN_FILE, "correct horse").set_password(
+        SERVICE, "t1", "secret"
+    )
+    with terminal.uow() as uow:
+        uow.settings.put(KEYRING_CHOICE, "encrypted-file")
+        uow.commit()
+    assert terminal.token_file_chosen()
+    with pytest.raises(keyring.errors.KeyringError, match="wrong passphrase"):
+        terminal.unlock_token_file("wrong horse battery")
