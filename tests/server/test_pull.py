@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.domain.clerk import verify_pin
 from server.admin import service as admin
 from server.db import unit_of_work
 from server.sync.changes import record_changes
@@ -44,6 +45,9 @@ def test_first_pull_brings_catalog_stock_and_own_clerks(client: FlaskClient, sho
     clerks = [c["data"] for c in changes if c["kind"] == "clerk"]
     assert [c["id"] for c in clerks] == [shop.s1.clerk_id]
     assert clerks[0]["pin_hash"].startswith("scrypt$16384$8$1$")
+    # the till signs clerks in offline with this very function
+    assert verify_pin("1234", clerks[0]["pin_hash"])
+    assert not verify_pin("4321", clerks[0]["pin_hash"])
     bananas = next(c["data"] for c in changes if c["data"].get("id") == "bananas")
     assert bananas["sold_by"] == "weight"
     assert bananas["attributes"]["nutrition"] == {"kcal_per_100g": 89}
