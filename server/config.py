@@ -1,105 +1,233 @@
-"""Server configuration: one class reading the environment (documented in docs/server.md)."""
+"""Server configuration: one pydantic-settings model of everything the server can be told.
+
+Every field can be set from the environment. Its variable is ``SHOPSMART_<FIELD NAME>``
+(``max_body_bytes`` → ``SHOPSMART_MAX_BODY_BYTES``), except for the names operators already
+know, which are kept: ``DATABASE_URL``, ``MONGO_URL``, ``MONGO_DB``, ``STRIPE_…`` and
+``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (those fields take ``SHOPSMART_<FIELD NAME>`` as a
+second name). Empty variables count as unset. A value that does not fit its field is refused
+when the configuration is built, with a ``ConfigError`` naming the variable.
+
+The table of docs/server.md is generated from this model (``python -m server.config``) and a
+test keeps the two equal.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sync.protocol import MAX_PUSH_EVENTS
 
+ENV_PREFIX = "SHOPSMART_"
+# Environment variables read outside Config (gunicorn.conf.py), documented next to its table.
+GUNICORN_VARIABLES = ("SHOPSMART_BIND", "SHOPSMART_WORKERS")
 
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+class ConfigError(ValueError):
+    """The environment (or a test) gave a value the server cannot run with."""
+
+
+def _known_as(*names: str) -> Any:
+    """The environment names of a field that keeps an operator-known variable name."""
+    return AliasChoices(*names)
 
 
 def default_data_dir() -> Path:
-    return Path(os.environ.get("SHOPSMART_DATA_DIR", "") or Path.home() / ".shopsmart-server")
+    return Path.home() / ".shopsmart-server"
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(BaseSettings):
     """Everything the server can be told. Build it with ``Config.from_env()`` in production;
-    tests build it directly (``TestConfig``)."""
+    tests build ``TestConfig`` directly (it reads no environment)."""
 
-    database_url: str = ""
-    mongo_url: str = ""
-    mongo_db: str = "shopsmart"
-    data_dir: Path = field(default_factory=default_data_dir)
-    max_body_bytes: int = 8 * 1024 * 1024
-    max_push_events: int = MAX_PUSH_EVENTS
-    rate_limit_per_minute: int = 1200
-    rate_limit_burst: int = 120
-    enroll_code_ttl_minutes: int = 60 * 24
-    log_level: str = "INFO"
-    db_pool_size: int = 5
-    testing: bool = False
-    # Card payments (Stripe). Without a secret key the payment endpoints answer 503.
-    stripe_secret_key: str = ""
-    stripe_publishable_key: str = ""
-    stripe_api_base: str = ""  # empty: Stripe itself; tests point it at localstripe
-    stripe_js_url: str = "https://js.stripe.com/v3/"
-    stripe_webhook_secret: str = ""
-    stripe_webhook_tolerance_seconds: int = 300
-    stripe_timeout_seconds: float = 15.0
-    stripe_max_retries: int = 3  # for 429 and connection errors, with backoff
-    stripe_retry_base_seconds: float = 0.5
-    public_url: str = ""  # e.g. https://pos.example.com; empty: the request's own host
-    pay_link_ttl_minutes: int = 60 * 24
-    payment_recheck_seconds: float = 5.0  # GET of a pending payment asks Stripe this often
-    # E-mail: "eml" writes .eml files to data_dir/outbox-mail; "ses" sends through SES v2.
-    mail_backend: str = "eml"
-    mail_from: str = "ShopSmart <orders@shopsmart.invalid>"
-    ses_region: str = "eu-central-1"
-    ses_endpoint_url: str = ""  # empty: AWS itself; tests point it at moto
-    ses_configuration_set: str = ""
-    mail_lease_seconds: int = 60
-    mail_max_attempts: int = 8
-    mail_retry_base_seconds: float = 5.0
-    mail_poll_seconds: float = 2.0
-    run_worker: bool = False  # start the mail dispatcher inside `shopsmart-server run`
+    model_config = SettingsConfigDict(
+        frozen=True,
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        populate_by_name=True,  # Config(database_url=...) as well as the variable names
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # -- storage -------------------------------------------------------------------------------
+    database_url: str = Field(
+        "",
+        validation_alias=_known_as("DATABASE_URL", "SHOPSMART_DATABASE_URL"),
+        description="PostgreSQL URL (`postgresql://user@host:port/db`; the psycopg 3 driver is "
+        "implied). Empty: SQLite file `server.sqlite3` in the data dir.",
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the SQLite file (no `DATABASE_URL`) and the `.eml` mail files live.",
+        json_schema_extra={"doc_default": "`~/.shopsmart-server`"},
+    )
+    mongo_url: str = Field(
+        "",
+        validation_alias=_known_as("MONGO_URL", "SHOPSMART_MONGO_URL"),
+        description="MongoDB URL. Set: the catalog lives in MongoDB (indexes on sku, barcodes, "
+        "updated_at). Empty: catalog in the SQL database (JSONB on PostgreSQL, JSON on SQLite).",
+    )
+    mongo_db: str = Field(
+        "shopsmart",
+        validation_alias=_known_as("MONGO_DB", "SHOPSMART_MONGO_DB"),
+        description="MongoDB database name.",
+    )
+    db_pool_size: int = Field(
+        5, ge=1, description="SQLAlchemy pool size per process (overflow the same again)."
+    )
+
+    # -- limits --------------------------------------------------------------------------------
+    max_body_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1,
+        description="Request body limit; larger → `413 too_large`.",
+        json_schema_extra={"doc_default": "`8388608` (8 MiB)"},
+    )
+    max_push_events: int = Field(
+        MAX_PUSH_EVENTS,
+        ge=1,
+        description=f"Events per push (can only be lowered below the protocol's "
+        f"{MAX_PUSH_EVENTS}: a larger value is taken as {MAX_PUSH_EVENTS}); more → "
+        "`413 too_large`.",
+    )
+    rate_limit_per_minute: int = Field(
+        1200,
+        ge=1,
+        description="Sustained requests per terminal per minute: a token bucket per terminal in "
+        "the `rate_buckets` table (UNLOGGED on PostgreSQL), shared by every worker and host, "
+        "spent in the request's authenticating transaction.",
+    )
+    rate_limit_burst: int = Field(
+        120,
+        ge=1,
+        description="Bucket size: requests a terminal may make at once. Over → "
+        "`429 rate_limited` + `Retry-After` (seconds).",
+    )
+    enroll_code_ttl_minutes: int = Field(60 * 24, ge=1, description="Life of an enrollment code.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO",
+        description="Level of the JSON logs (`WARNING` silences the request lines).",
+    )
+    testing: bool = Field(False, description="Flask's testing mode (the test suite's own).")
+
+    # -- card payments (Stripe); without a secret key the payment endpoints answer 503 ---------
+    stripe_secret_key: str = Field(
+        "",
+        validation_alias=_known_as("STRIPE_SECRET_KEY", "SHOPSMART_STRIPE_SECRET_KEY"),
+        description="`sk_test_…` / `sk_live_…`. Empty: payment endpoints answer "
+        "`503 payments_unavailable`.",
+    )
+    stripe_publishable_key: str = Field(
+        "",
+        validation_alias=_known_as("STRIPE_PUBLISHABLE_KEY", "SHOPSMART_STRIPE_PUBLISHABLE_KEY"),
+        description="`pk_…`, used by the payment page.",
+    )
+    stripe_api_base: str = Field(
+        "",
+        validation_alias=_known_as("STRIPE_API_BASE", "SHOPSMART_STRIPE_API_BASE"),
+        description="Another API base (tests: localstripe).",
+        json_schema_extra={"doc_default": "*(Stripe)*"},
+    )
+    stripe_js_url: str = Field(
+        "https://js.stripe.com/v3/",
+        validation_alias=_known_as("STRIPE_JS_URL", "SHOPSMART_STRIPE_JS_URL"),
+        description="Stripe.js (tests: localstripe's `/js.stripe.com/v3/`).",
+    )
+    stripe_webhook_secret: str = Field(
+        "",
+        validation_alias=_known_as("STRIPE_WEBHOOK_SECRET", "SHOPSMART_STRIPE_WEBHOOK_SECRET"),
+        description="`whsec_…` of the webhook endpoint. Empty: the webhook answers 503.",
+    )
+    stripe_webhook_tolerance_seconds: int = Field(
+        300, ge=1, description="How old a webhook's signed timestamp may be."
+    )
+    stripe_timeout_seconds: float = Field(15.0, gt=0, description="Timeout of one call to Stripe.")
+    stripe_max_retries: int = Field(
+        3, ge=0, description="Retries of a Stripe call after a 429 or a connection error."
+    )
+    stripe_retry_base_seconds: float = Field(
+        0.5, ge=0, description="First pause between Stripe retries (it grows exponentially)."
+    )
+    public_url: str = Field(
+        "",
+        description="How customers reach the server, for `pay_url` (e.g. "
+        "`https://pos.example.com`).",
+        json_schema_extra={"doc_default": "*(request host)*"},
+    )
+    pay_link_ttl_minutes: int = Field(60 * 24, ge=1, description="Life of a payment link.")
+    payment_recheck_seconds: float = Field(
+        5.0, ge=0, description="A GET of a pending payment asks Stripe at most this often."
+    )
+
+    # -- e-mail: "eml" writes .eml files to data_dir/outbox-mail, "ses" sends through SES v2 ---
+    mail_backend: Literal["eml", "ses"] = Field("eml", description="`eml` (files) or `ses`.")
+    mail_from: str = Field(
+        "ShopSmart <orders@shopsmart.invalid>", description="A sender verified in SES."
+    )
+    ses_region: str = Field(
+        "eu-central-1",
+        validation_alias=_known_as("AWS_REGION", "AWS_DEFAULT_REGION", "SHOPSMART_SES_REGION"),
+        description="SES region (credentials: the usual AWS chain).",
+    )
+    ses_endpoint_url: str = Field(
+        "",
+        description="Another SES endpoint (tests: moto's server).",
+        json_schema_extra={"doc_default": "*(AWS)*"},
+    )
+    ses_configuration_set: str = Field(
+        "",
+        description="SES configuration set for sends.",
+        json_schema_extra={"doc_default": "*(none)*"},
+    )
+    mail_lease_seconds: int = Field(60, ge=1, description="Claim lease; must exceed one SES call.")
+    mail_max_attempts: int = Field(8, ge=1, description="Transient failures before `failed`.")
+    mail_retry_base_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="Pause before the first retry of a mail (doubling, at most an hour).",
+    )
+    mail_poll_seconds: float = Field(
+        2.0, gt=0, description="How often the mail dispatcher looks for queued mail."
+    )
+    run_worker: bool = Field(
+        False,
+        description="`1`: `shopsmart-server run` also runs the mail dispatcher.",
+        json_schema_extra={"doc_default": "*(off)*"},
+    )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(describe_errors(type(self), exc)) from None
 
     @classmethod
     def from_env(cls) -> Config:
-        env = os.environ
-        return cls(
-            database_url=env.get("DATABASE_URL", ""),
-            mongo_url=env.get("MONGO_URL", ""),
-            mongo_db=env.get("MONGO_DB", "") or "shopsmart",
-            data_dir=default_data_dir(),
-            max_body_bytes=_int_env("SHOPSMART_MAX_BODY_BYTES", 8 * 1024 * 1024),
-            max_push_events=min(
-                _int_env("SHOPSMART_MAX_PUSH_EVENTS", MAX_PUSH_EVENTS), MAX_PUSH_EVENTS
-            ),
-            rate_limit_per_minute=_int_env("SHOPSMART_RATE_LIMIT_PER_MINUTE", 1200),
-            rate_limit_burst=_int_env("SHOPSMART_RATE_LIMIT_BURST", 120),
-            enroll_code_ttl_minutes=_int_env("SHOPSMART_ENROLL_CODE_TTL_MINUTES", 60 * 24),
-            log_level=env.get("SHOPSMART_LOG_LEVEL", "") or "INFO",
-            db_pool_size=_int_env("SHOPSMART_DB_POOL_SIZE", 5),
-            stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
-            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
-            stripe_api_base=env.get("STRIPE_API_BASE", ""),
-            stripe_js_url=env.get("STRIPE_JS_URL", "") or "https://js.stripe.com/v3/",
-            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
-            public_url=env.get("SHOPSMART_PUBLIC_URL", "").rstrip("/"),
-            pay_link_ttl_minutes=_int_env("SHOPSMART_PAY_LINK_TTL_MINUTES", 60 * 24),
-            mail_backend=(env.get("SHOPSMART_MAIL_BACKEND", "") or "eml").lower(),
-            mail_from=env.get("SHOPSMART_MAIL_FROM", "") or "ShopSmart <orders@shopsmart.invalid>",
-            ses_region=env.get("AWS_REGION", "")
-            or env.get("AWS_DEFAULT_REGION", "")
-            or "eu-central-1",
-            ses_endpoint_url=env.get("SHOPSMART_SES_ENDPOINT_URL", ""),
-            ses_configuration_set=env.get("SHOPSMART_SES_CONFIGURATION_SET", ""),
-            mail_lease_seconds=_int_env("SHOPSMART_MAIL_LEASE_SECONDS", 60),
-            mail_max_attempts=_int_env("SHOPSMART_MAIL_MAX_ATTEMPTS", 8),
-            run_worker=env.get("SHOPSMART_RUN_WORKER", "").strip().lower() in ("1", "true", "yes"),
-        )
+        """The configuration the environment gives; ``ConfigError`` naming the variable if a
+        value does not fit."""
+        return cls()
+
+    @field_validator("max_push_events")
+    @classmethod
+    def _at_most_the_protocol_limit(cls, value: int) -> int:
+        return min(value, MAX_PUSH_EVENTS)
+
+    @field_validator("log_level", "mail_backend", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        return value.upper() if info.field_name == "log_level" else value.lower()
+
+    @field_validator("public_url")
+    @classmethod
+    def _without_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
     @property
     def payments_enabled(self) -> bool:
@@ -120,14 +248,94 @@ class Config:
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
 
+    def replace(self, **changes: Any) -> Config:
+        """A copy with ``changes`` applied and validated (the model is frozen)."""
+        return type(self)(**{**self.model_dump(), **changes})
 
-@dataclass(frozen=True)
+
 class TestConfig(Config):
-    """What the tests use: generous limits unless a test asks otherwise."""
+    """What the tests use: generous limits unless a test asks otherwise, and nothing read from
+    the environment (a developer's SHOPSMART_* variables never leak into a test)."""
 
-    __test__ = False  # not a pytest test class, despite the name
+    __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
 
     testing: bool = True
     rate_limit_per_minute: int = 1_000_000
     rate_limit_burst: int = 1_000_000
-    log_level: str = "WARNING"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+# -- the names of the variables, the error messages and the table of docs/server.md ------------
+
+
+def env_names(name: str) -> tuple[str, ...]:
+    """The environment variables of field ``name``, the documented one first."""
+    alias = Config.model_fields[name].validation_alias
+    if isinstance(alias, AliasChoices):
+        return tuple(str(choice) for choice in alias.choices)
+    return (ENV_PREFIX + name.upper(),)
+
+
+def _variable_of(settings_cls: type[Config], key: str) -> str:
+    """The variable that gave the value of ``key`` (a field name or one of its names)."""
+    for name in settings_cls.model_fields:
+        names = env_names(name)
+        if key == name or key.upper() in names:
+            if settings_cls is TestConfig:
+                return name
+            return next((n for n in names if os.environ.get(n, "").strip()), names[0])
+    return key
+
+
+_SECRET_FIELDS = frozenset({"stripe_secret_key", "stripe_webhook_secret", "database_url"})
+
+
+def describe_errors(settings_cls: type[Config], exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        key = str(error["loc"][0]) if error["loc"] else ""
+        variable = _variable_of(settings_cls, key)
+        shown = "" if key in _SECRET_FIELDS else f" (got {error.get('input')!r})"
+        problems.append(f"{variable}: {error['msg'][:1].lower()}{error['msg'][1:]}{shown}")
+    return "configuration refused: " + "; ".join(problems)
+
+
+def _default_cell(name: str) -> str:
+    field = Config.model_fields[name]
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and "doc_default" in extra:
+        return str(extra["doc_default"])
+    default = field.get_default(call_default_factory=True)
+    if default == "":
+        return "*(empty)*"
+    if isinstance(default, bool):
+        return "`1`" if default else "`0`"
+    return f"`{default}`"
+
+
+def environment_table() -> str:
+    """The Markdown table of docs/server.md, generated from the model."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for name, field in Config.model_fields.items():
+        first, *others = env_names(name)
+        also = ", ".join(f"`{other}`" for other in others)
+        variable = f"`{first}`" + (f" (or {also})" if also else "")
+        rows.append(f"| {variable} | {_default_cell(name)} | {field.description} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(environment_table())

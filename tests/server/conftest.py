@@ -233,10 +233,7 @@ def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def payments_config(config: TestConfig, localstripe_url: str, tmp_path: Any) -> TestConfig:
-    from dataclasses import replace
-
-    return replace(
-        config,
+    return config.replace(
         data_dir=tmp_path / "srv",
         stripe_secret_key=STRIPE_TEST_SECRET_KEY,
         stripe_publishable_key=STRIPE_TEST_PUBLISHABLE_KEY,

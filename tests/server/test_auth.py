@@ -342,10 +342,8 @@ def test_tokens_are_stored_only_as_sha256(app: Flask, shop: Shop) -> None:
 
 @pytest.fixture
 def strict_app(config: TestConfig) -> Iterator[Flask]:
-    from dataclasses import replace
-
     app = create_app(
-        replace(config, rate_limit_per_minute=60, rate_limit_burst=3, max_body_bytes=4096)
+        config.replace(rate_limit_per_minute=60, rate_limit_burst=3, max_body_bytes=4096)
     )
     yield app
     services_of(app).close()
@@ -384,9 +382,7 @@ def test_rate_limit_bucket_refills_with_time(strict_app: Flask) -> None:
 
 def test_rate_limit_is_shared_by_every_worker(config: TestConfig, strict_app: Flask) -> None:
     """Two apps on one database (two gunicorn workers, say): one bucket per terminal."""
-    from dataclasses import replace
-
-    other = create_app(replace(config, rate_limit_per_minute=60, rate_limit_burst=3))
+    other = create_app(config.replace(rate_limit_per_minute=60, rate_limit_burst=3))
     try:
         with unit_of_work(services_of(strict_app).sessions) as session:
             admin.create_store(session, "S1", "High Street")

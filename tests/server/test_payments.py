@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -509,7 +508,7 @@ def test_payment_link_is_mailed_once_per_address_for_phone_orders(
 
 
 def test_without_stripe_configured_payments_answer_503(config: Any, shop: Shop) -> None:
-    bare = create_app(replace(config))
+    bare = create_app(config.replace())
     try:
         from tests.server.conftest import enroll_terminal
 
