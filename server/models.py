@@ -21,7 +21,9 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -35,7 +37,36 @@ NAMING_CONVENTION = {
 Document = JSON().with_variant(JSONB(), "postgresql")
 # BIGINT that still autoincrements on SQLite (only INTEGER PRIMARY KEY does there).
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-Timestamp = DateTime(timezone=True)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment in UTC on either database: aware datetimes in, aware UTC datetimes out.
+
+    PostgreSQL keeps ``timestamptz`` and answers in the session's time zone; SQLite keeps
+    text without an offset and answers naive datetimes. Both are stored as UTC and read back
+    with ``tzinfo=UTC``, so a value from the database compares with ``datetime.now(UTC)`` and
+    goes on the wire with its offset. A naive datetime is refused: its zone is a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: the server keeps UTC only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite: stored as UTC without the offset
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+Timestamp = UtcDateTime()
 
 
 def utcnow() -> datetime:

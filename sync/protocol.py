@@ -17,7 +17,6 @@ quantities, rates), and the arithmetic an order must satisfy is
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -298,8 +297,8 @@ class CustomerData(ResponseModel):
 
 class DeliverySlotData(ResponseModel):
     id: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     capacity: int
     booked: int
     active: bool
@@ -428,8 +427,8 @@ class OrderData(ResponseModel):
     kind: str
     currency: str
     total: int
-    paid_at: datetime
-    voided_at: datetime | None = None
+    paid_at: AwareDatetime
+    voided_at: AwareDatetime | None = None
     lines: list[OrderLineData]
 
 
@@ -445,7 +444,7 @@ class FlagData(ResponseModel):
     order_id: str | None
     product_id: str | None
     detail: dict[str, Any]
-    created_at: datetime
+    created_at: AwareDatetime
 
 
 class FlagList(ResponseModel):
@@ -551,12 +550,12 @@ class PaymentData(ResponseModel):
     purpose: PaymentPurpose
     amount_refunded: int = 0
     pay_url: str | None = Field(default=None, description="absolute URL of the payment page")
-    pay_url_expires_at: datetime | None = None
+    pay_url_expires_at: AwareDatetime | None = None
     decline_code: str | None = None
     decline_reason: str | None = Field(default=None, description="for the clerk to read")
     message: str | None = Field(default=None, description="why it is still pending, if known")
-    created_at: datetime
-    updated_at: datetime
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
 
 
 class RefundRequest(RequestModel):
@@ -576,7 +575,7 @@ class RefundData(ResponseModel):
     status: RefundStatus
     failure_reason: str | None = None
     payment_amount_refunded: int = Field(description="all succeeded refunds of the payment")
-    created_at: datetime
+    created_at: AwareDatetime
 
 
 class CancelPaymentRequest(RequestModel):
