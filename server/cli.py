@@ -7,16 +7,12 @@ uses SQLite under SHOPSMART_DATA_DIR.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 DEFAULT_PORT = 8765
 
@@ -80,15 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
     deactivate.add_argument("clerk_id")
 
     product = sub.add_parser("product", help="catalog").add_subparsers(dest="action", required=True)
-    imp = product.add_parser("import", help="import products from .json, .jsonl or .csv")
+    imp = product.add_parser(
+        "import",
+        help="import a catalog file (.csv, .json, .jsonl; README 'Catalog files'), all or nothing",
+    )
     imp.add_argument("file", type=Path)
+    imp.add_argument("--store", help="also set this store's stock from the stock column")
 
-    sub.add_parser("demo", help="load a demo store with clerks, products, stock and slots")
+    sub.add_parser(
+        "demo", help="load a demo store with clerks, the demo catalog, stock and delivery slots"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from app.domain.errors import CatalogImportError, PosError
     from server.admin.service import AdminError
     from server.config import Config, ConfigError
 
@@ -113,6 +116,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _admin(config, args)
     except AdminError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except CatalogImportError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except PosError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return 1
 
 
@@ -226,9 +237,9 @@ def _admin(config: Any, args: argparse.Namespace) -> int:
                 clerk = admin.add_clerk(session, store, args.name, args.role, args.pin)
                 print(f"clerk {clerk.name} ({clerk.role}) added: {clerk.id}")
             elif args.command == "product":
-                products = read_products(args.file)
-                admin.save_products(session, svc.catalog(session), products)
-                print(f"{len(products)} products imported")
+                text, kind = read_catalog_file(args.file)
+                stock_for = admin.store_by_code(session, args.store) if args.store else None
+                print(admin.import_products(session, svc.catalog(session), text, kind, stock_for))
             elif args.command == "demo":
                 print(load_demo(session, svc, config))
     finally:
@@ -236,146 +247,24 @@ def _admin(config: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def read_products(path: Path) -> list[Any]:
-    """Products from a JSON array, JSON lines, or CSV (barcodes separated by ';')."""
+def read_catalog_file(path: Path) -> tuple[str, str]:
+    """(text, kind) of a catalog file; an AdminError naming the file otherwise."""
+    from app.domain.catalog_file import catalog_kind
     from server.admin.service import AdminError
-    from server.catalog.repository import ProductDocument
 
+    kind = catalog_kind(path.name)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AdminError(f"cannot read {path}: {exc.strerror}") from None
-    rows: list[dict[str, Any]]
-    if path.suffix == ".csv":
-        rows = []
-        for row in csv.DictReader(text.splitlines()):
-            fields: dict[str, Any] = {k: v for k, v in row.items() if v not in (None, "")}
-            fields["unit_price"] = int(fields.get("unit_price", "-1"))
-            fields["barcodes"] = [b for b in row.get("barcodes", "").split(";") if b]
-            rows.append(fields)
-    elif path.suffix == ".jsonl":
-        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-    else:
-        rows = json.loads(text)
-    try:
-        return [ProductDocument.model_validate(row) for row in rows]
-    except (ValidationError, TypeError, ValueError) as exc:
-        raise AdminError(f"{path}: {exc}") from None
-
-
-DEMO_PRODUCTS: list[dict[str, Any]] = [
-    {
-        "id": "demo-milk",
-        "sku": "DAI-001",
-        "name": "Whole milk 1 l",
-        "brand": "Meadow",
-        "department": "dairy",
-        "unit_price": 129,
-        "tax_class": "food",
-        "barcodes": ["4000417025005"],
-        "attributes": {"allergens": ["milk"], "nutrition": {"kcal_per_100ml": 64}},
-    },
-    {
-        "id": "demo-butter",
-        "sku": "DAI-002",
-        "name": "Butter 250 g",
-        "brand": "Meadow",
-        "department": "dairy",
-        "unit_price": 239,
-        "tax_class": "food",
-        "barcodes": ["4000417025012"],
-        "attributes": {"allergens": ["milk"]},
-    },
-    {
-        "id": "demo-bread",
-        "sku": "BAK-001",
-        "name": "Sourdough loaf",
-        "department": "bakery",
-        "unit_price": 349,
-        "tax_class": "food",
-        "barcodes": ["4000417025029"],
-        "attributes": {"allergens": ["gluten"], "baked": "daily"},
-    },
-    {
-        "id": "demo-bananas",
-        "sku": "PRO-001",
-        "name": "Bananas",
-        "department": "produce",
-        "unit_price": 199,
-        "tax_class": "food",
-        "sold_by": "weight",
-        "attributes": {"origin": "EC", "organic": False},
-    },
-    {
-        "id": "demo-apples",
-        "sku": "PRO-002",
-        "name": "Apples Braeburn",
-        "department": "produce",
-        "unit_price": 279,
-        "tax_class": "food",
-        "sold_by": "weight",
-        "attributes": {"origin": "NZ", "variety": "Braeburn"},
-    },
-    {
-        "id": "demo-tomatoes",
-        "sku": "PRO-003",
-        "name": "Vine tomatoes",
-        "department": "produce",
-        "unit_price": 449,
-        "tax_class": "food",
-        "sold_by": "weight",
-        "attributes": {"origin": "NL"},
-    },
-    {
-        "id": "demo-coffee",
-        "sku": "PAN-001",
-        "name": "Coffee beans 500 g",
-        "brand": "Roastery",
-        "department": "pantry",
-        "unit_price": 899,
-        "tax_class": "food",
-        "barcodes": ["4000417025036"],
-        "attributes": {"origin": "CO", "roast": "medium"},
-    },
-    {
-        "id": "demo-pasta",
-        "sku": "PAN-002",
-        "name": "Spaghetti 500 g",
-        "department": "pantry",
-        "unit_price": 149,
-        "tax_class": "food",
-        "barcodes": ["4000417025043"],
-        "attributes": {"allergens": ["gluten"]},
-    },
-    {
-        "id": "demo-soap",
-        "sku": "HOU-001",
-        "name": "Hand soap",
-        "department": "household",
-        "unit_price": 229,
-        "tax_class": "standard",
-        "barcodes": ["4000417025050"],
-        "attributes": {"volume_ml": 300},
-    },
-    {
-        "id": "demo-wine",
-        "sku": "DRI-001",
-        "name": "Red wine 0.75 l",
-        "department": "drinks",
-        "unit_price": 799,
-        "tax_class": "standard",
-        "barcodes": ["4000417025067"],
-        "attributes": {"age_restricted": 18, "origin": "ES"},
-    },
-]
+        return path.read_text(encoding="utf-8-sig"), kind
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AdminError(f"cannot read {path}: {exc}") from None
 
 
 def load_demo(session: Any, svc: Any, config: Any) -> str:
     """A demo store (code DEMO) a terminal can enroll into; safe to run again."""
     from sqlalchemy import select
 
+    from app.data import demo_catalog_rows, demo_catalog_text
     from server.admin import service as admin
-    from server.catalog.repository import ProductDocument
     from server.models import Store
     from server.terminals.auth import create_enroll_code
 
@@ -384,13 +273,8 @@ def load_demo(session: Any, svc: Any, config: Any) -> str:
         store = admin.create_store(session, "DEMO", "ShopSmart Demo Grocery")
         admin.add_clerk(session, store, "Maria", "clerk", "1234")
         admin.add_clerk(session, store, "Max", "manager", "9999")
-        products = [ProductDocument.model_validate(p) for p in DEMO_PRODUCTS]
-        admin.save_products(session, svc.catalog(session), products)
-        admin.set_stock(
-            session,
-            store,
-            {p.id: (50_000 if p.sold_by == "weight" else 40) for p in products},
-        )
+        # the till's demo catalog, the same file: same ids, barcodes, prices and stock
+        admin.import_products(session, svc.catalog(session), demo_catalog_text(), "csv", store)
         tomorrow = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
         for hour in (9, 12, 17):
             admin.add_delivery_slot(
@@ -399,7 +283,7 @@ def load_demo(session: Any, svc: Any, config: Any) -> str:
     code = create_enroll_code(session, store.id, timedelta(minutes=config.enroll_code_ttl_minutes))
     return (
         "demo store DEMO ready: clerks Maria (PIN 1234) and Max (manager, PIN 9999), "
-        f"{len(DEMO_PRODUCTS)} products\nenrollment code: {code}"
+        f"{len(demo_catalog_rows())} products\nenrollment code: {code}"
     )
 
 
