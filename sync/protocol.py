@@ -30,13 +30,8 @@ from pydantic import (
     StrictInt,
 )
 
-from app.domain.cart import line_gross  # noqa: F401  (callers move to app.domain)
 from app.domain.money import BASIS_POINTS, MAX_AMOUNT
-from app.domain.order_check import (  # noqa: F401  (callers move to app.domain)
-    MAX_LINE_QUANTITY,
-    Inconsistency,
-    check_order_consistency,
-)
+from app.domain.order_check import MAX_LINE_QUANTITY
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Shopsmart-Protocol"
