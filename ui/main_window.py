@@ -253,6 +253,7 @@ class MainWindow(QMainWindow):
         from ui.register import RegisterWidget
 
         self.terminal = terminal
+        self.runner.route_writes(terminal)  # one writer: the DB worker (ui/tasks.py)
         self.login = LoginWidget(terminal, self.runner)
         self.login.logged_in.connect(self._on_logged_in)
         self.login.add_manager_requested.connect(self.ask_first_manager)

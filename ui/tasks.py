@@ -2,7 +2,14 @@
 
 - ``run_db``: a single worker thread (SQLite has one writer). Every task opens its own unit of
   work inside the work function; sessions never cross threads.
-- ``run_network``: a separate small pool for the sync engine and card gateway later.
+- ``run_network``: a separate small pool for network work (the card gateway, enrollment).
+- One writer: a unit of work a network task (or any thread but the DB worker) opens on the
+  till's writer runs on the DB worker too. ``route_writes`` makes ``terminal.uow()`` hand
+  such a unit of work a *turn* of the DB worker: the worker waits, between two of its own
+  tasks, and runs that unit of work's statements one by one until it closes; the network
+  task keeps its thread for the network. So the app's writes never contend with each other
+  for SQLite's one write lock. The sync engine is the only other writer (its own thread, one
+  run at a time; docs/sync.md).
 
 Work functions receive a ``TaskControl`` (report progress, see whether Cancel was pressed) and
 return plain frozen data. They never touch a widget. The ``Task`` object's signals are emitted
@@ -12,13 +19,18 @@ from the worker and delivered on the GUI thread (queued connection), where slots
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import Future
+from types import TracebackType
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_here = threading.local()  # .on_db_worker: this thread is the DB worker; .turn: a turn held
 
 
 class TaskCancelled(Exception):
@@ -65,14 +77,18 @@ class Task(QObject):
 
 
 class _Runnable(QRunnable):
-    def __init__(self, task: Task, work: Callable[[TaskControl], Any]) -> None:
+    def __init__(
+        self, task: Task, work: Callable[[TaskControl], Any], *, db_worker: bool = False
+    ) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._task = task
         self._work = work
+        self._db_worker = db_worker
 
     def run(self) -> None:
         task = self._task
+        _here.on_db_worker = self._db_worker
         try:
             result = self._work(task.control)
         except TaskCancelled:
@@ -83,6 +99,128 @@ class _Runnable(QRunnable):
             task.failed.emit(error)
         else:
             task.done.emit(result)
+
+
+class _WriterTurn:
+    """The DB worker lent to another thread: between two of its own tasks it runs the jobs
+    that thread sends, in order, until the turn ends."""
+
+    def __init__(self, pool: QThreadPool) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        pool.start(_ServeTurn(self))
+
+    def serve(self) -> None:
+        """On the DB worker."""
+        _here.on_db_worker = True
+        while (job := self._jobs.get()) is not None:
+            job()
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the DB worker and return (or raise) what it did."""
+        future: Future[T] = Future()
+
+        def job() -> None:
+            try:
+                future.set_result(fn())
+            except BaseException as error:  # handed back to the caller, who raises it
+                future.set_exception(error)
+
+        self._jobs.put(job)
+        return future.result()
+
+    def end(self) -> None:
+        self._jobs.put(None)
+
+
+class _ServeTurn(QRunnable):
+    def __init__(self, turn: _WriterTurn) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._turn = turn
+
+    def run(self) -> None:
+        self._turn.serve()
+
+
+class _OnDbWorker:
+    """A repository whose method calls run on the DB worker, within a turn."""
+
+    def __init__(self, target: Any, turn: _WriterTurn) -> None:
+        self._target = target
+        self._turn = turn
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+        turn = self._turn
+        return lambda *args, **kwargs: turn.call(lambda: value(*args, **kwargs))
+
+
+class _UnitOfWorkOnDbWorker:
+    """A unit of work opened outside the DB worker: it takes a turn of the worker when it
+    opens (waiting for the task in progress, if any), every statement runs there, and the
+    turn ends when it closes. One opened inside another's turn shares that turn."""
+
+    def __init__(self, make: Callable[[], Any], pool: QThreadPool) -> None:
+        self._make = make
+        self._pool = pool
+        self._inner: Any = None
+        self._turn: _WriterTurn | None = None
+        self._own_turn = False
+
+    def __enter__(self) -> _UnitOfWorkOnDbWorker:
+        held: _WriterTurn | None = getattr(_here, "turn", None)
+        self._own_turn = held is None
+        turn = self._turn = held or _WriterTurn(self._pool)
+        _here.turn = turn
+        try:
+            self._inner = turn.call(lambda: self._make().__enter__())
+        except BaseException:
+            self._end_turn()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        inner, turn = self._inner, self._turn
+        self._inner = None
+        try:
+            if turn is not None and inner is not None:
+                turn.call(lambda: inner.__exit__(exc_type, exc, tb))
+        finally:
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        if self._turn is not None and self._own_turn:
+            self._turn.end()
+            _here.turn = None
+        self._turn = None
+
+    def commit(self) -> None:
+        self._call("commit")
+
+    def rollback(self) -> None:
+        self._call("rollback")
+
+    def _call(self, name: str) -> None:
+        if self._turn is None or self._inner is None:
+            raise RuntimeError(f"{name}() outside `with uow:`")
+        self._turn.call(getattr(self._inner, name))
+
+    def __getattr__(self, name: str) -> Any:
+        inner = self.__dict__.get("_inner")
+        turn = self.__dict__.get("_turn")
+        if inner is None or turn is None:
+            raise AttributeError(f"{name}: the unit of work is not open")
+        value = getattr(inner, name)
+        if callable(value):
+            return lambda *args, **kwargs: turn.call(lambda: value(*args, **kwargs))
+        return _OnDbWorker(value, turn)
 
 
 def _is_expected(error: Exception) -> bool:
@@ -116,7 +254,7 @@ class TaskRunner(QObject):
         on_done: Callable[[Any], None] | None = None,
         on_failed: Callable[[Exception], None] | None = None,
     ) -> Task:
-        return self._start(self._db, name, work, on_done, on_failed)
+        return self._start(self._db, name, work, on_done, on_failed, db_worker=True)
 
     def run_network(
         self,
@@ -130,6 +268,25 @@ class TaskRunner(QObject):
     # File work that is not the database (PDFs, reading an import file) shares the small pool.
     run_io = run_network
 
+    def on_db_worker(self, make: Callable[[], T]) -> Callable[[], T]:
+        """``make`` (a unit-of-work factory on the writer) as a factory whose units of work
+        run on the DB worker: directly when opened there, by a turn from any other thread."""
+        pool = self._db
+
+        def factory() -> T:
+            if getattr(_here, "on_db_worker", False):
+                return make()
+            return _UnitOfWorkOnDbWorker(make, pool)  # type: ignore[return-value]
+
+        return factory
+
+    def route_writes(self, terminal: Any) -> None:
+        """Every unit of work ``terminal.uow()`` opens from now on runs on the DB worker."""
+        if not getattr(terminal.uow_factory, "routed_to_db_worker", False):
+            routed = self.on_db_worker(terminal.uow_factory)
+            routed.routed_to_db_worker = True  # type: ignore[attr-defined]
+            terminal.uow_factory = routed
+
     def _start(
         self,
         pool: QThreadPool,
@@ -137,6 +294,8 @@ class TaskRunner(QObject):
         work: Callable[[TaskControl], Any],
         on_done: Callable[[Any], None] | None,
         on_failed: Callable[[Exception], None] | None,
+        *,
+        db_worker: bool = False,
     ) -> Task:
         task = Task(name)
         if on_done is not None:
@@ -147,7 +306,7 @@ class TaskRunner(QObject):
             signal.connect(lambda *_args, t=task: self._finished(t))
         self._running.add(task)
         self.busy_changed.emit(len(self._running))
-        pool.start(_Runnable(task, work))
+        pool.start(_Runnable(task, work, db_worker=db_worker))
         return task
 
     def _finished(self, task: Task) -> None:
