@@ -9,6 +9,8 @@ from flask import Flask, Response, jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from app.domain.barcode import DuplicateBarcode
+from app.domain.errors import PosError
 from sync.protocol import ErrorResponse
 
 log = logging.getLogger("shopsmart.server")
@@ -110,6 +112,9 @@ def register_error_handler(app: Flask) -> None:
             return error_response(
                 exc.status, exc.code, exc.message, exc.field, exc.headers, exc.extra
             )
+        if isinstance(exc, PosError):  # a shop rule (app.domain) refused what was asked
+            status = 409 if isinstance(exc, DuplicateBarcode) else 422
+            return error_response(status, exc.code, exc.message, exc.field)
         if isinstance(exc, ValidationError):
             err = from_validation_error(exc)
             return error_response(err.status, err.code, err.message, err.field)

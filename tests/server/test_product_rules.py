@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask
 from pydantic import ValidationError
 
 from app.domain.product import MAX_UNIT_PRICE
+from server.admin import service as admin
 from server.catalog.repository import ProductDocument
+from server.db import unit_of_work
+from tests.server.conftest import services_of
 
 GOOD: dict[str, Any] = {
     "id": "milk",
@@ -59,3 +63,30 @@ def test_a_document_stored_before_these_rules_still_reads() -> None:
     old = ProductDocument.from_store({**GOOD, "barcodes": ["4000000000001"], "deleted": False})
     assert old.barcodes == ["4000000000001"]
     assert old.to_wire().barcodes == ["4000000000001"]
+
+
+def test_a_barcode_refused_on_save_is_answered_409_naming_both(app: Flask) -> None:
+    svc = services_of(app)
+    milk = ProductDocument.model_validate(GOOD)
+    oat = ProductDocument.model_validate(
+        {**GOOD, "id": "oat", "sku": "DAI-002", "name": "Oat drink 1 l"}
+    )
+    with unit_of_work(svc.sessions) as session:
+        admin.save_products(session, svc.catalog(session), [milk])
+
+    def save_oat() -> dict[str, str]:  # any route that saves: the error handler answers
+        with unit_of_work(svc.sessions) as session:
+            admin.save_products(session, svc.catalog(session), [oat])
+        return {}
+
+    app.add_url_rule("/test/save-oat", view_func=save_oat, methods=["POST"])
+    response = app.test_client().post("/test/save-oat")
+    assert response.status_code == 409
+    assert response.json == {
+        "error": "duplicate_barcode",
+        "message": "barcode 4006381333931 already belongs to Whole milk 1 l (sku DAI-001); "
+        "Oat drink 1 l (sku DAI-002) cannot have it too",
+        "field": "barcodes",
+    }
+    with svc.sessions() as session:
+        assert svc.catalog(session).get("oat") is None
