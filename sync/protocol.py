@@ -16,7 +16,6 @@ quantities, rates), and the arithmetic an order must satisfy is
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -30,6 +29,7 @@ from pydantic import (
     StrictInt,
 )
 
+from app.domain.contact import InvalidEmail, normalise_email
 from app.domain.money import BASIS_POINTS, MAX_AMOUNT
 from app.domain.order_check import MAX_LINE_QUANTITY
 
@@ -455,27 +455,12 @@ class HealthResponse(ResponseModel):
 
 # --------------------------------------------------------------------------- payments
 
-EMAIL_PATTERN = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
-    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
-
-
-def is_valid_email(address: str) -> bool:
-    """A plain ``local@domain.tld`` address we are willing to send to (no display names,
-    no comments, no quoted local parts, no IP literals, no leading/trailing or double dots)."""
-    if len(address) > 254 or not EMAIL_PATTERN.match(address):
-        return False
-    local = address.split("@", 1)[0]
-    return not (local.startswith(".") or local.endswith(".") or ".." in local)
-
 
 def _check_email(value: str) -> str:
-    value = value.strip()
-    if not is_valid_email(value):
-        raise ValueError("not an e-mail address we can send to")
-    return value
+    try:
+        return normalise_email(value)
+    except InvalidEmail as exc:
+        raise ValueError(exc.reason) from None
 
 
 EmailAddress = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(_check_email)]

@@ -17,13 +17,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.contact import is_sendable_email
+from app.domain.money import format_money
 from server.models import MailOutbox, Order, OrderLine, Payment, PaymentRefund, Store
 from server.sql import dialect_insert
-from sync.protocol import is_valid_email
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
-                "VND", "VUV", "XAF", "XOF", "XPF"}  # fmt: skip
 
 
 @cache
@@ -35,15 +34,6 @@ def environment() -> Environment:
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-
-
-def format_money(amount: int, currency: str) -> str:
-    """Minor units as a person reads them: ``12.34 EUR`` (``1234 JPY``)."""
-    if currency.upper() in ZERO_DECIMAL:
-        return f"{amount:,} {currency}"
-    sign = "-" if amount < 0 else ""
-    major, minor = divmod(abs(amount), 100)
-    return f"{sign}{major:,}.{minor:02d} {currency}"
 
 
 def format_quantity(quantity: int, sold_by: str) -> str:
@@ -72,7 +62,7 @@ def queue_mail(
 ) -> int | None:
     """Add an e-mail to the outbox (once per dedupe_key); its id, or None for an address
     we will not send to."""
-    if not is_valid_email(to):
+    if not is_sendable_email(to):
         return None
     text, html = render(template, {"subject": subject, **context})
     table = MailOutbox.__table__

@@ -311,9 +311,9 @@ def test_confirmation_lists_lines_totals_tax_and_escapes_html(app: Flask, shop: 
     assert mail_id is not None
     mail = row(app, mail_id)
     assert mail.subject == "Your order T01-000007 at High Street"
-    assert "2 × <script>x</script> Tea @ 1.50 EUR = 3.00 EUR" in mail.text_body
+    assert "2 × <script>x</script> Tea @ €1.50 = €3.00" in mail.text_body
     assert "<script>x" not in mail.html_body and "&lt;script&gt;" in mail.html_body
-    assert "VAT 7% on 3.00 EUR: 0.20 EUR (included)" in mail.text_body
+    assert "VAT 7% on €3.00: €0.20 (included)" in mail.text_body
 
 
 @pytest.mark.parametrize("email", ["", "walk-in", "a@b"])

@@ -184,7 +184,7 @@ def test_customer_pays_on_the_page_and_gets_the_confirmation(
     token = started.json["pay_url"].rsplit("/", 1)[-1]
 
     browser.get(f"{live_server}/pay/{token}")
-    assert "High Street" in browser.page_source and "12.50 EUR" in browser.page_source
+    assert "High Street" in browser.page_source and "€12.50" in browser.page_source
     fill_card(browser, VISA)
     browser.find_element(By.ID, "pay-button").click()
     WebDriverWait(browser, 20).until(

@@ -151,7 +151,7 @@ def test_card_payment_succeeds_and_queues_one_confirmation(
     ]
     text = mails[0].text_body
     assert "T01-000042" in text and "Bananas" in text and "1.250 kg" in text
-    assert "Total: 12.50 EUR" in text and "VAT 7%" in text and "Delivery: Thu 26 Nov" in text
+    assert "Total: €12.50" in text and "VAT 7%" in text and "Delivery: Thu 26 Nov" in text
     assert VISA not in text
 
 
@@ -468,7 +468,7 @@ def test_partial_and_full_refunds_never_exceed_the_captured_amount(
     assert status.json["amount_refunded"] == 1250
     kinds = [m.kind for m in outbox(app)]
     assert kinds == ["order_confirmation", "refund_receipt", "refund_receipt"]
-    assert "5.00 EUR" in outbox(app)[1].text_body
+    assert "€5.00" in outbox(app)[1].text_body
 
 
 def test_refund_of_an_open_payment_or_another_stores_payment_is_refused(

@@ -203,7 +203,7 @@ def test_cash_refund_of_an_order_with_a_customer_address_is_receipted(
     with services_of(app).sessions() as session:
         mail = session.scalars(select(MailOutbox).where(MailOutbox.kind == "refund_receipt")).one()
     assert mail.to_address == "ada@example.com"
-    assert "0.50 EUR in cash" in mail.text_body and payload["receipt_no"] in mail.text_body
+    assert "€0.50 in cash" in mail.text_body and payload["receipt_no"] in mail.text_body
 
 
 # ----------------------------------------------------------------------------- cancel
