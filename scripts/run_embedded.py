@@ -6,6 +6,8 @@ send, as .eml files) under ``var/server``, the till keeps its store under ``var/
 the checkout, ignored by git). The server gets a demo store; the till loads the demo grocery
 catalog on first start and is offered the server's one-time enrollment code, which it uses if
 this computer has a secure keyring (otherwise Till → Server connection… explains the choice).
+The end-to-end tests start their embedded server with the functions below, so they run the
+server exactly as `make run` does.
 """
 
 from __future__ import annotations
@@ -17,11 +19,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PREFERRED_PORT = 8765
+
+
+class ServerDidNotStart(RuntimeError):
+    """The local server exited, or did not answer its health check in time."""
 
 
 def port_is_free(port: int) -> bool:
@@ -41,62 +48,94 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
+def server_environment(server_dir: Path, base: Mapping[str, str]) -> dict[str, str]:
+    """The local server's environment: SQLite and e-mails under ``server_dir``, whatever
+    DATABASE_URL the shell has (the embedded server never uses another database)."""
+    env = {**base, "SHOPSMART_DATA_DIR": str(server_dir)}
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+def start_server(env: Mapping[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """``shopsmart-server run`` (migrates its SQLite, then serves on 127.0.0.1:``port``)."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [str(BIN / "shopsmart-server"), "run", "--port", str(port)],
+            env=dict(env),
+            stdout=log,
+            stderr=log,
+            cwd=ROOT,
+        )
+
+
+def wait_healthy(url: str, server: subprocess.Popen[bytes], log_path: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit("the local server stopped while starting; see var/server.log")
+            raise ServerDidNotStart(f"the local server stopped while starting; see {log_path}")
         try:
             with urllib.request.urlopen(f"{url}/api/v1/health", timeout=1) as answer:
                 if answer.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit("the local server did not start within 30 s; see var/server.log")
+    raise ServerDidNotStart(f"the local server did not start within 30 s; see {log_path}")
+
+
+def load_demo(env: Mapping[str, str]) -> str:
+    """``shopsmart-server demo`` (the demo store, safe to run again): a fresh enrollment code."""
+    demo = subprocess.run(
+        [str(BIN / "shopsmart-server"), "demo"],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return demo.stdout.strip().split()[-1]
+
+
+def till_environment(url: str, code: str, base: Mapping[str, str]) -> dict[str, str]:
+    """The till's environment: offered the local server's enrollment code (the till uses it
+    if it is not enrolled yet and has a secure keyring)."""
+    env = {**base, "SHOPSMART_ENROLL": f"{url} {code}"}
+    env.pop("SHOPSMART_DATA_DIR", None)
+    return env
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
 
 
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server on the way out
     var = ROOT / "var"
     var.mkdir(exist_ok=True)
-    server_env = {**os.environ, "SHOPSMART_DATA_DIR": str(var / "server")}
-    server_env.pop("DATABASE_URL", None)
+    server_env = server_environment(var / "server", os.environ)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with (var / "server.log").open("ab") as log:
-        server = subprocess.Popen(
-            [str(BIN / "shopsmart-server"), "run", "--port", str(port)],
-            env=server_env,
-            stdout=log,
-            stderr=log,
-            cwd=ROOT,
-        )
+    log_path = var / "server.log"
+    server = start_server(server_env, port, log_path)
     try:
-        wait_healthy(url, server)
-        demo = subprocess.run(
-            [str(BIN / "shopsmart-server"), "demo"],
-            env=server_env,
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        code = demo.stdout.strip().split()[-1]
+        try:
+            wait_healthy(url, server, log_path.relative_to(ROOT))
+        except ServerDidNotStart as error:
+            raise SystemExit(str(error)) from None
+        code = load_demo(server_env)
         print(f"Local sync server: {url} (SQLite and e-mails under var/server)")
         print(f"Enrollment code for the till: {code}")
-        till_env = {**os.environ, "SHOPSMART_ENROLL": f"{url} {code}"}
-        till_env.pop("SHOPSMART_DATA_DIR", None)
         return subprocess.call(
             [str(BIN / "shopsmart"), "--data-dir", str(var / "till"), "run"],
-            env=till_env,
+            env=till_environment(url, code, os.environ),
             cwd=ROOT,
         )
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
 
 
 if __name__ == "__main__":

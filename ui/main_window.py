@@ -443,6 +443,7 @@ class MainWindow(QMainWindow):
             self.status_label.style().polish(self.status_label)
         if status.state.value == "online" and not status.running:
             self.settle_card_payments()
+            self._show_pulled_clerks()
         if status.rejected:
             many = status.rejected != 1
             self.refused_label.setText(
@@ -456,6 +457,20 @@ class MainWindow(QMainWindow):
             )
         self.refused_banner.setVisible(bool(status.rejected or status.unusable))
         self.status_refreshed.emit(status.waiting)
+
+    def _show_pulled_clerks(self) -> None:
+        """Clerks a pull brought appear on the login screen, and the first-manager dialog
+        closes once the server has sent a manager (`make run`'s first start)."""
+        from app.services.clerks import needs_first_manager
+
+        if self.login is None or self.clerk is not None:
+            return
+        with self.terminal.read() as uow:
+            clerks = uow.clerks.all()
+        if [c.id for c in clerks if c.active] != [c.id for c in self.login._clerks]:
+            self.login.set_clerks(clerks)
+        if self.first_manager_dialog is not None and not needs_first_manager(self.terminal.read()):
+            self.first_manager_dialog.reject()
 
     def card_state(self) -> tuple[bool, str]:
         """Card needs the server (the gateway is behind it); offline the reason is shown."""

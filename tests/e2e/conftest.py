@@ -1,12 +1,17 @@
-"""End-to-end fixtures: the real server (gunicorn) in a subprocess on the real PostgreSQL of
-`make test`, real tills (SQLite files, the real sync engine over HTTP), an isolated keyring."""
+"""End-to-end fixtures: the real server in a subprocess — every test runs twice, against the
+embedded server as `make run` starts it (SQLite, scripts/run_embedded.py) and against
+gunicorn on the real PostgreSQL of `make test` —, real tills (SQLite files, the real sync
+engine over HTTP), an isolated keyring."""
 
 from __future__ import annotations
 
 import os
 import random
 import re
+import sqlite3
+import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,30 +21,48 @@ import pytest
 from app.bootstrap import Terminal, open_terminal
 from app.domain.clerk import Clerk, Role
 from local_db.sync_store import SqliteSyncStore
+from scripts import run_embedded
 from sync.credentials import TokenStore
 from sync.engine import SyncEngine
 from sync.enrollment import current_enrollment, enroll
 from sync.http_transport import HttpSyncTransport
 from tests.server.conftest import localstripe_url, stripe_client
 
-from .harness import ServerProcess, keyring_for, server_cli
+from .harness import EmbeddedServer, ServerProcess, keyring_for, server_cli
 
 __all__ = ["localstripe_url", "stripe_client"]  # fixtures shared with tests/server
 
 
+SQLITE, POSTGRESQL = "sqlite-embedded", "postgresql-gunicorn"
+UUID_TEXT = re.compile(r"\b(\w+)::text\b")
+
+
 @dataclass
 class Backend:
-    server: ServerProcess
+    kind: str  # SQLITE or POSTGRESQL
+    server: ServerProcess | EmbeddedServer
     env: dict[str, str]
-    pg_url: str
+    database: str  # the PostgreSQL URL, or the path of the embedded server's SQLite file
 
     def enroll_code(self, store: str = "DEMO") -> str:
         return server_cli(self.env, "terminal", "enroll-code", "--store", store).strip().split()[-1]
 
     def sql(self, query: str, *params: object) -> list[tuple]:
-        with psycopg.connect(self.pg_url) as conn:
-            cursor = conn.execute(query, params)
-            return cursor.fetchall() if cursor.description else []
+        """``query`` (PostgreSQL's SQL, ``%s`` parameters) on the server's database. On SQLite
+        ``%s`` becomes ``?`` and ``<uuid column>::text`` gives PostgreSQL's text of the uuid
+        (SQLAlchemy keeps a uuid there as 32 hex digits)."""
+        if self.kind == POSTGRESQL:
+            with psycopg.connect(self.database) as conn:
+                cursor = conn.execute(query, params)
+                return cursor.fetchall() if cursor.description else []
+        query = UUID_TEXT.sub(r"uuid_text(\1)", query).replace("%s", "?")
+        with closing(sqlite3.connect(self.database, timeout=30)) as conn, conn:
+            conn.create_function("uuid_text", 1, _uuid_text, deterministic=True)
+            return conn.execute(query, params).fetchall()
+
+
+def _uuid_text(value: str | None) -> str | None:
+    return None if value is None else str(uuid.UUID(value))
 
 
 @pytest.fixture
@@ -48,14 +71,40 @@ def server_env_extra() -> dict[str, str]:
     return {}
 
 
-@pytest.fixture
-def backend(pg_url: str, tmp_path: Path, server_env_extra: dict[str, str]) -> Iterator[Backend]:
+@pytest.fixture(params=[SQLITE, POSTGRESQL])
+def backend(
+    request: pytest.FixtureRequest, tmp_path: Path, server_env_extra: dict[str, str]
+) -> Iterator[Backend]:
+    if request.param == SQLITE:
+        yield from _embedded_backend(tmp_path, server_env_extra)
+    else:
+        yield from _gunicorn_backend(request.getfixturevalue("pg_url"), tmp_path, server_env_extra)
+
+
+def _embedded_backend(tmp_path: Path, extra: dict[str, str]) -> Iterator[Backend]:
+    """As `make run` does it: the server migrates its SQLite and serves, then the demo store."""
+    server_dir = tmp_path / "var" / "server"
+    env = {
+        **run_embedded.server_environment(server_dir, os.environ),
+        "SHOPSMART_LOG_LEVEL": "WARNING",
+        **extra,
+    }
+    server = EmbeddedServer(env, tmp_path / "server.log")
+    server.start()
+    try:
+        run_embedded.load_demo(env)
+        yield Backend(SQLITE, server, env, str(server_dir / "server.sqlite3"))
+    finally:
+        server.stop()
+
+
+def _gunicorn_backend(pg_url: str, tmp_path: Path, extra: dict[str, str]) -> Iterator[Backend]:
     env = {
         **os.environ,
         "DATABASE_URL": pg_url,
         "SHOPSMART_DATA_DIR": str(tmp_path / "srv"),
         "SHOPSMART_LOG_LEVEL": "WARNING",
-        **server_env_extra,
+        **extra,
     }
     server_cli(env, "db", "upgrade")
     out = server_cli(env, "demo")
@@ -63,7 +112,7 @@ def backend(pg_url: str, tmp_path: Path, server_env_extra: dict[str, str]) -> It
     server = ServerProcess(env, tmp_path / "server.log")
     server.start()
     try:
-        yield Backend(server, env, pg_url)
+        yield Backend(POSTGRESQL, server, env, pg_url)
     finally:
         server.stop()
 

@@ -1,4 +1,5 @@
-"""The real server in a subprocess, for the end-to-end tests and the sync benchmark."""
+"""The real server in a subprocess, for the end-to-end tests and the sync benchmark: gunicorn
+(as deployed, on PostgreSQL) or the embedded server (as `make run` starts it, on SQLite)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from scripts import run_embedded
 from sync.credentials import EncryptedFileKeyring, TokenStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +60,31 @@ class ServerProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=30)
+        self.process = None
+
+
+class EmbeddedServer:
+    """``shopsmart-server run`` on SQLite, started by scripts/run_embedded.py's own functions
+    (the code path of `make run`); stop() and start() again on the same port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = run_embedded.start_server(self.env, self.port, self.log_path)
+        try:
+            run_embedded.wait_healthy(self.url, self.process, self.log_path)
+        except run_embedded.ServerDidNotStart as error:
+            self.stop()
+            raise RuntimeError(f"{error}: {self.log_path.read_text()[-2000:]}") from None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            run_embedded.stop_server(self.process)
         self.process = None
 
 
