@@ -32,6 +32,7 @@ from pydantic import (
 from app.domain.contact import InvalidEmail, normalise_email
 from app.domain.money import BASIS_POINTS, MAX_AMOUNT
 from app.domain.order_check import MAX_LINE_QUANTITY
+from app.domain.phone import tidy_phone
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Shopsmart-Protocol"
@@ -82,10 +83,15 @@ class ErrorResponse(ResponseModel):
 # --------------------------------------------------------------------------- orders
 
 
+# A customer's contact details on a paid order are kept whatever they hold (a sale is never
+# refused over them); a phone number that reads as one is stored in E.164.
+ContactPhone = Annotated[str, Field(max_length=200), AfterValidator(tidy_phone)]
+
+
 class CustomerRef(RequestModel):
     id: UUID
     name: ShortText = ""
-    phone: ShortText = ""
+    phone: ContactPhone = ""
     email: ShortText = ""
 
 

@@ -106,3 +106,24 @@ def test_an_address_we_cannot_send_to_is_refused_saying_why(typed: str, says: st
     assert refused.value.field == "customer_email"
     assert refused.value.message == f"customer_email: {refused.value.reason}"
     assert not is_sendable_email(typed)
+
+
+def test_the_wire_keeps_a_customers_phone_and_stores_it_in_e164_when_it_reads_as_one() -> None:
+    from sync.protocol import CustomerRef
+
+    uid = "0190f1c2-0000-7000-8000-000000000001"
+    assert CustomerRef(id=uid, phone="+353 87 123 4567").phone == "+353871234567"  # type: ignore[arg-type]
+    assert CustomerRef(id=uid, phone=" 123 ").phone == "123"  # type: ignore[arg-type]
+    assert CustomerRef(id=uid).phone == ""  # type: ignore[arg-type]
+
+
+def test_the_wire_refuses_an_address_we_cannot_send_to_saying_why() -> None:
+    from pydantic import ValidationError
+
+    from sync.protocol import EmailLinkRequest
+
+    assert (
+        EmailLinkRequest(protocol_version=1, email=" Ada@Example.COM ").email == "Ada@example.com"
+    )
+    with pytest.raises(ValidationError, match="should have a period"):
+        EmailLinkRequest(protocol_version=1, email="ada@example")
