@@ -207,10 +207,20 @@ def test_inconsistent_line_is_rejected_with_its_path(client: FlaskClient, shop: 
     assert result["field"] == "payload.lines[4].gross"
 
 
+def test_a_line_above_the_tills_quantity_limit_is_rejected(client: FlaskClient, shop: Shop) -> None:
+    event = paid_event(order(clerk_id=shop.s1.clerk_id, lines=[("p1", 10_000)]))
+    result = push(client, shop, [event])["results"][0]
+    assert (result["status"], result["reason"]) == ("rejected", "invalid_quantity")
+    assert result["field"] == "payload.lines[0].quantity"
+    assert "more than 9999" in result["message"]
+
+
 def test_sale_beyond_stock_is_accepted_and_flagged_oversold(
     app: Flask, client: FlaskClient, shop: Shop
 ) -> None:
-    event = paid_event(order(clerk_id=shop.s1.clerk_id, lines=[("p5", 100_001)]))
+    with services_of(app).sessions() as session, session.begin():
+        session.execute(update(StockLevel).where(StockLevel.product_id == "p5").values(quantity=3))
+    event = paid_event(order(clerk_id=shop.s1.clerk_id, lines=[("p5", 4)]))
     assert statuses(push(client, shop, [event])) == ["accepted"]
     assert stock_of(app, "p5") == -1
     flags = client.get("/api/v1/flags?kind=oversold", headers=shop.s1.headers).json["flags"]
