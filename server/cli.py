@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from app.domain.errors import CatalogImportError, PosError
+    from app.domain.catalog_file import error_report
+    from app.domain.errors import PosError
     from server.admin.service import AdminError
     from server.config import Config, ConfigError
 
@@ -117,13 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AdminError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except CatalogImportError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    except PosError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+    except PosError as exc:  # a refused product file: every problem, row by row
+        print(error_report(exc), file=sys.stderr)
         return 1
 
 

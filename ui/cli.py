@@ -15,7 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from app.domain.errors import CatalogImportError, PosError
+from app.domain.catalog_file import error_report
+from app.domain.errors import PosError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,13 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     terminal = open_terminal(data_dir)
     try:
         return _run_command(command, args, terminal)
-    except CatalogImportError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
     except PosError as error:
-        print(f"error: {error.message}", file=sys.stderr)
+        print(error_report(error), file=sys.stderr)
         return 1
     finally:
         terminal.close()

@@ -105,6 +105,13 @@ def raise_import_error(problems: Sequence[str]) -> None:
     )
 
 
+def error_report(error: PosError) -> str:
+    """What a command line prints for a refused import (or any shop error): the message,
+    then one indented line per problem."""
+    problems = error.problems if isinstance(error, CatalogImportError) else []
+    return "\n".join([f"error: {error.message}", *(f"  {problem}" for problem in problems)])
+
+
 # --------------------------------------------------------------------------------------------
 # Splitting a file into rows
 # --------------------------------------------------------------------------------------------

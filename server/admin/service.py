@@ -134,22 +134,10 @@ def import_products(
 
 
 def product_document(product: DomainProduct) -> ProductDocument:
-    """The catalog's document of a product checked by the shop's rules."""
-    return ProductDocument.model_validate(
-        {
-            "id": product.id,
-            "sku": product.sku,
-            "name": product.name,
-            "brand": product.brand,
-            "department": product.department,
-            "unit_price": product.unit_price,
-            "tax_class": product.tax_class,
-            "sold_by": product.sold_by.value,
-            "barcodes": list(product.barcodes),
-            "active": product.active,
-            "attributes": dict(product.attributes),
-        }
-    )
+    """The catalog's document of a product checked by the shop's rules (same field names)."""
+    shared = ProductDocument.model_fields.keys() & DomainProduct.__dataclass_fields__.keys()
+    fields = {name: getattr(product, name) for name in shared}
+    return ProductDocument.model_validate({**fields, "sold_by": product.sold_by.value})
 
 
 def save_products(
