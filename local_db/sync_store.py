@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, delete, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -34,7 +33,6 @@ from app.domain.sync import (
 from app.domain.timestamps import now_iso, utc_iso
 from local_db.codec import from_iso
 from local_db.models import (
-    BARCODES,
     CLERKS,
     CUSTOMERS,
     ORDERS,
@@ -46,7 +44,6 @@ from local_db.models import (
 from local_db.repositories import SqliteProductRepository, SqliteSettingsRepository, upsert
 
 log = logging.getLogger("shopsmart.sync")
-T = TypeVar("T")
 
 LAST_SYNC_KEY = "sync.last_success_at"
 WAITING_STATES = (OutboxState.PENDING.value, OutboxState.SENT.value)
@@ -197,7 +194,17 @@ class SqliteSyncStore:
         before anything is written (a barcode or sku another product holds), each stock row
         needs its product. A row applied or tombstoned here leaves ``unusable_rows``; so does
         one kept aside earlier that can be used now (a product whose barcode was freed, the
-        stock of a product that arrived)."""
+        stock of a product that arrived).
+
+        Should SQLite still refuse the checked products, the page is applied again from the
+        start with each product written alone in a savepoint (savepoints cost a statement
+        journal, so the usual path goes without)."""
+        try:
+            self._apply_pull(page, one_by_one=False)
+        except IntegrityError:
+            self._apply_pull(page, one_by_one=True)
+
+    def _apply_pull(self, page: PulledPage, *, one_by_one: bool) -> None:
         aside = list(page.unusable)
         with self._engine.begin() as c:
             waiting = _waiting_aside(c)
@@ -212,7 +219,7 @@ class SqliteSyncStore:
             if products or retried:
                 applied, refused = _claim(c, products, retried, page.deleted_product_ids)
                 aside.extend(refused)
-                aside.extend(_upsert_products(c, applied))
+                aside.extend(_upsert_products(c, applied, one_by_one))
             if page.deleted_product_ids:
                 c.execute(
                     update(PRODUCTS)
@@ -445,25 +452,17 @@ def _claim(
     skus = sorted({product.sku for product in candidates})
     holder: dict[str, str] = {}  # barcode -> product id, for every barcode that matters here
     own: dict[str, set[str]] = {}  # product id -> its barcodes now
-    for column, values in ((BARCODES.c.code, codes), (BARCODES.c.product_id, ids)):
-        for chunk in _chunks(values):
-            for code, pid in c.execute(
-                select(BARCODES.c.code, BARCODES.c.product_id).where(column.in_(chunk))
-            ):
-                holder[code] = pid
-                own.setdefault(pid, set()).add(code)
+    for code, pid in c.exec_driver_sql(_HOLDERS, (json.dumps(codes), json.dumps(ids))):
+        holder[code] = pid
+        own.setdefault(pid, set()).add(code)
     known: dict[str, tuple[str, str, bool]] = {}  # id -> (name, sku, deleted)
     sku_holder: dict[str, str] = {}
     wanted = sorted(set(holder.values()) | set(ids))
-    for column, values in ((PRODUCTS.c.id, wanted), (PRODUCTS.c.sku, skus)):
-        for chunk in _chunks(values):
-            for pid, name, sku, deleted in c.execute(
-                select(PRODUCTS.c.id, PRODUCTS.c.name, PRODUCTS.c.sku, PRODUCTS.c.deleted).where(
-                    column.in_(chunk)
-                )
-            ):
-                known[pid] = (name, sku, bool(deleted))
-                sku_holder[sku] = pid
+    for pid, name, sku, deleted in c.exec_driver_sql(
+        _OWNERS, (json.dumps(wanted), json.dumps(skus))
+    ):
+        known[pid] = (name, sku, bool(deleted))
+        sku_holder[sku] = pid
     gone = set(tombstoned) | {pid for pid, (_n, _s, deleted) in known.items() if deleted}
     names = {pid: _label(name, sku) for pid, (name, sku, _d) in known.items()}
     freed: list[str] = []
@@ -498,9 +497,21 @@ def _claim(
         sku_holder[product.sku] = product.id
         names[product.id] = _label(product.name, product.sku)
         usable.append(product)
-    for chunk in _chunks(freed):
-        c.execute(delete(BARCODES).where(BARCODES.c.code.in_(chunk)))
+    if freed:
+        c.exec_driver_sql(
+            f"DELETE FROM product_barcodes WHERE code IN ({_IDS})", (json.dumps(freed),)
+        )
     return usable, refused
+
+
+# A page's ids, barcodes and skus go in as JSON arrays (json_each): one statement each.
+_HOLDERS = (
+    f"SELECT code, product_id FROM product_barcodes WHERE code IN ({_IDS}) "
+    f"OR product_id IN ({_IDS})"
+)
+_OWNERS = f"SELECT id, name, sku, deleted FROM products WHERE id IN ({_IDS}) OR sku IN ({_IDS})"
+_STOCK_OF = f"SELECT id, stock FROM products WHERE id IN ({_IDS})"
+_PRESENT = f"SELECT id FROM products WHERE id IN ({_IDS})"
 
 
 def _claim_problem(
@@ -525,29 +536,23 @@ def _claim_problem(
     return ""
 
 
-def _upsert_products(c: Connection, products: list[Product]) -> list[UnusableRow]:
+def _upsert_products(c: Connection, products: list[Product], one_by_one: bool) -> list[UnusableRow]:
     """Write the checked products, keeping local stock (server stock is its own change
-    kind). Should the database still refuse the batch, each product is tried alone in a
-    savepoint and one it refuses is kept aside with the database's words."""
+    kind). ``one_by_one``: each product alone in a savepoint, and one the database refuses
+    is kept aside with the database's words."""
     if not products:
         return []
-    known = {
-        row.id: row.stock
-        for chunk in _chunks([product.id for product in products])
-        for row in c.execute(
-            select(PRODUCTS.c.id, PRODUCTS.c.stock).where(PRODUCTS.c.id.in_(chunk))
-        )
+    ids = json.dumps([product.id for product in products])
+    known: dict[str, int | None] = {
+        pid: stock for pid, stock in c.exec_driver_sql(_STOCK_OF, (ids,))
     }
     rows = [
         replace(p, stock=known[p.id]) if p.id in known and p.stock is None else p for p in products
     ]
     repository = SqliteProductRepository(c)
-    try:
-        with c.begin_nested():
-            repository.upsert_many(rows)
+    if not one_by_one:
+        repository.upsert_many(rows)
         return []
-    except IntegrityError:
-        pass
     refused = []
     for product in rows:
         try:
@@ -569,12 +574,8 @@ def _upsert_products(c: Connection, products: list[Product]) -> list[UnusableRow
 def _apply_stock(c: Connection, stock: list[tuple[str, int]]) -> list[UnusableRow]:
     """Set server stock; a stock row for a product this till does not hold is kept aside
     (it applies once the product arrives)."""
-    ids = sorted({pid for pid, _qty in stock})
-    present = {
-        pid
-        for chunk in _chunks(ids)
-        for (pid,) in c.execute(select(PRODUCTS.c.id).where(PRODUCTS.c.id.in_(chunk)))
-    }
+    ids = json.dumps(sorted({pid for pid, _qty in stock}))
+    present = {pid for (pid,) in c.exec_driver_sql(_PRESENT, (ids,))}
     known = [{"pid": pid, "qty": qty} for pid, qty in stock if pid in present]
     if known:
         c.execute(
@@ -594,11 +595,6 @@ def _apply_stock(c: Connection, stock: list[tuple[str, int]]) -> list[UnusableRo
         for pid, qty in stock
         if pid not in present
     ]
-
-
-def _chunks(items: Sequence[T], size: int = 500) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _event(row: Any) -> OutboxEvent:
