@@ -9,9 +9,8 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.domain.cart import Cart, CartLine, CartTotals, DiscountKind, LineTotal
 from app.domain.money import format_minor
-from app.domain.product import SoldBy
+from app.domain.product import SoldBy, format_weight
 from ui.dialogs import percent_text
-from ui.widgets import grams_text
 
 COLUMNS = ("#", "Item", "Qty", "Price", "Total")
 HIGHLIGHT = QColor("#e3f1f5")
@@ -122,7 +121,9 @@ def _cell(line: CartLine, line_total: LineTotal, number: int, column: int) -> st
     if column == 1:
         return line.name
     if column == 2:
-        return grams_text(line.quantity) if line.sold_by is SoldBy.WEIGHT else f"{line.quantity} ×"
+        return (
+            format_weight(line.quantity) if line.sold_by is SoldBy.WEIGHT else f"{line.quantity} ×"
+        )
     if column == 3:
         suffix = "/kg" if line.sold_by is SoldBy.WEIGHT else ""
         return f"{format_minor(line.unit_price)}{suffix}"

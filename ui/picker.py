@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.money import format_minor
-from app.domain.product import Product
-from ui.widgets import grams_text, label, list_table
+from app.domain.product import Product, format_weight
+from ui.widgets import label, list_table
 
 SEARCH_DEBOUNCE_MS = 150
 DEPARTMENT_COLUMNS = 4
@@ -175,7 +175,7 @@ class ProductPickerWidget(QWidget):
             if product.stock is None:
                 stock = "—"
             elif product.by_weight:
-                stock = grams_text(product.stock)
+                stock = format_weight(product.stock)
             else:
                 stock = str(product.stock)
             name = QTableWidgetItem(product.name)

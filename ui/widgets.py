@@ -29,11 +29,6 @@ def money(minor: int, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> st
     return format_money(minor, currency, locale)
 
 
-def grams_text(grams: int) -> str:
-    kilos, rest = divmod(grams, 1000)
-    return f"{kilos}.{rest:03d} kg"
-
-
 def friendly(message: str) -> str:
     """Service messages start lower-case (they read well inside logs); a screen wants a capital."""
     return message[:1].upper() + message[1:] if message else message

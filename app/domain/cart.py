@@ -13,12 +13,11 @@ from app.domain.money import (
     round_half_up,
     tax_included_in,
 )
-from app.domain.product import Product, SoldBy
+from app.domain.product import GRAMS_PER_KG, Product, SoldBy
 from app.domain.tax import TaxTable
 
 MAX_EACH_QUANTITY = 9_999
 MAX_GRAMS = 100_000  # 100 kg on one line
-GRAMS_PER_KG = 1000
 
 
 class DiscountKind(enum.StrEnum):

@@ -17,6 +17,7 @@ class SoldBy(enum.StrEnum):
 
 
 MAX_UNIT_PRICE = 10_000_00  # 10,000.00 per unit or per kg: above it is a typo
+GRAMS_PER_KG = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +92,14 @@ def check_tax_class(tax_class: str, taxes: TaxTable | None = DEFAULT_TAX_TABLE) 
         raise InvalidInput("tax_class is required", field="tax_class")
     if taxes is not None:
         taxes.rate_for(tax_class)
+
+
+def format_weight(grams: int) -> str:
+    """``742`` → ``"0.742 kg"`` (always three decimals: scales weigh to the gram)."""
+    kilos, rest = divmod(grams, GRAMS_PER_KG)
+    return f"{kilos}.{rest:03d} kg"
+
+
+def format_quantity(quantity: int, sold_by: str) -> str:
+    """A line's quantity as a person reads it: ``3`` units, or ``0.742 kg`` when weighed."""
+    return format_weight(quantity) if sold_by == SoldBy.WEIGHT else str(quantity)

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from app.domain.cart import GRAMS_PER_KG
 from app.domain.money import BASIS_POINTS, DEFAULT_LOCALE, format_minor
 from app.domain.order import Order, OrderLine, OrderStatus, TenderKind
-from app.domain.product import SoldBy
+from app.domain.product import SoldBy, format_weight
 from app.domain.store import StoreProfile
 
 RECEIPT_WIDTH = 42
@@ -76,12 +75,6 @@ class Receipt:
     @property
     def item_count(self) -> int:
         return len(self.lines)
-
-
-def format_weight(grams: int) -> str:
-    """``742`` → ``"0.742 kg"`` (always three decimals: scales print grams)."""
-    kilos, rest = divmod(grams, GRAMS_PER_KG)
-    return f"{kilos}.{rest:03d} kg"
 
 
 def format_rate(rate_bp: int) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.contact import is_sendable_email
 from app.domain.money import format_money
+from app.domain.product import format_quantity
 from server.models import MailOutbox, Order, OrderLine, Payment, PaymentRefund, Store
 from server.sql import dialect_insert
 
@@ -34,12 +35,6 @@ def environment() -> Environment:
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-
-
-def format_quantity(quantity: int, sold_by: str) -> str:
-    if sold_by == "weight":
-        return f"{quantity / 1000:.3f} kg"
-    return str(quantity)
 
 
 def render(template: str, context: dict[str, Any]) -> tuple[str, str]:
