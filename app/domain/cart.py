@@ -97,13 +97,17 @@ def line_gross(sold_by: str, quantity: int, unit_price: int) -> int:
     return unit_price * quantity
 
 
+# The most one line may hold, by how the product is sold (str keys work too: a StrEnum).
+QUANTITY_LIMITS: dict[str, int] = {SoldBy.EACH: MAX_EACH_QUANTITY, SoldBy.WEIGHT: MAX_GRAMS}
+
+
 def check_quantity(sold_by: SoldBy, quantity: int) -> None:
     if not isinstance(quantity, int) or isinstance(quantity, bool):
         raise InvalidQuantity("quantity must be a whole number", field="quantity")
     if quantity <= 0:
         unit = "grams" if sold_by is SoldBy.WEIGHT else "units"
         raise InvalidQuantity(f"quantity must be more than 0 {unit}", field="quantity")
-    limit = MAX_GRAMS if sold_by is SoldBy.WEIGHT else MAX_EACH_QUANTITY
+    limit = QUANTITY_LIMITS[sold_by]
     if quantity > limit:
         unit = "g" if sold_by is SoldBy.WEIGHT else "units"
         raise InvalidQuantity(f"quantity {quantity} {unit} is more than {limit}", field="quantity")
