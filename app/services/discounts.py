@@ -89,6 +89,8 @@ def approve_discount(
 def check_approvals(uow: UnitOfWork, cart: Cart, store: StoreProfile) -> None:
     """Refuse a sale with a discount above the threshold that no manager approved, or
     approved by someone who is not (or no longer) an active manager of this till."""
+    if cart.order_discount is None and not any(ln.discount for ln in cart.lines):
+        return  # most sales: nothing to check
     for line_id, discount in cart.unapproved_discounts(store.discount_approval_bp):
         base = cart.discount_base(line_id)
         where = "the whole sale" if line_id is None else cart.line(line_id).name
@@ -126,12 +128,13 @@ def _what(discount: Discount, where: str) -> str:
 def audit_approved_discounts(uow: UnitOfWork, cart: Cart, order: Order, asked_by: Clerk) -> None:
     """One DISCOUNT_APPROVED entry per approved discount of the sale: the approving manager,
     who asked, what, and the amount it took off (in the caller's transaction)."""
+    approved = [(line_id, d) for line_id, d in _discounts(cart) if d.approver_id]
+    if not approved:
+        return
     number_of = {line.line_id: n for n, line in enumerate(cart.lines, start=1)}
     taken_off = {ln.line_no: ln.line_discount for ln in order.lines}
     order_share = sum(ln.order_discount_share for ln in order.lines)
-    for line_id, discount in _discounts(cart):
-        if not discount.approver_id:
-            continue
+    for line_id, discount in approved:
         if line_id is None:
             where, amount = "the whole sale", order_share
         else:

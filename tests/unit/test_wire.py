@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from app.domain.cart import TaxBreakdownEntry
+from app.domain.cart import Cart, Discount, DiscountKind, TaxBreakdownEntry
 from app.domain.events import OrderRefunded, OrderVoided, SaleCompleted
-from app.domain.order import Order, OrderLine, OrderStatus, Tender, TenderKind
-from app.domain.product import SoldBy
+from app.domain.order import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Tender,
+    TenderInput,
+    TenderKind,
+    order_lines_from,
+    settle_tenders,
+)
+from app.domain.product import Product, SoldBy
 from app.domain.refund import Refund, RefundLine, RefundState
+from app.domain.tax import DEFAULT_TAX_TABLE
 from sync import protocol as p
-from sync.wire import encode_event
+from sync.wire import encode_event, wire_event
 
 NOW = datetime(2026, 11, 25, 12, 0, 1, 5, tzinfo=UTC)
 ORDER_ID = "0190f1c2-0000-7000-8000-000000000001"
@@ -98,9 +112,8 @@ def test_a_void_encodes_to_the_bytes_the_till_always_sent():
     )
 
 
-@pytest.mark.parametrize("card_payment_id", [None, PAYMENT])
-def test_a_refund_encodes_as_the_protocol_payload(card_payment_id):
-    refund = Refund(
+def a_refund(card_payment_id: str | None) -> Refund:
+    return Refund(
         id="0190f1c2-0000-7000-8000-000000000003",
         order_id=ORDER_ID,
         amount=1000,
@@ -115,6 +128,14 @@ def test_a_refund_encodes_as_the_protocol_payload(card_payment_id):
         state=RefundState.DONE,
         refunded_at=NOW,
     )
+
+
+REFUND = a_refund(PAYMENT)
+
+
+@pytest.mark.parametrize("card_payment_id", [None, PAYMENT])
+def test_a_refund_encodes_as_the_protocol_payload(card_payment_id):
+    refund = a_refund(card_payment_id)
     encoded = encode_event(OrderRefunded("0190f1c2-0000-7000-8000-000000000004", refund))
     assert encoded.event_type == "order.refunded"
     assert json.loads(encoded.body) == {
@@ -141,14 +162,71 @@ def test_every_encoded_event_is_a_valid_push():
         encode_event(SaleCompleted(ORDER, NOW)),
         encode_event(OrderVoided("0190f1c2-0000-7000-8000-000000000002", ORDER_ID, "x", NOW, "m1")),
     ]
+    events.append(encode_event(OrderRefunded("0190f1c2-0000-7000-8000-000000000004", REFUND)))
     request = p.PushRequest.model_validate(
         {"protocol_version": p.PROTOCOL_VERSION, "events": [json.loads(e.body) for e in events]}
     )
-    assert [e.type for e in request.events] == ["order.paid", "order.voided"]
+    assert [e.type for e in request.events] == ["order.paid", "order.voided", "order.refunded"]
 
 
-def test_an_event_the_server_would_refuse_is_not_queued():
-    """The adapter validates with the protocol's models: a sale that is not paid never
-    reaches the outbox in a shape the server would reject."""
-    with pytest.raises(ValueError, match="status"):
-        encode_event(SaleCompleted(ORDER.with_status(OrderStatus.VOIDED), NOW))
+def test_the_protocol_model_says_what_the_server_would_refuse():
+    with pytest.raises(ValidationError, match="status"):
+        wire_event(SaleCompleted(ORDER.with_status(OrderStatus.VOIDED), NOW))
+
+
+PRODUCTS = [
+    Product(id=f"p{n}", sku=f"SKU{n}", name=f"Item {n} é", unit_price=price, tax_class=tax)
+    for n, (price, tax) in enumerate(
+        [(1, "food"), (109, "food"), (799, "standard"), (250_000, "standard")]
+    )
+] + [
+    Product(
+        id="pw", sku="W", name="Bananas", unit_price=189, tax_class="food", sold_by=SoldBy.WEIGHT
+    )
+]
+DISCOUNTS = st.none() | st.builds(
+    Discount, st.just(DiscountKind.PERCENT), st.integers(1, 10_000), st.text(max_size=30)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    items=st.lists(
+        st.tuples(st.sampled_from(PRODUCTS), st.integers(1, 99), DISCOUNTS), min_size=1, max_size=12
+    ),
+    order_discount=DISCOUNTS,
+    include_tax=st.booleans(),
+    cash_extra=st.integers(0, 10_000),
+)
+def test_every_sale_the_till_can_make_is_a_valid_push(
+    items, order_discount, include_tax, cash_extra
+):
+    """Over generated carts (weights, discounts, both tax modes), what the outbox queues is
+    accepted by the protocol's model with the same figures."""
+    cart = Cart()
+    for product, quantity, discount in items:
+        grams = quantity * 37 if product.sold_by is SoldBy.WEIGHT else None
+        cart = cart.add(product, grams if grams else quantity)
+        if discount is not None:
+            cart = cart.set_line_discount(cart.lines[-1].line_id, discount)
+    cart = cart.set_order_discount(order_discount)
+    taxes = replace(DEFAULT_TAX_TABLE, prices_include_tax=include_tax)
+    totals = cart.totals(taxes)
+    order = replace(
+        ORDER,
+        lines=order_lines_from(totals, cart.lines),
+        tenders=settle_tenders(
+            totals.total, [TenderInput(TenderKind.CASH, totals.total + cash_extra or 1)]
+        ),
+        tax=totals.tax,
+        subtotal=totals.subtotal,
+        discount_total=totals.discount_total,
+        tax_total=totals.tax_total,
+        total=totals.total,
+        prices_include_tax=include_tax,
+    )
+    event = wire_event(SaleCompleted(order, NOW))
+    assert isinstance(event, p.OrderPaidEvent)
+    assert event.payload.total == order.total
+    assert [line.net for line in event.payload.lines] == [line.net for line in order.lines]
+    assert sum(t.amount for t in event.payload.tenders) == order.total
