@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.domain.card import CardPayment, CardStatus, LocalCardAttempt
-from app.domain.cart import Cart
+from app.domain.cart import Cart, DiscountNeedsApproval
 from app.domain.clerk import Clerk
 from app.domain.contact import normalise_email
 from app.domain.errors import InvalidInput, PosError
@@ -160,17 +160,34 @@ def settle_card_attempts(
         if payment.status is CardStatus.SUCCEEDED:
             clerk = clerks.get(attempt.clerk_id)
             total = cart.totals(store.taxes).total
+            order = None
             if clerk is not None and payment.amount == total:
-                order = complete_sale(
-                    uow_factory(),
-                    cart,
-                    [card_tender(payment)],
-                    clerk,
-                    store,
-                    clock,
-                    ids,
-                    parked_sale_id=attempt.order_id if parked else None,
-                )
+                try:
+                    order = complete_sale(
+                        uow_factory(),
+                        cart,
+                        [card_tender(payment)],
+                        clerk,
+                        store,
+                        clock,
+                        ids,
+                        parked_sale_id=attempt.order_id if parked else None,
+                    )
+                except DiscountNeedsApproval:
+                    # Paid, but a discount of the sale lacks a (still valid) manager's
+                    # approval: the clerk finishes it once a manager approved it again.
+                    if not parked:
+                        label = f"Card {money} PAID — a manager must approve the discount"
+                        _park(uow_factory, cart, attempt, label, clock)
+                        results.append(
+                            Settled(
+                                attempt.payment_id,
+                                f"card payment of {money} was confirmed; the sale is parked "
+                                "until a manager approves its discount",
+                            )
+                        )
+                    continue
+            if order is not None:
                 results.append(
                     Settled(
                         attempt.payment_id,

@@ -109,3 +109,29 @@ def test_a_parked_sale_keeps_its_approval(terminal, clerk, manager):
     assert resumed.lines[0].discount == cart.lines[0].discount
     sell(terminal, clerk, resumed)
     assert counts(terminal) == (1, 1, 1)
+
+
+def test_a_card_paid_sale_whose_discount_lost_its_approval_is_parked_not_lost(terminal, clerk):
+    """The customer paid by card, but the discount is no longer approved (a cart kept from
+    before approvals were recorded, or an approver who stopped being a manager): the sale is
+    parked for the clerk to finish, and settling again does not repeat the notice."""
+    from app.services.card_payments import settle_card_attempts, start_card_payment
+    from tests.fakes import FakeGateway
+
+    cart = Cart().add(WINE).set_line_discount(1, HALF_OFF).with_order_id(terminal.ids.new_id())
+    gateway = FakeGateway(checks_until_done=0)
+    total = cart.totals(terminal.store.taxes).total
+    start_card_payment(
+        terminal.uow, gateway, cart, total, clerk, terminal.store, terminal.clock, terminal.ids
+    )
+    settle = lambda: settle_card_attempts(  # noqa: E731
+        terminal.uow, gateway, terminal.store, terminal.clock, terminal.ids
+    )
+    (settled,) = settle()
+    assert "parked until a manager approves its discount" in settled.outcome
+    assert settled.order is None
+    with terminal.read() as uow:
+        ((sale_id, label, *_),) = uow.parked.list()
+    assert sale_id == cart.order_id and "a manager must approve the discount" in label
+    assert settle() == []
+    assert counts(terminal)[0] == 0
