@@ -201,7 +201,7 @@ def _authenticate() -> None:
     svc = services()
     with svc.sessions() as session, session.begin():
         g.caller = authenticate(session, request.headers.get("Authorization"))
-        wait = svc.rate_limiter.take(session, g.caller.terminal_id)
+        wait = svc.rate_limiter.take(session, g.caller.id)
     if wait:
         raise RateLimited(
             "too many requests from this terminal; retry later",

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+log = logging.getLogger("shopsmart.server.db")
+T = TypeVar("T")
+
+# PostgreSQL: deadlock_detected, serialization_failure. SQLite: the database is busy or locked.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+RETRYABLE_SQLITE_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+TRANSACTION_ATTEMPTS = 4
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -47,6 +59,55 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session in one transaction: committed when the block ends cleanly, else rolled back."""
     with factory() as session, session.begin():
         yield session
+
+
+def is_transient_conflict(exc: BaseException) -> bool:
+    """Whether the database gave up on the transaction because of another one (a deadlock,
+    a serialization failure, a busy or locked SQLite file): running it again may succeed.
+    Told by the driver's error code, never by the wording of the message."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)  # psycopg
+    if sqlstate is not None:
+        return sqlstate in RETRYABLE_SQLSTATES
+    code = getattr(exc.orig, "sqlite_errorcode", None)  # sqlite3 (extended code)
+    return code is not None and code & 0xFF in RETRYABLE_SQLITE_CODES
+
+
+def in_transaction(
+    factory: sessionmaker[Session],
+    work: Callable[[Session], T],
+    *,
+    attempts: int = TRANSACTION_ATTEMPTS,
+    what: str = "transaction",
+) -> T:
+    """``work(session)`` in one transaction, committed if it returns; run again from the
+    start (a fresh session) after a transient conflict, at most ``attempts`` times."""
+
+    def once() -> T:
+        with factory() as session, session.begin():
+            return work(session)
+
+    def say_retry(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        orig = getattr(exc, "orig", None)
+        log.warning(
+            f"{what} retried",
+            extra={
+                "event": "transaction_retry",
+                "what": what,
+                "sqlstate": getattr(orig, "sqlstate", None),
+                "sqlite_errorcode": getattr(orig, "sqlite_errorcode", None),
+            },
+        )
+
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        retry=retry_if_exception(is_transient_conflict),
+        before_sleep=say_retry,
+        reraise=True,
+    )
+    return retrying(once)
 
 
 def alembic_config(url: str) -> Any:

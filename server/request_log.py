@@ -66,7 +66,7 @@ def install_request_logging(app: Flask) -> None:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 2),
-                "terminal_id": str(who.terminal_id) if who else None,
+                "terminal_id": str(who.terminal_id) if who and who.terminal_id else None,
                 "bytes_in": request.content_length or 0,
             },
         )

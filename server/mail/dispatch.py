@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import RetryCallState, wait_exponential
 
 from server.mail.mailer import Mailer, MailPermanent, MailTransient, MailUnclear, OutgoingMail
 from server.models import MailOutbox, utcnow
@@ -45,6 +46,7 @@ log = logging.getLogger("shopsmart.server.mail")
 
 PAUSE_ENV = "SHOPSMART_MAIL_PAUSE_AT"  # fault injection for tests: "claimed" or "sent"
 PAUSE_SECONDS_ENV = "SHOPSMART_MAIL_PAUSE_SECONDS"
+MAX_RETRY_SECONDS = 3600.0
 
 
 @dataclass
@@ -77,6 +79,7 @@ class MailDispatcher:
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
+        self.wait = wait_exponential(multiplier=retry_base_seconds, max=MAX_RETRY_SECONDS)
         self.batch_size = batch_size
         self.clock = clock
         self.pause_hook = pause_hook
@@ -184,10 +187,17 @@ class MailDispatcher:
                 row.status = "failed"
                 report.failed += 1
                 return
-            delay = self.retry_base_seconds * (2 ** (row.attempts - 1))
             row.status = "queued"
-            row.next_attempt_at = self.clock() + timedelta(seconds=min(delay, 3600))
+            row.next_attempt_at = self.clock() + timedelta(seconds=self.backoff(row.attempts))
             report.retried += 1
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds before the next try of a mail tried ``attempts`` times: the base, doubling
+        with each try, at most an hour (tenacity's exponential wait, computed for a row
+        instead of slept)."""
+        state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+        state.attempt_number = attempts
+        return float(self.wait(state))
 
     def _finish(
         self, row_id: int, status: str, *, message_id: str | None = None, error: str | None = None

@@ -6,10 +6,11 @@ from flask import Blueprint
 from sqlalchemy import select
 
 from server.api import endpoint
-from server.models import Flag, Order, OrderLine
+from server.models import Flag, Order
+from server.orders.service import order_data
 from server.services import services
 from server.terminals.auth import caller, get_owned
-from sync.protocol import FlagData, FlagList, FlagsQuery, OrderData, OrderLineData
+from sync.protocol import FlagData, FlagList, FlagsQuery, OrderData
 
 bp = Blueprint("orders", __name__, url_prefix="/api/v1")
 
@@ -18,34 +19,7 @@ bp = Blueprint("orders", __name__, url_prefix="/api/v1")
 @endpoint("One order of the caller's store", tag="orders", response=OrderData)
 def get_order(order_id: str) -> OrderData:
     with services().sessions() as session:
-        order = get_owned(session, Order, order_id)
-        lines = session.scalars(
-            select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
-        ).all()
-        return OrderData(
-            id=str(order.id),
-            receipt_no=order.receipt_no,
-            terminal_code=order.terminal_code,
-            status=order.status,
-            kind=order.kind,
-            currency=order.currency,
-            total=order.total,
-            paid_at=order.paid_at,
-            voided_at=order.voided_at,
-            lines=[
-                OrderLineData(
-                    line_no=ln.line_no,
-                    product_id=ln.product_id,
-                    sku=ln.sku,
-                    name=ln.name,
-                    sold_by=ln.sold_by,  # type: ignore[arg-type]
-                    quantity=ln.quantity,
-                    unit_price=ln.unit_price,
-                    net=ln.net,
-                )
-                for ln in lines
-            ],
-        )
+        return order_data(session, get_owned(session, caller(), Order, order_id))
 
 
 @bp.get("/flags")

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify, make_response, url_for
 
 from server.errors import NotFound
 from server.mail.notifications import environment, format_money
-from server.payments.service import PayPage, pay_page
+from server.payments.service import OPEN, PaymentStatus, PayPage, pay_page
 from server.services import services
 
 bp = Blueprint("pay_page", __name__)
@@ -33,9 +33,9 @@ def _state(page: PayPage) -> str:
         return "unavailable"
     if page.expired:
         return "expired"
-    if page.status in ("pending", "requires_action") and page.client_secret:
+    if page.status in OPEN and page.client_secret:
         return "open"
-    if page.status in ("pending", "requires_action"):
+    if page.status in OPEN:
         return "unavailable"
     return page.status
 
@@ -99,7 +99,9 @@ def refresh(token: str) -> Response:
         jsonify(
             {
                 "status": page.status,
-                "decline_reason": page.decline_reason if page.status == "failed" else None,
+                "decline_reason": page.decline_reason
+                if page.status == PaymentStatus.FAILED
+                else None,
             }
         )
     )

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
@@ -62,7 +63,25 @@ from sync.protocol import (
 log = logging.getLogger("shopsmart.server.payments")
 S = TypeVar("S")  # what the payment service creates: a PaymentIntent or a Refund
 
-OPEN = ("pending", "requires_action")
+
+class PaymentStatus(StrEnum):
+    """A card payment's status (the ``payments.status`` column holds these words)."""
+
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"  # the customer must finish 3-D Secure
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RefundStatus(StrEnum):
+    """A card refund's status (``payment_refunds.status``)."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+OPEN = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
 CREATE_LEASE = timedelta(seconds=30)
 WAIT_FOR_OTHER_CREATOR = 10.0  # seconds a replay waits for a concurrent creation
 
@@ -169,7 +188,7 @@ def _insert_payment(svc: Services, who: Caller, body: CreatePaymentRequest, dige
                 "this order id belongs to another store", code="order_conflict", field="order_id"
             )
         for other in others:
-            if other.status == "succeeded":
+            if other.status == PaymentStatus.SUCCEEDED:
                 raise PaymentConflict(
                     f"this order is already paid by card (payment {other.id})",
                     code="order_already_paid",
@@ -189,7 +208,7 @@ def _insert_payment(svc: Services, who: Caller, body: CreatePaymentRequest, dige
             .values(
                 id=body.payment_id,
                 store_id=who.store_id,
-                terminal_id=who.terminal_id,
+                terminal_id=who.terminal(),
                 order_id=body.order_id,
                 attempt=max((o.attempt for o in others), default=0) + 1,
                 request_hash=digest,
@@ -198,7 +217,7 @@ def _insert_payment(svc: Services, who: Caller, body: CreatePaymentRequest, dige
                 currency=body.currency,
                 customer_email=body.customer_email,
                 order_summary=body.order.model_dump(mode="json") if body.order else None,
-                status="pending",
+                status=PaymentStatus.PENDING,
                 gateway_tries=0,
                 amount_received=0,
                 amount_refunded=0,
@@ -217,7 +236,7 @@ def _claim_creation(session: Session, payment_id: uuid.UUID, model: Any) -> int 
         update(model)
         .where(
             model.id == payment_id,
-            model.status == "pending",
+            model.status == (PaymentStatus.PENDING if model is Payment else RefundStatus.PENDING),
             (model.creating_until.is_(None)) | (model.creating_until < now),
             *(
                 [model.stripe_payment_intent_id.is_(None)]
@@ -237,7 +256,10 @@ def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID)
     while True:
         with svc.sessions() as session, session.begin():
             payment = session.get_one(Payment, payment_id)
-            if payment.stripe_payment_intent_id is not None or payment.status != "pending":
+            if (
+                payment.stripe_payment_intent_id is not None
+                or payment.status != PaymentStatus.PENDING
+            ):
                 return payment
             tries = _claim_creation(session, payment_id, Payment)
             snapshot = (payment.order_id, payment.attempt, payment.amount, payment.currency)
@@ -282,7 +304,7 @@ def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID)
             payment.message = None
             _apply_intent(session, payment, state)
         elif isinstance(problem, GatewayRefused):
-            payment.status = "failed"
+            payment.status = PaymentStatus.FAILED
             payment.decline_code = "gateway_refused"
             payment.decline_reason = f"the payment service refused the request: {problem}"
         elif isinstance(problem, GatewayBusy):
@@ -295,7 +317,7 @@ def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID)
         # cancelled at the till while this request was creating the intent: cancel it too
         orphan = (
             state is not None
-            and payment.status == "failed"
+            and payment.status == PaymentStatus.FAILED
             and payment.decline_reason == CANCELLED_AT_TILL
         )
     if orphan and state is not None:
@@ -324,35 +346,35 @@ def _apply_intent(session: Session, payment: Payment, state: IntentState) -> boo
     caller's transaction."""
     now = utcnow()
     payment.checked_at = now
-    if payment.status == "succeeded":
+    if payment.status == PaymentStatus.SUCCEEDED:
         return False
     before = payment.status
     if state.status == "succeeded":
-        payment.status = "succeeded"
+        payment.status = PaymentStatus.SUCCEEDED
         payment.amount_received = state.amount_received or state.amount
         payment.succeeded_at = now
         payment.decline_code = payment.decline_reason = payment.message = None
-        if before == "failed":
+        if before == PaymentStatus.FAILED:
             log.warning(
                 "payment succeeded after it was marked failed",
                 extra={"event": "payment_late_success", "payment_id": str(payment.id)},
             )
         queue_payment_confirmation(session, payment)
     elif state.status == "requires_action":
-        payment.status = "requires_action"
+        payment.status = PaymentStatus.REQUIRES_ACTION
     elif state.status == "canceled":
-        payment.status = "failed"
+        payment.status = PaymentStatus.FAILED
         payment.decline_code = payment.decline_code or "canceled"
         payment.decline_reason = payment.decline_reason or "the payment was cancelled"
     elif state.status == "requires_payment_method" and state.error_message:
-        payment.status = "failed"
+        payment.status = PaymentStatus.FAILED
         payment.decline_code = state.decline_code or state.error_code or "card_declined"
         payment.decline_reason = state.error_message
-    elif before != "failed":
-        payment.status = "pending"
+    elif before != PaymentStatus.FAILED:
+        payment.status = PaymentStatus.PENDING
     if payment.status != before:
         payment.updated_at = now
-    return payment.status == "succeeded" and before != "succeeded"
+    return payment.status == PaymentStatus.SUCCEEDED and before != PaymentStatus.SUCCEEDED
 
 
 def _cancel_quietly(gateway: StripeGateway, intent_id: str) -> None:
@@ -392,7 +414,9 @@ def refresh_payment(svc: Services, payment_id: uuid.UUID, *, force: bool = False
     with svc.sessions() as session, session.begin():
         payment = session.get_one(Payment, payment_id, with_for_update=True)
         _apply_intent(session, payment, state)
-        declined = payment.status == "failed" and state.status == "requires_payment_method"
+        declined = (
+            payment.status == PaymentStatus.FAILED and state.status == "requires_payment_method"
+        )
         intent_id = payment.stripe_payment_intent_id
     if declined and intent_id:
         _cancel_quietly(gateway, intent_id)
@@ -402,7 +426,7 @@ def refresh_payment(svc: Services, payment_id: uuid.UUID, *, force: bool = False
 def get_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -> PaymentData:
     gateway_of(svc)
     with svc.sessions() as session:
-        payment = get_owned(session, Payment, payment_id)
+        payment = get_owned(session, who, Payment, payment_id)
     return payment_data(refresh_payment(svc, payment.id), base_url)
 
 
@@ -421,14 +445,14 @@ def cancel_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -
     paid first: ``409 payment_already_succeeded`` with the payment, for the till to use."""
     gateway = gateway_of(svc)
     with svc.sessions() as session:
-        pid = get_owned(session, Payment, payment_id).id
+        pid = get_owned(session, who, Payment, payment_id).id
     with svc.sessions() as session, session.begin():
         # the row lock waits for a request that is applying Stripe's answer right now; once
         # the status is failed, no PaymentIntent is created for this payment any more
         payment = session.get_one(Payment, pid, with_for_update=True)
-        if payment.status == "succeeded":
+        if payment.status == PaymentStatus.SUCCEEDED:
             raise _already_succeeded(payment, base_url)
-        if payment.status == "failed":
+        if payment.status == PaymentStatus.FAILED:
             return payment_data(payment, base_url)
         intent_id = payment.stripe_payment_intent_id
         if intent_id is None:  # stop a later creation; look for an earlier one below
@@ -455,10 +479,10 @@ def cancel_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -
                 payment.stripe_payment_intent_id = state.id
             _apply_intent(session, payment, state)
         cancelled = state is None or state.status == "canceled"
-        if payment.status != "succeeded" and cancelled:
+        if payment.status != PaymentStatus.SUCCEEDED and cancelled:
             _mark_cancelled(payment)
         answer = payment_data(payment, base_url)
-    if answer.status == "succeeded":
+    if answer.status == PaymentStatus.SUCCEEDED.value:
         raise _already_succeeded_data(answer)
     if not cancelled:
         raise GatewayUnavailableError(
@@ -469,7 +493,7 @@ def cancel_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -
 
 
 def _mark_cancelled(payment: Payment) -> None:
-    payment.status = "failed"
+    payment.status = PaymentStatus.FAILED
     payment.decline_code = "canceled"
     payment.decline_reason = CANCELLED_AT_TILL
     payment.message = None
@@ -507,7 +531,7 @@ def _refund_data(refund: PaymentRefund, payment: Payment) -> RefundData:
 def refund_payment(svc: Services, who: Caller, payment_id: str, body: RefundRequest) -> RefundData:
     gateway = gateway_of(svc)
     with svc.sessions() as session, session.begin():
-        payment = get_owned(session, Payment, payment_id)
+        payment = get_owned(session, who, Payment, payment_id)
         session.refresh(payment, with_for_update=True)  # refunds of a payment in series
         existing = session.get(PaymentRefund, body.refund_id)
         if existing is not None:
@@ -518,7 +542,7 @@ def refund_payment(svc: Services, who: Caller, payment_id: str, body: RefundRequ
                     field="refund_id",
                 )
         else:
-            if payment.status != "succeeded":
+            if payment.status != PaymentStatus.SUCCEEDED:
                 raise PaymentConflict(
                     f"only a succeeded payment can be refunded (this one is {payment.status})",
                     code="payment_not_captured",
@@ -526,7 +550,7 @@ def refund_payment(svc: Services, who: Caller, payment_id: str, body: RefundRequ
             committed = session.scalar(
                 select(func.coalesce(func.sum(PaymentRefund.amount), 0)).where(
                     PaymentRefund.payment_id == payment.id,
-                    PaymentRefund.status.in_(("pending", "succeeded")),
+                    PaymentRefund.status.in_((RefundStatus.PENDING, RefundStatus.SUCCEEDED)),
                 )
             )
             left = payment.amount_received - int(committed or 0)
@@ -544,7 +568,7 @@ def refund_payment(svc: Services, who: Caller, payment_id: str, body: RefundRequ
                     store_id=payment.store_id,
                     amount=body.amount,
                     reason=body.reason,
-                    status="pending",
+                    status=RefundStatus.PENDING,
                     gateway_tries=0,
                     created_at=now,
                     updated_at=now,
@@ -589,7 +613,7 @@ def _ensure_refund(
             refund.stripe_refund_id = state.id
             _apply_refund(session, payment, refund, state)
         elif isinstance(problem, GatewayRefused | CardDeclined):
-            refund.status = "failed"
+            refund.status = RefundStatus.FAILED
             refund.failure_reason = str(problem)
         elif problem is not None:
             refund.failure_reason = (
@@ -601,16 +625,16 @@ def _ensure_refund(
 def _apply_refund(
     session: Session, payment: Payment, refund: PaymentRefund, state: RefundState
 ) -> None:
-    if refund.status != "pending":
+    if refund.status != RefundStatus.PENDING:
         return
     if state.status == "succeeded":
-        refund.status = "succeeded"
+        refund.status = RefundStatus.SUCCEEDED
         refund.failure_reason = None
         payment.amount_refunded += refund.amount
         payment.updated_at = utcnow()
         queue_refund_receipt(session, payment, refund)
     elif state.status in ("failed", "canceled"):
-        refund.status = "failed"
+        refund.status = RefundStatus.FAILED
         refund.failure_reason = state.failure_reason or state.status
 
 
@@ -622,7 +646,7 @@ def email_payment_link(
 ) -> EmailQueued:
     gateway = gateway_of(svc)
     with svc.sessions() as session:
-        payment = get_owned(session, Payment, payment_id)
+        payment = get_owned(session, who, Payment, payment_id)
     payment = refresh_payment(svc, payment.id)
     if payment.stripe_payment_intent_id is None and payment.status in OPEN:
         payment = _ensure_intent(svc, gateway, payment.id)
@@ -677,7 +701,10 @@ def apply_event(svc: Services, event: dict[str, Any]) -> WebhookOutcome:
                     payment.stripe_payment_intent_id = state.id
                     payment.client_secret = payment.client_secret or state.client_secret
                 _apply_intent(session, payment, state)
-                if payment.status == "failed" and state.status == "requires_payment_method":
+                if (
+                    payment.status == PaymentStatus.FAILED
+                    and state.status == "requires_payment_method"
+                ):
                     cancel = state.id
         elif kind == "charge.refunded":
             intent_id = obj.get("payment_intent")

@@ -11,8 +11,11 @@ service can act on:
   the caller looks the object up instead (``find_intent`` / ``find_refund``).
 * ``GatewayRefused`` — any other 4xx: our request was wrong (bad key, bad amount); not retried.
 
-429 and connection errors are retried here with exponential backoff; ``before_retry`` lets
-the caller look for the object first (a connection that broke after sending is unclear).
+Retries: the SDK retries what it safely can (``max_network_retries``): connection errors,
+409 and 5xx of reads and cancels, with the same idempotency key each time. The creations
+(PaymentIntents, refunds) keep our own rule instead: a connection that broke after sending is
+unclear, so before trying again the caller looks for the object (``before_retry``). 429 is
+retried here for every call (tenacity, exponential backoff): the SDK leaves rate limits to us.
 """
 
 from __future__ import annotations
@@ -24,11 +27,20 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import stripe
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 log = logging.getLogger("shopsmart.server.stripe")
 
 T = TypeVar("T")
 LIST_PAGE = 100
+# A creation is retried by ``_call`` (it looks for the object first), not by the SDK.
+_OUR_RETRIES: dict[str, Any] = {"max_network_retries": 0}
 
 
 class GatewayError(Exception):
@@ -139,11 +151,12 @@ class StripeGateway:
         retry_base: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         client: Any = None,
+        http_client: stripe.HTTPClient | None = None,
     ) -> None:
         if client is None:
             options: dict[str, Any] = {
-                "max_network_retries": 0,  # retries are ours: see _call
-                "http_client": stripe.RequestsClient(timeout=timeout),
+                "max_network_retries": max_retries,  # the SDK's own; creations opt out
+                "http_client": http_client or stripe.RequestsClient(timeout=timeout),
             }
             if api_base:
                 options["base_addresses"] = {"api": api_base.rstrip("/")}
@@ -161,47 +174,63 @@ class StripeGateway:
         call: Callable[[], T],
         before_retry: Callable[[], T | None] | None = None,
     ) -> T:
-        for attempt in range(self.max_retries + 1):
-            last = attempt == self.max_retries
+        """``call`` with our retries (429; a creation's broken connection, after looking
+        with ``before_retry``), its errors turned into the gateway's four outcomes."""
+        broke = False  # the last try lost its connection: the request may have arrived
+
+        def once() -> T:
+            nonlocal broke
+            if broke and before_retry is not None:
+                found = before_retry()
+                if found is not None:
+                    return found
             try:
                 return call()
-            except stripe.CardError as exc:
-                error = _as_dict(_as_dict(exc.json_body).get("error"))
-                raise CardDeclined(
-                    exc.user_message or str(exc),
-                    code=exc.code or error.get("code"),
-                    decline_code=error.get("decline_code"),
-                ) from None
-            except stripe.RateLimitError as exc:
-                if last:
-                    raise GatewayBusy(f"Stripe is rate limiting us ({what})", status=429) from exc
-                log.warning("stripe rate limited", extra={"event": "stripe_retry", "call": what})
-            except stripe.APIConnectionError as exc:
-                if last:
-                    raise GatewayUnclear(
-                        f"no answer from Stripe ({what}): {exc.user_message or exc}"
-                    ) from exc
-                log.warning("stripe unreachable", extra={"event": "stripe_retry", "call": what})
-                if before_retry is not None:
-                    self.sleep(self._backoff(attempt))
-                    found = before_retry()  # the request may have arrived: look first
-                    if found is not None:
-                        return found
-                    continue
-            except stripe.APIError as exc:  # 5xx, 409 and other unexpected statuses
-                raise GatewayUnclear(
-                    f"Stripe answered {exc.http_status} ({what}); the outcome is unknown",
-                    status=exc.http_status,
-                ) from exc
-            except stripe.StripeError as exc:  # 400, 401, 403, 404: our request is wrong
-                raise GatewayRefused(
-                    exc.user_message or str(exc), code=exc.code, status=exc.http_status
-                ) from exc
-            self.sleep(self._backoff(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+            except stripe.APIConnectionError:
+                broke = True
+                raise
 
-    def _backoff(self, attempt: int) -> float:
-        return float(self.retry_base * (2**attempt))
+        def worth_retrying(exc: BaseException) -> bool:
+            if isinstance(exc, stripe.RateLimitError):
+                return True
+            # Other calls had the SDK's own retries; a creation's are ours (see above).
+            return isinstance(exc, stripe.APIConnectionError) and before_retry is not None
+
+        def say_retry(state: RetryCallState) -> None:
+            log.warning("stripe call retried", extra={"event": "stripe_retry", "call": what})
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_retries + 1),
+            wait=wait_exponential(multiplier=self.retry_base),
+            retry=retry_if_exception(worth_retrying),
+            sleep=self.sleep,
+            before_sleep=say_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(once)
+        except stripe.CardError as exc:
+            error = _as_dict(_as_dict(exc.json_body).get("error"))
+            raise CardDeclined(
+                exc.user_message or str(exc),
+                code=exc.code or error.get("code"),
+                decline_code=error.get("decline_code"),
+            ) from None
+        except stripe.RateLimitError as exc:
+            raise GatewayBusy(f"Stripe is rate limiting us ({what})", status=429) from exc
+        except stripe.APIConnectionError as exc:
+            raise GatewayUnclear(
+                f"no answer from Stripe ({what}): {exc.user_message or exc}"
+            ) from exc
+        except stripe.APIError as exc:  # 5xx, 409 and other unexpected statuses
+            raise GatewayUnclear(
+                f"Stripe answered {exc.http_status} ({what}); the outcome is unknown",
+                status=exc.http_status,
+            ) from exc
+        except stripe.StripeError as exc:  # 400, 401, 403, 404: our request is wrong
+            raise GatewayRefused(
+                exc.user_message or str(exc), code=exc.code, status=exc.http_status
+            ) from exc
 
     # ------------------------------------------------------------------ PaymentIntents
 
@@ -224,7 +253,7 @@ class StripeGateway:
             "create payment intent",
             lambda: intent_state(
                 self.client.v1.payment_intents.create(
-                    params=params, options={"idempotency_key": idempotency_key}
+                    params=params, options={"idempotency_key": idempotency_key, **_OUR_RETRIES}
                 )
             ),
             before_retry=find_existing,
@@ -280,7 +309,7 @@ class StripeGateway:
             "create refund",
             lambda: refund_state(
                 self.client.v1.refunds.create(
-                    params=params, options={"idempotency_key": idempotency_key}
+                    params=params, options={"idempotency_key": idempotency_key, **_OUR_RETRIES}
                 )
             ),
             before_retry=find_existing,

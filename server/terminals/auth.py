@@ -1,4 +1,5 @@
-"""Terminal tokens and enrollment codes, and the one store-scoped object lookup."""
+"""Terminal tokens and enrollment codes, the caller of a request, and the one store-scoped
+object lookup."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask import g
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from server.errors import ApiError, NotFound, Unauthorized
+from server.errors import ApiError, Forbidden, NotFound, Unauthorized
 from server.models import AuditEntry, EnrollmentCode, Store, Terminal
 
 ENROLL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
@@ -39,17 +41,43 @@ def new_enroll_code() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
+class CallerKind(StrEnum):
+    TERMINAL = "terminal"  # an enrolled till, by its bearer token
+    CUSTOMER = "customer"  # a customer of the store's web shop (to come)
+    OPERATOR = "operator"  # a person at the server's command line
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The authenticated terminal and its store (plain data, safe to keep on ``g``)."""
+    """Who is asking, and for which store (plain data, safe to keep on ``g``).
 
-    terminal_id: uuid.UUID
-    terminal_code: str
-    terminal_name: str
+    Every caller acts for exactly one store, and ``get_owned`` scopes every lookup by it.
+    A terminal has its ``terminal_*`` fields; a web customer will have ``customer_id``.
+    """
+
+    kind: CallerKind
     store_id: uuid.UUID
     store_code: str
     store_name: str
     currency: str
+    terminal_id: uuid.UUID | None = None
+    terminal_code: str = ""
+    terminal_name: str = ""
+    customer_id: uuid.UUID | None = None
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The one id of this caller (its terminal or its customer): its rate limit's key."""
+        found = self.terminal_id or self.customer_id
+        if found is None:
+            raise Forbidden(f"a caller of kind {self.kind} has no id of its own")
+        return found
+
+    def terminal(self) -> uuid.UUID:
+        """The caller's terminal id; 403 for a caller that is not a terminal."""
+        if self.kind is not CallerKind.TERMINAL or self.terminal_id is None:
+            raise Forbidden("only an enrolled terminal may do this")
+        return self.terminal_id
 
 
 def authenticate(session: Session, authorization: str | None) -> Caller:
@@ -81,7 +109,17 @@ def authenticate(session: Session, authorization: str | None) -> Caller:
         raise Unauthorized("unknown token", code="invalid_token")
     if row[0] is not None:
         raise Unauthorized("this terminal has been revoked", code="revoked_token")
-    return Caller(*row[1:])
+    terminal_id, terminal_code, terminal_name, store_id, store_code, store_name, currency = row[1:]
+    return Caller(
+        kind=CallerKind.TERMINAL,
+        store_id=store_id,
+        store_code=store_code,
+        store_name=store_name,
+        currency=currency,
+        terminal_id=terminal_id,
+        terminal_code=terminal_code,
+        terminal_name=terminal_name,
+    )
 
 
 def caller() -> Caller:
@@ -89,8 +127,8 @@ def caller() -> Caller:
     return found
 
 
-def get_owned(session: Session, model: type[M], object_id: Any) -> M:
-    """THE object lookup for a terminal: the object if it belongs to the caller's store,
+def get_owned(session: Session, who: Caller, model: type[M], object_id: Any) -> M:
+    """THE object lookup for a caller: the object if it belongs to the caller's store,
     else 404 — whether it is missing or another store's (no difference is revealed)."""
     name = getattr(model, "__name__", "object").lower()
     try:
@@ -98,7 +136,7 @@ def get_owned(session: Session, model: type[M], object_id: Any) -> M:
     except ValueError:
         raise NotFound(f"no such {name}") from None
     found = session.get(model, key)
-    if found is None or getattr(found, "store_id", None) != caller().store_id:
+    if found is None or getattr(found, "store_id", None) != who.store_id:
         raise NotFound(f"no such {name}")
     return found
 

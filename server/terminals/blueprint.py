@@ -45,7 +45,7 @@ def enroll_terminal(body: EnrollRequest) -> EnrollResponse:
 def me() -> TerminalInfo:
     who = caller()
     return TerminalInfo(
-        terminal_id=str(who.terminal_id),
+        terminal_id=str(who.terminal()),
         terminal_code=who.terminal_code,
         name=who.terminal_name,
         store=StoreInfo(

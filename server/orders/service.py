@@ -1,0 +1,807 @@
+"""The order rules: placing, voiding and refunding orders, in the caller's transaction.
+
+One way in, whoever places the order: the push of a till (server/sync/push.py) today, phone
+orders and the web shop later. A caller hands in commands (``PlaceOrder``, ``VoidOrder``,
+``RefundOrder``) and gets one ``OrderOutcome`` per command back. ``place_orders`` does it all
+in one call; the push, which must store an event's id between the checks and the writes,
+drives an ``OrderBatch`` itself (``check`` → its own writes → ``apply`` → ``settle``).
+
+The rules:
+
+- Orders are facts: accepted at the price paid; anything odd (price, clerk, terminal code,
+  currency, an unverified card) becomes a flag for a manager. An order id is taken once: the
+  same order again is a duplicate, a different order under that id a conflict.
+- A card tender whose reference is a payment id must match a payment of this store that
+  Stripe confirmed, for this order and exactly this amount; else the order is refused.
+- A void names an order of this store; a refund may not give back more than was paid (or
+  more of a line than was sold), and its card part must be a refund Stripe confirmed.
+- Stock moves with every accepted order, void and refund, written last (``settle``): those
+  rows are what concurrent batches of a store contend for, so their locks are held only from
+  there to the commit. A level below zero raises an ``oversold`` flag.
+
+No statement is issued per row: every table is written with one executemany per batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+from sqlalchemy import Table, and_, select, update
+from sqlalchemy.orm import Session
+
+from app.domain.order_check import check_order_consistency
+from server.bulk import copy_rows, insert_returning
+from server.catalog.repository import CatalogRepository
+from server.models import (
+    Clerk,
+    Customer,
+    Flag,
+    Order,
+    OrderLine,
+    OrderRefund,
+    Payment,
+    PaymentRefund,
+    StockLevel,
+    Tender,
+)
+from server.payments.service import PaymentStatus, RefundStatus
+from server.sync.changes import record_changes
+from server.terminals.auth import Caller
+from sync.protocol import (
+    OrderData,
+    OrderLineData,
+    OrderPayload,
+    OrderRefundPayload,
+    OrderVoidPayload,
+)
+
+OutcomeStatus = Literal["accepted", "duplicate", "conflict", "rejected"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    key: int  # the caller's handle on the outcome (the push: the event's index)
+    order: OrderPayload
+    order_hash: str  # of the order's canonical JSON: tells a duplicate from a conflict
+    event_id: uuid.UUID  # the event (or request) that placed it, kept on the order
+
+
+@dataclass(frozen=True, slots=True)
+class VoidOrder:
+    key: int
+    void: OrderVoidPayload
+
+
+@dataclass(frozen=True, slots=True)
+class RefundOrder:
+    key: int
+    refund: OrderRefundPayload
+    event_id: uuid.UUID
+
+
+OrderCommand = PlaceOrder | VoidOrder | RefundOrder
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOutcome:
+    """What became of one command. ``field`` is a path inside the command's order, void or
+    refund (``tenders[0].reference``); a conflict carries the hash stored before."""
+
+    key: int
+    status: OutcomeStatus
+    reason: str | None = None
+    message: str | None = None
+    field: str | None = None
+    stored_hash: str = ""
+
+
+def _refused(key: int, reason: str, message: str, where: str) -> OrderOutcome:
+    return OrderOutcome(key, "rejected", reason, message, where)
+
+
+def arithmetic_problem(key: int, order: OrderPayload) -> OrderOutcome | None:
+    """The refusal of an order whose numbers contradict each other (lines, totals, tax),
+    or None. The push runs it while parsing; ``place_orders`` runs it itself."""
+    problem = check_order_consistency(order)
+    if problem is None:
+        return None
+    return _refused(key, problem.reason, problem.message, problem.field)
+
+
+def place_orders(
+    session: Session, who: Caller, catalog: CatalogRepository, commands: Sequence[OrderCommand]
+) -> list[OrderOutcome]:
+    """Check and apply ``commands`` in ``session``'s transaction; outcomes by ``key`` order."""
+    batch = OrderBatch(session, who, catalog)
+    outcomes: list[OrderOutcome] = []
+    consistent: list[OrderCommand] = []
+    for command in commands:
+        problem = (
+            arithmetic_problem(command.key, command.order)
+            if isinstance(command, PlaceOrder)
+            else None
+        )
+        if problem is None:
+            consistent.append(command)
+        else:
+            outcomes.append(problem)
+    kept, refused = batch.check(consistent)
+    outcomes += refused
+    outcomes += batch.apply(kept)
+    batch.settle()
+    return sorted(outcomes, key=lambda o: o.key)
+
+
+def _fields(model: Any) -> dict[str, Any]:
+    """``model.model_dump()`` of a flat model (only plain field values, no nested models):
+    its field values as a new dict, without a trip through the serializer per row."""
+    return dict(model.__dict__)
+
+
+_NESTED = ("customer", "lines", "tenders", "tax")
+
+
+def order_row(
+    order: OrderPayload, who: Caller, event_id: uuid.UUID, order_hash: str, now: datetime
+) -> dict[str, Any]:
+    """The ``orders`` row of a placed order: the wire model's fields, and what the server adds."""
+    row = _fields(order)
+    for name in _NESTED:
+        del row[name]
+    row.update(
+        store_id=who.store_id,
+        terminal_id=who.terminal(),
+        event_id=event_id,
+        content_hash=order_hash,
+        customer_id=order.customer.id if order.customer else None,
+        customer=order.customer.model_dump(mode="json") if order.customer else None,
+        tax=[_fields(t) for t in order.tax],
+        voided_at=None,
+        void_reason=None,
+        received_at=now,
+    )
+    return row
+
+
+def order_data(session: Session, order: Order) -> OrderData:
+    """An order as the API answers it (``GET /api/v1/orders/{id}``)."""
+    lines = session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+    ).all()
+    return OrderData(
+        id=str(order.id),
+        **{
+            name: getattr(order, name)
+            for name in OrderData.model_fields
+            if name not in ("id", "lines")
+        },
+        lines=[OrderLineData.model_validate(line, from_attributes=True) for line in lines],
+    )
+
+
+def _card_payment_refs(order: OrderPayload) -> list[tuple[int, uuid.UUID]]:
+    """(tender index, payment id) of the card tenders whose reference is a payment id."""
+    refs = []
+    for i, tender in enumerate(order.tenders):
+        if tender.kind != "card" or not tender.reference:
+            continue
+        try:
+            refs.append((i, uuid.UUID(tender.reference)))
+        except ValueError:
+            continue
+    return refs
+
+
+@dataclass
+class _RefundTarget:
+    """What a refund is checked against: the order's total and lines, what is used up."""
+
+    total: int
+    status: str
+    sold: dict[int, int]  # line_no → quantity
+    refunded: int = 0
+    refunded_qty: dict[int, int] = field(default_factory=dict)
+
+
+class OrderBatch:
+    """The order rules for one batch of commands of one caller, in one transaction."""
+
+    def __init__(self, session: Session, who: Caller, catalog: CatalogRepository) -> None:
+        self.session = session
+        self.who = who
+        self.catalog = catalog
+        self.now = datetime.now(UTC)
+        self.flags: list[dict[str, Any]] = []
+        self.stock_delta: dict[str, int] = defaultdict(int)
+        self.stock_orders: dict[str, list[str]] = defaultdict(list)
+
+    # ------------------------------------------------------------------ checks
+
+    def check(
+        self, commands: Sequence[OrderCommand]
+    ) -> tuple[list[OrderCommand], list[OrderOutcome]]:
+        """The commands that may be applied, and the refusals of the others (nothing is
+        written: a refused command may be sent again once, say, its card payment is
+        confirmed)."""
+        refused: list[OrderOutcome] = []
+        kept = self._drop_voids_of_unknown_orders(list(commands), refused)
+        kept = self._drop_unconfirmed_card_tenders(kept, refused)
+        kept = self._drop_refunds_that_do_not_fit(kept, refused)
+        return kept, refused
+
+    def _drop_voids_of_unknown_orders(
+        self, commands: list[OrderCommand], refused: list[OrderOutcome]
+    ) -> list[OrderCommand]:
+        """A void of an order this store never sent is refused (an order of another store
+        is just as unknown)."""
+        voids = [c for c in commands if isinstance(c, VoidOrder)]
+        if not voids:
+            return commands
+        in_batch = {c.order.id for c in commands if isinstance(c, PlaceOrder)}
+        wanted = {c.void.order_id for c in voids}
+        known = set(
+            self.session.scalars(
+                select(Order.id).where(Order.id.in_(wanted), Order.store_id == self.who.store_id)
+            )
+        )
+        kept: list[OrderCommand] = []
+        for c in commands:
+            if isinstance(c, VoidOrder) and c.void.order_id not in known | in_batch:
+                refused.append(
+                    _refused(
+                        c.key,
+                        "unknown_order",
+                        f"order {c.void.order_id} is not known for this store",
+                        "order_id",
+                    )
+                )
+            else:
+                kept.append(c)
+        return kept
+
+    def _drop_unconfirmed_card_tenders(
+        self, commands: list[OrderCommand], refused: list[OrderOutcome]
+    ) -> list[OrderCommand]:
+        """A card tender whose ``reference`` is a payment id must match a payment of this
+        store that Stripe confirmed, for this order and for exactly the tender's amount;
+        otherwise the order is refused (it may not be finalised). Card tenders with another
+        reference (an external card terminal) are accepted and flagged."""
+        wanted = {
+            ref
+            for c in commands
+            if isinstance(c, PlaceOrder)
+            for _, ref in _card_payment_refs(c.order)
+        }
+        if not wanted:
+            return commands
+        payments = {
+            p.id: p
+            for p in self.session.execute(
+                select(Payment.id, Payment.order_id, Payment.status, Payment.amount_received).where(
+                    Payment.id.in_(wanted), Payment.store_id == self.who.store_id
+                )
+            )
+        }
+        kept: list[OrderCommand] = []
+        for c in commands:
+            problem: tuple[str, str, str] | None = None
+            if isinstance(c, PlaceOrder):
+                for i, ref in _card_payment_refs(c.order):
+                    found = payments.get(ref)
+                    tender = c.order.tenders[i]
+                    where = f"tenders[{i}]"
+                    if found is None or found.status != PaymentStatus.SUCCEEDED:
+                        state = "unknown" if found is None else found.status
+                        problem = (
+                            "card_payment_not_confirmed",
+                            f"card payment {ref} is {state}, not confirmed by the payment service",
+                            f"{where}.reference",
+                        )
+                    elif found.order_id != c.order.id:
+                        problem = (
+                            "card_payment_not_confirmed",
+                            f"card payment {ref} belongs to another order",
+                            f"{where}.reference",
+                        )
+                    elif found.amount_received != tender.amount:
+                        problem = (
+                            "card_amount_mismatch",
+                            f"the card tender is {tender.amount} but payment {ref} captured "
+                            f"{found.amount_received}",
+                            f"{where}.amount",
+                        )
+                    if problem:
+                        break
+            if problem is None:
+                kept.append(c)
+            else:
+                refused.append(_refused(c.key, *problem))
+        return kept
+
+    def _refund_targets(
+        self, commands: list[OrderCommand], wanted: set[uuid.UUID]
+    ) -> dict[uuid.UUID, _RefundTarget]:
+        session, store_id = self.session, self.who.store_id
+        targets = {
+            oid: _RefundTarget(total, status, {})
+            for oid, total, status in session.execute(
+                select(Order.id, Order.total, Order.status).where(
+                    Order.id.in_(wanted), Order.store_id == store_id
+                )
+            )
+        }
+        for oid, line_no, quantity in session.execute(
+            select(OrderLine.order_id, OrderLine.line_no, OrderLine.quantity).where(
+                OrderLine.order_id.in_(list(targets))
+            )
+        ):
+            targets[oid].sold[line_no] = quantity
+        for c in commands:  # orders that arrive in this very batch
+            if isinstance(c, PlaceOrder) and c.order.id in wanted:
+                o = c.order
+                targets.setdefault(
+                    o.id,
+                    _RefundTarget(o.total, "paid", {ln.line_no: ln.quantity for ln in o.lines}),
+                )
+        for oid, amount, lines in session.execute(
+            select(OrderRefund.order_id, OrderRefund.amount, OrderRefund.lines).where(
+                OrderRefund.order_id.in_(list(targets))
+            )
+        ):
+            target = targets[oid]
+            target.refunded += amount
+            for line in lines or []:
+                qty = target.refunded_qty
+                qty[line["line_no"]] = qty.get(line["line_no"], 0) + line["quantity"]
+        return targets
+
+    def _drop_refunds_that_do_not_fit(
+        self, commands: list[OrderCommand], refused: list[OrderOutcome]
+    ) -> list[OrderCommand]:
+        """A refund is refused if its order is unknown to this store or voided, if it would
+        give back more than was paid (or more of a line than was sold), or if its card part
+        is not a refund the payment service confirmed for that payment of this order.
+        Refunds already stored are not checked again: ``apply`` answers them duplicates."""
+        refunds = [c for c in commands if isinstance(c, RefundOrder)]
+        if not refunds:
+            return commands
+        session = self.session
+        ids = [c.refund.refund_id for c in refunds]
+        stored = set(session.scalars(select(OrderRefund.id).where(OrderRefund.id.in_(ids))))
+        targets = self._refund_targets(commands, {c.refund.order_id for c in refunds})
+        card_refunds = {
+            row.id: row
+            for row in session.execute(
+                select(
+                    PaymentRefund.id,
+                    PaymentRefund.status,
+                    PaymentRefund.amount,
+                    Payment.id.label("payment_id"),
+                    Payment.order_id,
+                )
+                .join(Payment, Payment.id == PaymentRefund.payment_id)
+                .where(PaymentRefund.id.in_(ids), PaymentRefund.store_id == self.who.store_id)
+            )
+        }
+        dropped: set[int] = set()
+        for c in sorted(refunds, key=lambda c: c.key):
+            r = c.refund
+            if r.refund_id in stored:
+                continue
+            problem = _refund_problem(r, targets.get(r.order_id), card_refunds.get(r.refund_id))
+            if problem is not None:
+                refused.append(_refused(c.key, *problem))
+                dropped.add(c.key)
+                continue
+            target = targets[r.order_id]
+            target.refunded += r.amount  # later refunds in this batch see this one
+            for line in r.lines:
+                target.refunded_qty[line.line_no] = (
+                    target.refunded_qty.get(line.line_no, 0) + line.quantity
+                )
+            stored.add(r.refund_id)
+        return [c for c in commands if c.key not in dropped]
+
+    # ------------------------------------------------------------------ writes
+
+    def apply(self, commands: Sequence[OrderCommand]) -> list[OrderOutcome]:
+        """Apply checked commands (the stock moves wait for ``settle``)."""
+        outcomes = self._place([c for c in commands if isinstance(c, PlaceOrder)])
+        outcomes += self._void([c for c in commands if isinstance(c, VoidOrder)])
+        outcomes += self._refund([c for c in commands if isinstance(c, RefundOrder)])
+        return outcomes
+
+    def settle(self) -> None:
+        """The flags raised so far, then the stock levels (and their oversold flags)."""
+        copy_rows(self.session, Flag, self.flags)
+        self.flags = []
+        self._apply_stock()
+        copy_rows(self.session, Flag, self.flags)
+        self.flags = []
+
+    def _place(self, placed: list[PlaceOrder]) -> list[OrderOutcome]:
+        if not placed:
+            return []
+        who = self.who
+        firsts: dict[uuid.UUID, PlaceOrder] = {}  # the first command of each order id
+        again: list[PlaceOrder] = []  # further commands for an order id already in the batch
+        for c in sorted(placed, key=lambda c: c.key):
+            if c.order.id in firsts:
+                again.append(c)
+            else:
+                firsts[c.order.id] = c
+        placed = [firsts[k] for k in sorted(firsts)]
+        rows = [order_row(c.order, who, c.event_id, c.order_hash, self.now) for c in placed]
+        found = insert_returning(self.session, Order, rows, conflict=("id",), returning=("id",))
+        new_orders = {r[0] for r in found}
+        outcomes = self._answer_known_orders(
+            [c for c in placed if c.order.id not in new_orders] + again
+        )
+        accepted = [c for c in placed if c.order.id in new_orders]
+        lines: list[dict[str, Any]] = []
+        tenders: list[dict[str, Any]] = []
+        customers: dict[uuid.UUID, dict[str, Any]] = {}
+        product_ids = set()
+        for c in accepted:
+            o = c.order
+            for line in o.lines:
+                lines.append({"order_id": o.id, **_fields(line)})
+                product_ids.add(line.product_id)
+                delta = line.quantity  # units, or grams for weighed products
+                self.stock_delta[line.product_id] -= delta
+                self.stock_orders[line.product_id].append(str(o.id))
+            for position, tender in enumerate(o.tenders, start=1):
+                tenders.append({"order_id": o.id, "position": position, **_fields(tender)})
+            if o.customer is not None:
+                customers[o.customer.id] = {
+                    "id": o.customer.id,
+                    "store_id": who.store_id,
+                    "name": o.customer.name,
+                    "phone": o.customer.phone,
+                    "email": o.customer.email,
+                    "deleted": False,
+                    "updated_at": self.now,
+                }
+            outcomes.append(OrderOutcome(c.key, "accepted"))
+        copy_rows(self.session, OrderLine, lines)
+        copy_rows(self.session, Tender, tenders)
+        self._queue_confirmations(accepted)
+        if customers:
+            rows = [customers[k] for k in sorted(customers)]
+            found = insert_returning(
+                self.session, Customer, rows, conflict=("id",), returning=("id",)
+            )
+            record_changes(self.session, "customer", (str(r[0]) for r in found), who.store_id)
+        self._flag_orders(accepted, product_ids)
+        return outcomes
+
+    def _queue_confirmations(self, accepted: list[PlaceOrder]) -> None:
+        """The order confirmation e-mail for accepted orders with a customer e-mail address,
+        in the caller's transaction (once per order: a card payment may have queued it)."""
+        from server.mail.notifications import queue_order_confirmation
+
+        for c in accepted:
+            o = c.order
+            if o.customer is None or not o.customer.email:
+                continue
+            queue_order_confirmation(
+                self.session,
+                store_id=self.who.store_id,
+                order_id=o.id,
+                to=o.customer.email,
+                currency=o.currency,
+                paid=o.total,
+                summary=None,
+                payment_ref=o.receipt_no,
+            )
+
+    def _answer_known_orders(self, known: list[PlaceOrder]) -> list[OrderOutcome]:
+        """Orders already stored (or earlier in this batch) under another command: the same
+        order is a duplicate; a different order under the same order id is a conflict."""
+        if not known:
+            return []
+        query = select(Order.id, Order.content_hash).where(
+            Order.id.in_([c.order.id for c in known])
+        )
+        stored = {oid: digest for oid, digest in self.session.execute(query)}
+        outcomes = []
+        for c in known:
+            order_id = c.order.id
+            if stored.get(order_id) == c.order_hash:
+                outcomes.append(OrderOutcome(c.key, "duplicate"))
+            else:
+                outcomes.append(
+                    OrderOutcome(
+                        c.key,
+                        "conflict",
+                        "conflict",
+                        f"order {order_id} exists, differently",
+                        stored_hash=stored.get(order_id, ""),
+                    )
+                )
+        return outcomes
+
+    def _flag_orders(self, accepted: list[PlaceOrder], product_ids: set[str]) -> None:
+        """Orders are facts: accepted at the price paid; anything odd becomes a flag."""
+        if not accepted:
+            return
+        who = self.who
+        prices = self.catalog.unit_prices(product_ids)
+        clerks = {
+            str(i)
+            for i in self.session.scalars(select(Clerk.id).where(Clerk.store_id == who.store_id))
+        }
+        for c in accepted:
+            o = c.order
+
+            def flag(
+                kind: str, product_id: str | None = None, order: Any = o, **detail: Any
+            ) -> None:
+                self.flags.append(
+                    {
+                        "store_id": who.store_id,
+                        "kind": kind,
+                        "order_id": order.id,
+                        "product_id": product_id,
+                        "detail": {"receipt_no": order.receipt_no, **detail},
+                        "created_at": self.now,
+                    }
+                )
+
+            if o.terminal_code != who.terminal_code:
+                flag("terminal_code_mismatch", enrolled_as=who.terminal_code, sent=o.terminal_code)
+            card_refs = {i for i, _ in _card_payment_refs(o)}
+            for i, tender in enumerate(o.tenders):
+                if tender.kind == "card" and i not in card_refs:
+                    flag("card_payment_unverified", tender=i, amount=tender.amount)
+            if o.currency != who.currency:
+                flag("currency_mismatch", store_currency=who.currency, sent=o.currency)
+            if o.clerk_id not in clerks:
+                flag("unknown_clerk", clerk_id=o.clerk_id, clerk_name=o.clerk_name)
+            for line in o.lines:
+                price = prices.get(line.product_id)
+                if price is None:
+                    flag("unknown_product", line.product_id, line_no=line.line_no, sku=line.sku)
+                elif price != line.unit_price:
+                    flag(
+                        "price_mismatch",
+                        line.product_id,
+                        line_no=line.line_no,
+                        sku=line.sku,
+                        paid_unit_price=line.unit_price,
+                        catalog_unit_price=price,
+                    )
+
+    def _void(self, voids: list[VoidOrder]) -> list[OrderOutcome]:
+        if not voids:
+            return []
+        outcomes = []
+        voided: list[uuid.UUID] = []
+        for c in sorted(voids, key=lambda c: c.key):
+            v = c.void
+            done = self.session.execute(
+                update(Order)
+                .where(
+                    and_(Order.id == v.order_id, Order.store_id == self.who.store_id),
+                    Order.status == "paid",
+                    Order.refunded_total == 0,  # stock of refunded lines went back already
+                )
+                .values(status="voided", voided_at=v.voided_at, void_reason=v.reason)
+                .returning(Order.id)
+            ).first()
+            if done is not None:
+                voided.append(v.order_id)
+            outcomes.append(OrderOutcome(c.key, "accepted"))
+        if voided:
+            for product_id, quantity, order_id in self.session.execute(
+                select(OrderLine.product_id, OrderLine.quantity, OrderLine.order_id).where(
+                    OrderLine.order_id.in_(voided)
+                )
+            ):
+                self.stock_delta[product_id] += quantity
+                self.stock_orders[product_id].append(str(order_id))
+        return outcomes
+
+    def _apply_stock(self) -> None:
+        deltas = {k: v for k, v in self.stock_delta.items() if v}
+        self.stock_delta.clear()
+        if not deltas:
+            return
+        who = self.who
+        rows = [
+            {"store_id": who.store_id, "product_id": p, "quantity": deltas[p]}
+            for p in sorted(deltas)
+        ]
+        found = insert_returning(
+            self.session,
+            StockLevel,
+            rows,
+            conflict=("store_id", "product_id"),
+            returning=("product_id", "quantity"),
+            add_on_conflict="quantity",
+        )
+        levels = {pid: qty for pid, qty in found}
+        for product_id, quantity in sorted(levels.items()):
+            if quantity < 0 and deltas[product_id] < 0:
+                orders = self.stock_orders[product_id]
+                self.flags.append(
+                    {
+                        "store_id": who.store_id,
+                        "kind": "oversold",
+                        "order_id": uuid.UUID(orders[-1]),
+                        "product_id": product_id,
+                        "detail": {"quantity": quantity, "orders": orders[-20:]},
+                        "created_at": self.now,
+                    }
+                )
+        record_changes(self.session, "stock", levels.keys(), who.store_id)
+
+    def _refund(self, refunds: list[RefundOrder]) -> list[OrderOutcome]:
+        if not refunds:
+            return []
+        who = self.who
+        rows = []
+        for c in sorted(refunds, key=lambda c: c.key):
+            r = c.refund
+            rows.append(
+                {
+                    "id": r.refund_id,
+                    "order_id": r.order_id,
+                    "store_id": who.store_id,
+                    "terminal_id": who.terminal(),
+                    "event_id": c.event_id,
+                    "amount": r.amount,
+                    "cash_amount": r.cash_amount,
+                    "card_amount": r.card_amount,
+                    "card_payment_id": r.card_payment_id,
+                    "reason": r.reason,
+                    "clerk_id": r.clerk_id,
+                    "lines": [line.model_dump() for line in r.lines],
+                    "refunded_at": r.refunded_at,
+                    "received_at": self.now,
+                }
+            )
+        found = insert_returning(
+            self.session, OrderRefund, rows, conflict=("id",), returning=("id",)
+        )
+        inserted = {row[0] for row in found}
+        outcomes = []
+        accepted: list[OrderRefundPayload] = []
+        for c in refunds:
+            if c.refund.refund_id in inserted:
+                accepted.append(c.refund)
+                outcomes.append(OrderOutcome(c.key, "accepted"))
+            else:  # the same refund under another command: recorded once already
+                outcomes.append(OrderOutcome(c.key, "duplicate"))
+        if not accepted:
+            return outcomes
+        per_order: defaultdict[uuid.UUID, int] = defaultdict(int)
+        for r in accepted:
+            per_order[r.order_id] += r.amount
+        table = cast(Table, Order.__table__)
+        for order_id in sorted(per_order):
+            self.session.execute(
+                update(table)
+                .where(table.c.id == order_id, table.c.store_id == who.store_id)
+                .values(refunded_total=table.c.refunded_total + per_order[order_id])
+            )
+            self.session.execute(
+                update(table)
+                .where(
+                    table.c.id == order_id,
+                    table.c.status == "paid",
+                    table.c.refunded_total >= table.c.total,
+                )
+                .values(status="refunded")
+            )
+        if any(r.lines for r in accepted):
+            back: defaultdict[tuple[uuid.UUID, int], int] = defaultdict(int)
+            for r in accepted:
+                for line in r.lines:
+                    back[(r.order_id, line.line_no)] += line.quantity
+            for order_id, line_no, product_id in self.session.execute(
+                select(OrderLine.order_id, OrderLine.line_no, OrderLine.product_id).where(
+                    OrderLine.order_id.in_({oid for oid, _ in back})
+                )
+            ):
+                quantity = back.get((order_id, line_no))
+                if quantity:
+                    self.stock_delta[product_id] += quantity
+                    self.stock_orders[product_id].append(str(order_id))
+        self._queue_refund_receipts(accepted)
+        return outcomes
+
+    def _queue_refund_receipts(self, accepted: list[OrderRefundPayload]) -> None:
+        """The refund receipt for orders with a customer e-mail (the order's customer, else
+        the card payment's address), in the caller's transaction; once per refund."""
+        from server.mail.notifications import queue_order_refund_receipt
+
+        session = self.session
+        order_ids = {r.order_id for r in accepted}
+        orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
+        payment_ids = {r.card_payment_id for r in accepted if r.card_payment_id}
+        card_emails = (
+            {
+                pid: email
+                for pid, email in session.execute(
+                    select(Payment.id, Payment.customer_email).where(Payment.id.in_(payment_ids))
+                )
+            }
+            if payment_ids
+            else {}
+        )
+        for r in accepted:
+            order = orders.get(r.order_id)
+            if order is None:
+                continue
+            email = (order.customer or {}).get("email") or (
+                card_emails.get(r.card_payment_id) if r.card_payment_id else None
+            )
+            if not email:
+                continue
+            queue_order_refund_receipt(
+                session,
+                store_id=self.who.store_id,
+                refund_id=r.refund_id,
+                to=email,
+                currency=order.currency,
+                refunded=r.amount,
+                card_amount=r.card_amount,
+                paid=order.total,
+                refunded_total=order.refunded_total,
+                reason=r.reason,
+                receipt_no=order.receipt_no,
+            )
+
+
+def _refund_problem(
+    r: OrderRefundPayload, target: _RefundTarget | None, card: Any
+) -> tuple[str, str, str] | None:
+    if target is None:
+        return ("unknown_order", f"order {r.order_id} is not known for this store", "order_id")
+    if target.status == "voided":
+        return ("order_voided", f"order {r.order_id} was voided", "order_id")
+    left = target.total - target.refunded
+    if r.amount > left:
+        return (
+            "refund_exceeds_order",
+            f"at most {left} is left to refund of this order (paid {target.total})",
+            "amount",
+        )
+    done = target.refunded_qty
+    for i, line in enumerate(r.lines):
+        sold = target.sold.get(line.line_no)
+        if sold is None:
+            return ("unknown_line", f"the order has no line {line.line_no}", f"lines[{i}].line_no")
+        if done.get(line.line_no, 0) + line.quantity > sold:
+            return (
+                "refund_exceeds_line",
+                f"line {line.line_no}: {sold - done.get(line.line_no, 0)} of it is left to refund",
+                f"lines[{i}].quantity",
+            )
+    if r.card_amount:
+        if (
+            card is None
+            or card.status != RefundStatus.SUCCEEDED
+            or card.payment_id != r.card_payment_id
+            or card.order_id != r.order_id
+        ):
+            state = "unknown" if card is None else card.status
+            return (
+                "card_refund_not_confirmed",
+                f"card refund {r.refund_id} of payment {r.card_payment_id} is {state}, not "
+                "confirmed by the payment service for this order",
+                "card_payment_id",
+            )
+        if card.amount != r.card_amount:
+            return (
+                "card_amount_mismatch",
+                f"the card part is {r.card_amount} but the payment service refunded {card.amount}",
+                "card_amount",
+            )
+    return None
