@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
 from flask import Flask
 from pydantic import ValidationError
+from sqlalchemy import text
 
+from app.domain.barcode import DuplicateBarcode
 from app.domain.product import MAX_UNIT_PRICE
 from server.admin import service as admin
-from server.catalog.repository import ProductDocument
+from server.catalog.repository import ProductDocument, SqlCatalogRepository
 from server.db import unit_of_work
 from tests.server.conftest import services_of
 
@@ -90,3 +94,45 @@ def test_a_barcode_refused_on_save_is_answered_409_naming_both(app: Flask) -> No
     }
     with svc.sessions() as session:
         assert svc.catalog(session).get("oat") is None
+
+
+def test_two_saves_racing_for_one_barcode_leave_it_with_the_first(app: Flask) -> None:
+    """The save-time check cannot see a barcode another transaction has not committed yet;
+    the primary key of product_barcodes refuses the second one then."""
+    svc = services_of(app)
+    milk = ProductDocument.model_validate(GOOD)
+    oat = ProductDocument.model_validate(
+        {**GOOD, "id": "oat", "sku": "DAI-002", "name": "Oat drink 1 l"}
+    )
+    refused: list[str] = []
+
+    def save_oat() -> None:
+        try:
+            with unit_of_work(svc.sessions) as session:  # refused: rolled back
+                SqlCatalogRepository(session).save([oat])
+        except DuplicateBarcode as error:
+            refused.append(error.message)
+
+    with svc.sessions() as first, first.begin():
+        SqlCatalogRepository(first).save([milk])  # not committed: its barcode row is locked
+        racer = threading.Thread(target=save_oat)
+        racer.start()
+        with svc.engine.connect() as watcher:
+            deadline = time.monotonic() + 30
+            while not watcher.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one():
+                assert time.monotonic() < deadline, "the second save never waited"
+                time.sleep(0.05)
+    racer.join(timeout=30)
+    assert refused == [
+        "a barcode of these products was given to another product at the same time; "
+        "nothing was saved, try again"
+    ]
+    with svc.sessions() as session:
+        catalog = SqlCatalogRepository(session)
+        assert catalog.get("oat") is None
+        assert catalog.find_by_barcode("4006381333931") == milk
