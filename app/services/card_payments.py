@@ -28,6 +28,7 @@ from app.domain.order import Order, TenderInput, TenderKind
 from app.domain.store import StoreProfile
 from app.ports import Clock, IdFactory, PaymentGateway, UnitOfWork
 from app.services.checkout import complete_sale
+from app.services.discounts import check_approvals
 
 
 class CardUnavailable(PosError):
@@ -51,6 +52,7 @@ def start_card_payment(
     if amount <= 0:
         raise InvalidInput("a card payment must be more than 0", field="amount")
     with uow_factory() as uow:
+        check_approvals(uow, cart, store)  # refused before the customer pays, not after
         attempts = uow.card_attempts.for_order(cart.order_id)
     for attempt in reversed(attempts):
         if attempt.status.is_open or attempt.status is CardStatus.SUCCEEDED:

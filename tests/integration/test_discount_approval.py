@@ -111,19 +111,39 @@ def test_a_parked_sale_keeps_its_approval(terminal, clerk, manager):
     assert counts(terminal) == (1, 1, 1)
 
 
-def test_a_card_paid_sale_whose_discount_lost_its_approval_is_parked_not_lost(terminal, clerk):
-    """The customer paid by card, but the discount is no longer approved (a cart kept from
-    before approvals were recorded, or an approver who stopped being a manager): the sale is
-    parked for the clerk to finish, and settling again does not repeat the notice."""
-    from app.services.card_payments import settle_card_attempts, start_card_payment
+def test_a_card_payment_is_not_started_for_an_unapproved_discount(terminal, clerk):
+    from app.services.card_payments import start_card_payment
     from tests.fakes import FakeGateway
 
     cart = Cart().add(WINE).set_line_discount(1, HALF_OFF).with_order_id(terminal.ids.new_id())
+    gateway = FakeGateway()
+    with pytest.raises(DiscountNeedsApproval):
+        start_card_payment(
+            terminal.uow, gateway, cart, 400, clerk, terminal.store, terminal.clock, terminal.ids
+        )
+    assert gateway.created == 0
+
+
+def test_a_card_paid_sale_whose_discount_lost_its_approval_is_parked_not_lost(
+    terminal, clerk, manager
+):
+    """The customer paid by card, but meanwhile the approver stopped being a manager (a pull
+    changed their role): the sale is parked for the clerk to finish, not left half done, and
+    settling again does not repeat the notice."""
+    from app.domain.clerk import Role
+    from app.services.card_payments import settle_card_attempts, start_card_payment
+    from tests.fakes import FakeGateway
+
+    cart = Cart().add(WINE).with_order_id(terminal.ids.new_id())
+    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, "9753", terminal.clock)
     gateway = FakeGateway(checks_until_done=0)
     total = cart.totals(terminal.store.taxes).total
     start_card_payment(
         terminal.uow, gateway, cart, total, clerk, terminal.store, terminal.clock, terminal.ids
     )
+    with terminal.uow() as uow:
+        uow.clerks.save(replace(manager, role=Role.CLERK))
+        uow.commit()
     settle = lambda: settle_card_attempts(  # noqa: E731
         terminal.uow, gateway, terminal.store, terminal.clock, terminal.ids
     )
