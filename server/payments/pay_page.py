@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, make_response, url_for
 
+from app.domain.money import format_money
 from server.errors import NotFound
-from server.mail.notifications import environment, format_money
+from server.mail.notifications import environment
 from server.payments.service import OPEN, PaymentStatus, PayPage, pay_page
 from server.services import services
 
