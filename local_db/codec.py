@@ -8,9 +8,18 @@ from typing import Any
 
 from app.domain.cart import Cart, CartLine, Discount, DiscountKind, TaxBreakdownEntry
 from app.domain.clerk import Clerk, Role
-from app.domain.order import Order, OrderLine, OrderStatus, SyncState, Tender, TenderKind
+from app.domain.order import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    SyncState,
+    Tender,
+    TenderKind,
+    line_fields,
+    order_fields,
+    tender_fields,
+)
 from app.domain.product import Product, SoldBy
-from app.domain.timestamps import optional_utc_iso, utc_iso
 
 
 def from_iso(text: str | None) -> datetime | None:
@@ -56,22 +65,7 @@ def product_values(product: Product, updated_at: str) -> dict[str, Any]:
 
 def order_values(order: Order) -> dict[str, Any]:
     return {
-        "id": order.id,
-        "receipt_no": order.receipt_no,
-        "terminal_code": order.terminal_code,
-        "sequence": order.sequence,
-        "clerk_id": order.clerk_id,
-        "clerk_name": order.clerk_name,
-        "currency": order.currency,
-        "status": order.status.value,
-        "kind": order.extra.get("kind", "counter"),
-        "created_at": utc_iso(order.created_at),
-        "paid_at": optional_utc_iso(order.paid_at),
-        "subtotal": order.subtotal,
-        "discount_total": order.discount_total,
-        "tax_total": order.tax_total,
-        "total": order.total,
-        "prices_include_tax": order.prices_include_tax,
+        **order_fields(order),
         "tax_breakdown": json.dumps(
             [[e.tax_class, e.label, e.rate_bp, e.taxable, e.tax] for e in order.tax]
         ),
@@ -83,36 +77,12 @@ def order_values(order: Order) -> dict[str, Any]:
 
 
 def line_values(order_id: str, line: OrderLine) -> dict[str, Any]:
-    """Built by hand, not with ``asdict`` (which deep-copies): this is on the sale path."""
-    return {
-        "order_id": order_id,
-        "line_no": line.line_no,
-        "product_id": line.product_id,
-        "sku": line.sku,
-        "name": line.name,
-        "sold_by": line.sold_by.value,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "gross": line.gross,
-        "line_discount": line.line_discount,
-        "order_discount_share": line.order_discount_share,
-        "net": line.net,
-        "tax_class": line.tax_class,
-        "tax_rate_bp": line.tax_rate_bp,
-        "discount_reason": line.discount_reason,
-    }
+    """A line row is the line as the protocol carries it, plus its order id."""
+    return {"order_id": order_id, **line_fields(line)}
 
 
 def tender_values(order_id: str, seq: int, tender: Tender) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "seq": seq,
-        "kind": tender.kind.value,
-        "amount": tender.amount,
-        "tendered": tender.tendered,
-        "change": tender.change,
-        "reference": tender.reference,
-    }
+    return {"order_id": order_id, "seq": seq, **tender_fields(tender)}
 
 
 def order_from_rows(row: Any, lines: list[Any], tenders: list[Any]) -> Order:

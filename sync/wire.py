@@ -18,9 +18,9 @@ import json
 from typing import Any, Final
 
 from app.domain.events import DomainEvent, OrderRefunded, OrderVoided, SaleCompleted
-from app.domain.order import Order
+from app.domain.order import Order, line_fields, order_fields, tender_fields
 from app.domain.refund import Refund
-from app.domain.timestamps import optional_utc_iso, utc_iso
+from app.domain.timestamps import utc_iso
 from app.ports import EncodedEvent
 from sync import protocol as p
 
@@ -30,55 +30,12 @@ ORDER_REFUNDED: Final = "order.refunded"
 
 
 def order_payload(order: Order) -> dict[str, Any]:
-    """``p.OrderPayload`` as JSON types (built by hand: ``asdict`` deep-copies, and this is on
-    the sale path)."""
+    """``p.OrderPayload`` as JSON types."""
     return {
-        "id": order.id,
-        "receipt_no": order.receipt_no,
-        "terminal_code": order.terminal_code,
-        "sequence": order.sequence,
-        "clerk_id": order.clerk_id,
-        "clerk_name": order.clerk_name,
-        "currency": order.currency,
-        "status": order.status.value,
-        "kind": order.extra.get("kind", "counter"),
-        "created_at": utc_iso(order.created_at),
-        "paid_at": optional_utc_iso(order.paid_at),
-        "subtotal": order.subtotal,
-        "discount_total": order.discount_total,
-        "tax_total": order.tax_total,
-        "total": order.total,
-        "prices_include_tax": order.prices_include_tax,
+        **order_fields(order),
         "customer": None,
-        "lines": [
-            {
-                "line_no": line.line_no,
-                "product_id": line.product_id,
-                "sku": line.sku,
-                "name": line.name,
-                "sold_by": line.sold_by.value,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "gross": line.gross,
-                "line_discount": line.line_discount,
-                "order_discount_share": line.order_discount_share,
-                "net": line.net,
-                "tax_class": line.tax_class,
-                "tax_rate_bp": line.tax_rate_bp,
-                "discount_reason": line.discount_reason,
-            }
-            for line in order.lines
-        ],
-        "tenders": [
-            {
-                "kind": t.kind.value,
-                "amount": t.amount,
-                "tendered": t.tendered,
-                "change": t.change,
-                "reference": t.reference,
-            }
-            for t in order.tenders
-        ],
+        "lines": [line_fields(line) for line in order.lines],
+        "tenders": [tender_fields(t) for t in order.tenders],
         "tax": [
             {
                 "tax_class": e.tax_class,

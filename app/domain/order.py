@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from app.domain.cart import CartLine, CartTotals, TaxBreakdownEntry
 from app.domain.errors import IllegalTransition, InvalidInput, TenderShortfall
 from app.domain.money import format_minor
 from app.domain.product import SoldBy
+from app.domain.timestamps import optional_utc_iso, utc_iso
 
 
 class OrderStatus(enum.StrEnum):
@@ -191,3 +193,59 @@ def order_lines_from(totals: CartTotals, cart_lines: tuple[CartLine, ...]) -> tu
             )
         )
     return tuple(result)
+
+
+# The order's fields as plain values (money in minor units, timestamps in the one UTC
+# format). The till's order rows (local_db.codec) and the wire's order payload (sync.wire)
+# are both these plus their own columns, so the two never drift apart. Built by hand, not
+# with ``asdict`` (which deep-copies): this is on the sale path.
+
+
+def order_fields(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "receipt_no": order.receipt_no,
+        "terminal_code": order.terminal_code,
+        "sequence": order.sequence,
+        "clerk_id": order.clerk_id,
+        "clerk_name": order.clerk_name,
+        "currency": order.currency,
+        "status": order.status.value,
+        "kind": order.extra.get("kind", "counter"),
+        "created_at": utc_iso(order.created_at),
+        "paid_at": optional_utc_iso(order.paid_at),
+        "subtotal": order.subtotal,
+        "discount_total": order.discount_total,
+        "tax_total": order.tax_total,
+        "total": order.total,
+        "prices_include_tax": order.prices_include_tax,
+    }
+
+
+def line_fields(line: OrderLine) -> dict[str, Any]:
+    return {
+        "line_no": line.line_no,
+        "product_id": line.product_id,
+        "sku": line.sku,
+        "name": line.name,
+        "sold_by": line.sold_by.value,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "gross": line.gross,
+        "line_discount": line.line_discount,
+        "order_discount_share": line.order_discount_share,
+        "net": line.net,
+        "tax_class": line.tax_class,
+        "tax_rate_bp": line.tax_rate_bp,
+        "discount_reason": line.discount_reason,
+    }
+
+
+def tender_fields(tender: Tender) -> dict[str, Any]:
+    return {
+        "kind": tender.kind.value,
+        "amount": tender.amount,
+        "tendered": tender.tendered,
+        "change": tender.change,
+        "reference": tender.reference,
+    }
