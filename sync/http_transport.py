@@ -203,7 +203,10 @@ class HttpSyncTransport:
 
 def _read_row_by_row(data: dict[str, Any]) -> PullAnswer:
     read_envelope, read_change = _adapters()
-    envelope = read_envelope.validate_python(data)  # a broken envelope fails the page
+    try:
+        envelope = read_envelope.validate_python(data)
+    except ValidationError:  # not a page at all: the answer, not a row, is wrong
+        raise ServerTrouble("the server sent an unreadable pull page") from None
     changes: list[p.Change] = []
     unreadable: list[UnusableRow] = []
     for raw in envelope.changes:

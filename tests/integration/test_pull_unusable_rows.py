@@ -324,3 +324,19 @@ def test_a_slot_with_a_naive_timestamp_is_kept_aside_and_never_fails_the_page(
     with terminal.read() as uow:
         assert uow.clerks.get("k-1").name == "Lena"
         assert uow.clerks.get("k-2") is None
+
+
+def test_an_answer_that_is_no_page_at_all_is_server_trouble_and_moves_nothing(
+    terminal: Any, page_server: PageServer
+) -> None:
+    page_server.body = json.dumps({"changes": "none today", "has_more": False}).encode()
+    store = SqliteSyncStore(terminal.database.sync_writer)
+    url = f"http://127.0.0.1:{page_server.server_address[1]}"
+    transport = HttpSyncTransport(url, lambda: "token")
+    try:
+        status = SyncEngine(store, lambda: transport, Clock()).run_once(force=True)
+    finally:
+        transport.close()
+    assert status.state is ConnectionState.DEGRADED
+    assert status.reason == "the server sent an unreadable pull page"
+    assert (store.cursor(), store.unusable_rows()) == ("", [])
