@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -22,6 +23,10 @@ from app.bootstrap import Terminal, open_terminal
 from app.domain.clerk import Clerk, Role
 from local_db.sync_store import SqliteSyncStore
 from scripts import run_embedded
+from server.admin import service as admin
+from server.config import TestConfig
+from server.db import make_engine, make_session_factory, unit_of_work
+from server.terminals.auth import create_enroll_code
 from sync.credentials import TokenStore
 from sync.engine import SyncEngine
 from sync.enrollment import current_enrollment, enroll
@@ -45,7 +50,17 @@ class Backend:
     database: str  # the PostgreSQL URL, or the path of the embedded server's SQLite file
 
     def enroll_code(self, store: str = "DEMO") -> str:
-        return server_cli(self.env, "terminal", "enroll-code", "--store", store).strip().split()[-1]
+        """A one-time code, made by the server's own function in this process (what
+        `shopsmart-server terminal enroll-code` runs, tests/server/test_cli.py; a CLI process
+        per till would cost two seconds of CPU each)."""
+        url = self.database if self.kind == POSTGRESQL else f"sqlite:///{self.database}"
+        engine = make_engine(TestConfig(database_url=url).sqlalchemy_url, pool_size=1)
+        try:
+            with unit_of_work(make_session_factory(engine)) as session:
+                store_id = admin.store_by_code(session, store).id
+                return create_enroll_code(session, store_id, timedelta(hours=1))
+        finally:
+            engine.dispose()
 
     def sql(self, query: str, *params: object) -> list[tuple]:
         """``query`` (PostgreSQL's SQL, ``%s`` parameters) on the server's database. On SQLite
