@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import PosError
 from app.domain.order import SyncState
-from app.domain.product import Product, SoldBy
+from app.domain.product import Product
 from app.domain.sync import (
     CURSOR_SETTING,
     OutboxEvent,
@@ -29,6 +29,8 @@ from app.domain.sync import (
     ResultStatus,
     SyncCounts,
     UnusableRow,
+    product_from_wire,
+    product_wire_json,
 )
 from app.domain.timestamps import now_iso, utc_iso
 from local_db.codec import from_iso
@@ -396,41 +398,6 @@ def _stock_aside(c: Connection, product_ids: list[str]) -> list[tuple[str, int]]
         if isinstance(data.get("quantity"), int):
             stock.append((str(data["product_id"]), data["quantity"]))
     return stock
-
-
-def product_from_wire(data: dict[str, Any]) -> Product:
-    """A product from the JSON of a pulled product row (the shop's checks run)."""
-    return Product(
-        id=data["id"],
-        sku=data["sku"],
-        name=data["name"],
-        brand=data.get("brand", ""),
-        department=data.get("department", ""),
-        unit_price=data["unit_price"],
-        tax_class=data["tax_class"],
-        sold_by=SoldBy(data["sold_by"]),
-        barcodes=tuple(data.get("barcodes", ())),
-        active=data.get("active", True),
-        attributes={k: str(v) for k, v in data.get("attributes", {}).items()},
-    )
-
-
-def product_wire_json(product: Product) -> str:
-    return json.dumps(
-        {
-            "id": product.id,
-            "sku": product.sku,
-            "name": product.name,
-            "brand": product.brand,
-            "department": product.department,
-            "unit_price": product.unit_price,
-            "tax_class": product.tax_class,
-            "sold_by": product.sold_by.value,
-            "barcodes": list(product.barcodes),
-            "active": product.active,
-            "attributes": product.attributes,
-        }
-    )
 
 
 def _label(name: str, sku: str) -> str:

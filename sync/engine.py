@@ -38,7 +38,6 @@ from tenacity import RetryCallState, Retrying
 from tenacity.wait import wait_exponential
 
 from app.domain.errors import PosError
-from app.domain.product import Product, SoldBy
 from app.domain.sync import (
     ClerkRecord,
     CustomerRecord,
@@ -49,6 +48,7 @@ from app.domain.sync import (
     ResultStatus,
     SyncCounts,
     UnusableRow,
+    product_from_wire,
 )
 from sync import protocol as p
 from sync.errors import (
@@ -446,21 +446,7 @@ def _add_change(page: PulledPage, change: Any) -> None:
         if data.deleted:
             page.deleted_product_ids.append(data.id)
             return
-        page.products.append(
-            Product(
-                id=data.id,
-                sku=data.sku,
-                name=data.name,
-                brand=data.brand,
-                department=data.department,
-                unit_price=data.unit_price,
-                tax_class=data.tax_class,
-                sold_by=SoldBy(data.sold_by),
-                barcodes=tuple(data.barcodes),
-                active=data.active,
-                attributes={k: str(v) for k, v in data.attributes.items()},
-            )
-        )
+        page.products.append(product_from_wire(dict(data)))
     elif change.kind == "stock":
         page.stock.append((data.product_id, data.quantity))
     elif change.kind == "clerk":

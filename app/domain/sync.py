@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from app.domain.clerk import Role
 from app.domain.errors import InvalidInput
-from app.domain.product import Product
+from app.domain.product import Product, SoldBy
 
 CURSOR_SETTING = "sync.cursor"  # where the pull resumes; emptied by a new enrollment
 
@@ -207,3 +208,40 @@ class PulledPage:
             + len(self.deleted_slot_ids)
             + len(self.unusable)
         )
+
+
+def product_from_wire(data: Mapping[str, Any]) -> Product:
+    """A product from the fields of a pulled product row, by their wire names (the shop's
+    checks run: a broken row raises ``PosError`` or ``ValueError``)."""
+    return Product(
+        id=data["id"],
+        sku=data["sku"],
+        name=data["name"],
+        brand=data.get("brand", ""),
+        department=data.get("department", ""),
+        unit_price=data["unit_price"],
+        tax_class=data["tax_class"],
+        sold_by=SoldBy(data["sold_by"]),
+        barcodes=tuple(data.get("barcodes", ())),
+        active=data.get("active", True),
+        attributes={k: str(v) for k, v in data.get("attributes", {}).items()},
+    )
+
+
+def product_wire_json(product: Product) -> str:
+    """The product as the JSON of a pulled product row (what ``product_from_wire`` reads)."""
+    return json.dumps(
+        {
+            "id": product.id,
+            "sku": product.sku,
+            "name": product.name,
+            "brand": product.brand,
+            "department": product.department,
+            "unit_price": product.unit_price,
+            "tax_class": product.tax_class,
+            "sold_by": product.sold_by.value,
+            "barcodes": list(product.barcodes),
+            "active": product.active,
+            "attributes": product.attributes,
+        }
+    )
