@@ -21,10 +21,18 @@ from server.admin import service as admin
 from server.app import create_app
 from server.config import TestConfig
 from server.db import unit_of_work
-from server.models import Terminal
+from server.errors import Forbidden, NotFound
+from server.models import Order, Terminal
 from server.ratelimit import RateLimiter
 from server.request_log import JsonFormatter
-from server.terminals.auth import create_enroll_code, revoke_terminal
+from server.terminals.auth import (
+    Caller,
+    CallerKind,
+    authenticate,
+    create_enroll_code,
+    get_owned,
+    revoke_terminal,
+)
 from sync.protocol import PROTOCOL_HEADER
 from tests.server.builders import order, paid_event, push_body
 from tests.server.conftest import Shop, enroll_terminal, services_of
@@ -498,3 +506,35 @@ def test_hostile_json_is_a_422_not_a_500(client: FlaskClient, data: str) -> None
     response = client.post("/api/v1/terminals/enroll", data=data, content_type="application/json")
     assert response.status_code == 422
     assert response.json["error"] == "invalid_json"
+
+
+def test_a_caller_that_is_not_a_terminal_has_its_own_id_and_no_terminal(shop: Shop) -> None:
+    customer = uuid.uuid4()
+    who = Caller(
+        kind=CallerKind.CUSTOMER,
+        store_id=shop.s1.store_id,
+        store_code="S1",
+        store_name="Store 1",
+        currency="EUR",
+        customer_id=customer,
+    )
+    assert who.id == customer  # its rate limit's key
+    with pytest.raises(Forbidden) as caught:
+        who.terminal()
+    assert caught.value.status == 403
+
+
+def test_the_store_scoped_lookup_answers_by_the_callers_store(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    event = paid_event(order(clerk_id=shop.s1.clerk_id))
+    client.post("/api/v1/sync/push", json=push_body([event]), headers=shop.s1.headers)
+    order_id = event["payload"]["id"]
+    with services_of(app).sessions() as session:
+        mine = authenticate(session, f"Bearer {shop.s1.token}")
+        theirs = authenticate(session, f"Bearer {shop.s2.token}")
+        assert str(get_owned(session, mine, Order, order_id).id) == order_id
+        with pytest.raises(NotFound):
+            get_owned(session, theirs, Order, order_id)
+        with pytest.raises(NotFound):
+            get_owned(session, mine, Order, "not-a-uuid")
