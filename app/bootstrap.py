@@ -122,7 +122,15 @@ class Terminal:
         return auto_enrollment(self, offer, tokens)
 
 
-STORE_SETTING_KEYS = ("store_name", "store_address", "store_code", "terminal_code", "currency")
+STORE_SETTING_KEYS = (
+    "store_name",
+    "store_address",
+    "store_code",
+    "terminal_code",
+    "currency",
+    "locale",
+    "country",
+)
 
 
 def open_terminal(data_dir: Path) -> Terminal:
