@@ -13,15 +13,20 @@ The rules (docs/payments.md, "Refunds at the till"):
 * the card part goes back to a card tender that the server's payment API took (its
   ``reference`` is the payment id), never more than is left on that tender; by default as
   much as possible goes back to the card, the rest in cash.
+
+Whether a refund fits its order at all (the order is paid, the amount and every line within
+what is left) is decided once, by ``refund_refusal``: the till asks it before it refunds, the
+server (server/orders) before it accepts a refund a till pushed.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from app.domain.errors import InvalidInput
 from app.domain.money import format_minor, round_half_up
@@ -32,6 +37,16 @@ class RefundState(enum.StrEnum):
     PENDING = "pending"  # the card part was asked for; the server has not confirmed it yet
     DONE = "done"  # money given back, event written
     FAILED = "failed"  # the card part was refused; nothing was given back
+
+
+class ReturnedLine(Protocol):
+    """A line of a refund as any side holds it (``RefundLine``, the wire's refund line)."""
+
+    @property
+    def line_no(self) -> int: ...
+
+    @property
+    def quantity(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +100,31 @@ class Refundable:
     lines: dict[int, int]  # line_no → quantity not yet refunded
     card_left: dict[str, int]  # payment id → card amount not yet refunded
 
+    def after(
+        self,
+        amount: int,
+        lines: Iterable[ReturnedLine],
+        card_payment_id: str | None = None,
+        card_amount: int = 0,
+    ) -> Refundable:
+        """What is left once a refund of ``amount`` (``lines`` back, ``card_amount`` to
+        payment ``card_payment_id``) counts too."""
+        left = dict(self.lines)
+        for line in lines:
+            if line.line_no in left:
+                left[line.line_no] -= line.quantity
+        card_left = dict(self.card_left)
+        if card_payment_id in card_left:
+            card_left[card_payment_id] -= card_amount
+        return Refundable(self.amount - amount, left, card_left)
+
+
+def nothing_refunded(
+    paid: int, sold: Mapping[int, int], card_paid: Mapping[str, int] | None = None
+) -> Refundable:
+    """All of an order that took ``paid`` for ``sold`` (line_no → quantity) is refundable."""
+    return Refundable(paid, dict(sold), dict(card_paid or {}))
+
 
 def counts(refund: Refund) -> bool:
     """Done refunds and pending ones (whose card part may still go through) use up the
@@ -100,24 +140,117 @@ def _card_payment_id(reference: str) -> str | None:
 
 
 def refundable(order: Order, previous: Iterable[Refund]) -> Refundable:
-    earlier = [r for r in previous if counts(r)]
-    refunded_qty: dict[int, int] = {}
-    for refund in earlier:
-        for line in refund.lines:
-            refunded_qty[line.line_no] = refunded_qty.get(line.line_no, 0) + line.quantity
-    card_left: dict[str, int] = {}
+    card_paid: dict[str, int] = {}
     for tender in order.tenders:
         payment_id = _card_payment_id(tender.reference) if tender.kind is TenderKind.CARD else None
         if payment_id is not None:
-            card_left[payment_id] = card_left.get(payment_id, 0) + tender.amount
-    for refund in earlier:
-        if refund.card_payment_id in card_left:
-            card_left[refund.card_payment_id] -= refund.card_amount
-    return Refundable(
-        amount=order.total - sum(r.amount for r in earlier),
-        lines={ln.line_no: ln.quantity - refunded_qty.get(ln.line_no, 0) for ln in order.lines},
-        card_left=card_left,
-    )
+            card_paid[payment_id] = card_paid.get(payment_id, 0) + tender.amount
+    left = nothing_refunded(order.total, {ln.line_no: ln.quantity for ln in order.lines}, card_paid)
+    for refund in previous:
+        if counts(refund):
+            left = left.after(
+                refund.amount, refund.lines, refund.card_payment_id, refund.card_amount
+            )
+    return left
+
+
+class RefundRefusalReason(enum.StrEnum):
+    """Why a refund does not fit its order (the codes the server answers a push with)."""
+
+    ORDER_VOIDED = "order_voided"
+    ORDER_NOT_PAID = "order_not_paid"
+    EXCEEDS_ORDER = "refund_exceeds_order"
+    UNKNOWN_LINE = "unknown_line"
+    EXCEEDS_LINE = "refund_exceeds_line"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRefusal:
+    """A refund that does not fit its order. ``field`` is the path inside the refund
+    (``amount``, ``lines[2].quantity``); ``left`` is what is left of the order (minor units)
+    or of line ``line_no`` (units or grams). ``message`` says it in minor units, as the
+    server answers a till; ``for_clerk`` says it to the till's manager."""
+
+    reason: RefundRefusalReason
+    field: str
+    order: str  # the order as the caller names it: its id, or its receipt number
+    status: OrderStatus
+    paid: int
+    asked: int
+    left: int
+    line_no: int = 0
+
+    @property
+    def message(self) -> str:
+        match self.reason:
+            case RefundRefusalReason.ORDER_VOIDED:
+                return f"order {self.order} was voided"
+            case RefundRefusalReason.ORDER_NOT_PAID:
+                return f"order {self.order} is {self.status.value}, not paid"
+            case RefundRefusalReason.EXCEEDS_ORDER:
+                return f"at most {self.left} is left to refund of this order (paid {self.paid})"
+            case RefundRefusalReason.UNKNOWN_LINE:
+                return f"the order has no line {self.line_no}"
+            case RefundRefusalReason.EXCEEDS_LINE:
+                return f"line {self.line_no}: {self.left} of it is left to refund"
+
+    def for_clerk(self) -> str:
+        match self.reason:
+            case RefundRefusalReason.ORDER_VOIDED | RefundRefusalReason.ORDER_NOT_PAID:
+                return (
+                    f"order {self.order} is {self.status.value}; only a paid order can be refunded"
+                )
+            case RefundRefusalReason.EXCEEDS_ORDER if self.left <= 0:
+                return f"order {self.order} is refunded in full"
+            case RefundRefusalReason.EXCEEDS_ORDER:
+                return (
+                    f"at most {format_minor(self.left)} is left to refund of order "
+                    f"{self.order}, not {format_minor(self.asked)}"
+                )
+            case RefundRefusalReason.UNKNOWN_LINE:
+                return f"order {self.order} has no line {self.line_no}"
+            case RefundRefusalReason.EXCEEDS_LINE:
+                return f"line {self.line_no}: only {self.left} of it can still be refunded"
+
+
+def refund_refusal(
+    order: str,
+    status: OrderStatus,
+    paid: int,
+    left: Refundable,
+    amount: int,
+    lines: Sequence[ReturnedLine],
+) -> RefundRefusal | None:
+    """Why a refund of ``amount`` with ``lines`` back does not fit an order (named
+    ``order``, in ``status``, that took ``paid``) of which ``left`` is left, or None.
+
+    Only a paid order is refunded (a refunded one has nothing left); every line must be a
+    line of the order, and all of a refund's quantities of a line (it may name a line twice)
+    at most what is left of it; then the amount at most what is left of the order.
+    """
+
+    def refused(
+        reason: RefundRefusalReason, where: str, remaining: int, line_no: int = 0
+    ) -> RefundRefusal:
+        return RefundRefusal(reason, where, order, status, paid, amount, remaining, line_no)
+
+    if status is OrderStatus.VOIDED:
+        return refused(RefundRefusalReason.ORDER_VOIDED, "order_id", left.amount)
+    if status is OrderStatus.OPEN:
+        return refused(RefundRefusalReason.ORDER_NOT_PAID, "order_id", left.amount)
+    asked: dict[int, int] = {}
+    for i, line in enumerate(lines):
+        line_left = left.lines.get(line.line_no)
+        if line_left is None:
+            return refused(RefundRefusalReason.UNKNOWN_LINE, f"lines[{i}].line_no", 0, line.line_no)
+        asked[line.line_no] = asked.get(line.line_no, 0) + line.quantity
+        if asked[line.line_no] > line_left:
+            return refused(
+                RefundRefusalReason.EXCEEDS_LINE, f"lines[{i}].quantity", line_left, line.line_no
+            )
+    if amount > left.amount:
+        return refused(RefundRefusalReason.EXCEEDS_ORDER, "amount", left.amount)
+    return None
 
 
 def _nets_refunded(order: Order, quantities: dict[int, int]) -> int:
@@ -157,11 +290,6 @@ def plan_refund(
     ``lines``: those quantities, worth their value (``amount`` may be less). ``amount``
     alone: that much, no stock. ``to_card``: the card part (default: as much as possible).
     """
-    if order.status is not OrderStatus.PAID:
-        raise InvalidInput(
-            f"order {order.receipt_no} is {order.status.value}; only a paid order can be refunded",
-            field="order_id",
-        )
     earlier = [r for r in previous if counts(r)]
     if any(r.state is RefundState.PENDING for r in earlier):
         raise InvalidInput(
@@ -170,36 +298,40 @@ def plan_refund(
             field="order_id",
         )
     left = refundable(order, earlier)
-    if left.amount <= 0:
-        raise InvalidInput(f"order {order.receipt_no} is refunded in full", field="amount")
-    before = {ln.line_no: ln.quantity - left.lines[ln.line_no] for ln in order.lines}
+    worth: int | None = None
     if lines is None and amount is None:
         chosen = tuple(RefundLine(n, q) for n, q in sorted(left.lines.items()) if q > 0)
         wanted = left.amount
     else:
-        chosen = _checked_lines(order, left, lines or ())
-        worth = lines_value(order, before, chosen) if chosen else None
-        if amount is None:
-            assert worth is not None
-            wanted = worth
-        else:
-            if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-                raise InvalidInput("a refund must be more than 0", field="amount")
-            if worth is not None and amount > worth:
-                raise InvalidInput(
-                    f"the chosen lines are worth {format_minor(worth)}; a refund for them "
-                    f"cannot be {format_minor(amount)}",
-                    field="amount",
-                )
-            wanted = amount
-        if wanted <= 0:
+        chosen = _checked_lines(lines or ())
+        if amount is not None and (
+            isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0
+        ):
             raise InvalidInput("a refund must be more than 0", field="amount")
-        if wanted > left.amount:
-            raise InvalidInput(
-                f"at most {format_minor(left.amount)} is left to refund of order "
-                f"{order.receipt_no}, not {format_minor(wanted)}",
-                field="amount",
-            )
+        if chosen:
+            before = {ln.line_no: ln.quantity - left.lines[ln.line_no] for ln in order.lines}
+            worth = lines_value(order, before, chosen)
+        wanted = amount if amount is not None else (worth or 0)
+    refusal = refund_refusal(
+        order.receipt_no,
+        order.status,
+        order.total,
+        left,
+        wanted,
+        chosen if lines is None else lines,
+    )
+    if refusal is not None:
+        raise InvalidInput(refusal.for_clerk(), field=refusal.field)
+    if left.amount <= 0:
+        raise InvalidInput(f"order {order.receipt_no} is refunded in full", field="amount")
+    if amount is not None and worth is not None and amount > worth:
+        raise InvalidInput(
+            f"the chosen lines are worth {format_minor(worth)}; a refund for them "
+            f"cannot be {format_minor(amount)}",
+            field="amount",
+        )
+    if wanted <= 0:
+        raise InvalidInput("a refund must be more than 0", field="amount")
     card_payment_id, card = _card_part(left, wanted, to_card)
     return RefundPlan(
         amount=wanted,
@@ -212,26 +344,16 @@ def plan_refund(
     )
 
 
-def _checked_lines(
-    order: Order, left: Refundable, lines: Sequence[RefundLine]
-) -> tuple[RefundLine, ...]:
+def _checked_lines(lines: Sequence[RefundLine]) -> tuple[RefundLine, ...]:
+    """The lines as typed: whole quantities above 0, one per line (whether they fit the
+    order is ``refund_refusal``'s to say)."""
     merged: dict[int, int] = {}
     for line in lines:
-        if line.line_no not in left.lines:
-            raise InvalidInput(
-                f"order {order.receipt_no} has no line {line.line_no}", field="lines"
-            )
         if isinstance(line.quantity, bool) or not isinstance(line.quantity, int):
             raise InvalidInput("a quantity is a whole number", field="lines")
         if line.quantity <= 0:
             raise InvalidInput("a refunded quantity must be more than 0", field="lines")
         merged[line.line_no] = merged.get(line.line_no, 0) + line.quantity
-    for line_no, quantity in merged.items():
-        if quantity > left.lines[line_no]:
-            raise InvalidInput(
-                f"line {line_no}: only {left.lines[line_no]} of it can still be refunded",
-                field="lines",
-            )
     return tuple(RefundLine(n, q) for n, q in sorted(merged.items()))
 
 

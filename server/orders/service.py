@@ -27,14 +27,16 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 from sqlalchemy import Table, and_, select, update
 from sqlalchemy.orm import Session
 
+from app.domain.order import OrderStatus
 from app.domain.order_check import check_order_consistency
+from app.domain.refund import Refundable, RefundLine, nothing_refunded, refund_refusal
 from server.bulk import copy_rows, insert_returning
 from server.catalog.repository import CatalogRepository
 from server.models import (
@@ -199,13 +201,12 @@ def _card_payment_refs(order: OrderPayload) -> list[tuple[int, uuid.UUID]]:
 
 @dataclass
 class _RefundTarget:
-    """What a refund is checked against: the order's total and lines, what is used up."""
+    """What a refund is checked against: the order's status and total, and what is left
+    of it (``left`` moves on with every refund accepted, in this batch too)."""
 
+    status: OrderStatus
     total: int
-    status: str
-    sold: dict[int, int]  # line_no → quantity
-    refunded: int = 0
-    refunded_qty: dict[int, int] = field(default_factory=dict)
+    left: Refundable
 
 
 class OrderBatch:
@@ -327,26 +328,32 @@ class OrderBatch:
         self, commands: list[OrderCommand], wanted: set[uuid.UUID]
     ) -> dict[uuid.UUID, _RefundTarget]:
         session, store_id = self.session, self.who.store_id
-        targets = {
-            oid: _RefundTarget(total, status, {})
+        orders = {
+            oid: (OrderStatus(status), total)
             for oid, total, status in session.execute(
                 select(Order.id, Order.total, Order.status).where(
                     Order.id.in_(wanted), Order.store_id == store_id
                 )
             )
         }
+        sold: dict[uuid.UUID, dict[int, int]] = {oid: {} for oid in orders}
         for oid, line_no, quantity in session.execute(
             select(OrderLine.order_id, OrderLine.line_no, OrderLine.quantity).where(
-                OrderLine.order_id.in_(list(targets))
+                OrderLine.order_id.in_(list(orders))
             )
         ):
-            targets[oid].sold[line_no] = quantity
+            sold[oid][line_no] = quantity
+        targets = {
+            oid: _RefundTarget(status, total, nothing_refunded(total, sold[oid]))
+            for oid, (status, total) in orders.items()
+        }
         for c in commands:  # orders that arrive in this very batch
-            if isinstance(c, PlaceOrder) and c.order.id in wanted:
+            if isinstance(c, PlaceOrder) and c.order.id in wanted and c.order.id not in targets:
                 o = c.order
-                targets.setdefault(
-                    o.id,
-                    _RefundTarget(o.total, "paid", {ln.line_no: ln.quantity for ln in o.lines}),
+                targets[o.id] = _RefundTarget(
+                    OrderStatus.PAID,
+                    o.total,
+                    nothing_refunded(o.total, {ln.line_no: ln.quantity for ln in o.lines}),
                 )
         for oid, amount, lines in session.execute(
             select(OrderRefund.order_id, OrderRefund.amount, OrderRefund.lines).where(
@@ -354,10 +361,9 @@ class OrderBatch:
             )
         ):
             target = targets[oid]
-            target.refunded += amount
-            for line in lines or []:
-                qty = target.refunded_qty
-                qty[line["line_no"]] = qty.get(line["line_no"], 0) + line["quantity"]
+            target.left = target.left.after(
+                amount, [RefundLine(ln["line_no"], ln["quantity"]) for ln in lines or []]
+            )
         return targets
 
     def _drop_refunds_that_do_not_fit(
@@ -393,17 +399,14 @@ class OrderBatch:
             r = c.refund
             if r.refund_id in stored:
                 continue
-            problem = _refund_problem(r, targets.get(r.order_id), card_refunds.get(r.refund_id))
+            target = targets.get(r.order_id)
+            problem = _refund_problem(r, target, card_refunds.get(r.refund_id))
             if problem is not None:
                 refused.append(_refused(c.key, *problem))
                 dropped.add(c.key)
                 continue
-            target = targets[r.order_id]
-            target.refunded += r.amount  # later refunds in this batch see this one
-            for line in r.lines:
-                target.refunded_qty[line.line_no] = (
-                    target.refunded_qty.get(line.line_no, 0) + line.quantity
-                )
+            assert target is not None
+            target.left = target.left.after(r.amount, r.lines)  # later refunds see this one
             stored.add(r.refund_id)
         return [c for c in commands if c.key not in dropped]
 
@@ -588,10 +591,10 @@ class OrderBatch:
                 update(Order)
                 .where(
                     and_(Order.id == v.order_id, Order.store_id == self.who.store_id),
-                    Order.status == "paid",
+                    Order.status == OrderStatus.PAID,
                     Order.refunded_total == 0,  # stock of refunded lines went back already
                 )
-                .values(status="voided", voided_at=v.voided_at, void_reason=v.reason)
+                .values(status=OrderStatus.VOIDED, voided_at=v.voided_at, void_reason=v.reason)
                 .returning(Order.id)
             ).first()
             if done is not None:
@@ -694,10 +697,10 @@ class OrderBatch:
                 update(table)
                 .where(
                     table.c.id == order_id,
-                    table.c.status == "paid",
+                    table.c.status == OrderStatus.PAID,
                     table.c.refunded_total >= table.c.total,
                 )
-                .values(status="refunded")
+                .values(status=OrderStatus.REFUNDED)
             )
         if any(r.lines for r in accepted):
             back: defaultdict[tuple[uuid.UUID, int], int] = defaultdict(int)
@@ -764,26 +767,11 @@ def _refund_problem(
 ) -> tuple[str, str, str] | None:
     if target is None:
         return ("unknown_order", f"order {r.order_id} is not known for this store", "order_id")
-    if target.status == "voided":
-        return ("order_voided", f"order {r.order_id} was voided", "order_id")
-    left = target.total - target.refunded
-    if r.amount > left:
-        return (
-            "refund_exceeds_order",
-            f"at most {left} is left to refund of this order (paid {target.total})",
-            "amount",
-        )
-    done = target.refunded_qty
-    for i, line in enumerate(r.lines):
-        sold = target.sold.get(line.line_no)
-        if sold is None:
-            return ("unknown_line", f"the order has no line {line.line_no}", f"lines[{i}].line_no")
-        if done.get(line.line_no, 0) + line.quantity > sold:
-            return (
-                "refund_exceeds_line",
-                f"line {line.line_no}: {sold - done.get(line.line_no, 0)} of it is left to refund",
-                f"lines[{i}].quantity",
-            )
+    refusal = refund_refusal(
+        str(r.order_id), target.status, target.total, target.left, r.amount, r.lines
+    )
+    if refusal is not None:
+        return (refusal.reason.value, refusal.message, refusal.field)
     if r.card_amount:
         if (
             card is None

@@ -134,6 +134,11 @@ def test_refunding_everything_makes_the_order_refunded_and_more_is_rejected(
             "refund_exceeds_line",
             "payload.lines[0].quantity",
         ),
+        (  # one line named twice: together more than was sold
+            {"lines": [{"line_no": 1, "quantity": 1}, {"line_no": 1, "quantity": 1}]},
+            "refund_exceeds_line",
+            "payload.lines[1].quantity",
+        ),
         ({"cash_amount": 1}, "refund_parts_mismatch", "payload.amount"),
         (
             {"card_amount": 5, "cash_amount": 0, "card_payment_id": str(uuid.uuid4())},

@@ -18,7 +18,14 @@ from app.domain.errors import GatewayUnavailable, InvalidInput, PermissionDenied
 from app.domain.events import OrderRefunded
 from app.domain.order import Order, OrderLine, OrderStatus, Tender, TenderKind
 from app.domain.product import SoldBy
-from app.domain.refund import RefundLine, RefundState, lines_value, plan_refund
+from app.domain.refund import (
+    RefundLine,
+    RefundState,
+    lines_value,
+    nothing_refunded,
+    plan_refund,
+    refund_refusal,
+)
 from app.services.refunds import (
     CardRefundFailed,
     CardRefundNeedsConnection,
@@ -201,6 +208,64 @@ def test_a_card_tender_of_an_external_terminal_is_refunded_in_cash():
 def test_voided_or_refunded_orders_cannot_be_refunded():
     with pytest.raises(InvalidInput, match="voided"):
         plan_refund(replace(an_order(), status=OrderStatus.VOIDED), [])
+    everything = refund_from(plan_refund(an_order(), []))
+    refunded = replace(an_order(), status=OrderStatus.REFUNDED, refunded_total=1250)
+    with pytest.raises(InvalidInput, match="refunded in full"):
+        plan_refund(refunded, [everything], amount=1)
+
+
+def test_a_line_named_twice_counts_twice():
+    with pytest.raises(InvalidInput, match="only 1 of it") as refused:
+        plan_refund(an_order(), [], lines=[RefundLine(2, 1), RefundLine(2, 1)])
+    assert refused.value.field == "lines[1].quantity"
+
+
+@pytest.mark.parametrize(
+    ("status", "amount", "lines", "refusal"),
+    [
+        (OrderStatus.VOIDED, 100, [], ("order_voided", "order_id", "order o1 was voided")),
+        (
+            OrderStatus.PAID,
+            1251,
+            [],
+            (
+                "refund_exceeds_order",
+                "amount",
+                "at most 1250 is left to refund of this order (paid 1250)",
+            ),
+        ),
+        (
+            OrderStatus.PAID,
+            100,
+            [RefundLine(1, 1), RefundLine(9, 1)],
+            ("unknown_line", "lines[1].line_no", "the order has no line 9"),
+        ),
+        (
+            OrderStatus.PAID,
+            100,
+            [RefundLine(1, 2), RefundLine(1, 2)],
+            ("refund_exceeds_line", "lines[1].quantity", "line 1: 3 of it is left to refund"),
+        ),
+    ],
+)
+def test_the_refund_rule_answers_with_a_reason_a_field_and_what_is_left(
+    status: OrderStatus, amount: int, lines: list[RefundLine], refusal: tuple[str, str, str]
+) -> None:
+    left = nothing_refunded(1250, {1: 3, 2: 1})
+    found = refund_refusal("o1", status, 1250, left, amount, lines)
+    assert found is not None
+    assert (found.reason.value, found.field, found.message) == refusal
+
+
+def test_what_is_left_moves_on_with_every_refund_that_counts():
+    left = nothing_refunded(1250, {1: 3, 2: 1}).after(1000, [RefundLine(1, 2)])
+    assert (left.amount, left.lines) == (250, {1: 1, 2: 1})
+    assert refund_refusal("o1", OrderStatus.PAID, 1250, left, 250, [RefundLine(1, 1)]) is None
+    too_much = refund_refusal("o1", OrderStatus.PAID, 1250, left, 251, [])
+    assert too_much is not None
+    assert too_much.message == "at most 250 is left to refund of this order (paid 1250)"
+    line_again = refund_refusal("o1", OrderStatus.PAID, 1250, left, 1, [RefundLine(1, 2)])
+    assert line_again is not None and line_again.reason.value == "refund_exceeds_line"
 
 
 # ----------------------------------------------------------------------------- the service
