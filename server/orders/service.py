@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from app.domain.order import OrderStatus
 from app.domain.order_check import check_order_consistency
 from app.domain.refund import Refundable, RefundLine, nothing_refunded, refund_refusal
+from app.domain.stock import StockChanges, refund_changes, sale_changes, void_changes
 from server.bulk import copy_rows, insert_returning
 from server.catalog.repository import CatalogRepository
 from server.models import (
@@ -207,6 +208,13 @@ class _RefundTarget:
     status: OrderStatus
     total: int
     left: Refundable
+
+
+@dataclass
+class _StoredSale:
+    """An order's stored lines (rows with line_no, product_id, quantity)."""
+
+    lines: list[Any] = field(default_factory=list)
 
 
 class OrderBatch:
@@ -455,9 +463,7 @@ class OrderBatch:
             for line in o.lines:
                 lines.append({"order_id": o.id, **_fields(line)})
                 product_ids.add(line.product_id)
-                delta = line.quantity  # units, or grams for weighed products
-                self.stock_delta[line.product_id] -= delta
-                self.stock_orders[line.product_id].append(str(o.id))
+            self._move_stock(sale_changes(o), o.id)
             for position, tender in enumerate(o.tenders, start=1):
                 tenders.append({"order_id": o.id, "position": position, **_fields(tender)})
             if o.customer is not None:
@@ -601,14 +607,29 @@ class OrderBatch:
                 voided.append(v.order_id)
             outcomes.append(OrderOutcome(c.key, "accepted"))
         if voided:
-            for product_id, quantity, order_id in self.session.execute(
-                select(OrderLine.product_id, OrderLine.quantity, OrderLine.order_id).where(
-                    OrderLine.order_id.in_(voided)
-                )
-            ):
-                self.stock_delta[product_id] += quantity
-                self.stock_orders[product_id].append(str(order_id))
+            sold = self._stored_lines(voided)
+            for order_id in voided:
+                self._move_stock(void_changes(sold[order_id]), order_id)
         return outcomes
+
+    def _stored_lines(self, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, _StoredSale]:
+        """The stored lines of these orders (one statement), as the stock rules read them."""
+        sold: dict[uuid.UUID, _StoredSale] = defaultdict(_StoredSale)
+        for line in self.session.execute(
+            select(
+                OrderLine.order_id, OrderLine.line_no, OrderLine.product_id, OrderLine.quantity
+            ).where(OrderLine.order_id.in_(list(order_ids)))
+        ):
+            sold[line.order_id].lines.append(line)
+        return sold
+
+    def _move_stock(self, changes: StockChanges, order_id: uuid.UUID) -> None:
+        """Add ``order_id``'s stock changes (app.domain.stock) to the batch's; ``settle``
+        writes them."""
+        order = str(order_id)
+        for product_id, change in changes.items():
+            self.stock_delta[product_id] += change
+            self.stock_orders[product_id].append(order)
 
     def _apply_stock(self) -> None:
         deltas = {k: v for k, v in self.stock_delta.items() if v}
@@ -702,20 +723,11 @@ class OrderBatch:
                 )
                 .values(status=OrderStatus.REFUNDED)
             )
-        if any(r.lines for r in accepted):
-            back: defaultdict[tuple[uuid.UUID, int], int] = defaultdict(int)
-            for r in accepted:
-                for line in r.lines:
-                    back[(r.order_id, line.line_no)] += line.quantity
-            for order_id, line_no, product_id in self.session.execute(
-                select(OrderLine.order_id, OrderLine.line_no, OrderLine.product_id).where(
-                    OrderLine.order_id.in_({oid for oid, _ in back})
-                )
-            ):
-                quantity = back.get((order_id, line_no))
-                if quantity:
-                    self.stock_delta[product_id] += quantity
-                    self.stock_orders[product_id].append(str(order_id))
+        with_lines = [r for r in accepted if r.lines]
+        if with_lines:
+            sold = self._stored_lines({r.order_id for r in with_lines})
+            for r in with_lines:
+                self._move_stock(refund_changes(sold[r.order_id], r), r.order_id)
         self._queue_refund_receipts(accepted)
         return outcomes
 

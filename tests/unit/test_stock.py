@@ -1,4 +1,5 @@
-"""Stock movements of sales and refunds (app.domain.stock)."""
+"""Stock movements of sales, voids and refunds (app.domain.stock), on the till's domain objects
+and on the wire's models the server reads."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ from datetime import UTC, datetime
 from app.domain.order import Order, OrderLine, OrderStatus
 from app.domain.product import SoldBy
 from app.domain.refund import Refund, RefundLine, RefundState
-from app.domain.stock import StockMovement, refund_movements, sale_movements
+from app.domain.stock import (
+    StockMovement,
+    refund_changes,
+    refund_movements,
+    sale_changes,
+    sale_movements,
+    void_changes,
+    void_movements,
+)
+from sync.protocol import OrderPayload, OrderRefundPayload
+from tests.server.builders import order
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -68,3 +79,29 @@ def test_a_refund_by_lines_puts_the_refunded_quantities_back():
 
 def test_a_refund_by_amount_moves_no_stock():
     assert refund_movements(ORDER, refund_of()) == ()
+
+
+def test_a_void_puts_back_what_the_sale_took():
+    assert void_movements(ORDER) == (StockMovement("milk", 3), StockMovement("bananas", 1250))
+    taken, back = sale_changes(ORDER), void_changes(ORDER)
+    assert {pid: taken[pid] + back[pid] for pid in taken} == {"milk": 0, "bananas": 0}
+
+
+def test_the_server_moves_stock_of_the_wire_models_by_the_same_rules():
+    sold = OrderPayload.model_validate(order(lines=[("p1", 2), ("bananas", 1250), ("p1", 1)]))
+    assert sale_changes(sold) == {"p1": -3, "bananas": -1250}
+    assert void_changes(sold) == {"p1": 3, "bananas": 1250}
+    refund = OrderRefundPayload.model_validate(
+        {
+            "refund_id": "0190f1c2-0000-7000-8000-0000000000bb",
+            "order_id": str(sold.id),
+            "amount": 100,
+            "cash_amount": 100,
+            "card_amount": 0,
+            "reason": "damaged",
+            "refunded_at": NOW.isoformat(),
+            "clerk_id": "m1",
+            "lines": [{"line_no": 2, "quantity": 250}, {"line_no": 3, "quantity": 1}],
+        }
+    )
+    assert refund_changes(sold, refund) == {"bananas": 250, "p1": 1}
