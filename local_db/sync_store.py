@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, bindparam, case, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from app.domain.barcode import BarcodeClaim, barcode_taken
 from app.domain.errors import PosError
 from app.domain.order import SyncState
 from app.domain.product import Product
@@ -431,7 +432,7 @@ def _claim(
         known[pid] = (name, sku, bool(deleted))
         sku_holder[sku] = pid
     gone = set(tombstoned) | {pid for pid, (_n, _s, deleted) in known.items() if deleted}
-    names = {pid: _label(name, sku) for pid, (name, sku, _d) in known.items()}
+    names = {pid: BarcodeClaim(pid, name, sku) for pid, (name, sku, _d) in known.items()}
     freed: list[str] = []
     usable: list[Product] = []
     refused: list[UnusableRow] = []
@@ -462,7 +463,7 @@ def _claim(
         if old_sku and sku_holder.get(old_sku) == product.id:
             del sku_holder[old_sku]
         sku_holder[product.sku] = product.id
-        names[product.id] = _label(product.name, product.sku)
+        names[product.id] = BarcodeClaim(product.id, product.name, product.sku)
         usable.append(product)
     if freed:
         c.exec_driver_sql(
@@ -486,7 +487,7 @@ def _claim_problem(
     holder: dict[str, str],
     sku_holder: dict[str, str],
     gone: set[str],
-    names: dict[str, str],
+    names: dict[str, BarcodeClaim],
 ) -> str:
     seen: set[str] = set()
     for code in product.barcodes:
@@ -495,12 +496,18 @@ def _claim_problem(
         seen.add(code)
         other = holder.get(code)
         if other is not None and other != product.id and other not in gone:
-            return f"barcode {code} already belongs to {names.get(other, other)}"
+            claimant = BarcodeClaim(product.id, product.name, product.sku)
+            return barcode_taken(code, _holder(names, other), claimant).message
     other = sku_holder.get(product.sku)
     if other is not None and other != product.id:
         held = " (deleted)" if other in gone else ""
-        return f"sku {product.sku} already belongs to {names.get(other, other)}{held}"
+        return f"sku {product.sku} already belongs to {_holder(names, other)}{held}"
     return ""
+
+
+def _holder(names: dict[str, BarcodeClaim], product_id: str) -> BarcodeClaim:
+    """The product ``product_id`` as a person knows it (its id, if this till never had it)."""
+    return names.get(product_id) or BarcodeClaim(product_id, product_id, "?")
 
 
 def _upsert_products(c: Connection, products: list[Product], one_by_one: bool) -> list[UnusableRow]:

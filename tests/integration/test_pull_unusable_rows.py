@@ -145,7 +145,7 @@ def test_a_barcode_another_product_holds_is_refused_naming_it_and_the_pull_goes_
     assert status.state is ConnectionState.ONLINE and status.unusable == 1
     assert aside(store) == {
         ("product", "p-oat"): f"barcode {milk_code} already belongs to Whole milk 1 L "
-        "(sku DAI-MILK-1L)"
+        "(sku DAI-MILK-1L); Oat drink 1 L (sku OAT-1) cannot have it too"
     }
     with terminal.read() as uow:
         assert uow.products.by_code(milk_code).id == MILK.id
@@ -166,7 +166,8 @@ def test_two_products_of_one_page_claiming_one_barcode_keep_the_second_aside(
         ),
     )
     assert aside(store) == {
-        ("product", "p-2"): f"barcode {GOOD_CODE} already belongs to First (sku ONE)"
+        ("product", "p-2"): f"barcode {GOOD_CODE} already belongs to First (sku ONE); "
+        "Second (sku TWO) cannot have it too"
     }
     with terminal.read() as uow:
         assert uow.products.by_code(GOOD_CODE).id == "p-1"
