@@ -132,7 +132,13 @@ def counts(refund: Refund) -> bool:
     return refund.state is not RefundState.FAILED
 
 
-def _card_payment_id(reference: str) -> str | None:
+def card_payment_id(kind: str, reference: str) -> str | None:
+    """The payment of the server's payment API a tender was taken through: a card tender's
+    ``reference`` when it is a payment id. None for cash, pay later, and a card tender of an
+    external card terminal (its reference is that terminal's), which the server cannot
+    confirm and a refund pays back in cash."""
+    if kind != TenderKind.CARD or not reference:
+        return None
     try:
         return str(uuid.UUID(reference))
     except ValueError:
@@ -142,7 +148,7 @@ def _card_payment_id(reference: str) -> str | None:
 def refundable(order: Order, previous: Iterable[Refund]) -> Refundable:
     card_paid: dict[str, int] = {}
     for tender in order.tenders:
-        payment_id = _card_payment_id(tender.reference) if tender.kind is TenderKind.CARD else None
+        payment_id = card_payment_id(tender.kind, tender.reference)
         if payment_id is not None:
             card_paid[payment_id] = card_paid.get(payment_id, 0) + tender.amount
     left = nothing_refunded(order.total, {ln.line_no: ln.quantity for ln in order.lines}, card_paid)

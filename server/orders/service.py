@@ -36,7 +36,13 @@ from sqlalchemy.orm import Session
 
 from app.domain.order import OrderStatus
 from app.domain.order_check import check_order_consistency
-from app.domain.refund import Refundable, RefundLine, nothing_refunded, refund_refusal
+from app.domain.refund import (
+    Refundable,
+    RefundLine,
+    card_payment_id,
+    nothing_refunded,
+    refund_refusal,
+)
 from app.domain.stock import StockChanges, refund_changes, sale_changes, void_changes
 from server.bulk import copy_rows, insert_returning
 from server.catalog.repository import CatalogRepository
@@ -191,12 +197,9 @@ def _card_payment_refs(order: OrderPayload) -> list[tuple[int, uuid.UUID]]:
     """(tender index, payment id) of the card tenders whose reference is a payment id."""
     refs = []
     for i, tender in enumerate(order.tenders):
-        if tender.kind != "card" or not tender.reference:
-            continue
-        try:
-            refs.append((i, uuid.UUID(tender.reference)))
-        except ValueError:
-            continue
+        payment_id = card_payment_id(tender.kind, tender.reference)
+        if payment_id is not None:
+            refs.append((i, uuid.UUID(payment_id)))
     return refs
 
 

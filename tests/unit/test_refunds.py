@@ -21,6 +21,7 @@ from app.domain.product import SoldBy
 from app.domain.refund import (
     RefundLine,
     RefundState,
+    card_payment_id,
     lines_value,
     nothing_refunded,
     plan_refund,
@@ -198,6 +199,13 @@ def test_card_gets_as_much_as_its_tender_left_and_cash_the_rest():
     assert plan_refund(order, [], amount=300, to_card=0).card_payment_id is None
     with pytest.raises(InvalidInput, match="back to the card"):
         plan_refund(order, [after], amount=500, to_card=500)
+
+
+def test_only_a_card_tender_naming_a_payment_of_the_payment_api_goes_back_to_the_card():
+    assert card_payment_id("card", PAYMENT.upper()) == PAYMENT  # the wire's kind, any spelling
+    assert card_payment_id(TenderKind.CARD, "EXT-1") is None  # an external card terminal
+    assert card_payment_id(TenderKind.CASH, PAYMENT) is None
+    assert card_payment_id(TenderKind.CARD, "") is None
 
 
 def test_a_card_tender_of_an_external_terminal_is_refunded_in_cash():
