@@ -81,10 +81,7 @@ def sale_changes(order: Sale) -> StockChanges:
 def void_changes(order: Sale) -> StockChanges:
     """A voided sale's quantities come back (a sale that was partly refunded is not voided:
     its refunded lines came back already)."""
-    total: StockChanges = {}
-    for line in order.lines:
-        total[line.product_id] = total.get(line.product_id, 0) + line.quantity
-    return total
+    return {product_id: -change for product_id, change in sale_changes(order).items()}
 
 
 def refund_changes(order: NumberedSale, refund: Return) -> StockChanges:
