@@ -24,8 +24,10 @@ from app.domain.clerk import Clerk, Role
 from local_db.sync_store import SqliteSyncStore
 from scripts import run_embedded
 from server.admin import service as admin
+from server.app import create_app
+from server.cli import load_demo
 from server.config import TestConfig
-from server.db import make_engine, make_session_factory, unit_of_work
+from server.db import make_engine, make_session_factory, unit_of_work, upgrade_database
 from server.terminals.auth import create_enroll_code
 from sync.credentials import TokenStore
 from sync.engine import SyncEngine
@@ -33,7 +35,7 @@ from sync.enrollment import current_enrollment, enroll
 from sync.http_transport import HttpSyncTransport
 from tests.server.conftest import localstripe_url, stripe_client
 
-from .harness import EmbeddedServer, ServerProcess, keyring_for, server_cli
+from .harness import EmbeddedServer, ServerProcess, keyring_for
 
 __all__ = ["localstripe_url", "stripe_client"]  # fixtures shared with tests/server
 
@@ -121,15 +123,27 @@ def _gunicorn_backend(pg_url: str, tmp_path: Path, extra: dict[str, str]) -> Ite
         "SHOPSMART_LOG_LEVEL": "WARNING",
         **extra,
     }
-    server_cli(env, "db", "upgrade")
-    out = server_cli(env, "demo")
-    assert re.search(r"enrollment code: \S+", out)
+    _migrate_and_load_demo(pg_url, tmp_path / "srv")
     server = ServerProcess(env, tmp_path / "server.log")
     server.start()
     try:
         yield Backend(POSTGRESQL, server, env, pg_url)
     finally:
         server.stop()
+
+
+def _migrate_and_load_demo(pg_url: str, data_dir: Path) -> None:
+    """What `shopsmart-server db upgrade` and `shopsmart-server demo` do (tests/server/test_cli.py
+    runs those commands), done in this process: two CLI processes per test cost ~5 s of CPU."""
+    config = TestConfig(database_url=pg_url, data_dir=data_dir)
+    upgrade_database(config.sqlalchemy_url)
+    app = create_app(config)
+    svc = app.extensions["shopsmart"]
+    try:
+        with unit_of_work(svc.sessions) as session:
+            assert re.search(r"enrollment code: \S+", load_demo(session, svc, config))
+    finally:
+        svc.close()
 
 
 @dataclass
