@@ -14,7 +14,6 @@ from app.domain.clerk import Role
 from app.domain.money import BASIS_POINTS, MAX_AMOUNT
 from app.domain.order import (
     Order,
-    OrderStatus,
     TenderInput,
     TenderKind,
     order_lines_from,
@@ -25,6 +24,7 @@ from app.domain.product import Product, SoldBy
 from app.domain.tax import DEFAULT_TAX_TABLE, TaxRate, TaxTable
 from sync import protocol
 from sync.protocol import OrderLinePayload
+from tests.unit.builders import till_order
 
 MILK = Product("milk", "MILK1", "Whole milk 1 L", 119, "food", barcodes=("4006381333931",))
 SOAP = Product("soap", "SOAP1", "Soap", 249, "standard")
@@ -38,17 +38,8 @@ def paid_order(cart: Cart, taxes: TaxTable = DEFAULT_TAX_TABLE, cash: int = 0) -
     inputs = [TenderInput(TenderKind.CARD, totals.total - cash)] if totals.total > cash else []
     if cash:
         inputs.append(TenderInput(TenderKind.CASH, cash + 500))
-    return Order(
-        id="o1",
-        receipt_no="T01-000001",
-        terminal_code="T01",
-        sequence=1,
-        clerk_id="c1",
-        clerk_name="Maria",
-        currency="EUR",
-        status=OrderStatus.PAID,
-        created_at=NOW,
-        paid_at=NOW,
+    return till_order(
+        NOW,
         lines=order_lines_from(totals, cart.lines),
         tenders=settle_tenders(totals.total, inputs),
         tax=totals.tax,

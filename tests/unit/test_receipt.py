@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from app.domain.cart import Cart, Discount, DiscountKind
 from app.domain.order import (
-    Order,
     OrderStatus,
     TenderInput,
     TenderKind,
@@ -22,6 +21,7 @@ from app.services.receipt import (
     format_weight,
     receipt_text,
 )
+from tests.unit.builders import till_order
 
 STORE = StoreProfile(store_name="Corner Grocer", store_address="1 High Street")
 MILK = Product("p1", "MILK1", "Whole milk 1 L", 109, "food", barcodes=("4006381333931",))
@@ -33,17 +33,11 @@ BERLIN = timezone(timedelta(hours=1))
 def make_order(cart: Cart, tenders: list[TenderInput], status: OrderStatus = OrderStatus.PAID):
     totals = cart.totals(STORE.taxes)
     paid = datetime(2026, 11, 24, 13, 3, tzinfo=UTC)
-    return Order(
-        id="o1",
+    return till_order(
+        paid,
         receipt_no="T01-000042",
-        terminal_code="T01",
         sequence=42,
-        clerk_id="c1",
-        clerk_name="Maria",
-        currency="EUR",
         status=status,
-        created_at=paid,
-        paid_at=paid,
         lines=order_lines_from(totals, cart.lines),
         tenders=settle_tenders(totals.total, tenders),
         tax=totals.tax,

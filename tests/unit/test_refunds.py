@@ -34,6 +34,7 @@ from app.services.refunds import (
     retry_refund,
 )
 from tests.fakes import FakeRefundGateway
+from tests.unit.builders import till_order
 
 PAYMENT = "0190f1c2-0000-7000-8000-0000000000aa"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -56,17 +57,8 @@ def an_order(
     lines = lines or (line(1, 3, 1000), line(2, 1, 250))
     nets = sum(ln.net for ln in lines)
     total = nets if include_tax else nets + tax_total
-    return Order(
-        id="o1",
-        receipt_no="T01-000001",
-        terminal_code="T01",
-        sequence=1,
-        clerk_id="c1",
-        clerk_name="Maria",
-        currency="EUR",
-        status=OrderStatus.PAID,
-        created_at=NOW,
-        paid_at=NOW,
+    return till_order(
+        NOW,
         lines=lines,
         tenders=tenders or (Tender(TenderKind.CASH, total, total, 0),),
         tax=(TaxBreakdownEntry("food", "VAT 7%", 700, nets, tax_total),),

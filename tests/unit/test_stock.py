@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.domain.order import Order, OrderLine, OrderStatus
+from app.domain.order import OrderLine
 from app.domain.product import SoldBy
 from app.domain.refund import Refund, RefundLine, RefundState
 from app.domain.stock import (
@@ -19,6 +19,7 @@ from app.domain.stock import (
 )
 from sync.protocol import OrderPayload, OrderRefundPayload
 from tests.server.builders import order
+from tests.unit.builders import till_order
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -41,17 +42,8 @@ def line(no: int, product_id: str, quantity: int, sold_by: SoldBy = SoldBy.EACH)
     )
 
 
-ORDER = Order(
-    id="o1",
-    receipt_no="T01-000001",
-    terminal_code="T01",
-    sequence=1,
-    clerk_id="c1",
-    clerk_name="Maria",
-    currency="EUR",
-    status=OrderStatus.PAID,
-    created_at=NOW,
-    paid_at=NOW,
+ORDER = till_order(
+    NOW,
     lines=(line(1, "milk", 2), line(2, "bananas", 1250, SoldBy.WEIGHT), line(3, "milk", 1)),
     tenders=(),
     tax=(),

@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from app.domain.cart import Cart, Discount, DiscountKind, TaxBreakdownEntry
 from app.domain.events import OrderRefunded, OrderVoided, SaleCompleted
 from app.domain.order import (
-    Order,
     OrderLine,
     OrderStatus,
     Tender,
@@ -28,22 +27,15 @@ from app.domain.refund import Refund, RefundLine, RefundState
 from app.domain.tax import DEFAULT_TAX_TABLE
 from sync import protocol as p
 from sync.wire import encode_event, wire_event
+from tests.unit.builders import till_order
 
 NOW = datetime(2026, 11, 25, 12, 0, 1, 5, tzinfo=UTC)
 ORDER_ID = "0190f1c2-0000-7000-8000-000000000001"
 PAYMENT = "0190f1c2-0000-7000-8000-0000000000aa"
 
-ORDER = Order(
+ORDER = till_order(
+    NOW,
     id=ORDER_ID,
-    receipt_no="T01-000001",
-    terminal_code="T01",
-    sequence=1,
-    clerk_id="c1",
-    clerk_name="Maria",
-    currency="EUR",
-    status=OrderStatus.PAID,
-    created_at=NOW,
-    paid_at=NOW,
     lines=(
         OrderLine(
             1,
