@@ -26,6 +26,7 @@ from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
@@ -242,6 +243,7 @@ class TaskRunner(QObject):
         self._network = QThreadPool(self)
         self._network.setMaxThreadCount(2)
         self._running: set[Task] = set()
+        self._closed = False  # after shutdown() no task starts (a dialog's timer may still fire)
 
     @property
     def pending(self) -> int:
@@ -298,6 +300,9 @@ class TaskRunner(QObject):
         db_worker: bool = False,
     ) -> Task:
         task = Task(name)
+        if self._closed:
+            log.info("not starting %s: the till is closing", name)
+            return task
         if on_done is not None:
             task.done.connect(on_done)
         if on_failed is not None:
@@ -311,9 +316,11 @@ class TaskRunner(QObject):
 
     def _finished(self, task: Task) -> None:
         self._running.discard(task)
-        self.busy_changed.emit(len(self._running))
+        if shiboken6.isValid(self):  # a task may outlive its window (and so this runner)
+            self.busy_changed.emit(len(self._running))
 
     def shutdown(self, timeout_ms: int = 10_000) -> None:
+        self._closed = True
         for task in list(self._running):
             task.cancel()
         self._db.waitForDone(timeout_ms)
