@@ -184,7 +184,7 @@ def _payment_screens(
     _wait(app, lambda: refund.plan is not None)
     refund.part.setChecked(True)
     refund.amount_field.setText("5.00")
-    _wait(app, lambda: refund.preview.text().startswith("Refund € 5.00"))
+    _wait(app, lambda: refund.preview.text().startswith("Refund €5.00"))
     _settle(app)
     refund.grab().save(str(out / "refund.png"))
     refund.done(0)
