@@ -108,7 +108,7 @@ class _WriterTurn:
 
     def __init__(self, pool: QThreadPool) -> None:
         self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        pool.start(_ServeTurn(self))
+        pool.start(self.serve)
 
     def serve(self) -> None:
         """On the DB worker."""
@@ -131,16 +131,6 @@ class _WriterTurn:
 
     def end(self) -> None:
         self._jobs.put(None)
-
-
-class _ServeTurn(QRunnable):
-    def __init__(self, turn: _WriterTurn) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
-        self._turn = turn
-
-    def run(self) -> None:
-        self._turn.serve()
 
 
 class _OnDbWorker:
@@ -202,17 +192,6 @@ class _UnitOfWorkOnDbWorker:
             _here.turn = None
         self._turn = None
 
-    def commit(self) -> None:
-        self._call("commit")
-
-    def rollback(self) -> None:
-        self._call("rollback")
-
-    def _call(self, name: str) -> None:
-        if self._turn is None or self._inner is None:
-            raise RuntimeError(f"{name}() outside `with uow:`")
-        self._turn.call(getattr(self._inner, name))
-
     def __getattr__(self, name: str) -> Any:
         inner = self.__dict__.get("_inner")
         turn = self.__dict__.get("_turn")
@@ -222,6 +201,20 @@ class _UnitOfWorkOnDbWorker:
         if callable(value):
             return lambda *args, **kwargs: turn.call(lambda: value(*args, **kwargs))
         return _OnDbWorker(value, turn)
+
+
+class _RoutedToDbWorker:
+    """A unit-of-work factory on the writer whose units of work run on the DB worker:
+    directly when opened there, by a turn from any other thread."""
+
+    def __init__(self, make: Callable[[], Any], pool: QThreadPool) -> None:
+        self.make = make
+        self._pool = pool
+
+    def __call__(self) -> Any:
+        if getattr(_here, "on_db_worker", False):
+            return self.make()
+        return _UnitOfWorkOnDbWorker(self.make, self._pool)
 
 
 def _is_expected(error: Exception) -> bool:
@@ -270,24 +263,12 @@ class TaskRunner(QObject):
     # File work that is not the database (PDFs, reading an import file) shares the small pool.
     run_io = run_network
 
-    def on_db_worker(self, make: Callable[[], T]) -> Callable[[], T]:
-        """``make`` (a unit-of-work factory on the writer) as a factory whose units of work
-        run on the DB worker: directly when opened there, by a turn from any other thread."""
-        pool = self._db
-
-        def factory() -> T:
-            if getattr(_here, "on_db_worker", False):
-                return make()
-            return _UnitOfWorkOnDbWorker(make, pool)  # type: ignore[return-value]
-
-        return factory
-
     def route_writes(self, terminal: Any) -> None:
-        """Every unit of work ``terminal.uow()`` opens from now on runs on the DB worker."""
-        if not getattr(terminal.uow_factory, "routed_to_db_worker", False):
-            routed = self.on_db_worker(terminal.uow_factory)
-            routed.routed_to_db_worker = True  # type: ignore[attr-defined]
-            terminal.uow_factory = routed
+        """Every unit of work ``terminal.uow()`` opens from now on runs on this runner's DB
+        worker (a terminal routed by an earlier runner is routed to this one instead)."""
+        factory = terminal.uow_factory
+        make = factory.make if isinstance(factory, _RoutedToDbWorker) else factory
+        terminal.uow_factory = _RoutedToDbWorker(make, self._db)
 
     def _start(
         self,
