@@ -460,16 +460,28 @@ class MainWindow(QMainWindow):
 
     def _show_pulled_clerks(self) -> None:
         """Clerks a pull brought appear on the login screen, and the first-manager dialog
-        closes once the server has sent a manager (`make run`'s first start)."""
+        closes once the server has sent a manager (`make run`'s first start). This follows
+        every sync run: the clerks are read in the DB worker, not on the UI thread."""
         from app.services.clerks import needs_first_manager
 
         if self.login is None or self.clerk is not None:
             return
-        with self.terminal.read() as uow:
-            clerks = uow.clerks.all()
+        terminal = self.terminal
+
+        def read(_control: TaskControl) -> tuple[list[Any], bool]:
+            with terminal.read() as uow:
+                clerks = uow.clerks.all()
+            return clerks, needs_first_manager(terminal.read())
+
+        self.runner.run_db("pulled clerks", read, self._on_pulled_clerks)
+
+    def _on_pulled_clerks(self, read: tuple[list[Any], bool]) -> None:
+        clerks, needs_manager = read
+        if self.clerk is not None:  # a clerk logged in meanwhile
+            return
         if [c.id for c in clerks if c.active] != [c.id for c in self.login._clerks]:
             self.login.set_clerks(clerks)
-        if self.first_manager_dialog is not None and not needs_first_manager(self.terminal.read()):
+        if self.first_manager_dialog is not None and not needs_manager:
             self.first_manager_dialog.reject()
 
     def card_state(self) -> tuple[bool, str]:
