@@ -7,10 +7,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from app.domain.cart import Cart, CartLine, CartTotals, DiscountKind, LineTotal
+from app.domain.cart import Cart, CartLine, CartTotals, DiscountKind, LineTotal, percent_text
 from app.domain.money import format_minor
 from app.domain.product import SoldBy, format_weight
-from ui.dialogs import percent_text
 
 COLUMNS = ("#", "Item", "Qty", "Price", "Total")
 HIGHLIGHT = QColor("#e3f1f5")

@@ -27,8 +27,6 @@ from app.domain.cart import (
     MAX_GRAMS,
     Discount,
     DiscountKind,
-    needs_approval,
-    percent_text,
 )
 from app.domain.clerk import Clerk, Role
 from app.domain.errors import InvalidDiscount, PosError
@@ -425,7 +423,5 @@ __all__ = [
     "ReasonDialog",
     "TextPromptDialog",
     "WeightDialog",
-    "needs_approval",
     "parse_quantity",
-    "percent_text",
 ]
