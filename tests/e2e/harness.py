@@ -6,10 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import requests
 
 from scripts import run_embedded
 from sync.credentials import EncryptedFileKeyring, TokenStore
@@ -24,8 +21,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class ServerProcess:
-    """gunicorn running the sync server; stop() and start() again on the same port."""
+class _Server:
+    """A server subprocess on its own port; stop() and start() again on the same port."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = env
@@ -34,48 +31,11 @@ class ServerProcess:
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
-        env = {**self.env, "SHOPSMART_BIND": f"127.0.0.1:{self.port}", "SHOPSMART_WORKERS": "2"}
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=log,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                if requests.get(f"{self.url}/api/v1/health", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:  # not listening yet, or a worker still booting
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not become healthy in 30 s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        self.process = None
-
-
-class EmbeddedServer:
-    """``shopsmart-server run`` on SQLite, started by scripts/run_embedded.py's own functions
-    (the code path of `make run`); stop() and start() again on the same port."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = env
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
+    def _launch(self) -> subprocess.Popen[bytes]:
+        raise NotImplementedError
 
     def start(self) -> None:
-        self.process = run_embedded.start_server(self.env, self.port, self.log_path)
+        self.process = self._launch()
         try:
             run_embedded.wait_healthy(self.url, self.process, self.log_path)
         except run_embedded.ServerDidNotStart as error:
@@ -84,8 +44,38 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            run_embedded.stop_server(self.process)
+            self._terminate(self.process)
         self.process = None
+
+    def _terminate(self, process: subprocess.Popen[bytes]) -> None:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+class ServerProcess(_Server):
+    """gunicorn running the sync server (as deployed)."""
+
+    def _launch(self) -> subprocess.Popen[bytes]:
+        env = {**self.env, "SHOPSMART_BIND": f"127.0.0.1:{self.port}", "SHOPSMART_WORKERS": "2"}
+        with self.log_path.open("ab") as log:
+            return subprocess.Popen(
+                [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
+            )
+
+
+class EmbeddedServer(_Server):
+    """``shopsmart-server run`` on SQLite, started and stopped by scripts/run_embedded.py's
+    own functions (the code path of `make run`)."""
+
+    def _launch(self) -> subprocess.Popen[bytes]:
+        return run_embedded.start_server(self.env, self.port, self.log_path)
+
+    def _terminate(self, process: subprocess.Popen[bytes]) -> None:
+        run_embedded.stop_server(process)
 
 
 def server_cli(env: dict[str, str], *args: str) -> str:
