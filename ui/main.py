@@ -64,7 +64,11 @@ def run_app(data_dir: Path) -> int:
     app.setOrganizationName("ShopSmart")
     app.setStyleSheet(STYLESHEET)
     window = MainWindow(data_dir, start_sync=True)
-    window.show()
+    screen = app.primaryScreen().availableGeometry()
+    if window.width() > screen.width() or window.height() > screen.height():
+        window.showMaximized()  # a counter screen smaller than 1280×800: all of it, not past it
+    else:
+        window.show()
     # After the first paint: open (migrate) the store in the DB worker.
     QTimer.singleShot(0, window.start)
     return int(app.exec())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -148,6 +149,9 @@ def pin_field() -> QLineEdit:
     return field
 
 
+WINDOW_FRAME = 40  # pixels a window manager's title bar and borders take, about
+
+
 class PosDialog(QDialog):
     """Dialog base: a title, a message line for errors, and OK/Cancel buttons at the bottom."""
 
@@ -165,6 +169,17 @@ class PosDialog(QDialog):
         self.error.hide()
         self.buttons = QHBoxLayout()
         self.buttons.setSpacing(10)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Never taller or wider than the screen it opens on (a 1024×768 counter screen): the
+        buttons at the bottom stay on the screen."""
+        screen = self.screen().availableGeometry()
+        width = min(self.width(), screen.width())
+        height = min(self.height(), screen.height() - WINDOW_FRAME)
+        if (width, height) != (self.width(), self.height()):
+            self.setMinimumSize(min(self.minimumWidth(), width), min(self.minimumHeight(), height))
+            self.resize(width, height)
+        super().showEvent(event)
 
     def finish_layout(
         self, ok_text: str = "OK", cancel_text: str = "Cancel (Esc)", *, stretch: bool = True
