@@ -189,7 +189,8 @@ def format_minor(minor: int, currency: str = "EUR", locale: str = DEFAULT_LOCALE
     The currency's decimals, the locale's decimal sign, no grouping (receipts are narrow)."""
     from babel.numbers import format_currency
 
-    pattern = "0." + "0" * currency_digits(currency) if currency_digits(currency) else "0"
+    digits = currency_digits(currency)
+    pattern = "0." + "0" * digits if digits else "0"
     return format_currency(
         to_major(minor, currency),
         currency,
