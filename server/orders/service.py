@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, and_, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.order import OrderStatus
@@ -46,6 +46,7 @@ from app.domain.refund import (
 from app.domain.stock import StockChanges, refund_changes, sale_changes, void_changes
 from server.bulk import copy_rows, insert_returning
 from server.catalog.repository import CatalogRepository
+from server.mail.notifications import queue_order_confirmation, queue_order_refund_receipt
 from server.models import (
     Clerk,
     Customer,
@@ -495,8 +496,6 @@ class OrderBatch:
     def _queue_confirmations(self, accepted: list[PlaceOrder]) -> None:
         """The order confirmation e-mail for accepted orders with a customer e-mail address,
         in the caller's transaction (once per order: a card payment may have queued it)."""
-        from server.mail.notifications import queue_order_confirmation
-
         for c in accepted:
             o = c.order
             if o.customer is None or not o.customer.email:
@@ -549,45 +548,52 @@ class OrderBatch:
             for i in self.session.scalars(select(Clerk.id).where(Clerk.store_id == who.store_id))
         }
         for c in accepted:
-            o = c.order
+            self._flag_order(c.order, clerks, prices)
 
-            def flag(
-                kind: str, product_id: str | None = None, order: Any = o, **detail: Any
-            ) -> None:
-                self.flags.append(
-                    {
-                        "store_id": who.store_id,
-                        "kind": kind,
-                        "order_id": order.id,
-                        "product_id": product_id,
-                        "detail": {"receipt_no": order.receipt_no, **detail},
-                        "created_at": self.now,
-                    }
+    def _flag_order(self, o: OrderPayload, clerks: set[str], prices: dict[str, int]) -> None:
+        who = self.who
+
+        def flag(kind: str, product_id: str | None = None, **detail: Any) -> None:
+            self._flag(kind, o.id, product_id, {"receipt_no": o.receipt_no, **detail})
+
+        if o.terminal_code != who.terminal_code:
+            flag("terminal_code_mismatch", enrolled_as=who.terminal_code, sent=o.terminal_code)
+        card_refs = {i for i, _ in _card_payment_refs(o)}
+        for i, tender in enumerate(o.tenders):
+            if tender.kind == "card" and i not in card_refs:
+                flag("card_payment_unverified", tender=i, amount=tender.amount)
+        if o.currency != who.currency:
+            flag("currency_mismatch", store_currency=who.currency, sent=o.currency)
+        if o.clerk_id not in clerks:
+            flag("unknown_clerk", clerk_id=o.clerk_id, clerk_name=o.clerk_name)
+        for line in o.lines:
+            price = prices.get(line.product_id)
+            if price is None:
+                flag("unknown_product", line.product_id, line_no=line.line_no, sku=line.sku)
+            elif price != line.unit_price:
+                flag(
+                    "price_mismatch",
+                    line.product_id,
+                    line_no=line.line_no,
+                    sku=line.sku,
+                    paid_unit_price=line.unit_price,
+                    catalog_unit_price=price,
                 )
 
-            if o.terminal_code != who.terminal_code:
-                flag("terminal_code_mismatch", enrolled_as=who.terminal_code, sent=o.terminal_code)
-            card_refs = {i for i, _ in _card_payment_refs(o)}
-            for i, tender in enumerate(o.tenders):
-                if tender.kind == "card" and i not in card_refs:
-                    flag("card_payment_unverified", tender=i, amount=tender.amount)
-            if o.currency != who.currency:
-                flag("currency_mismatch", store_currency=who.currency, sent=o.currency)
-            if o.clerk_id not in clerks:
-                flag("unknown_clerk", clerk_id=o.clerk_id, clerk_name=o.clerk_name)
-            for line in o.lines:
-                price = prices.get(line.product_id)
-                if price is None:
-                    flag("unknown_product", line.product_id, line_no=line.line_no, sku=line.sku)
-                elif price != line.unit_price:
-                    flag(
-                        "price_mismatch",
-                        line.product_id,
-                        line_no=line.line_no,
-                        sku=line.sku,
-                        paid_unit_price=line.unit_price,
-                        catalog_unit_price=price,
-                    )
+    def _flag(
+        self, kind: str, order_id: uuid.UUID, product_id: str | None, detail: dict[str, Any]
+    ) -> None:
+        """A flag for a manager, written by ``settle``."""
+        self.flags.append(
+            {
+                "store_id": self.who.store_id,
+                "kind": kind,
+                "order_id": order_id,
+                "product_id": product_id,
+                "detail": detail,
+                "created_at": self.now,
+            }
+        )
 
     def _void(self, voids: list[VoidOrder]) -> list[OrderOutcome]:
         if not voids:
@@ -599,7 +605,8 @@ class OrderBatch:
             done = self.session.execute(
                 update(Order)
                 .where(
-                    and_(Order.id == v.order_id, Order.store_id == self.who.store_id),
+                    Order.id == v.order_id,
+                    Order.store_id == self.who.store_id,
                     Order.status == OrderStatus.PAID,
                     Order.refunded_total == 0,  # stock of refunded lines went back already
                 )
@@ -656,16 +663,8 @@ class OrderBatch:
         for product_id, quantity in sorted(levels.items()):
             if quantity < 0 and deltas[product_id] < 0:
                 orders = self.stock_orders[product_id]
-                self.flags.append(
-                    {
-                        "store_id": who.store_id,
-                        "kind": "oversold",
-                        "order_id": uuid.UUID(orders[-1]),
-                        "product_id": product_id,
-                        "detail": {"quantity": quantity, "orders": orders[-20:]},
-                        "created_at": self.now,
-                    }
-                )
+                detail = {"quantity": quantity, "orders": orders[-20:]}
+                self._flag("oversold", uuid.UUID(orders[-1]), product_id, detail)
         record_changes(self.session, "stock", levels.keys(), who.store_id)
 
     def _refund(self, refunds: list[RefundOrder]) -> list[OrderOutcome]:
@@ -737,8 +736,6 @@ class OrderBatch:
     def _queue_refund_receipts(self, accepted: list[OrderRefundPayload]) -> None:
         """The refund receipt for orders with a customer e-mail (the order's customer, else
         the card payment's address), in the caller's transaction; once per refund."""
-        from server.mail.notifications import queue_order_refund_receipt
-
         session = self.session
         order_ids = {r.order_id for r in accepted}
         orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
