@@ -271,25 +271,12 @@ class SyncEngine:
         state = ConnectionState.DEGRADED if slow else ConnectionState.ONLINE
         reason = "the server is answering slowly" if slow else ""
         return self._publish_counted(
-            lambda counts: SyncStatus(
-                state,
-                counts.waiting,
-                counts.rejected,
-                finished,
-                reason,
-                None,
-                False,
-                counts.unusable,
-            )
+            SyncStatus(state, last_success_at=finished, reason=reason).counted
         )
 
     def _set(self, state: ConnectionState, reason: str) -> SyncStatus:
         last = self._store.last_success()
-        return self._publish_counted(
-            lambda counts: SyncStatus(
-                state, counts.waiting, counts.rejected, last, reason, unusable=counts.unusable
-            )
-        )
+        return self._publish_counted(SyncStatus(state, last_success_at=last, reason=reason).counted)
 
     def _fail(self, state: ConnectionState, error: SyncError, floor: float = 0.0) -> SyncStatus:
         self._failures += 1
@@ -298,16 +285,9 @@ class SyncEngine:
         retry_at = self._clock.now() + timedelta(seconds=delay)
         log.info("sync %s: %s (next try in %.1f s)", state.value, error.message, delay)
         return self._publish_counted(
-            lambda counts: SyncStatus(
-                state,
-                counts.waiting,
-                counts.rejected,
-                last,
-                error.message,
-                retry_at,
-                False,
-                counts.unusable,
-            )
+            SyncStatus(
+                state, last_success_at=last, reason=error.message, next_attempt_at=retry_at
+            ).counted
         )
 
     # ------------------------------------------------------------------ push
