@@ -78,7 +78,6 @@ class MailDispatcher:
         self.mailer = mailer
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
-        self.retry_base_seconds = retry_base_seconds
         self.wait = wait_exponential(multiplier=retry_base_seconds, max=MAX_RETRY_SECONDS)
         self.batch_size = batch_size
         self.clock = clock
