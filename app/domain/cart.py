@@ -288,24 +288,24 @@ class Cart:
             return self.set_order_discount(discount)
         return self.set_line_discount(line_id, discount)
 
+    def discounts(self) -> list[tuple[int | None, Discount]]:
+        """(line id or None for the whole sale, discount) of every discount, lines first."""
+        found: list[tuple[int | None, Discount]] = [
+            (ln.line_id, ln.discount) for ln in self.lines if ln.discount
+        ]
+        if self.order_discount:
+            found.append((None, self.order_discount))
+        return found
+
     def unapproved_discounts(self, threshold_bp: int) -> list[tuple[int | None, Discount]]:
         """(line id or None for the whole sale, discount) above the threshold that no manager
         approved."""
-        found: list[tuple[int | None, Discount]] = [
-            (ln.line_id, ln.discount)
-            for ln in self.lines
-            if ln.discount
-            and not ln.discount.approver_id
-            and needs_approval(ln.discount, ln.gross, threshold_bp)
+        return [
+            (line_id, discount)
+            for line_id, discount in self.discounts()
+            if not discount.approver_id
+            and needs_approval(discount, self.discount_base(line_id), threshold_bp)
         ]
-        order = self.order_discount
-        if (
-            order
-            and not order.approver_id
-            and needs_approval(order, self.subtotal_after_line_discounts, threshold_bp)
-        ):
-            found.append((None, order))
-        return found
 
     def set_order_discount(self, discount: Discount | None) -> Cart:
         if discount and discount.kind is DiscountKind.AMOUNT:

@@ -89,7 +89,8 @@ def approve_discount(
 def check_approvals(uow: UnitOfWork, cart: Cart, store: StoreProfile) -> None:
     """Refuse a sale with a discount above the threshold that no manager approved, or
     approved by someone who is not (or no longer) an active manager of this till."""
-    if cart.order_discount is None and not any(ln.discount for ln in cart.lines):
+    discounts = cart.discounts()
+    if not discounts:
         return  # most sales: nothing to check
     for line_id, discount in cart.unapproved_discounts(store.discount_approval_bp):
         base = cart.discount_base(line_id)
@@ -99,7 +100,7 @@ def check_approvals(uow: UnitOfWork, cart: Cart, store: StoreProfile) -> None:
             "needs a manager's approval",
             field="discount",
         )
-    approvers = {d.approver_id for _line, d in _discounts(cart) if d.approver_id}
+    approvers = {d.approver_id for _line, d in discounts if d.approver_id}
     for approver_id in approvers:
         approver = uow.clerks.get(approver_id)
         if approver is None or not approver.active or not approver.is_manager:
@@ -108,15 +109,6 @@ def check_approvals(uow: UnitOfWork, cart: Cart, store: StoreProfile) -> None:
                 f"{name} may not approve discounts: ask a manager to approve it again",
                 field="discount",
             )
-
-
-def _discounts(cart: Cart) -> list[tuple[int | None, Discount]]:
-    found: list[tuple[int | None, Discount]] = [
-        (ln.line_id, ln.discount) for ln in cart.lines if ln.discount
-    ]
-    if cart.order_discount:
-        found.append((None, cart.order_discount))
-    return found
 
 
 def _what(discount: Discount, where: str) -> str:
@@ -128,7 +120,7 @@ def _what(discount: Discount, where: str) -> str:
 def audit_approved_discounts(uow: UnitOfWork, cart: Cart, order: Order, asked_by: Clerk) -> None:
     """One DISCOUNT_APPROVED entry per approved discount of the sale: the approving manager,
     who asked, what, and the amount it took off (in the caller's transaction)."""
-    approved = [(line_id, d) for line_id, d in _discounts(cart) if d.approver_id]
+    approved = [(line_id, d) for line_id, d in cart.discounts() if d.approver_id]
     if not approved:
         return
     number_of = {line.line_id: n for n, line in enumerate(cart.lines, start=1)}
