@@ -434,7 +434,7 @@ def _claim(
     gone = set(tombstoned) | {pid for pid, (_n, _s, deleted) in known.items() if deleted}
     names = {pid: BarcodeClaim(pid, name, sku) for pid, (name, sku, _d) in known.items()}
     freed: list[str] = []
-    usable: list[Product] = []
+    usable: dict[str, Product] = {}
     refused: list[UnusableRow] = []
     retried_ids = {product.id for product in retried}
     for product in candidates:
@@ -455,8 +455,12 @@ def _claim(
             if holder.get(code) == product.id:
                 del holder[code]
         for code in product.barcodes:
-            if holder.get(code, product.id) != product.id:
-                freed.append(code)  # held by a deleted product
+            previous = holder.get(code, product.id)
+            if previous != product.id:  # held by a deleted product
+                freed.append(code)
+                if previous in usable:  # one of this page, written below: without the code
+                    codes_left = tuple(c for c in usable[previous].barcodes if c != code)
+                    usable[previous] = replace(usable[previous], barcodes=codes_left)
             holder[code] = product.id
         own[product.id] = set(product.barcodes)
         old_sku = known.get(product.id, ("", "", False))[1]
@@ -464,12 +468,12 @@ def _claim(
             del sku_holder[old_sku]
         sku_holder[product.sku] = product.id
         names[product.id] = BarcodeClaim(product.id, product.name, product.sku)
-        usable.append(product)
+        usable[product.id] = product
     if freed:
         c.exec_driver_sql(
             f"DELETE FROM product_barcodes WHERE code IN ({_IDS})", (json.dumps(freed),)
         )
-    return usable, refused
+    return list(usable.values()), refused
 
 
 # A page's ids, barcodes and skus go in as JSON arrays (json_each): one statement each.

@@ -224,6 +224,26 @@ def test_a_barcode_of_a_deleted_product_passes_to_the_new_one(terminal: Any, syn
         assert uow.products.by_code(milk_code).id == "p-oat"
 
 
+def test_a_barcode_of_a_product_the_page_updates_and_deletes_passes_to_the_new_one(
+    terminal: Any, sync: Any
+) -> None:
+    engine, transport, store = sync
+    milk_code = MILK.barcodes[0]
+    status = pull(
+        engine,
+        transport,
+        page(
+            "c1",
+            product(MILK.id, MILK.sku, MILK.name, milk_code),
+            tombstone(MILK.id),
+            product("p-oat", "OAT-1", "Oat drink 1 L", milk_code),
+        ),
+    )
+    assert (status.unusable, store.unusable_rows()) == (0, [])
+    with terminal.read() as uow:
+        assert uow.products.by_code(milk_code).id == "p-oat"
+
+
 def test_stock_of_a_product_the_till_lacks_waits_for_the_product(terminal: Any, sync: Any) -> None:
     engine, transport, store = sync
     pull(engine, transport, page("c1", stock("p-new", 12), stock(MILK.id, 7)))
