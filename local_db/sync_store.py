@@ -401,10 +401,6 @@ def _stock_aside(c: Connection, product_ids: list[str]) -> list[tuple[str, int]]
     return stock
 
 
-def _label(name: str, sku: str) -> str:
-    return f"{name} (sku {sku})"
-
-
 def _claim(
     c: Connection, products: list[Product], retried: list[Product], tombstoned: list[str]
 ) -> tuple[list[Product], list[UnusableRow]]:
@@ -445,7 +441,7 @@ def _claim(
                     UnusableRow(
                         PulledKind.PRODUCT.value,
                         product.id,
-                        _label(product.name, product.sku),
+                        str(BarcodeClaim(product.id, product.name, product.sku)),
                         problem,
                         product_wire_json(product),
                     )
@@ -541,7 +537,7 @@ def _upsert_products(c: Connection, products: list[Product], one_by_one: bool) -
                 UnusableRow(
                     PulledKind.PRODUCT.value,
                     product.id,
-                    _label(product.name, product.sku),
+                    str(BarcodeClaim(product.id, product.name, product.sku)),
                     f"this till's catalog refused it: {error.orig}",
                     product_wire_json(product),
                 )

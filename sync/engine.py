@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from tenacity import RetryCallState, Retrying
 from tenacity.wait import wait_exponential
 
+from app.domain.barcode import BarcodeClaim
 from app.domain.errors import PosError
 from app.domain.sync import (
     ClerkRecord,
@@ -412,7 +413,7 @@ def unusable_change(change: Any, reason: str) -> UnusableRow:
     if change.kind == "stock":
         key, name = data.product_id, f"stock of product {data.product_id}"
     elif change.kind == "product":
-        key, name = data.id, f"{data.name} (sku {data.sku})"
+        key, name = data.id, str(BarcodeClaim(data.id, data.name, data.sku))
     elif change.kind == "delivery_slot":
         key, name = data.id, f"slot {data.starts_at.isoformat()}"
     else:
