@@ -66,6 +66,16 @@ def hash_pin(pin: str, salt: bytes | None = None) -> str:
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
+def check_pin_hash(pin_hash: str) -> None:
+    """Refuse a stored hash not in the form ``hash_pin`` writes and ``verify_pin`` reads."""
+    parts = pin_hash.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt" or not all(n.isdigit() for n in parts[1:4]):
+        raise InvalidInput(
+            "pin_hash is not a PIN hash this till can check (scrypt$N$r$p$salt$hash)",
+            field="pin_hash",
+        )
+
+
 def verify_pin(pin: str, pin_hash: str) -> bool:
     """Constant-time check of ``pin`` against a stored hash; a malformed hash never matches."""
     try:

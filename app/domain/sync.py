@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from app.domain.clerk import Role
+from app.domain.clerk import Role, check_pin_hash
 from app.domain.errors import InvalidInput
 from app.domain.product import Product, SoldBy
 
@@ -80,16 +80,7 @@ class ClerkRecord:
     def __post_init__(self) -> None:
         _check_name(self.name, CLERK_NAME_MAX)
         Role(self.role)  # ValueError names the role
-        scheme, *numbers = self.pin_hash.split("$")[:4]
-        if (
-            scheme != "scrypt"
-            or len(self.pin_hash.split("$")) != 6
-            or not all(n.isdigit() for n in numbers)
-        ):
-            raise InvalidInput(
-                "pin_hash is not a PIN hash this till can check (scrypt$N$r$p$salt$hash)",
-                field="pin_hash",
-            )
+        check_pin_hash(self.pin_hash)
 
 
 @dataclass(frozen=True, slots=True)
