@@ -141,7 +141,6 @@ class PulledKind(enum.StrEnum):
     CLERK = "clerk"
     CUSTOMER = "customer"
     DELIVERY_SLOT = "delivery_slot"
-    STORE_SETTING = "store_setting"
 
     @property
     def label(self) -> str:
