@@ -65,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     code.add_argument("--ttl-minutes", type=int, default=None)
     revoke = terminal.add_parser("revoke", help="revoke a terminal's token")
     revoke.add_argument("terminal_id")
+    terminals = terminal.add_parser(
+        "list", help="terminals: id, store, code, state, enrolled, last push"
+    )
+    terminals.add_argument("--store", help="only this store's terminals")
+    terminals.add_argument("--json", action="store_true", help="a JSON list instead of lines")
+
+    order = sub.add_parser("order", help="orders").add_subparsers(dest="action", required=True)
+    orders = order.add_parser("list", help="a store's orders, newest first")
+    orders.add_argument("--store", required=True)
+    orders.add_argument("--since", help="paid at or after (ISO date or time, UTC unless given)")
+    orders.add_argument("--limit", type=int, default=100)
+    orders.add_argument("--json", action="store_true", help="a JSON list instead of lines")
 
     clerk = sub.add_parser("clerk", help="clerks").add_subparsers(dest="action", required=True)
     add = clerk.add_parser("add", help="add a clerk with a PIN")
@@ -108,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _worker(config, args.once, args.interval)
         if args.command == "mail":
             return _mail(config, args)
+        if args.command in ("terminal", "order") and args.action == "list":
+            return _listing(config, args)
         if args.command == "db":
             from server.db import upgrade_database
 
@@ -196,6 +210,32 @@ def _mail(config: Any, args: argparse.Namespace) -> int:
         return 0
     finally:
         engine.dispose()
+
+
+def _listing(config: Any, args: argparse.Namespace) -> int:
+    import json
+
+    from server.admin import listing
+    from server.db import make_engine, make_session_factory
+
+    engine = make_engine(config.sqlalchemy_url, 1)
+    try:
+        with make_session_factory(engine)() as session:
+            if args.command == "terminal":
+                rows = listing.list_terminals(session, args.store)
+                line = listing.terminal_line
+            else:
+                since = listing.parse_since(args.since) if args.since else None
+                rows = listing.list_orders(session, args.store, since, args.limit)
+                line = listing.order_line
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(line(row))
+    return 0
 
 
 def _admin(config: Any, args: argparse.Namespace) -> int:

@@ -14,7 +14,10 @@ from app.services.demo_catalog import demo_catalog
 from server.cli import main
 from server.models import Product, StockLevel
 from sync.protocol import PROTOCOL_HEADER
-from tests.server.conftest import services_of
+from tests.server.builders import order, paid_event, push_body
+from tests.server.conftest import Shop, services_of
+
+PUSH = "/api/v1/sync/push"
 
 
 @pytest.fixture
@@ -245,3 +248,46 @@ def test_demo_loads_a_store_terminals_can_use_and_runs_again(
             product.tax_class,
         )
         assert (tuple(got["barcodes"]), got["sold_by"]) == (product.barcodes, product.sold_by)
+
+
+def test_terminal_and_order_lists_show_each_store_its_own_rows_as_lines_and_json(
+    cli_env: str, capsys: pytest.CaptureFixture[str], app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    early = order(clerk_id=shop.s1.clerk_id, sequence=1)
+    late = {**order(clerk_id=shop.s1.clerk_id, sequence=2), "paid_at": "2026-11-26T09:00:00+00:00"}
+    other = order(terminal_code="T02", clerk_id=shop.s2.clerk_id, sequence=1)
+    for terminal, payload in ((shop.s1, early), (shop.s1, late), (shop.s2, other)):
+        pushed = client.post(PUSH, json=push_body([paid_event(payload)]), headers=terminal.headers)
+        assert pushed.json["accepted"] == 1, pushed.json  # type: ignore[index]
+    assert run(capsys, "terminal", "revoke", shop.s2.terminal_id)[0] == 0
+
+    code, out, _ = run(capsys, "terminal", "list", "--json")
+    terminals = {t["id"]: t for t in json.loads(out)}
+    assert code == 0 and set(terminals) == {shop.s1.terminal_id, shop.s2.terminal_id}
+    assert (terminals[shop.s1.terminal_id]["store"], terminals[shop.s1.terminal_id]["state"]) == (
+        "S1",
+        "active",
+    )
+    assert terminals[shop.s2.terminal_id]["state"] == "revoked"
+    assert terminals[shop.s1.terminal_id]["last_push_at"] is not None
+    code, out, _ = run(capsys, "terminal", "list", "--store", "S1")
+    assert code == 0 and out.split("\t")[:4] == [shop.s1.terminal_id, "S1", "T01", "active"]
+
+    code, out, _ = run(capsys, "order", "list", "--store", "S1", "--json")
+    rows = json.loads(out)
+    assert code == 0 and [r["id"] for r in rows] == [late["id"], early["id"]]  # newest first
+    assert (rows[0]["receipt_no"], rows[0]["total"], rows[0]["status"]) == (
+        "T01-000002",
+        late["total"],
+        "paid",
+    )
+    code, out, _ = run(capsys, "order", "list", "--store", "S1", "--since", "2026-11-26")
+    assert code == 0 and len(out.splitlines()) == 1
+    assert out.split("\t")[1:3] == ["T01-000002", "paid"] and late["id"] in out
+    code, out, _ = run(capsys, "order", "list", "--store", "S2", "--json")
+    assert [r["id"] for r in json.loads(out)] == [other["id"]]  # never another store's
+
+    code, _, err = run(capsys, "order", "list", "--store", "S1", "--since", "yesterday")
+    assert code == 1 and "--since 'yesterday' is not a date" in err
+    code, _, err = run(capsys, "order", "list", "--store", "NOPE")
+    assert (code, err) == (1, "error: no store with code NOPE")
