@@ -24,9 +24,11 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 run: $(STAMP)
+	bash scripts/ensure_desktop_deps.sh
 	$(PY) scripts/run_embedded.py
 
 run-till: $(STAMP)
+	bash scripts/ensure_desktop_deps.sh
 	$(VENV)/bin/shopsmart run
 
 run-server: $(STAMP)
