@@ -126,11 +126,19 @@ class SqliteSyncStore:
                 )
 
     def record_transport_error(self, event_ids: list[str], message: str) -> None:
+        """No answer came (offline, timeout, a proxy's error page): the events wait to be
+        sent again, and their orders say so — "waiting", not "sent" — until a request
+        carrying them is out again."""
         if not event_ids:
             return
         with self._engine.begin() as c:
             c.execute(
                 update(OUTBOX).where(OUTBOX.c.event_id.in_(event_ids)).values(last_error=message)
+            )
+            c.execute(
+                update(ORDERS)
+                .where(ORDERS.c.id.in_(event_ids), ORDERS.c.sync_state == SyncState.SENT.value)
+                .values(sync_state=SyncState.QUEUED.value)
             )
 
     def resend(self, event_id: str) -> None:

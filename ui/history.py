@@ -25,12 +25,6 @@ from ui.widgets import PosDialog, button, error_text, label, list_table, money
 
 HISTORY_LIMIT = 200
 COLUMNS = ("Receipt", "Time", "Clerk", "Items", "Total", "Status", "Sync")
-SYNC_WORDS = {
-    SyncState.QUEUED: "● queued",
-    SyncState.SENT: "● sent",
-    SyncState.ACKNOWLEDGED: "● acknowledged",
-    SyncState.REJECTED: "● rejected",
-}
 SYNC_COLOURS = {
     SyncState.QUEUED: "#9a6700",
     SyncState.SENT: "#0f6e8c",
@@ -38,6 +32,21 @@ SYNC_COLOURS = {
     SyncState.REJECTED: "#b42318",
 }
 VOID_REASONS = ["Wrong items rung up", "Customer returned at once", "Duplicate sale", "Training"]
+
+
+def status_text(order: Order) -> str:
+    """The sale's state as the history row says it: "paid", "paid · refunded € 5.00",
+    "refunded in full", "voided"."""
+    if order.status is OrderStatus.REFUNDED:
+        return "refunded in full"
+    if order.status is OrderStatus.PAID and order.refunded_total:
+        return f"paid · refunded {money(order.refunded_total, order.currency)}"
+    return order.status.value
+
+
+def sync_text(order: Order) -> str:
+    """waiting / sent / received / refused (the words of ``SyncState.shown``)."""
+    return f"● {order.sync_state.shown}"
 
 
 def load_orders(terminal, query: str, day: date | None) -> list[Order]:  # type: ignore[no-untyped-def]
@@ -83,14 +92,19 @@ class HistoryDialog(PosDialog):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda _i: self.reprint())
+        self.table.itemSelectionChanged.connect(self._on_selection)
         self.body.addWidget(self.table, 1)
-        self.summary = label("Loading…", "Muted")
+        self.summary = label("Loading…", "Muted", wrap=True)
         self.body.addWidget(self.summary)
+        # The selected sale in words: its refunds, or why the server refused it.
+        self.detail = label("", "Subtitle", wrap=True)
+        self.body.addWidget(self.detail)
         self.body.addWidget(
             label(
-                "Sync: every sale is queued on this till, sent when the store's server can be "
-                "reached, and acknowledged once the server has it; a refused sale waits for a "
-                "manager (Till → Refused sales).",
+                "Sync: waiting = kept on this till until the store's server can be reached; "
+                "sent = on its way, no answer yet; received = the server has it; refused = the "
+                "server gave a reason (shown below) and a manager decides (Till → Refused "
+                "sales).",
                 "Muted",
                 wrap=True,
             )
@@ -132,8 +146,8 @@ class HistoryDialog(PosDialog):
                 order.clerk_name,
                 str(len(order.lines)),
                 money(order.total, order.currency),
-                order.status.value,
-                SYNC_WORDS.get(order.sync_state, order.sync_state.value),
+                status_text(order),
+                sync_text(order),
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -151,6 +165,21 @@ class HistoryDialog(PosDialog):
         more = " (newest shown)" if len(orders) == HISTORY_LIMIT else ""
         self.summary.setText(f"{len(orders)} sale{'s' if len(orders) != 1 else ''}{more}")
         self.loaded.emit(len(orders))
+
+    def _on_selection(self) -> None:
+        order = self.selected_order()
+        if order is None:
+            self.detail.setText("")
+            return
+        words = [f"Sale {order.receipt_no}: {status_text(order)}"]
+        if order.sync_state is SyncState.REJECTED:
+            words.append(
+                f"refused by the server: {order.sync_error or 'no reason given'} "
+                "(a manager resends or voids it: Till → Refused sales…)"
+            )
+        else:
+            words.append(order.sync_state.shown)
+        self.detail.setText("; ".join(words) + ".")
 
     def selected_order(self) -> Order | None:
         rows = self.table.selectionModel().selectedRows()

@@ -30,12 +30,32 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 
 
 class SyncState(enum.StrEnum):
-    """Where an order is on its way to the server; kept apart from the business status."""
+    """Where an order is on its way to the server; kept apart from the business status.
+
+    The till's store sets it from the outbox (local_db/sync_store.py): QUEUED when the sale
+    is written and again after an attempt that got no answer (offline, timeout), SENT only
+    while a request carrying it is out, ACKNOWLEDGED when the server answered accepted or
+    duplicate, REJECTED with the server's reason. ``shown`` is the one word a clerk reads.
+    """
 
     QUEUED = "queued"
     SENT = "sent"
     ACKNOWLEDGED = "acknowledged"
     REJECTED = "rejected"
+
+    @property
+    def shown(self) -> str:
+        """waiting (in the outbox, not yet sent), sent (no answer yet), received (the
+        server has it), refused (the reason is kept with the order)."""
+        return SYNC_STATE_WORDS[self]
+
+
+SYNC_STATE_WORDS: dict[SyncState, str] = {
+    SyncState.QUEUED: "waiting",
+    SyncState.SENT: "sent",
+    SyncState.ACKNOWLEDGED: "received",
+    SyncState.REJECTED: "refused",
+}
 
 
 def check_transition(receipt_no: str, current: OrderStatus, target: OrderStatus) -> None:

@@ -128,7 +128,7 @@ def test_outage_keeps_everything_queued_and_backs_off(engine_parts, sales, termi
     assert status.state is ConnectionState.OFFLINE
     assert status.reason == "cannot reach the server"
     assert status.waiting == 3
-    assert sync_states(terminal) == {"sent": 3}  # tried, not acknowledged
+    assert sync_states(terminal) == {"queued": 3}  # tried, no answer: waiting, not "sent"
     assert engine.run_once() == status  # inside the backoff window: no request
     assert transport.batches == []
     clock.moment = status.next_attempt_at + timedelta(seconds=1)
@@ -313,3 +313,28 @@ def test_a_failure_in_the_bookkeeping_is_not_lost(terminal, sales):
     store.record_results = working
     assert engine.run_once(force=True).waiting == 0
     assert sync_states(terminal) == {"acknowledged": 12}
+
+
+def test_history_states_are_waiting_sent_received_refused(engine_parts, sales, terminal):
+    """What a clerk reads in the history, from the outbox: waiting until a request carries
+    the sale, sent only while it is out without an answer, received once the server has it,
+    refused with the server's reason. Offline is "waiting", never "sent"."""
+    engine, transport, clock, store = engine_parts
+    ids = sales(3)
+
+    def shown() -> list[str]:
+        with terminal.read() as uow:
+            return [uow.orders.get(i).sync_state.shown for i in ids]
+
+    assert shown() == ["waiting"] * 3
+    store.mark_sent(ids[:1])  # a request carrying the first sale is on the wire
+    assert shown() == ["sent", "waiting", "waiting"]
+    transport.fail_next = [ServerUnreachable("cannot reach the server")]
+    engine.run_once()  # offline: nothing reached the server
+    assert shown() == ["waiting"] * 3
+    transport.reject_ids = {ids[2]}
+    clock.moment += timedelta(hours=1)
+    engine.run_once()
+    assert shown() == ["received", "received", "refused"]
+    with terminal.read() as uow:
+        assert "lines do not add up" in uow.orders.get(ids[2]).sync_error

@@ -84,7 +84,7 @@ def test_history_shows_queued_sale_and_a_manager_voids_it(
     assert isinstance(history, HistoryDialog)
     qtbot.waitUntil(lambda: history.table.rowCount() == 1, timeout=TIMEOUT)
     assert history.table.item(0, 0).text() == order.receipt_no
-    assert history.table.item(0, 6).text() == "● queued"
+    assert history.table.item(0, 6).text() == "● waiting"
 
     history.ask_void()
     reason = history.child_dialog
