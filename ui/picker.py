@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
     QHeaderView,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
+    QStyle,
+    QStyleOptionButton,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -25,12 +30,74 @@ MAX_DEPARTMENT_BUTTONS = 19  # plus Favourites: at most five rows of four
 FAVOURITES_KEY = "favourite_skus"
 
 
-def department_caption(name: str) -> str:
-    """A button caption: long names keep their first part ("Fruit & Vegetables" → "Fruit");
-    ``&`` is doubled so Qt does not read it as a keyboard mnemonic."""
-    if len(name) > 13 and " & " in name:
-        name = name.split(" & ")[0]
-    return name.replace("&", "&&")
+DEPARTMENT_FONT_PX = (15, 14, 13, 12, 11)  # the stylesheet's size first, then smaller
+DEPARTMENT_LINES = 2
+
+
+def wrap_words(text: str, fits: Callable[[str], bool]) -> list[str] | None:
+    """Greedy word wrap: the lines of ``text`` each of which ``fits``; None when one word
+    alone does not fit (the caller then needs a smaller font, never a cut word)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and fits(f"{lines[-1]} {word}"):
+            lines[-1] = f"{lines[-1]} {word}"
+        elif fits(word):
+            lines.append(word)
+        else:
+            return None
+    return lines
+
+
+class DepartmentButton(QPushButton):
+    """A department's button. The whole name is shown: it wraps onto a second line, and only
+    when it still does not fit does the font get smaller; the text is never cut or elided."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(name.replace("&", "&&"), parent)  # && : not a keyboard mnemonic
+        self.department = name
+        self.setObjectName("Department")
+        # The grid shares its width out evenly; the caption adapts to what it gets.
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setSizePolicy(policy)
+        self._font_px = DEPARTMENT_FONT_PX[0]
+
+    def text_room(self) -> int:
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        contents = self.style().subElementRect(
+            QStyle.SubElement.SE_PushButtonContents, option, self
+        )
+        return contents.width() - 2
+
+    def fit_caption(self) -> None:
+        room = self.text_room()
+        if room <= 0:
+            return
+        lines: list[str] | None = None
+        size = DEPARTMENT_FONT_PX[-1]
+        for size in DEPARTMENT_FONT_PX:
+            font = QFont(self.font())
+            font.setPixelSize(size)
+            advance = QFontMetrics(font).horizontalAdvance
+            lines = wrap_words(self.department, lambda t, a=advance: a(t) <= room)
+            if lines is not None and len(lines) <= DEPARTMENT_LINES:
+                break
+        if lines is None:  # a window far below 1024 px: the smallest size, one word a line
+            lines = self.department.split()
+        text = "\n".join(lines).replace("&", "&&")
+        if size != self._font_px:
+            self._font_px = size
+            self.setStyleSheet("" if size == DEPARTMENT_FONT_PX[0] else f"font-size: {size}px;")
+        if text != self.text():
+            self.setText(text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_caption()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.fit_caption()
 
 
 class SearchField(QLineEdit):
@@ -111,8 +178,7 @@ class ProductPickerWidget(QWidget):
             old.deleteLater()
         names = ["★ Favourites", *departments[:MAX_DEPARTMENT_BUTTONS]]
         for index, name in enumerate(names):
-            widget = QPushButton(department_caption(name))
-            widget.setObjectName("Department")
+            widget = DepartmentButton(name)
             widget.setCheckable(True)
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             widget.setToolTip(name)
