@@ -12,6 +12,7 @@ module costs nothing.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -139,6 +140,9 @@ def open_terminal(data_dir: Path) -> Terminal:
     from local_db.uow import SqliteUnitOfWork
     from sync.wire import encode_event
 
+    # Every file this till process writes is its own account's only (0600, directories 0700):
+    # the token file, its temporary twin, exports. The database is made private explicitly.
+    os.umask(0o077)
     database = open_database(data_dir / DB_FILENAME)
     defaults = StoreProfile()
     with SqliteUnitOfWork(database.reader) as uow:

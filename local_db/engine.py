@@ -102,9 +102,31 @@ class Database:
         self.sync_writer.dispose()
 
 
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private(path: Path) -> None:
+    """The till's data directory 0700 and its SQLite file (with ``-wal``/``-shm``) 0600.
+
+    The file holds PIN hashes, customers' names and addresses and every sale: no other
+    account of the computer reads it. A missing file is created empty (SQLite takes an empty
+    file as a new database) with mode 0600, so it is never readable by others, not even for
+    a moment; SQLite creates its ``-wal`` and ``-shm`` files with the database file's mode.
+    A till installed before this rule is tightened at its next start.
+    """
+    directory = path.parent
+    directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    os.chmod(directory, PRIVATE_DIR_MODE)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE_MODE))
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        if (directory / name).exists():
+            os.chmod(directory / name, PRIVATE_FILE_MODE)
+
+
 def open_database(path: Path, *, migrate: bool = True) -> Database:
     """Open (and by default migrate to head) the terminal database at ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private(path)
     if migrate:
         from local_db.migrate import upgrade_to_head
 

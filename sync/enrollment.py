@@ -6,6 +6,7 @@ the keyring only (``sync.credentials``).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
@@ -30,12 +31,39 @@ class Enrollment:
     store_name: str
 
 
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): this computer itself."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def check_server_url(url: str) -> str:
+    """The one rule for a server address, wherever a person gives one (the connection dialog,
+    ``shopsmart enroll``, the embedded default): https://, or http:// to this computer only.
+
+    Over plain http the terminal's bearer token, every sale and the customers' addresses
+    cross the network readable and changeable by anyone on the way; only the embedded server
+    of ``make run`` on loopback never leaves the computer."""
     url = url.strip().rstrip("/")
     parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    try:
+        host = parsed.hostname
+    except ValueError:
+        host = None
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or not host:
         raise InvalidInput(
             f"{url!r} is not a server address like https://pos.example.com", field="server_url"
+        )
+    if parsed.scheme == "http" and not is_loopback(host):
+        raise InvalidInput(
+            f"{url} is not encrypted: the till sends its token and sales only over https:// "
+            f"(https://{parsed.netloc}); http:// is only for a server on this computer "
+            "(127.0.0.1 or localhost)",
+            field="server_url",
         )
     return url
 
