@@ -99,7 +99,9 @@ class PayDialog(PosDialog):
         self.paid_note.hide()
         cash_box.addWidget(self.paid_note)
         cash_box.addSpacing(8)
-        cash_box.addWidget(label("Or type what the customer hands over:", "Muted"))
+        cash_box.addWidget(
+            label("Or type what the customer hands over (Enter alone: exact cash):", "Muted")
+        )
         typed = QHBoxLayout()
         self.amount_field = QLineEdit()
         self.amount_field.setObjectName("AmountField")
@@ -243,6 +245,12 @@ class PayDialog(PosDialog):
             return
         self.add_tender(TenderInput(TenderKind.CARD, amount))
 
+    def finish_if_paid(self) -> None:
+        """A card payment the server confirmed: when nothing is left to pay, the sale
+        completes by itself (no second Enter)."""
+        if self.tenders and not self.remaining and self.isVisible():
+            self._on_ok()
+
     def _add_pay_later(self) -> None:
         if self.remaining:
             self.add_tender(TenderInput(TenderKind.PAY_LATER, self.remaining))
@@ -253,9 +261,13 @@ class PayDialog(PosDialog):
             self._refresh()
 
     def _on_ok(self) -> None:
+        """Enter: a typed amount is taken as cash; with nothing typed, what is still due is
+        taken as exact cash (change 0), as Square and Odoo do, and the sale completes."""
         if self.amount_field.text().strip():
             self._add_typed_cash()
             return
+        if self.remaining:
+            self.add_cash(self.remaining)
         try:
             settle_tenders(self.total, self.tenders)
         except PosError as error:

@@ -334,8 +334,8 @@ class RegisterWidget(QWidget):
             try:
                 parsed = parse_scan(code)
             except InvalidBarcode as error:
-                self.notice.show_notice(
-                    f"Not a valid barcode: {error_text(error)}. Nothing was added.", beep=True
+                self.notice.show_error(
+                    f"Not a valid barcode: {error_text(error)}. Nothing was added."
                 )
                 return
             lookup, weight = parsed.lookup_code, parsed.weight_grams
@@ -344,9 +344,8 @@ class RegisterWidget(QWidget):
         with self._terminal.read() as uow:
             product = uow.products.by_code(lookup)
         if product is None:
-            self.notice.show_notice(
-                f"Unknown barcode {code} — not in the catalog. Nothing was added; try search (F2).",
-                beep=True,
+            self.notice.show_error(
+                f"Unknown barcode {code} — not in the catalog. Nothing was added; try search (F2)."
             )
             return
         self.add_product(product, weight)
@@ -357,7 +356,7 @@ class RegisterWidget(QWidget):
 
     def add_product(self, product: Product, grams: int | None = None) -> None:
         if not product.active:
-            self.notice.show_notice(f"{product.name} is no longer sold (inactive).", beep=True)
+            self.notice.show_error(f"{product.name} is no longer sold (inactive).")
             return
         if product.sold_by is SoldBy.WEIGHT:
             if grams is None:
@@ -372,7 +371,7 @@ class RegisterWidget(QWidget):
         try:
             cart = self.cart.add(product, quantity)
         except PosError as error:
-            self.notice.show_notice(error_text(error), beep=True)
+            self.notice.show_error(error_text(error))
             return
         if len(cart.lines) > len(self.cart.lines):
             line_id = cart.lines[-1].line_id
@@ -442,7 +441,7 @@ class RegisterWidget(QWidget):
         try:
             cart = self.cart.set_quantity(line_id, quantity)
         except PosError as error:
-            self.notice.show_notice(error_text(error), beep=True)
+            self.notice.show_error(error_text(error))
             return
         self.set_cart(cart, line_id, flash=True)
 
@@ -513,7 +512,7 @@ class RegisterWidget(QWidget):
         try:
             cart = give_discount(self.cart, discount, target, self.store)
         except PosError as error:
-            self.notice.show_notice(error_text(error), beep=True)
+            self.notice.show_error(error_text(error))
             return
         self.set_cart(cart, line_id, flash=True)
 
@@ -586,7 +585,7 @@ class RegisterWidget(QWidget):
         if self.busy:
             return
         if not self.cart.is_empty:
-            self.notice.show_notice("Finish or park (F8) the current sale before resuming another.")
+            self.notice.show_error("Finish or park (F8) the current sale before resuming another.")
             return
         with self._terminal.read() as uow:
             parked = list(uow.parked.list())
@@ -642,6 +641,7 @@ class RegisterWidget(QWidget):
             self._terminal, gateway, self.cart, amount, self.clerk, self._runner, pay_dialog
         )
         dialog.paid.connect(lambda payment: pay_dialog.add_tender(card_tender(payment)))
+        dialog.accepted.connect(pay_dialog.finish_if_paid)
         self.dialog_opened.emit(dialog)
         dialog.open()
 
@@ -691,7 +691,7 @@ class RegisterWidget(QWidget):
     def _on_task_failed(self, error: Exception) -> None:
         self._set_busy(False)
         message = error_text(error)
-        self.notice.show_notice(message, seconds=6, beep=True)
+        self.notice.show_error(message)
         self.sale_failed.emit(message)
         self._drain_pending_scans()
 

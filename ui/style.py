@@ -50,6 +50,10 @@ QLabel#Notice {{
     background: #fff4e5; color: {INK}; border: 1px solid {WARN}; border-left: 6px solid {WARN};
     border-radius: 6px; padding: 8px 12px; font-weight: bold;
 }}
+QLabel#ErrorNotice {{
+    background: #fdecea; color: {BAD}; border: 1px solid {BAD}; border-left: 6px solid {BAD};
+    border-radius: 6px; padding: 8px 12px; font-weight: bold;
+}}
 QLabel#Busy {{
     background: {ACCENT_LIGHT}; color: {INK}; border-radius: 6px; padding: 8px 12px;
 }}

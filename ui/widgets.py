@@ -8,7 +8,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractSpinBox,
     QApplication,
+    QComboBox,
     QDialog,
     QFrame,
     QGridLayout,
@@ -16,8 +18,10 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QTableWidget,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -80,7 +84,9 @@ def panel() -> QFrame:
 
 
 class NoticeWidget(QLabel):
-    """A non-blocking notice above the cart that hides itself after a few seconds."""
+    """A non-blocking bar above the cart that hides itself after a few seconds. Two kinds, one
+    method each: ``show_notice`` (beige, silent: "Sale parked") and ``show_error`` (red, with
+    the system beep: an unknown barcode, a refused sale)."""
 
     shown = Signal(str)
 
@@ -93,12 +99,27 @@ class NoticeWidget(QLabel):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.hide)
 
-    def show_notice(self, text: str, *, seconds: float = 4.0, beep: bool = False) -> None:
+    @property
+    def is_error(self) -> bool:
+        return self.objectName() == "ErrorNotice"
+
+    def show_notice(self, text: str, *, seconds: float = 4.0) -> None:
+        """Something the clerk should know that went as asked."""
+        self._show(text, "Notice", seconds)
+
+    def show_error(self, text: str, *, seconds: float = 6.0) -> None:
+        """Something that did not happen (nothing was added, the sale was not saved)."""
+        self._show(text, "ErrorNotice", seconds)
+        QApplication.beep()
+
+    def _show(self, text: str, style: str, seconds: float) -> None:
+        if self.objectName() != style:
+            self.setObjectName(style)
+            self.style().unpolish(self)
+            self.style().polish(self)
         self.setText(text)
         self.show()
         self._timer.start(int(seconds * 1000))
-        if beep:
-            QApplication.beep()
         self.shown.emit(text)
 
 
@@ -149,6 +170,9 @@ def pin_field() -> QLineEdit:
     return field
 
 
+# What counts as a field a dialog's focus starts in (QComboBox's line edit is its own child).
+INPUT_TYPES = (QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit)
+
 WINDOW_FRAME = 40  # pixels a window manager's title bar and borders take, about
 
 
@@ -180,6 +204,33 @@ class PosDialog(QDialog):
             self.setMinimumSize(min(self.minimumWidth(), width), min(self.minimumHeight(), height))
             self.resize(width, height)
         super().showEvent(event)
+        # Focus in the first field, so what the clerk types lands there ("10" in the discount
+        # dialog; a prefilled text is selected); without a field, on the default button so
+        # Enter confirms. Set here, before QDialog's own choice: with a push button first in
+        # the tab order (the reason dialog's quick reasons, the discount dialog's scope
+        # buttons) Qt gives the focus to the OK button and typed digits go nowhere.
+        if not event.spontaneous():
+            target = self.first_field() or getattr(self, "ok_button", None)
+            if target is not None and target.isVisible() and target.isEnabled():
+                target.setFocus(Qt.FocusReason.TabFocusReason)
+
+    def first_field(self) -> QWidget | None:
+        """The first visible, enabled, editable input in tab order: a line edit, combo box,
+        spin box or text field (a subclass may name another)."""
+        start = self
+        widget = self.nextInFocusChain()
+        while widget is not start:
+            if (
+                isinstance(widget, INPUT_TYPES)
+                and widget.isVisibleTo(self)
+                and widget.isEnabled()
+                and widget.focusPolicy() != Qt.FocusPolicy.NoFocus
+                and widget.window() is self
+                and not getattr(widget, "isReadOnly", lambda: False)()
+            ):
+                return widget
+            widget = widget.nextInFocusChain()
+        return None
 
     def finish_layout(
         self, ok_text: str = "OK", cancel_text: str = "Cancel (Esc)", *, stretch: bool = True
@@ -198,8 +249,10 @@ class PosDialog(QDialog):
         self.body.addLayout(self.buttons)
 
     def show_error(self, text: str) -> None:
+        """What is wrong, in red under the fields, with the system beep."""
         self.error.setText(text)
         self.error.show()
+        QApplication.beep()
 
     def _on_ok(self) -> None:
         self.accept()
