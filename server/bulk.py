@@ -120,20 +120,30 @@ def copy_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -
 
 
 def select_by_keys(
-    session: Session, model: type[Base], key: str, keys: list[Any], columns: tuple[str, ...]
+    session: Session,
+    model: type[Base],
+    key: str,
+    keys: list[Any],
+    columns: tuple[str, ...],
+    equal: dict[str, Any] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """``key`` and ``columns`` of the rows whose ``key`` is among ``keys``: on PostgreSQL one
-    fixed statement with a single array parameter (``= ANY``), not one bind per key."""
+    """``key`` and ``columns`` of the rows whose ``key`` is among ``keys`` (and whose columns
+    named in ``equal`` hold those values, e.g. the caller's store): on PostgreSQL one fixed
+    statement with a single array parameter (``= ANY``), not one bind per key."""
     if not keys:
         return []
     table = _table(model)
+    equal = equal or {}
     if is_postgresql(session):
+        also = "".join(f" AND {name} = %b" for name in equal)
         sql = (
             f"SELECT {', '.join((key, *columns))} FROM {table.name} "
-            f"WHERE {key} = ANY(%b::{_pg_type(table.c[key].type)}[])"
+            f"WHERE {key} = ANY(%b::{_pg_type(table.c[key].type)}[]){also}"
         )
         cursor = _cursor(session)
-        cursor.execute(sql, [list(keys)], binary=True)
+        cursor.execute(sql, [list(keys), *equal.values()], binary=True)
         return [tuple(r) for r in cursor.fetchall()]
-    query = select(table.c[key], *(table.c[c] for c in columns)).where(table.c[key].in_(keys))
+    query = select(table.c[key], *(table.c[c] for c in columns)).where(
+        table.c[key].in_(keys), *(table.c[name] == value for name, value in equal.items())
+    )
     return [tuple(r) for r in session.connection().execute(query)]

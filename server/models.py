@@ -200,8 +200,10 @@ class SyncEvent(Base):
     """Every accepted (or conflicting) event id: the idempotency record of the push."""
 
     __tablename__ = "sync_events"
+    # An event id is the store's: another store's terminal may send the same id and learns
+    # nothing from the answer (migration 0008).
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"), primary_key=True)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
     terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
     type: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -328,7 +330,7 @@ class SyncConflict(Base):
     received: Mapped[dict[str, Any]] = mapped_column(Document)
     detected_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
-    __table_args__ = (UniqueConstraint("event_id", "received_hash"),)
+    __table_args__ = (UniqueConstraint("store_id", "event_id", "received_hash"),)
 
 
 class AuditEntry(Base):
@@ -363,9 +365,9 @@ class Payment(Base):
     """One card payment attempt for an order, backed by exactly one Stripe PaymentIntent.
 
     ``id`` is the terminal's payment_id (the idempotency key of ``POST /payments``);
-    ``(order_id, attempt)`` is unique, and the PaymentIntent is created by whoever holds the
-    ``creating_until`` lease, after looking it up at Stripe when an earlier try may have
-    created it already. Card data never comes here: only Stripe's ids and outcomes.
+    ``(store_id, order_id, attempt)`` is unique, and the PaymentIntent is created by whoever
+    holds the ``creating_until`` lease, after looking it up at Stripe when an earlier try may
+    have created it already. Card data never comes here: only Stripe's ids and outcomes.
     """
 
     __tablename__ = "payments"
@@ -398,8 +400,7 @@ class Payment(Base):
     succeeded_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     __table_args__ = (
-        UniqueConstraint("order_id", "attempt"),
-        Index("ix_payments_store_id_order_id", "store_id", "order_id"),
+        UniqueConstraint("store_id", "order_id", "attempt"),  # per store (migration 0008)
     )
 
 

@@ -3,12 +3,12 @@
 The rules (docs/payments.md explains them at length):
 
 * ``payments.id`` is the terminal's payment_id. Replaying ``POST /payments`` with it returns
-  the same payment; ``(order_id, attempt)`` is unique, and a new attempt for an order is
+  the same payment; ``(store_id, order_id, attempt)`` is unique, and a new attempt for an order is
   refused while another is still open or one succeeded.
 * Exactly one PaymentIntent per payment: the PaymentIntent is created by whoever holds the
   row's ``creating_until`` lease (committed before calling Stripe). A try after an unclear
   outcome first *looks the PaymentIntent up* by its metadata, and only creates one when
-  Stripe has none; its idempotency key is ``shopsmart-pi:<order>:<attempt>:<try>`` — a new
+  Stripe has none; its idempotency key is ``shopsmart-pi:<payment>:<try>`` — a new
   try gets a new key because Stripe replays a saved error for an old one.
 * Stripe is the authority for "paid": the signed webhook, or our own server-side retrieve
   with the secret key. Never the browser, never the terminal.
@@ -176,17 +176,15 @@ def _insert_payment(svc: Services, who: Caller, body: CreatePaymentRequest, dige
                     field="payment_id",
                 )
             return
+        # An order's attempts are counted within the caller's store: another store's payment
+        # under the same order id is neither seen nor in the way (migration 0008).
         others = session.execute(
-            select(Payment.id, Payment.status, Payment.attempt, Payment.store_id)
-            .where(Payment.order_id == body.order_id)
+            select(Payment.id, Payment.status, Payment.attempt)
+            .where(Payment.store_id == who.store_id, Payment.order_id == body.order_id)
             .with_for_update()
         ).all()
         if any(o.id == body.payment_id for o in others):  # committed meanwhile: a replay
             return _insert_payment(svc, who, body, digest)
-        if any(o.store_id != who.store_id for o in others):
-            raise PaymentConflict(
-                "this order id belongs to another store", code="order_conflict", field="order_id"
-            )
         for other in others:
             if other.status == PaymentStatus.SUCCEEDED:
                 raise PaymentConflict(
@@ -290,7 +288,8 @@ def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID)
             amount=amount,
             currency=currency,
             metadata=metadata,
-            idempotency_key=f"shopsmart-pi:{order_id}:{attempt}:{tries}",
+            # the payment id is unique over every store; an order id is only the store's
+            idempotency_key=f"shopsmart-pi:{payment_id}:{tries}",
             find_existing=look_up,
         ),
     )

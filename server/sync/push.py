@@ -209,7 +209,7 @@ def ingest(
     loose_ids = [_loose_event_id(raw) if isinstance(raw, dict) else None for raw in raw_events]
     # A replay is answered from the stored hashes (one query, before any parsing or write).
     queried = {i for i in loose_ids if i is not None}
-    stored = _stored_events(svc, list(queried))
+    stored = _stored_events(svc, who, list(queried))
     results = _answer_byte_identical(loose_ids, raw_hashes, stored)
     parsed = [
         _parse_item(index, raw, loose_ids[index], who.store_id, maybe_nul, raw_hashes[index])
@@ -222,7 +222,7 @@ def ingest(
         if isinstance(c, Candidate) and c.event.event_id not in queried
     ]
     if unread:  # an id spelled so that the loose reading missed it
-        stored.update(_stored_events(svc, unread))
+        stored.update(_stored_events(svc, who, unread))
     for item in parsed:
         checked = item
         # An event stored with this very content passed every check then.
@@ -387,7 +387,7 @@ def _apply(
             for c in candidates
         ]
         found = insert_returning(
-            session, SyncEvent, rows, conflict=("event_id",), returning=("event_id",)
+            session, SyncEvent, rows, conflict=("store_id", "event_id"), returning=("event_id",)
         )
         inserted = {r[0] for r in found}
     _answer_known_events(batch, [c for c in candidates if c.event.event_id not in inserted])
@@ -404,14 +404,14 @@ def _apply(
         session,
         SyncConflict,
         batch.conflicts,
-        conflict=("event_id", "received_hash"),
+        conflict=("store_id", "event_id", "received_hash"),
         returning=("id",),
     )
     if batch.outcome_updates:
         table = cast(Table, SyncEvent.__table__)
         batch.conn.execute(
             update(table)
-            .where(table.c.event_id == bindparam("b_event_id"))
+            .where(table.c.store_id == who.store_id, table.c.event_id == bindparam("b_event_id"))
             .values(outcome=bindparam("b_outcome")),
             batch.outcome_updates,
         )
@@ -424,17 +424,27 @@ def _same_as_stored(c: Candidate, stored: dict[uuid.UUID, StoredEvent]) -> bool:
     return row is not None and row.content_hash == c.content_hash
 
 
-def _stored_events(svc: Services, ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredEvent]:
-    """The idempotency records of the events among ``ids`` already stored."""
+def _stored_events(
+    svc: Services, who: Caller, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, StoredEvent]:
+    """The idempotency records of the caller's store's events among ``ids`` already stored
+    (event ids are the store's own: another store's are never read, so never revealed)."""
     if not ids:
         return {}
     with svc.sessions() as session, session.begin():
-        return _stored_rows(session, ids)
+        return _stored_rows(session, who, ids)
 
 
-def _stored_rows(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, StoredEvent]:
+def _stored_rows(
+    session: Session, who: Caller, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, StoredEvent]:
     found = select_by_keys(
-        session, SyncEvent, "event_id", ids, ("content_hash", "outcome", "raw_hash")
+        session,
+        SyncEvent,
+        "event_id",
+        ids,
+        ("content_hash", "outcome", "raw_hash"),
+        equal={"store_id": who.store_id},
     )
     return {row[0]: StoredEvent(*row[1:]) for row in found}
 
@@ -461,7 +471,7 @@ def _answer_known_events(
     missing = [c.event.event_id for c in known if stored is None or c.event.event_id not in stored]
     rows = dict(stored or {})
     if missing:
-        rows.update(_stored_rows(batch.session, missing))
+        rows.update(_stored_rows(batch.session, batch.who, missing))
     for c in known:
         row = rows[c.event.event_id]
         if row.content_hash != c.content_hash:
