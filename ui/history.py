@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.order import Order, OrderStatus, SyncState
+from app.domain.refund import Refund
 from app.services.checkout import void_order
+from app.services.receipt import RefundReceipt, build_refund_receipt, refunded_to
 from ui.dialogs import ManagerApprovalDialog, ReasonDialog
-from ui.receipt_view import ReceiptDialog
+from ui.receipt_view import ReceiptDialog, RefundReceiptDialog
 from ui.tasks import TaskRunner
 from ui.widgets import PosDialog, button, error_text, label, list_table, money
 
@@ -54,9 +56,45 @@ def load_orders(terminal, query: str, day: date | None) -> list[Order]:  # type:
         return list(uow.orders.recent(HISTORY_LIMIT, query, day.isoformat() if day else None))
 
 
+def load_sale(terminal, order_id: str) -> tuple[Order, list[Refund]]:  # type: ignore[no-untyped-def]
+    """The sale as it is now and its refunds (for a reprint or a refund receipt)."""
+    with terminal.read() as uow:
+        order = uow.orders.get(order_id)
+        assert order is not None
+        return order, list(uow.refunds.for_order(order_id))
+
+
+EMAIL_NOTE = (
+    "If the customer gave an e-mail address for this sale (a phone order, a payment link), "
+    "the store's server e-mails them this refund receipt once it has the refund."
+)
+
+
+def refund_confirmation(order: Order, refund: Refund, slip: RefundReceipt) -> str:
+    """What the manager reads when a refund is done."""
+    words = [f"Refunded {money(refund.amount, order.currency)} of sale {order.receipt_no}"]
+    if refund.card_amount and refund.cash_amount:
+        words.append(
+            f": {money(refund.card_amount, order.currency)} back to the card and "
+            f"{money(refund.cash_amount, order.currency)} in cash from the drawer."
+        )
+    elif refund.card_amount:
+        words.append(": back to the card.")
+    else:
+        words.append(": give it from the drawer in cash.")
+    items = sum(1 for line in slip.lines if line.detail)
+    if items:
+        words.append(f" {items} item line{'s' if items != 1 else ''} back in stock.")
+    if slip.refunded_total >= slip.order_total:
+        words.append(" The sale is now refunded in full.")
+    words.append(f" {EMAIL_NOTE}")
+    return "".join(words)
+
+
 class HistoryDialog(PosDialog):
     loaded = Signal(int)
     order_voided = Signal(object)
+    refund_receipt_shown = Signal(object)  # RefundReceiptDialog
 
     def __init__(self, terminal, runner: TaskRunner, parent: QWidget | None = None):  # type: ignore[no-untyped-def]
         super().__init__("Sales history (F3)", parent)
@@ -188,17 +226,29 @@ class HistoryDialog(PosDialog):
         return self.orders[rows[0].row()]
 
     def reprint(self) -> None:
+        """A copy of the receipt, with the refunds made since (read in the DB worker)."""
         order = self.selected_order()
         if order is None:
             return
+        terminal = self._terminal
+        self._runner.run_db(
+            "reprint",
+            lambda _c: load_sale(terminal, order.id),
+            self._open_copy,
+            lambda error: self.show_error(error_text(error)),
+        )
+
+    def _open_copy(self, sale: tuple[Order, list[Refund]]) -> None:
+        order, refunds = sale
         dialog = ReceiptDialog(
             order,
             self._terminal.store,
             self._runner,
-            title=f"Receipt {order.receipt_no}",
+            title=f"Receipt {order.receipt_no} (copy)",
+            copy=True,
+            refunds=tuple(refunds),
             parent=self,
         )
-        dialog.ok_button.setText("Close (Enter)")
         self.child_dialog = dialog
         dialog.open()
 
@@ -216,19 +266,34 @@ class HistoryDialog(PosDialog):
         dialog.refunded.connect(self._on_refunded)
         dialog.open()
 
-    def _on_refunded(self, refund: Any) -> None:
+    def _on_refunded(self, refund: Refund) -> None:
+        """The refund is done: say so, and show its receipt (print, PDF)."""
         self.error.hide()
         self.summary.setText(
-            f"Refunded {money(refund.amount)}"
-            + (
-                f" (card {money(refund.card_amount)}, cash {money(refund.cash_amount)})"
-                if refund.card_amount and refund.cash_amount
-                else ""
-            )
-            + "."
+            f"Refunded {money(refund.amount)} {refunded_to(refund, locale=self._terminal.store.locale)}."
         )
         self.order_voided.emit(refund)
         self.reload()
+        terminal = self._terminal
+        self._runner.run_db(
+            "refund receipt",
+            lambda _c: load_sale(terminal, refund.order_id),
+            lambda sale: self._open_refund_receipt(refund, sale),
+            lambda error: self.show_error(error_text(error)),
+        )
+
+    def _open_refund_receipt(self, refund: Refund, sale: tuple[Order, list[Refund]]) -> None:
+        order, refunds = sale
+        slip = build_refund_receipt(order, refund, self._terminal.store, refunds)
+        dialog = RefundReceiptDialog(
+            slip,
+            self._runner,
+            confirmation=refund_confirmation(order, refund, slip),
+            parent=self,
+        )
+        self.child_dialog = dialog
+        self.refund_receipt_shown.emit(dialog)
+        dialog.open()
 
     def ask_void(self) -> None:
         order = self.selected_order()

@@ -1,4 +1,5 @@
-"""The receipt on screen, on paper and as PDF: one QTextDocument built from the pure model.
+"""The receipt on screen, on paper and as PDF: one QTextDocument built from the pure model;
+the refund receipt the same way (``RefundReceiptDialog``, shown when a refund is done).
 
 Qt's print support (QtPrintSupport: the library and its bindings) is imported only when a
 person prints, previews or saves a PDF, not when the till starts (docs/ui.md, start-up memory).
@@ -14,8 +15,9 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QTex
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QTextBrowser, QWidget
 
 from app.domain.order import Order
+from app.domain.refund import Refund
 from app.domain.store import StoreProfile
-from app.services.receipt import Receipt, build_receipt
+from app.services.receipt import Receipt, RefundReceipt, build_receipt
 from ui.tasks import TaskRunner
 from ui.widgets import PosDialog, button, error_text, label, money
 
@@ -36,6 +38,8 @@ def receipt_html(receipt: Receipt, base_pt: int = 10) -> str:
         f"<p align='center' style='margin:0'><b style='font-size:{base_pt + 3}pt'>"
         f"{escape(receipt.store_name)}</b><br>{escape(receipt.store_address)}</p>",
     ]
+    if receipt.copy:
+        parts.append("<p align='center'><b>*** COPY ***</b></p>")
     if receipt.status.value in ("voided", "refunded"):
         parts.append(f"<p align='center'><b>*** {escape(receipt.status.value.upper())} ***</b></p>")
     parts.append(
@@ -70,6 +74,24 @@ def receipt_html(receipt: Receipt, base_pt: int = 10) -> str:
         totals.append(row(tender.label, receipt.amount(tender.tendered)))
     if receipt.change:
         totals.append(row("Change", receipt.amount(receipt.change), "font-weight:bold"))
+    if receipt.refunds:
+        totals.append("<tr><td colspan='2'><hr><b>Refunds</b></td></tr>")
+        for refund in receipt.refunds:
+            totals.append(
+                row(f"{refund.printed_time} {refund.refunded_to}", receipt.amount(-refund.amount))
+            )
+            for item in refund.items:
+                totals.append(row(item, "", indent=True))
+            totals.append(
+                row(f"{refund.reason} · approved by {refund.approved_by}", "", indent=True)
+            )
+        totals.append(
+            row(
+                "Paid less refunds",
+                receipt.amount(receipt.total - receipt.refunded),
+                "font-weight:bold",
+            )
+        )
     totals.append("</table>")
     parts += totals
     wording = "incl." if receipt.prices_include_tax else "plus"
@@ -95,14 +117,72 @@ def receipt_html(receipt: Receipt, base_pt: int = 10) -> str:
     return "".join(parts)
 
 
+def refund_receipt_html(slip: RefundReceipt, base_pt: int = 10) -> str:
+    def row(left: str, right: str, style: str = "", indent: bool = False) -> str:
+        pad = "padding-left:14px;" if indent else ""
+        return (
+            f"<tr style='{style}'><td style='{pad}'>{escape(left)}</td>"
+            f"<td align='right'>{escape(right)}</td></tr>"
+        )
+
+    table = "<table width='100%' cellspacing='0' cellpadding='1'>"
+    parts = [
+        f"<div style='font-family: \"DejaVu Sans\"; font-size: {base_pt}pt; color: #000;'>",
+        f"<p align='center' style='margin:0'><b style='font-size:{base_pt + 3}pt'>"
+        f"{escape(slip.store_name)}</b><br>{escape(slip.store_address)}</p>",
+        "<p align='center'><b>*** REFUND ***</b></p>",
+        table,
+        row(f"Receipt {slip.receipt_no}", slip.printed_time),
+        row(f"Refund {slip.refund_ref}", ""),
+        "</table><hr>",
+        table,
+    ]
+    for line in slip.lines:
+        amount = slip.amount_text(line.amount) if line.amount is not None else ""
+        if line.detail:
+            parts.append(f"<tr><td colspan='2'>{escape(line.name)}</td></tr>")
+            parts.append(row(line.detail, amount, indent=True))
+        else:
+            parts.append(row(line.name, amount))
+    parts.append("</table><hr>" + table)
+    parts.append(
+        row(
+            f"REFUNDED {slip.currency}",
+            slip.amount_text(slip.amount),
+            f"font-size:{base_pt + 4}pt; font-weight:bold",
+        )
+    )
+    if slip.card_amount:
+        parts.append(row("To the card", slip.amount_text(slip.card_amount)))
+    if slip.cash_amount:
+        parts.append(row("In cash", slip.amount_text(slip.cash_amount)))
+    parts.append("</table><hr>" + table)
+    parts.append(row(f"Reason: {slip.reason}", ""))
+    parts.append(
+        row(
+            "Refunded of this sale",
+            f"{slip.amount_text(slip.refunded_total)} of {slip.amount_text(slip.order_total)}",
+        )
+    )
+    parts.append(
+        f"</table><p align='center'>Approved by {escape(slip.approved_by)} · Till "
+        f"{escape(slip.terminal_code)}</p></div>"
+    )
+    return "".join(parts)
+
+
+def html_document(html: str, width_px: int = DOC_WIDTH_PX) -> QTextDocument:
+    document = QTextDocument()
+    document.setDocumentMargin(12)
+    document.setHtml(html)
+    document.setTextWidth(width_px)
+    return document
+
+
 def receipt_document(
     receipt: Receipt, width_px: int = DOC_WIDTH_PX, base_pt: int = 10
 ) -> QTextDocument:
-    document = QTextDocument()
-    document.setDocumentMargin(12)
-    document.setHtml(receipt_html(receipt, base_pt))
-    document.setTextWidth(width_px)
-    return document
+    return html_document(receipt_html(receipt, base_pt), width_px)
 
 
 def render_receipt_image(receipt: Receipt, scale: float = 2.0) -> QImage:
@@ -128,11 +208,14 @@ def receipt_page_layout(document: QTextDocument) -> QPageLayout:
     )
 
 
-def save_receipt_pdf(receipt: Receipt, path: Path) -> Path:
-    """Write the receipt as a PDF (runs in a worker: it is file I/O)."""
+def save_receipt_pdf(receipt: Receipt | RefundReceipt, path: Path) -> Path:
+    """Write the receipt (or a refund receipt) as a PDF (runs in a worker: it is file I/O)."""
     from PySide6.QtPrintSupport import QPrinter
 
-    document = receipt_document(receipt)
+    if isinstance(receipt, RefundReceipt):
+        document = html_document(refund_receipt_html(receipt))
+    else:
+        document = receipt_document(receipt)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(path))
@@ -141,37 +224,21 @@ def save_receipt_pdf(receipt: Receipt, path: Path) -> Path:
     return path
 
 
-class ReceiptDialog(PosDialog):
-    """After a sale (and for reprints): the receipt, change due, print / PDF, and Done."""
+class _PrintableDialog(PosDialog):
+    """A document on screen with Print / Preview / PDF… (a sale's receipt, a refund's)."""
 
     pdf_saved = Signal(str)
 
-    def __init__(
-        self,
-        order: Order,
-        store: StoreProfile,
-        runner: TaskRunner,
-        *,
-        title: str = "Sale complete",
-        parent: QWidget | None = None,
+    def _add_document(
+        self, receipt: Receipt | RefundReceipt, document: QTextDocument, screen: QTextDocument
     ) -> None:
-        super().__init__(title, parent)
-        self.order = order
-        self.receipt = build_receipt(order, store)
-        self._runner = runner
-        self.resize(760, 780)
-        if order.change:
-            change_row = QHBoxLayout()
-            change_row.addWidget(label("Change due", "TotalCaption"))
-            change_row.addStretch(1)
-            change_row.addWidget(label(money(order.change, order.currency), "ChangeAmount"))
-            self.body.addLayout(change_row)
-        self.document = receipt_document(self.receipt)
-        self.screen_document = receipt_document(self.receipt, width_px=560, base_pt=12)
+        self.receipt = receipt
+        self.document = document
+        self.screen_document = screen
         self.view = QTextBrowser()
         self.view.setDocument(self.screen_document)
         self.body.addWidget(self.view, 1)
-        self.status = label("", "Muted")
+        self.status = label("", "Muted", wrap=True)
         self.body.addWidget(self.status)
         for text, slot in (
             ("Print (Ctrl+P)", self.print_receipt),
@@ -183,9 +250,9 @@ class ReceiptDialog(PosDialog):
             if text.startswith("Print"):
                 extra.setShortcut("Ctrl+P")
             self.buttons.addWidget(extra)
-        self.finish_layout("Next customer (Enter)", "Close (Esc)", stretch=False)
-        self.cancel_button.hide()
-        self.ok_button.setFocus()
+
+    def pdf_name(self) -> str:
+        return f"receipt-{self.receipt.receipt_no}.pdf"
 
     def print_receipt(self) -> None:
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
@@ -206,9 +273,8 @@ class ReceiptDialog(PosDialog):
         dialog.exec()
 
     def ask_pdf_path(self) -> None:
-        suggested = f"receipt-{self.receipt.receipt_no}.pdf"
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Save receipt as PDF", suggested, "PDF (*.pdf)"
+            self, "Save as PDF", self.pdf_name(), "PDF (*.pdf)"
         )
         if path:
             self.save_pdf(Path(path))
@@ -226,3 +292,73 @@ class ReceiptDialog(PosDialog):
     def _on_pdf_saved(self, path: Path) -> None:
         self.status.setText(f"Saved {path.name}")
         self.pdf_saved.emit(str(path))
+
+
+class ReceiptDialog(_PrintableDialog):
+    """After a sale: the receipt, change due, print / PDF, and Done. A reprint (``copy``) is
+    marked COPY, lists the sale's ``refunds``, and shows no "Change due": that was the
+    sale's, handed over then."""
+
+    def __init__(
+        self,
+        order: Order,
+        store: StoreProfile,
+        runner: TaskRunner,
+        *,
+        title: str = "Sale complete",
+        copy: bool = False,
+        refunds: tuple[Refund, ...] = (),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(title, parent)
+        self.order = order
+        self._runner = runner
+        receipt = build_receipt(order, store, copy=copy, refunds=refunds)
+        self.resize(760, 780)
+        self.change_amount: QWidget | None = None
+        if order.change and not copy:
+            change_row = QHBoxLayout()
+            change_row.addWidget(label("Change due", "TotalCaption"))
+            change_row.addStretch(1)
+            self.change_amount = label(money(order.change, order.currency), "ChangeAmount")
+            change_row.addWidget(self.change_amount)
+            self.body.addLayout(change_row)
+        self._add_document(
+            receipt, receipt_document(receipt), receipt_document(receipt, width_px=560, base_pt=12)
+        )
+        if copy:
+            self.finish_layout("Close (Enter)", "Close (Esc)", stretch=False)
+        else:
+            self.finish_layout("Next customer (Enter)", "Close (Esc)", stretch=False)
+        self.cancel_button.hide()
+        self.ok_button.setFocus()
+
+
+class RefundReceiptDialog(_PrintableDialog):
+    """After a refund: what was given back (the confirmation), its receipt to print or save
+    as PDF, and whether the customer is e-mailed one by the store's server."""
+
+    def __init__(
+        self,
+        slip: RefundReceipt,
+        runner: TaskRunner,
+        *,
+        confirmation: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(f"Refund done · receipt {slip.receipt_no}", parent)
+        self._runner = runner
+        self.resize(760, 720)
+        self.confirmation = label(confirmation, "Subtitle", wrap=True)
+        self.body.addWidget(self.confirmation)
+        self._add_document(
+            slip,
+            html_document(refund_receipt_html(slip)),
+            html_document(refund_receipt_html(slip, base_pt=12), width_px=560),
+        )
+        self.finish_layout("Done (Enter)", "Close (Esc)", stretch=False)
+        self.cancel_button.hide()
+        self.ok_button.setFocus()
+
+    def pdf_name(self) -> str:
+        return f"refund-{self.receipt.receipt_no}-{self.receipt.refund_ref}.pdf"

@@ -1,27 +1,48 @@
-"""Refund a paid sale (manager): everything left or an amount, to the card and/or in cash.
+"""Refund a paid sale (manager): everything left, chosen items and quantities, or an amount;
+to the card and/or in cash.
 
-What would happen is previewed first (``quote_refund``, nothing written). The refund runs in
-the background after a manager's PIN: a card part goes through the store's server (it needs a
-connection), a cash part is recorded on the till and synced like a sale.
+What would happen is previewed first (``quote_refund``, nothing written). Each line shows
+what is left of it to refund (the rule of ``app.domain.refund``: never more of a line than
+was sold less what earlier refunds took back); the quantity boxes stop there. The refund runs
+in the background after a manager's PIN: a card part goes through the store's server (it
+needs a connection), a cash part is recorded on the till and synced like a sale. Returned
+items go back into stock.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QRadioButton
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QRadioButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+)
 
-from app.domain.errors import PosError
+from app.domain.errors import InvalidInput, PosError
 from app.domain.money import parse_amount
 from app.domain.order import Order
-from app.domain.refund import Refund, RefundPlan
+from app.domain.product import SoldBy, format_weight
+from app.domain.refund import Refund, Refundable, RefundLine, RefundPlan
 from app.services.refunds import quote_refund, refund_left, refund_order
 from ui.dialogs import ManagerApprovalDialog
 from ui.tasks import TaskControl, TaskRunner
 from ui.widgets import PosDialog, error_text, label, money
 
 REFUND_REASONS = ["Damaged or faulty", "Customer returned item", "Wrong price charged", "Other"]
+LINE_COLUMNS = ("Item", "Sold", "Left", "Back")
+
+
+def quantity_words(sold_by: SoldBy, quantity: int) -> str:
+    return format_weight(quantity) if sold_by is SoldBy.WEIGHT else str(quantity)
 
 
 class RefundDialog(PosDialog):
@@ -41,39 +62,70 @@ class RefundDialog(PosDialog):
         self._order = order
         self._gateway = gateway
         self.plan: RefundPlan | None = None
+        self.resize(880, 680)
         self.left_label = label("Reading what is left to refund…", "Subtitle", wrap=True)
         self.body.addWidget(self.left_label)
+        choice = QHBoxLayout()
         self.everything = QRadioButton("Everything that is left")
-        self.part = QRadioButton("Part of it:")
+        self.by_items = QRadioButton("These items:")
+        self.part = QRadioButton("An amount only:")
         self.everything.setChecked(True)
         self.amount_field = QLineEdit()
         self.amount_field.setObjectName("AmountField")
-        self.amount_field.setPlaceholderText("amount, e.g. 2.50")
-        row = QHBoxLayout()
-        row.addWidget(self.everything)
-        row.addWidget(self.part)
-        row.addWidget(self.amount_field, 1)
-        self.body.addLayout(row)
+        self.amount_field.setPlaceholderText("e.g. 2.50")
+        for widget in (self.everything, self.by_items, self.part):
+            choice.addWidget(widget)
+        choice.addWidget(self.amount_field, 1)
+        self.body.addLayout(choice)
+        # One row per sold line: what was sold, what is left, and how many come back.
+        self.lines = QTableWidget(len(order.lines), len(LINE_COLUMNS))
+        self.lines.setHorizontalHeaderLabels(list(LINE_COLUMNS))
+        self.lines.verticalHeader().setVisible(False)
+        self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.lines.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.lines.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.quantity_boxes: dict[int, QSpinBox] = {}
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for row, line in enumerate(order.lines):
+            self.lines.setItem(row, 0, QTableWidgetItem(line.name))
+            sold = QTableWidgetItem(quantity_words(line.sold_by, line.quantity))
+            sold.setTextAlignment(right)
+            self.lines.setItem(row, 1, sold)
+            self.lines.setItem(row, 2, QTableWidgetItem("…"))
+            box = QSpinBox()
+            box.setRange(0, 0)  # until what is left is known
+            if line.sold_by is SoldBy.WEIGHT:
+                box.setSuffix(" g")
+                box.setSingleStep(50)
+            box.setMinimumWidth(110)
+            box.valueChanged.connect(self._on_quantity)
+            self.quantity_boxes[line.line_no] = box
+            self.lines.setCellWidget(row, 3, box)
+            self.lines.setRowHeight(row, 44)
+        self.body.addWidget(self.lines, 1)
         self.all_cash = QCheckBox("Pay it all back in cash (not to the card)")
         self.body.addWidget(self.all_cash)
+        reason_row = QHBoxLayout()
+        reason_row.addWidget(label("Why?"))
         self.reason = QComboBox()
         self.reason.addItems(REFUND_REASONS)
-        self.body.addWidget(label("Why?"))
-        self.body.addWidget(self.reason)
+        reason_row.addWidget(self.reason, 1)
+        self.body.addLayout(reason_row)
         self.preview = label("", "Subtitle", wrap=True)
         self.body.addWidget(self.preview)
-        if gateway is None:
-            self.body.addWidget(
-                label(
-                    "No connection to the store's server: only cash refunds are possible now.",
-                    "Notice",
-                    wrap=True,
-                )
-            )
-        self.finish_layout("Refund (manager PIN)")
-        for widget in (self.everything, self.part, self.all_cash):
+        self.offline_notice = label(
+            "No connection to the store's server: only cash refunds are possible now.",
+            "Notice",
+            wrap=True,
+        )
+        self.offline_notice.setVisible(gateway is None)
+        self.body.addWidget(self.offline_notice)
+        self.finish_layout("Refund (manager PIN)", stretch=False)
+        for widget in (self.everything, self.by_items, self.part, self.all_cash):
             widget.toggled.connect(self._quote)
-        self.amount_field.textChanged.connect(self._quote)
+        self.amount_field.textChanged.connect(self._on_amount_typed)
         runner.run_db(
             "refund left",
             lambda _c: refund_left(terminal.read(), order.id),
@@ -81,22 +133,47 @@ class RefundDialog(PosDialog):
             lambda error: self.show_error(error_text(error)),
         )
 
-    def _on_left(self, left: Any) -> None:
+    def _on_left(self, left: Refundable) -> None:
         card = sum(left.card_left.values())
+        currency = self._order.currency
         self.left_label.setText(
-            f"Paid {money(self._order.total, self._order.currency)}; left to refund "
-            f"{money(left.amount, self._order.currency)}"
-            + (
-                f", of which {money(card, self._order.currency)} can go back to the card."
-                if card
-                else "."
-            )
+            f"Paid {money(self._order.total, currency)}; left to refund "
+            f"{money(left.amount, currency)}"
+            + (f", of which {money(card, currency)} can go back to the card." if card else ".")
         )
+        for row, line in enumerate(self._order.lines):
+            remaining = max(left.lines.get(line.line_no, 0), 0)
+            cell = QTableWidgetItem(quantity_words(line.sold_by, remaining))
+            cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.lines.setItem(row, 2, cell)
+            box = self.quantity_boxes[line.line_no]
+            box.setRange(0, remaining)  # never more than is left of the line
+            box.setEnabled(remaining > 0)
         self._quote()
+
+    def _on_quantity(self, _value: int) -> None:
+        if any(box.value() for box in self.quantity_boxes.values()):
+            self.by_items.setChecked(True)  # toggling quotes
+        self._quote()
+
+    def _on_amount_typed(self, _text: str) -> None:
+        self.part.setChecked(True)
+        self._quote()
+
+    def set_quantity(self, line_no: int, quantity: int) -> None:
+        self.quantity_boxes[line_no].setValue(quantity)
+
+    def chosen_lines(self) -> list[RefundLine]:
+        return [RefundLine(n, box.value()) for n, box in self.quantity_boxes.items() if box.value()]
 
     def _arguments(self) -> dict[str, Any]:
         arguments: dict[str, Any] = {}
-        if self.part.isChecked():
+        if self.by_items.isChecked():
+            chosen = self.chosen_lines()
+            if not chosen:
+                raise InvalidInput("choose how many of which items come back", field="lines")
+            arguments["lines"] = chosen
+        elif self.part.isChecked():
             arguments["amount"] = parse_amount(self.amount_field.text(), field="refund amount")
         if self.all_cash.isChecked() or self._gateway is None:
             arguments["to_card"] = 0
@@ -106,8 +183,7 @@ class RefundDialog(PosDialog):
         try:
             arguments = self._arguments()
         except PosError as error:
-            self.preview.setText(error_text(error))
-            self.plan = None
+            self._no_plan(error_text(error))
             return
         terminal, order = self._terminal, self._order
         self._runner.run_db(
@@ -129,9 +205,11 @@ class RefundDialog(PosDialog):
             parts.append(f"{money(plan.card_amount, currency)} back to the card")
         if plan.cash_amount:
             parts.append(f"{money(plan.cash_amount, currency)} in cash from the drawer")
+        back = len(plan.lines)
         self.preview.setText(
             f"Refund {money(plan.amount, currency)}: "
             + " and ".join(parts)
+            + (f"; {back} item line{'s' if back != 1 else ''} back to stock" if back else "")
             + (". The sale will be fully refunded." if plan.completes_order else ".")
         )
 

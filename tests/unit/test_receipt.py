@@ -120,3 +120,63 @@ def test_formatting_helpers() -> None:
     assert format_weight(12050) == "12.050 kg"
     assert format_rate(700) == "7 %"
     assert format_rate(1050) == "10.5 %"
+
+
+def a_refund(order, lines, amount, *, card=0, at_minute=10, refund_id="r1"):
+    from app.domain.refund import Refund, RefundLine, RefundState
+
+    moment = datetime(2026, 11, 24, 13, at_minute, tzinfo=UTC)
+    return Refund(
+        id=refund_id,
+        order_id=order.id,
+        amount=amount,
+        card_amount=card,
+        cash_amount=amount - card,
+        card_payment_id=None,
+        reason="one bottle broken",
+        lines=tuple(RefundLine(n, q) for n, q in lines),
+        clerk_id="m1",
+        clerk_name="Sam",
+        created_at=moment,
+        state=RefundState.DONE,
+        refunded_at=moment,
+    )
+
+
+def test_refund_receipt_names_the_sale_the_goods_the_money_and_who_approved_it() -> None:
+    from app.services.receipt import build_refund_receipt, refund_receipt_text
+
+    order = make_order(sample_cart(), [TenderInput(TenderKind.CASH, 1000)])
+    first = a_refund(order, [(1, 1)], 109)
+    second = a_refund(order, [(1, 1)], 109, at_minute=20, refund_id="r2")
+    slip = build_refund_receipt(order, second, STORE, [first, second], tz=UTC)
+    assert (slip.receipt_no, slip.amount, slip.cash_amount) == ("T01-000042", 109, 109)
+    assert [(ln.name, ln.detail, ln.amount) for ln in slip.lines] == [
+        ("Whole milk 1 L", "1 of 2", 109)
+    ]
+    assert slip.refunded_total == 218
+    text = refund_receipt_text(slip)
+    for words in (
+        "Corner Grocer",
+        "*** REFUND ***",
+        "Receipt T01-000042",
+        "2026-11-24 13:20",
+        "Whole milk 1 L",
+        "Reason: one bottle broken",
+        "Approved by Sam · Till T01",
+    ):
+        assert words in text, words
+    assert "In cash" in text and "To the card" not in text
+    assert all(len(line) <= 42 for line in text.splitlines())
+
+
+def test_a_reprint_is_a_copy_that_lists_its_refunds() -> None:
+    order = make_order(sample_cart(), [TenderInput(TenderKind.CASH, 1000)])
+    refund = a_refund(order, [(1, 1)], 109)
+    copy = build_receipt(order, STORE, tz=UTC, copy=True, refunds=[refund])
+    text = receipt_text(copy)
+    assert "*** COPY ***" in text
+    assert "REFUNDS" in text and "1 × Whole milk 1 L" in text and "approved by Sam" in text
+    assert "Paid less refunds" in text
+    original = receipt_text(build_receipt(order, STORE, tz=UTC))
+    assert "COPY" not in original and "REFUNDS" not in original

@@ -1,0 +1,159 @@
+"""Refunds and the sales history through the real widgets: a refund by line and quantity from
+a sale found by its receipt number, its confirmation and refund receipt, the history row that
+says what was refunded, and a reprint that is a copy listing its refunds."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from app.services.receipt import receipt_text, refund_receipt_text
+from local_db.engine import DB_FILENAME
+from tests.ui.test_register_flow import TIMEOUT, enter, press, scan
+from tests.ui.test_register_more import manager_at_the_register
+from ui.dialogs import ManagerApprovalDialog
+from ui.history import HistoryDialog
+from ui.receipt_view import ReceiptDialog, RefundReceiptDialog
+from ui.refund_dialog import RefundDialog
+from ui.sample_catalog import barcode_of
+
+MILK = "Whole milk 1 L"
+BREAD = "Sourdough loaf"
+
+
+def sell_milk_and_bread(qtbot: Any, register: Any) -> Any:
+    """Two milks and a loaf, paid with € 10 cash (change due)."""
+    scan(qtbot, register, barcode_of(MILK))
+    scan(qtbot, register, barcode_of(MILK))
+    scan(qtbot, register, barcode_of(BREAD))
+    press(qtbot, register, Qt.Key.Key_F12)
+    pay = register.active_dialog
+    ten = next(b for b in pay.quick_buttons if b.text() == "€10.00")
+    qtbot.mouseClick(ten, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(register.sale_completed, timeout=TIMEOUT) as completed:
+        qtbot.mouseClick(pay.ok_button, Qt.MouseButton.LeftButton)
+    register.active_dialog.accept()
+    return completed.args[0]
+
+
+def open_history(qtbot: Any, window: Any, register: Any, receipt_no: str) -> HistoryDialog:
+    """F3, then the receipt number typed (or scanned) into the search: the one sale."""
+    press(qtbot, register, Qt.Key.Key_F3)
+    history = window.history_dialog
+    assert isinstance(history, HistoryDialog)
+    qtbot.waitUntil(lambda: history.table.rowCount() >= 1, timeout=TIMEOUT)
+    with qtbot.waitSignal(history.loaded, timeout=TIMEOUT):
+        qtbot.keyClicks(history.search, receipt_no[-6:])
+    assert history.table.rowCount() == 1
+    assert history.table.item(0, 0).text() == receipt_no
+    return history
+
+
+def stock_of(terminal: Any, name: str) -> int | None:
+    with terminal.read() as uow:
+        return uow.products.by_code(barcode_of(name)).stock
+
+
+def test_refund_by_line_and_quantity_gives_a_receipt_and_the_history_shows_it(
+    qtbot: Any, open_window: Any, terminal: Any, tmp_path: Path
+) -> None:
+    with terminal.uow() as uow:  # track the milk's stock
+        milk = uow.products.by_code(barcode_of(MILK))
+        uow.products.upsert_many([replace(milk, stock=10)])
+        uow.commit()
+    window, register = manager_at_the_register(qtbot, open_window, terminal)
+    order = sell_milk_and_bread(qtbot, register)
+    assert order.change > 0
+    assert stock_of(terminal, MILK) == 8
+
+    history = open_history(qtbot, window, register, order.receipt_no)
+    assert history.table.item(0, 5).text() == "paid"
+    history.ask_refund()
+    refund = history.child_dialog
+    assert isinstance(refund, RefundDialog)
+    milk_box = refund.quantity_boxes[1]
+    qtbot.waitUntil(lambda: milk_box.maximum() == 2, timeout=TIMEOUT)  # two were sold
+    milk_box.setValue(5)  # more than was sold: the box stops at what is left
+    assert milk_box.value() == 2
+    refund.set_quantity(1, 1)
+    assert refund.by_items.isChecked()
+    qtbot.waitUntil(lambda: refund.preview.text().startswith("Refund €1.09"), timeout=TIMEOUT)
+    assert "1 item line back to stock" in refund.preview.text()
+    refund._on_ok()
+    approval = refund.findChild(ManagerApprovalDialog)
+    assert approval is not None
+    with qtbot.waitSignal(history.refund_receipt_shown, timeout=TIMEOUT) as shown:
+        qtbot.keyClicks(approval.pin, "2468")
+        enter(qtbot, approval.pin)
+
+    # The confirmation and the refund receipt.
+    slip_dialog = shown.args[0]
+    assert isinstance(slip_dialog, RefundReceiptDialog)
+    confirmation = slip_dialog.confirmation.text()
+    assert confirmation.startswith(f"Refunded €1.09 of sale {order.receipt_no}")
+    assert "in cash" in confirmation and "1 item line back in stock" in confirmation
+    assert "e-mails them this refund receipt" in confirmation
+    text = refund_receipt_text(slip_dialog.receipt)
+    for words in (
+        "*** REFUND ***",
+        f"Receipt {order.receipt_no}",
+        "Whole milk 1 L",
+        "1 of 2",
+        "In cash",
+        "Reason: Damaged or faulty",
+        "Approved by Maria",
+    ):
+        assert words in text, words
+    assert "Whole milk" in slip_dialog.screen_document.toPlainText()
+    with qtbot.waitSignal(slip_dialog.pdf_saved, timeout=TIMEOUT) as saved:
+        slip_dialog.save_pdf(tmp_path / "refund.pdf")
+    assert Path(saved.args[0]).read_bytes().startswith(b"%PDF")
+    slip_dialog.accept()
+
+    # The goods are back in stock, and the refund waits to be synced.
+    assert stock_of(terminal, MILK) == 9
+    with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
+        events = [r[0] for r in db.execute("SELECT event_type FROM outbox ORDER BY seq")]
+    assert events == ["order.paid", "order.refunded"]
+
+    # The history row says what was refunded; the sale is still "paid" for the rest.
+    qtbot.waitUntil(
+        lambda: history.table.item(0, 5).text() == "paid · refunded €1.09", timeout=TIMEOUT
+    )
+
+    # A reprint is a copy with its refund and without the sale's "Change due".
+    history.table.selectRow(0)
+    history.reprint()
+    qtbot.waitUntil(lambda: isinstance(history.child_dialog, ReceiptDialog), timeout=TIMEOUT)
+    copy = history.child_dialog
+    assert copy.change_amount is None
+    copy_text = receipt_text(copy.receipt)
+    assert "*** COPY ***" in copy_text
+    assert "REFUNDS" in copy_text and "1 × Whole milk 1 L" in copy_text
+    assert "COPY" in copy.screen_document.toPlainText()
+    copy.accept()
+
+
+def test_the_sale_screen_shows_change_due_but_a_reprint_never_does(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    window, register = manager_at_the_register(qtbot, open_window, terminal)
+    scan(qtbot, register, barcode_of(BREAD))
+    press(qtbot, register, Qt.Key.Key_F12)
+    pay = register.active_dialog
+    qtbot.mouseClick(pay.quick_buttons[1], Qt.MouseButton.LeftButton)  # € 5 for € 3.20
+    with qtbot.waitSignal(register.sale_completed, timeout=TIMEOUT) as completed:
+        qtbot.mouseClick(pay.ok_button, Qt.MouseButton.LeftButton)
+    after_sale = register.active_dialog
+    assert isinstance(after_sale, ReceiptDialog)
+    assert after_sale.change_amount is not None and after_sale.change_amount.text() == "€1.80"
+    after_sale.accept()
+    history = open_history(qtbot, window, register, completed.args[0].receipt_no)
+    history.reprint()
+    qtbot.waitUntil(lambda: isinstance(history.child_dialog, ReceiptDialog), timeout=TIMEOUT)
+    assert history.child_dialog.change_amount is None
+    assert history.child_dialog.receipt.copy
