@@ -16,6 +16,7 @@ ACTION_WORDS = {
     AuditAction.SALE_CANCELLED: "Sale cancelled",
     AuditAction.ORDER_VOIDED: "Paid sale voided",
     AuditAction.ORDER_REFUNDED: "Paid sale refunded",
+    AuditAction.RETURN_WITHOUT_RECEIPT: "Return without receipt",
     AuditAction.DISCOUNT_APPROVED: "Discount approved",
 }
 

@@ -56,6 +56,13 @@ def load_orders(terminal, query: str, day: date | None) -> list[Order]:  # type:
         return list(uow.orders.recent(HISTORY_LIMIT, query, day.isoformat() if day else None))
 
 
+def found_by_receipt(search: str, order: Order) -> bool:
+    """Whether the sale was found by its receipt's number (typed or scanned into the search:
+    at least its six digits), not picked from a list: then the customer has the receipt."""
+    typed = search.strip().upper()
+    return len(typed) >= 6 and typed in order.receipt_no.upper()
+
+
 def load_sale(terminal, order_id: str) -> tuple[Order, list[Refund]]:  # type: ignore[no-untyped-def]
     """The sale as it is now and its refunds (for a reprint or a refund receipt)."""
     with terminal.read() as uow:
@@ -261,12 +268,21 @@ class HistoryDialog(PosDialog):
         if order.status is not OrderStatus.PAID:
             self.show_error(f"Sale {order.receipt_no} is {order.status.value}: nothing to refund.")
             return
-        dialog = RefundDialog(self._terminal, self._runner, order, self.payment_gateway(), self)
+        dialog = RefundDialog(
+            self._terminal,
+            self._runner,
+            order,
+            self.payment_gateway(),
+            self,
+            with_receipt=found_by_receipt(self.search.text(), order),
+        )
         self.child_dialog = dialog
-        dialog.refunded.connect(self._on_refunded)
+        dialog.refunded.connect(
+            lambda refund: self._on_refunded(refund, dialog.receipt_shown.isChecked())
+        )
         dialog.open()
 
-    def _on_refunded(self, refund: Refund) -> None:
+    def _on_refunded(self, refund: Refund, with_receipt: bool = True) -> None:
         """The refund is done: say so, and show its receipt (print, PDF)."""
         self.error.hide()
         self.summary.setText(
@@ -278,13 +294,17 @@ class HistoryDialog(PosDialog):
         self._runner.run_db(
             "refund receipt",
             lambda _c: load_sale(terminal, refund.order_id),
-            lambda sale: self._open_refund_receipt(refund, sale),
+            lambda sale: self._open_refund_receipt(refund, sale, with_receipt),
             lambda error: self.show_error(error_text(error)),
         )
 
-    def _open_refund_receipt(self, refund: Refund, sale: tuple[Order, list[Refund]]) -> None:
+    def _open_refund_receipt(
+        self, refund: Refund, sale: tuple[Order, list[Refund]], with_receipt: bool
+    ) -> None:
         order, refunds = sale
-        slip = build_refund_receipt(order, refund, self._terminal.store, refunds)
+        slip = build_refund_receipt(
+            order, refund, self._terminal.store, refunds, with_receipt=with_receipt
+        )
         dialog = RefundReceiptDialog(
             slip,
             self._runner,

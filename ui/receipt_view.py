@@ -158,6 +158,8 @@ def refund_receipt_html(slip: RefundReceipt, base_pt: int = 10) -> str:
         parts.append(row("In cash", slip.amount_text(slip.cash_amount)))
     parts.append("</table><hr>" + table)
     parts.append(row(f"Reason: {slip.reason}", ""))
+    if not slip.with_receipt:
+        parts.append(row("Returned without a receipt", ""))
     parts.append(
         row(
             "Refunded of this sale",

@@ -55,6 +55,8 @@ class RefundDialog(PosDialog):
         order: Order,
         gateway: Any,
         parent=None,  # type: ignore[no-untyped-def]
+        *,
+        with_receipt: bool = True,
     ) -> None:
         super().__init__(f"Refund sale {order.receipt_no}", parent)
         self._terminal = terminal
@@ -105,8 +107,16 @@ class RefundDialog(PosDialog):
             self.lines.setCellWidget(row, 3, box)
             self.lines.setRowHeight(row, 44)
         self.body.addWidget(self.lines, 1)
+        options = QHBoxLayout()
         self.all_cash = QCheckBox("Pay it all back in cash (not to the card)")
-        self.body.addWidget(self.all_cash)
+        options.addWidget(self.all_cash)
+        # Checked when the sale was found by the receipt's number; a return without a receipt
+        # is approved and audited as such (refund_order checks it needs a manager).
+        self.receipt_shown = QCheckBox("The customer has the receipt")
+        self.receipt_shown.setChecked(with_receipt)
+        options.addWidget(self.receipt_shown)
+        options.addStretch(1)
+        self.body.addLayout(options)
         reason_row = QHBoxLayout()
         reason_row.addWidget(label("Why?"))
         self.reason = QComboBox()
@@ -218,7 +228,8 @@ class RefundDialog(PosDialog):
             self.show_error("Nothing to refund with these choices.")
             return
         approval = ManagerApprovalDialog(
-            f"Refund {money(self.plan.amount, self._order.currency)} of sale "
+            ("" if self.receipt_shown.isChecked() else "Return without receipt: ")
+            + f"Refund {money(self.plan.amount, self._order.currency)} of sale "
             f"{self._order.receipt_no}",
             self._terminal,
             self._runner,
@@ -235,6 +246,7 @@ class RefundDialog(PosDialog):
             return
         terminal, order, gateway = self._terminal, self._order, self._gateway
         reason = self.reason.currentText()
+        with_receipt = self.receipt_shown.isChecked()
         self.ok_button.setEnabled(False)
 
         def work(_control: TaskControl) -> Refund:
@@ -246,6 +258,7 @@ class RefundDialog(PosDialog):
                 manager,
                 terminal.clock,
                 terminal.ids,
+                with_receipt=with_receipt,
                 **arguments,
             )
 

@@ -13,6 +13,7 @@ class AuditAction(enum.StrEnum):
     SALE_CANCELLED = "sale_cancelled"
     ORDER_VOIDED = "order_voided"
     ORDER_REFUNDED = "order_refunded"
+    RETURN_WITHOUT_RECEIPT = "return_without_receipt"  # a refund the customer had no receipt for
     DISCOUNT_APPROVED = "discount_approved"
 
 

@@ -333,6 +333,7 @@ class RefundReceipt:
     order_total: int
     refunded_total: int  # of the sale, this refund included
     locale: str = DEFAULT_LOCALE
+    with_receipt: bool = True  # False: returned without a receipt (a manager approved it)
 
     def amount_text(self, minor: int) -> str:
         return format_minor(minor, self.currency, self.locale)
@@ -348,6 +349,8 @@ def build_refund_receipt(
     store: StoreProfile,
     refunds: Iterable[Refund] = (),
     tz: tzinfo | None = None,
+    *,
+    with_receipt: bool = True,
 ) -> RefundReceipt:
     """The slip of ``refund`` of ``order``; ``refunds`` are the order's refunds (this one
     may be among them): those before it set what each returned line is worth."""
@@ -397,6 +400,7 @@ def build_refund_receipt(
         order_total=order.total,
         refunded_total=sum(r.amount for r in earlier) + refund.amount,
         locale=store.locale,
+        with_receipt=with_receipt,
     )
 
 
@@ -426,9 +430,10 @@ def refund_receipt_text(slip: RefundReceipt, width: int = RECEIPT_WIDTH) -> str:
         out.append(_row("To the card", slip.amount_text(slip.card_amount), width))
     if slip.cash_amount:
         out.append(_row("In cash", slip.amount_text(slip.cash_amount), width))
+    out += [rule, f"Reason: {slip.reason}"[:width]]
+    if not slip.with_receipt:
+        out.append("Returned without a receipt")
     out += [
-        rule,
-        f"Reason: {slip.reason}"[:width],
         _row(
             "Refunded of this sale",
             f"{slip.amount_text(slip.refunded_total)} of {slip.amount_text(slip.order_total)}",

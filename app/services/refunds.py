@@ -13,6 +13,9 @@ Money safety, in the order things happen (docs/payments.md, "Refunds at the till
    row pending and blocks further refunds of the order until ``retry_refund`` or
    ``settle_pending_refunds`` has the server's word; a refusal marks it failed and nothing
    changes.
+4. A return without a receipt (the customer has none; the sale was found by searching the
+   history) needs a manager, checked here and not only in the dialog, and is audited as such
+   (``AuditAction.RETURN_WITHOUT_RECEIPT``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from app.domain.errors import (
     GatewayUnavailable,
     InvalidInput,
     NotFound,
+    PermissionDenied,
     PosError,
 )
 from app.domain.events import OrderRefunded
@@ -101,6 +105,7 @@ def refund_order(
     amount: int | None = None,
     lines: Sequence[RefundLine] | None = None,
     to_card: int | None = None,
+    with_receipt: bool = True,
 ) -> Refund:
     """Refund (part of) a paid order, approved by a manager.
 
@@ -108,8 +113,14 @@ def refund_order(
     quantities (``amount`` may lower what is paid back for them). ``amount`` alone: that much,
     no stock. ``to_card``: the card part (default as much as the order's card payment can
     take back; ``0`` for all cash). ``gateway`` is None when the till is offline or not
-    enrolled: then only cash refunds work.
+    enrolled: then only cash refunds work. ``with_receipt=False``: the customer has no
+    receipt; a manager must approve it and the audit says so.
     """
+    if not with_receipt and not approver.is_manager:
+        raise PermissionDenied(
+            f"a return without a receipt needs a manager; {approver.name} is not one",
+            field="approver",
+        )
     require_manager(approver)
     reason = reason.strip()
     if not reason:
@@ -142,6 +153,18 @@ def refund_order(
             refunded_at=None if plan.card_amount else now,
         )
         uow.refunds.add(refund)
+        if not with_receipt:
+            uow.audit.add(
+                AuditEntry(
+                    now,
+                    approver.id,
+                    approver.name,
+                    AuditAction.RETURN_WITHOUT_RECEIPT,
+                    refund.reason,
+                    refund.amount,
+                    f"{order.receipt_no}: no receipt shown, approved by {approver.name}",
+                )
+            )
         if not plan.card_amount:
             _record_done(uow, order, refund, ids)
         uow.commit()

@@ -198,3 +198,30 @@ def test_cancel_after_the_customer_paid_keeps_the_payment_for_the_sale(terminal,
         assert uow.card_attempts.for_order(cart.order_id)[0].status is CardStatus.SUCCEEDED
     order = sell(terminal, clerk, cart, [TenderInput(TenderKind.CARD, 109, paid.payment_id)])
     assert order.tenders[0].reference == paid.payment_id
+
+
+def test_a_return_without_a_receipt_needs_a_manager_in_the_use_case_and_is_audited(
+    terminal, clerk, manager
+):
+    from app.domain.errors import PermissionDenied
+
+    order = sell(terminal, clerk, Cart().add(MILK, 2))
+    with pytest.raises(PermissionDenied, match="without a receipt needs a manager; Maria"):
+        refund(
+            terminal, None, clerk, order_id=order.id, lines=[RefundLine(1, 1)], with_receipt=False
+        )
+    with terminal.read() as uow:  # nothing was written
+        assert uow.refunds.for_order(order.id) == []
+        assert uow.orders.get(order.id).refunded_total == 0
+    assert stock(terminal, MILK) == 38
+
+    done = refund(
+        terminal, None, manager, order_id=order.id, lines=[RefundLine(1, 1)], with_receipt=False
+    )
+    assert done.state is RefundState.DONE and stock(terminal, MILK) == 39
+    with terminal.read() as uow:
+        actions = {e.action.value: e for e in uow.audit.recent(5)}
+    assert set(actions) == {"return_without_receipt", "order_refunded"}
+    no_receipt = actions["return_without_receipt"]
+    assert (no_receipt.clerk_name, no_receipt.amount) == ("Sam", done.amount)
+    assert "no receipt shown" in no_receipt.detail and order.receipt_no in no_receipt.detail

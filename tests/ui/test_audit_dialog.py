@@ -25,6 +25,9 @@ def test_every_audit_action_is_listed_in_words(qtbot: Any, terminal: Any) -> Non
         qtbot.addWidget(dialog)
         qtbot.waitUntil(lambda: dialog.table.rowCount() == len(AuditAction), timeout=TIMEOUT)
         shown = {dialog.table.item(row, 2).text() for row in range(dialog.table.rowCount())}
+        for row in range(dialog.table.rowCount()):  # every cell of every row says something
+            cells = [dialog.table.item(row, c).text() for c in range(dialog.table.columnCount())]
+            assert all(cells), cells
     finally:
         runner.shutdown()
     assert shown == {ACTION_WORDS[action] for action in AuditAction}

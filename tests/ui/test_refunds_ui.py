@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from app.services.receipt import receipt_text, refund_receipt_text
 from local_db.engine import DB_FILENAME
@@ -157,3 +158,34 @@ def test_the_sale_screen_shows_change_due_but_a_reprint_never_does(
     qtbot.waitUntil(lambda: isinstance(history.child_dialog, ReceiptDialog), timeout=TIMEOUT)
     assert history.child_dialog.change_amount is None
     assert history.child_dialog.receipt.copy
+
+
+def test_a_sale_picked_from_the_list_is_a_return_without_receipt_audited_as_such(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    window, register = manager_at_the_register(qtbot, open_window, terminal)
+    order = sell_milk_and_bread(qtbot, register)
+    press(qtbot, register, Qt.Key.Key_F3)
+    history = window.history_dialog
+    qtbot.waitUntil(lambda: history.table.rowCount() == 1, timeout=TIMEOUT)
+    history.table.selectRow(0)  # picked from the list: no receipt number typed or scanned
+    history.ask_refund()
+    refund = history.child_dialog
+    assert isinstance(refund, RefundDialog)
+    assert not refund.receipt_shown.isChecked()
+    qtbot.waitUntil(lambda: refund.quantity_boxes[2].maximum() == 1, timeout=TIMEOUT)
+    refund.set_quantity(2, 1)  # the loaf
+    qtbot.waitUntil(lambda: refund.preview.text().startswith("Refund €3.20"), timeout=TIMEOUT)
+    refund._on_ok()
+    approval = refund.findChild(ManagerApprovalDialog)
+    assert approval is not None
+    shown_text = [w.text() for w in approval.findChildren(QLabel)]
+    assert any(t.startswith("Return without receipt: Refund €3.20") for t in shown_text)
+    with qtbot.waitSignal(history.refund_receipt_shown, timeout=TIMEOUT) as shown:
+        qtbot.keyClicks(approval.pin, "2468")
+        enter(qtbot, approval.pin)
+    assert "Returned without a receipt" in refund_receipt_text(shown.args[0].receipt)
+    with terminal.read() as uow:
+        entries = uow.audit.recent(5)
+    no_receipt = next(e for e in entries if e.action.value == "return_without_receipt")
+    assert order.receipt_no in no_receipt.detail and no_receipt.clerk_name == "Maria"
