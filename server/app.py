@@ -9,7 +9,7 @@ from flask import Flask
 from server.config import Config
 from server.db import make_engine, make_session_factory
 from server.errors import register_error_handler
-from server.ratelimit import RateLimiter
+from server.ratelimit import RateLimiter, install_open_route_throttle
 from server.request_log import configure_logging, install_request_logging
 from server.services import Services
 
@@ -53,7 +53,16 @@ def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Fla
 
         MongoCatalogRepository(mongo_client[config.mongo_db]).ensure_indexes()
     app.extensions["shopsmart"] = svc
+    if config.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)  # type: ignore[method-assign]
     register_error_handler(app)
+    install_open_route_throttle(
+        app,
+        RateLimiter(config.open_rate_limit_per_minute, config.open_rate_limit_burst),
+        svc.sessions,
+    )
     install_request_logging(app)
     for blueprint in (
         health.bp,

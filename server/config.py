@@ -107,6 +107,24 @@ class Config(BaseSettings):
         description="Bucket size: requests a terminal may make at once. Over → "
         "`429 rate_limited` + `Retry-After` (seconds).",
     )
+    open_rate_limit_per_minute: int = Field(
+        60,
+        ge=1,
+        description="Sustained requests per client address per minute on each route anyone may "
+        "call (enroll, the pay page, the Stripe webhook): a bucket per address and route in "
+        "`rate_buckets`. Over → `429 rate_limited` + `Retry-After`.",
+    )
+    open_rate_limit_burst: int = Field(
+        30, ge=1, description="Bucket size of those routes: requests an address may make at once."
+    )
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="Proxies in front of the server whose `X-Forwarded-For` is believed for the "
+        "client address (rate limits, logs): `1` behind deploy/nginx.conf, `0` when clients "
+        "connect directly (the header is then ignored, so no client picks its own address).",
+    )
     enroll_code_ttl_minutes: int = Field(60 * 24, ge=1, description="Life of an enrollment code.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO",
@@ -262,6 +280,8 @@ class TestConfig(Config):
     testing: bool = True
     rate_limit_per_minute: int = 1_000_000
     rate_limit_burst: int = 1_000_000
+    open_rate_limit_per_minute: int = 1_000_000
+    open_rate_limit_burst: int = 1_000_000
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
 
     @classmethod

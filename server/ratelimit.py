@@ -1,4 +1,5 @@
-"""Per-terminal rate limit: a token bucket per terminal, kept in the database.
+"""Rate limits: a token bucket per terminal, and per client address on the open routes
+(enroll, the pay page, the Stripe webhook), kept in the database.
 
 Every gunicorn worker (and every server host) spends from the same bucket, so the limit is
 what it says: requests per terminal. One statement per request, in the transaction that
@@ -14,6 +15,7 @@ import math
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.orm import Session
@@ -72,3 +74,56 @@ class RateLimiter:
     @staticmethod
     def retry_after_header(wait: float) -> str:
         return str(max(1, math.ceil(wait)))
+
+
+# -- the routes anyone may call: a bucket per client address --------------------------------
+
+# (name, path prefix or exact path): enrollment codes are guessed there, pay tokens probed,
+# and the webhook's signature check costs a body read and an HMAC per request.
+OPEN_ROUTES: tuple[tuple[str, str], ...] = (
+    ("enroll", "/api/v1/terminals/enroll"),
+    ("pay", "/pay/"),
+    ("webhook", "/stripe/webhook"),
+)
+_ADDRESS_BUCKETS = uuid.UUID("6f1c2f55-3b8e-4d0a-9a51-2b7d3c1e9f40")
+
+
+def open_route_of(path: str) -> str | None:
+    """The name of the open route ``path`` belongs to, or None for every other route."""
+    for name, prefix in OPEN_ROUTES:
+        if path == prefix or (prefix.endswith("/") and path.startswith(prefix)):
+            return name
+    return None
+
+
+def address_bucket(route: str, address: str) -> uuid.UUID:
+    """The bucket of one client address on one open route, in the same ``rate_buckets``
+    table as the terminals' (a name-based UUID cannot be a terminal's random one)."""
+    return uuid.uuid5(_ADDRESS_BUCKETS, f"{route}|{address}")
+
+
+def install_open_route_throttle(app: Any, limiter: RateLimiter, sessions: Any) -> None:
+    """Before each request to an open route, spend from the client address's bucket; over the
+    limit → ``429 rate_limited`` (JSON, ``Retry-After``) before any work is done.
+
+    The address is ``request.remote_addr``: the peer, or with ``SHOPSMART_TRUSTED_PROXIES=N``
+    the address the N proxies in front (deploy/nginx.conf: one) put in ``X-Forwarded-For``
+    (werkzeug's ProxyFix, installed by create_app), so a client cannot choose its own bucket
+    by sending the header itself."""
+    from flask import request
+
+    from server.errors import RateLimited
+
+    @app.before_request
+    def throttle() -> None:
+        route = open_route_of(request.path)
+        if route is None:
+            return
+        address = request.remote_addr or "unknown"
+        with sessions() as session, session.begin():
+            wait = limiter.take(session, address_bucket(route, address))
+        if wait:
+            raise RateLimited(
+                f"too many requests to this page from {address}; retry later",
+                headers={"Retry-After": RateLimiter.retry_after_header(wait)},
+            )

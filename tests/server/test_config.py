@@ -42,7 +42,8 @@ def other_value(name: str, tmp_path: Path) -> tuple[str, Any]:
     if field.annotation is bool:
         return "1", True
     if field.annotation is int:
-        return str(default - 1), default - 1
+        other = default - 1 if default > 0 else default + 1
+        return str(other), other
     if field.annotation is float:
         return str(default + 1.5), default + 1.5
     if field.annotation is Path:
