@@ -4,6 +4,8 @@ server; a cash refund made offline arrives later; a cancelled attempt can no lon
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from app.domain.order import TenderInput, TenderKind
 from app.domain.refund import RefundLine, RefundState
 from app.services.card_payments import cancel_card_payment, card_tender, check_card_payment
 from app.services.refunds import refund_order
+from local_db.engine import DB_FILENAME
 from sync.engine import ConnectionState
 from sync.payments import HttpPaymentGateway
 from tests.e2e.test_card_payment import (
@@ -116,6 +119,52 @@ def test_cash_refund_made_offline_syncs_when_the_server_is_back(backend, make_ti
         (order.total, order.total)
     ]
     assert backend.sql("SELECT status FROM orders") == [("refunded",)]
+
+
+def test_line_refund_reaches_the_server_exactly_once_and_restocks_there(backend, make_till):
+    """One of two milks back, in cash: the server stores the refund with its line once, even
+    when the till sends it again (its answer lost), and its stock takes the milk back once;
+    what is left of the line is the same rule on both sides."""
+    till = make_till("T01")
+    assert till.engine.run_once().state is ConnectionState.ONLINE
+    order = sell(till, a_cart(till), [TenderInput(TenderKind.CASH, 5000)])
+    assert till.engine.run_once(force=True).waiting == 0
+    milk_after_sale = server_stock(backend, "demo-milk")
+    terminal = till.terminal
+    refund = refund_order(
+        terminal.uow,
+        None,
+        order.id,
+        "one bottle was broken",
+        MANAGER,
+        terminal.clock,
+        terminal.ids,
+        lines=[RefundLine(1, 1)],
+    )
+    assert refund.lines == (RefundLine(1, 1),) and refund.cash_amount == refund.amount > 0
+    assert till.engine.run_once(force=True).waiting == 0
+    with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:  # the answer was lost
+        db.execute("UPDATE outbox SET state = 'pending' WHERE event_type = 'order.refunded'")
+    assert till.engine.run_once(force=True).waiting == 0  # sent again: a duplicate
+    assert backend.sql("SELECT id::text, amount, cash_amount FROM order_refunds") == [
+        (refund.id, refund.amount, refund.amount)
+    ]
+    ((lines,),) = backend.sql("SELECT lines FROM order_refunds")
+    stored = json.loads(lines) if isinstance(lines, str) else lines
+    assert [(ln["line_no"], ln["quantity"]) for ln in stored] == [(1, 1)]
+    assert backend.sql("SELECT status, refunded_total FROM orders") == [("paid", refund.amount)]
+    assert server_stock(backend, "demo-milk") == milk_after_sale + 1
+    with pytest.raises(InvalidInput, match="line 1: only 1 of it can still be refunded"):
+        refund_order(
+            terminal.uow,
+            None,
+            order.id,
+            "both",
+            MANAGER,
+            terminal.clock,
+            terminal.ids,
+            lines=[RefundLine(1, 2)],
+        )
 
 
 @pytest.mark.usefixtures("webhooks")
