@@ -17,7 +17,7 @@ from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.events import DomainEvent
 from app.domain.order import Order, OrderStatus
-from app.domain.product import Product
+from app.domain.product import Product, department_key, one_spelling_each
 from app.domain.refund import Refund, RefundLine, RefundState
 from app.domain.stock import StockMovement
 from app.domain.sync import OutboxState
@@ -197,23 +197,49 @@ class SqliteProductRepository:
             rows.extend(row for row in more if row.id not in seen)
         return self._products(rows[:limit])
 
+    def _department_spellings(self, *, active_only: bool) -> list[tuple[str, int]]:
+        query = select(PRODUCTS.c.department, func.count()).where(PRODUCTS.c.department != "")
+        if active_only:
+            query = query.where(PRODUCTS.c.active.is_(True))
+        rows = self._c.execute(query.group_by(PRODUCTS.c.department))
+        return [(name, count) for name, count in rows]
+
     def departments(self) -> list[str]:
-        rows = self._c.execute(
-            select(PRODUCTS.c.department)
-            .where(PRODUCTS.c.department != "", PRODUCTS.c.active.is_(True))
-            .group_by(PRODUCTS.c.department)
-            .order_by(PRODUCTS.c.department)
-        )
-        return [row[0] for row in rows]
+        """One entry per department (app.domain.product.department_key: "bakery" and
+        "Bakery" are one), in the spelling most of its products carry."""
+        shown = one_spelling_each(self._department_spellings(active_only=True))
+        return sorted(shown.values(), key=department_key)
 
     def in_department(self, department: str, limit: int = 60) -> list[Product]:
+        key = department_key(department)
+        spellings = [
+            name
+            for name, _count in self._department_spellings(active_only=True)
+            if department_key(name) == key
+        ]
         rows = self._c.execute(
             select(PRODUCTS)
-            .where(PRODUCTS.c.department == department, PRODUCTS.c.active.is_(True))
+            .where(PRODUCTS.c.department.in_(spellings), PRODUCTS.c.active.is_(True))
             .order_by(PRODUCTS.c.name_key)
             .limit(limit)
         ).all()
         return self._products(rows)
+
+    def adopt_department_spellings(self, spellings: Iterable[str]) -> int:
+        """Products of a department spelled otherwise take ``spellings`` (the server's, on
+        pull), so the till lists each department once, as the server writes it."""
+        wanted = one_spelling_each((), spellings)
+        changed = 0
+        for name, _count in self._department_spellings(active_only=False):
+            spelling = wanted.get(department_key(name))
+            if spelling is not None and spelling != name:
+                result = self._c.execute(
+                    update(PRODUCTS)
+                    .where(PRODUCTS.c.department == name)
+                    .values(department=spelling, updated_at=now_iso())
+                )
+                changed += result.rowcount
+        return changed
 
     def count(self) -> int:
         return int(self._c.execute(select(func.count()).select_from(PRODUCTS)).scalar_one())

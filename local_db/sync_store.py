@@ -532,6 +532,7 @@ def _upsert_products(c: Connection, products: list[Product], one_by_one: bool) -
         replace(p, stock=known[p.id]) if p.id in known and p.stock is None else p for p in products
     ]
     repository = SqliteProductRepository(c)
+    repository.adopt_department_spellings(sorted({p.department for p in rows}))  # the server's
     if not one_by_one:
         repository.upsert_many(rows)
         return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from app.domain.barcode import validate_barcode
@@ -92,6 +93,37 @@ def check_tax_class(tax_class: str, taxes: TaxTable | None = DEFAULT_TAX_TABLE) 
         raise InvalidInput("tax_class is required", field="tax_class")
     if taxes is not None:
         taxes.rate_for(tax_class)
+
+
+def department_name(name: str) -> str:
+    """A department as it is written down: spaces trimmed and single (``" Fruit  & Veg"``
+    → ``"Fruit & Veg"``); the letters' case is the catalog's."""
+    return " ".join(name.split())
+
+
+def department_key(name: str) -> str:
+    """The one rule that tells departments apart: case and spacing do not count, so
+    "bakery", "Bakery" and " BAKERY " are one department."""
+    return department_name(name).casefold()
+
+
+def one_spelling_each(
+    spellings: Iterable[tuple[str, int]], preferred: Iterable[str] = ()
+) -> dict[str, str]:
+    """The spelling to show for each department key, from ``(spelling, product count)``
+    pairs: a ``preferred`` spelling (the server's catalog) wins, then the spelling most
+    products carry, then the first in sort order."""
+    chosen = {department_key(name): department_name(name) for name in preferred if name.strip()}
+    counts: dict[str, dict[str, int]] = {}
+    for name, count in spellings:
+        if name.strip():
+            by_spelling = counts.setdefault(department_key(name), {})
+            shown = department_name(name)
+            by_spelling[shown] = by_spelling.get(shown, 0) + count
+    for key, by_spelling in counts.items():
+        if key not in chosen:
+            chosen[key] = min(by_spelling, key=lambda spelling: (-by_spelling[spelling], spelling))
+    return chosen
 
 
 def format_weight(grams: int) -> str:

@@ -33,7 +33,15 @@ from app.domain.barcode import (
     validate_barcode,
 )
 from app.domain.errors import PosError
-from app.domain.product import check_name, check_sku, check_tax_class, check_unit_price
+from app.domain.product import (
+    check_name,
+    check_sku,
+    check_tax_class,
+    check_unit_price,
+    department_key,
+    department_name,
+    one_spelling_each,
+)
 from server.bulk import select_by_keys
 from server.models import Product, ProductBarcode
 from server.sql import dialect_insert
@@ -68,7 +76,7 @@ class ProductDocument(BaseModel):
     sku: Annotated[str, _rule(check_sku)]
     name: Annotated[str, _rule(check_name)]
     brand: str = Field(default="", max_length=200)
-    department: str = Field(default="", max_length=100)
+    department: Annotated[str, Field(max_length=100), _rule(department_name)] = ""
     unit_price: Annotated[StrictInt, _rule(check_unit_price)]
     tax_class: Annotated[str, Field(max_length=64), _rule(check_tax_class)]
     sold_by: SoldBy = "each"
@@ -95,6 +103,24 @@ def check_barcodes_in_batch(products: Sequence[ProductDocument]) -> None:
     clash = first_shared_barcode((p.claim, p.barcodes) for p in products if not p.deleted)
     if clash is not None:
         raise clash
+
+
+def same_department_spelling(
+    products: Sequence[ProductDocument], spellings: Iterable[tuple[str, int]]
+) -> list[ProductDocument]:
+    """Each product's department in the spelling the catalog already has for it
+    (app.domain.product.department_key: case and spacing do not count), so the catalog, and
+    every till that pulls it, holds one "Bakery", never "bakery" beside it. A department
+    new to the catalog keeps the first spelling the batch gives it."""
+    shown = one_spelling_each(spellings)
+    kept = []
+    for product in products:
+        key = department_key(product.department)
+        spelling = shown.setdefault(key, department_name(product.department)) if key else ""
+        if spelling != product.department:
+            product = product.model_copy(update={"department": spelling})
+        kept.append(product)
+    return kept
 
 
 def _claimant(products: Sequence[ProductDocument], barcode: str) -> ProductDocument:
@@ -144,6 +170,7 @@ class SqlCatalogRepository:
             return []
         check_barcodes_in_batch(products)
         self._check_barcodes_free(products)
+        products = same_department_spelling(products, self._department_spellings(products))
         now = datetime.now(UTC)
         rows = [
             {
@@ -188,6 +215,16 @@ class SqlCatalogRepository:
                     field="barcodes",
                 ) from None
         return ids
+
+    def _department_spellings(self, products: Sequence[ProductDocument]) -> list[tuple[str, int]]:
+        """How the products outside ``products`` spell their departments, with counts."""
+        saving = {p.id for p in products}
+        rows = self.session.execute(
+            select(Product.id, Product.document["department"].as_string()).where(
+                Product.deleted.is_(False)
+            )
+        )
+        return [(name, 1) for pid, name in rows if name and pid not in saving]
 
     def _check_barcodes_free(self, products: Sequence[ProductDocument]) -> None:
         """Refuse a barcode that a product outside ``products`` holds, naming both."""
@@ -268,6 +305,13 @@ class MongoCatalogRepository:
             return []
         check_barcodes_in_batch(products)
         self._check_barcodes_free(products)
+        saving = {p.id for p in products}
+        spellings = [
+            (doc["department"], 1)
+            for doc in self.collection.find({"deleted": False}, projection={"department": 1})
+            if doc.get("department") and doc["_id"] not in saving
+        ]
+        products = same_department_spelling(products, spellings)
         now = datetime.now(UTC)
         # One replace per product: catalog writes are operator imports, not the hot path
         # (and mongomock's bulk_write does not accept what current pymongo sends).

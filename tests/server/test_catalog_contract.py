@@ -192,3 +192,25 @@ def test_a_product_saved_again_keeps_its_own_barcodes(catalog: CatalogRepository
     cheaper = MILK.model_copy(update={"unit_price": 99})
     catalog.save([cheaper])
     assert catalog.find_by_barcode(MILK.barcodes[0]) == cheaper
+
+
+def test_a_department_spelled_otherwise_takes_the_catalogs_spelling(
+    catalog: CatalogRepository,
+) -> None:
+    catalog.save([MILK.model_copy(update={"department": "Bakery"})])
+    rye = SOAP.model_copy(update={"id": "rye", "sku": "BAK-9", "department": "  bakery "})
+    apples = APPLES.model_copy(update={"department": "Fruit  & Veg"})
+    pears = APPLES.model_copy(update={"id": "pears", "sku": "PRO-8", "barcodes": []})
+    pears = pears.model_copy(update={"department": "FRUIT & VEG"})
+    catalog.save([rye, apples, pears])
+    found = catalog.get_many(["milk", "rye", "apples", "pears"])
+    assert {pid: doc.department for pid, doc in found.items()} == {
+        "milk": "Bakery",
+        "rye": "Bakery",  # the catalog's spelling, not a second "bakery"
+        "apples": "Fruit & Veg",  # new to the catalog: the batch's first spelling, trimmed
+        "pears": "Fruit & Veg",
+    }
+    # Renaming a department works by saving all of its products in the new spelling.
+    renamed = [doc.model_copy(update={"department": "BAKERY"}) for doc in (found["milk"],)]
+    catalog.save([*renamed, found["rye"].model_copy(update={"department": "BAKERY"})])
+    assert {d.department for d in catalog.get_many(["milk", "rye"]).values()} == {"BAKERY"}
