@@ -13,6 +13,7 @@ BACKGROUND = "#f3f4f6"
 OK = "#1a7f37"
 WARN = "#9a6700"
 BAD = "#b42318"
+DISABLED = "#9aa5b1"  # text of anything that cannot be used now (buttons, menu items)
 BASE_FONT_PX = 15
 TOUCH_PX = 44
 
@@ -77,7 +78,7 @@ QPushButton {{
 QPushButton:hover {{ border-color: {ACCENT}; }}
 QPushButton:pressed {{ background: {ACCENT_LIGHT}; }}
 QPushButton:focus {{ border: 2px solid {ACCENT}; }}
-QPushButton:disabled {{ color: #9aa5b1; background: #eceef1; }}
+QPushButton:disabled {{ color: {DISABLED}; background: #eceef1; }}
 QPushButton#Primary, QPushButton#PayButton {{
     background: {ACCENT}; color: #ffffff; border: none; font-weight: bold;
 }}
@@ -89,7 +90,7 @@ QPushButton#Danger {{ color: {BAD}; border-color: {BAD}; }}
 QPushButton#ClerkButton {{ font-size: 20px; min-height: 80px; min-width: 180px; }}
 QPushButton#ClerkButton:checked {{ background: {ACCENT}; color: #ffffff; border: none; }}
 QPushButton#KeyButton {{ font-size: 24px; min-height: 56px; min-width: 72px; }}
-QPushButton#Department {{ min-height: 40px; font-weight: bold; }}
+QPushButton#Department {{ min-height: 40px; padding: 4px 4px; font-weight: bold; }}
 QPushButton#Department:checked {{ background: {ACCENT_LIGHT}; border: 2px solid {ACCENT}; }}
 QPushButton#QuickCash {{ font-size: 20px; min-height: 56px; }}
 QPushButton#Tender {{ font-size: 18px; min-height: 52px; font-weight: bold; }}
@@ -112,5 +113,9 @@ QMenuBar::item {{ padding: 6px 12px; }}
 QMenuBar::item:selected, QMenu::item:selected {{ background: {ACCENT_LIGHT}; }}
 QMenu {{ background: {SURFACE}; border: 1px solid {LINE}; }}
 QMenu::item {{ padding: 8px 24px; }}
+QMenu::item:disabled, QMenuBar::item:disabled {{ color: {DISABLED}; }}
+QLabel:disabled, QLineEdit:disabled, QCheckBox:disabled, QRadioButton:disabled {{
+    color: {DISABLED};
+}}
 QTextBrowser {{ background: {SURFACE}; border: 1px solid {LINE}; }}
 """
