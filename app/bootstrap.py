@@ -111,6 +111,35 @@ class Terminal:
 
         use_encrypted_file(self.data_dir, passphrase)
 
+    def prepare_keyring(self) -> bool:
+        """Make the keyring this till chose this process's one where no person is needed:
+        the embedded demo's token file (for a loopback server only), or the encrypted token
+        file whose passphrase the OS keyring remembers. False when a person must type that
+        passphrase."""
+        import keyring.errors
+
+        from sync import credentials
+        from sync.enrollment import current_enrollment
+
+        with self.read() as uow:
+            choice = uow.settings.get(credentials.KEYRING_CHOICE)
+        if choice == credentials.KEYRING_DEMO_FILE:
+            url = current_enrollment(self.read)[0]
+            if url and credentials.is_loopback_url(url):
+                credentials.use_demo_file(self.data_dir, url)
+            return True
+        if choice != credentials.KEYRING_ENCRYPTED_FILE:
+            return True
+        passphrase = credentials.remembered_passphrase(self.data_dir)
+        if passphrase is None:
+            return False
+        try:
+            credentials.use_encrypted_file(self.data_dir, passphrase)
+        except (ValueError, keyring.errors.KeyringError) as error:  # changed since
+            log.info("the remembered passphrase does not open the token file: %s", error)
+            return False
+        return True
+
     def open_sync(self, tokens: TokenStore | None = None) -> SyncScheduler:
         return open_sync(self, tokens)
 
@@ -208,16 +237,30 @@ def auto_enrollment(
 ) -> Callable[[], Enrollment] | None:
     """``make run`` hands the till its local server's code (``offer`` = "url code"): the
     enrollment to run on the network pool, or None when there is nothing to do — no offer,
-    the till is enrolled already, or no secure keyring could keep the token."""
-    from sync.credentials import TokenStore, backend_is_safe
+    or the till is enrolled already. Without a secure keyring only a server on this computer
+    (the embedded demo) is enrolled with: its token goes to the demo's 0600 file."""
+    from sync import credentials
     from sync.enrollment import current_enrollment, enroll
 
     parts = offer.split()
     if len(parts) != 2 or current_enrollment(terminal.read)[0]:
         return None
-    token_store = tokens or TokenStore()
-    if not backend_is_safe(token_store.backend):
-        log.info("not enrolling automatically: no secure keyring (see Till → Server)")
-        return None
+    token_store = tokens or credentials.TokenStore()
     url, code = parts
-    return lambda: enroll(terminal.uow, token_store, url, code, terminal.store.terminal_code)
+    terminal_code = terminal.store.terminal_code
+    if credentials.backend_is_safe(token_store.backend):
+        return lambda: enroll(terminal.uow, token_store, url, code, terminal_code)
+    if not credentials.is_loopback_url(url):
+        log.info("not enrolling automatically: no secure keyring (Till → Server connection…)")
+        return None
+
+    def enroll_demo() -> Enrollment:
+        demo = credentials.DemoFileKeyring(terminal.data_dir / credentials.DEMO_TOKEN_FILE)
+        with terminal.uow() as uow:
+            uow.settings.put(credentials.KEYRING_CHOICE, credentials.KEYRING_DEMO_FILE)
+            uow.commit()
+        enrollment = enroll(terminal.uow, credentials.TokenStore(demo), url, code, terminal_code)
+        credentials.use_demo_file(terminal.data_dir, url)
+        return enrollment
+
+    return enroll_demo

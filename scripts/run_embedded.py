@@ -4,8 +4,10 @@
 Nothing needs to be configured: the server keeps its SQLite database (and the e-mails it would
 send, as .eml files) under ``var/server``, the till keeps its store under ``var/till`` (both in
 the checkout, ignored by git). The server gets a demo store; the till loads the demo grocery
-catalog on first start and is offered the server's one-time enrollment code, which it uses if
-this computer has a secure keyring (otherwise Till → Server connection… explains the choice).
+catalog on first start, enrolls by itself with the server's one-time enrollment code (its token
+in the system keyring, or, on a computer without one, in a 0600 file of its data directory that
+only this loopback server accepts: docs/sync.md), and its login screen names the demo clerks and
+their PINs.
 The end-to-end tests start their embedded server with the functions below, so they run the
 server exactly as `make run` does.
 """
@@ -21,6 +23,8 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+
+from app.data import demo_clerks_text
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -97,8 +101,9 @@ def load_demo(env: Mapping[str, str]) -> str:
 
 def till_environment(url: str, code: str, base: Mapping[str, str]) -> dict[str, str]:
     """The till's environment: offered the local server's enrollment code (the till uses it
-    if it is not enrolled yet and has a secure keyring)."""
-    env = {**base, "SHOPSMART_ENROLL": f"{url} {code}"}
+    if it is not enrolled yet), and told it runs the demo (its login screen shows the demo
+    clerks' PINs)."""
+    env = {**base, "SHOPSMART_ENROLL": f"{url} {code}", "SHOPSMART_DEMO": "1"}
     env.pop("SHOPSMART_DATA_DIR", None)
     return env
 
@@ -128,7 +133,8 @@ def main() -> int:
             raise SystemExit(str(error)) from None
         code = load_demo(server_env)
         print(f"Local sync server: {url} (SQLite and e-mails under var/server)")
-        print(f"Enrollment code for the till: {code}")
+        print(f"Enrollment code for the till (it enrolls by itself): {code}")
+        print(f"Demo clerks: {demo_clerks_text()}")
         return subprocess.call(
             [str(BIN / "shopsmart"), "--data-dir", str(var / "till"), "run"],
             env=till_environment(url, code, os.environ),

@@ -299,16 +299,22 @@ def load_demo(session: Any, svc: Any, config: Any) -> str:
     """A demo store (code DEMO) a terminal can enroll into; safe to run again."""
     from sqlalchemy import select
 
-    from app.data import demo_catalog_rows, demo_catalog_text
+    from app.data import (
+        DEMO_CLERKS,
+        DEMO_STORE_CODE,
+        demo_catalog_rows,
+        demo_catalog_text,
+        demo_clerks_text,
+    )
     from server.admin import service as admin
     from server.models import Store
     from server.terminals.auth import create_enroll_code
 
-    store = session.scalar(select(Store).where(Store.code == "DEMO"))
+    store = session.scalar(select(Store).where(Store.code == DEMO_STORE_CODE))
     if store is None:
-        store = admin.create_store(session, "DEMO", "ShopSmart Demo Grocery")
-        admin.add_clerk(session, store, "Maria", "clerk", "1234")
-        admin.add_clerk(session, store, "Max", "manager", "9999")
+        store = admin.create_store(session, DEMO_STORE_CODE, "ShopSmart Demo Grocery")
+        for clerk in DEMO_CLERKS:
+            admin.add_clerk(session, store, clerk.name, clerk.role, clerk.pin)
         # the till's demo catalog, the same file: same ids, barcodes, prices and stock
         admin.import_products(session, svc.catalog(session), demo_catalog_text(), "csv", store)
         tomorrow = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -318,7 +324,7 @@ def load_demo(session: Any, svc: Any, config: Any) -> str:
             )
     code = create_enroll_code(session, store.id, timedelta(minutes=config.enroll_code_ttl_minutes))
     return (
-        "demo store DEMO ready: clerks Maria (PIN 1234) and Max (manager, PIN 9999), "
+        f"demo store {DEMO_STORE_CODE} ready: clerks {demo_clerks_text()}, "
         f"{len(demo_catalog_rows())} products\nenrollment code: {code}"
     )
 

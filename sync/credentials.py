@@ -1,20 +1,27 @@
 """Where the till keeps its device token: the OS keyring, through ``keyring``.
 
 Service name: ``ShopSmart POS`` — the entry's user name is the terminal id. The token is never
-written to SQLite or a plain file. On a machine with no usable OS keyring (a bare Linux box
-with no Secret Service) ``keyring`` would quietly pick a plaintext file backend when
-``keyrings.alt`` is installed; we refuse that: ``TokenStore`` raises ``KeyringUnavailable`` and
-the app offers an explicit choice, an encrypted file protected by a passphrase
-(``EncryptedFileKeyring``).
+written to SQLite. On a machine with no usable OS keyring (a bare Linux box with no Secret
+Service) ``keyring`` would quietly pick a plaintext file backend when ``keyrings.alt`` is
+installed; we refuse that: ``TokenStore`` raises ``KeyringUnavailable`` and the app offers an
+explicit choice, an encrypted file protected by a passphrase (``EncryptedFileKeyring``), whose
+passphrase the OS keyring may remember where one exists (``remember_passphrase``).
+
+One exception, the embedded demo (`make run`) on a computer without a keyring: its token, for
+a server on this computer (loopback) only, is kept in a plain file readable by this account
+alone (``DemoFileKeyring``, mode 0600, in the till's data directory), so the demo connects by
+itself. A till connected to any other server never uses it.
 """
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import keyring
 import keyring.errors
@@ -29,8 +36,9 @@ class KeyringUnavailable(Exception):
 
 
 def backend_is_safe(backend: KeyringBackend) -> bool:
-    """True for a real OS keyring or our encrypted file; False for plaintext/fail/null."""
-    if isinstance(backend, EncryptedFileKeyring):
+    """True for a real OS keyring, our encrypted file or the demo's loopback-only file;
+    False for plaintext/fail/null."""
+    if isinstance(backend, EncryptedFileKeyring | DemoFileKeyring):
         return True
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     if any(marker in name for marker in PLAINTEXT_BACKENDS):
@@ -59,8 +67,9 @@ class TokenStore:
         if not backend_is_safe(self.backend):
             raise KeyringUnavailable(
                 "No secure keyring is available on this computer (found "
-                f"{type(self.backend).__name__}). Choose an encrypted token file with a "
-                "passphrase in Settings, or install a Secret Service keyring."
+                f"{type(self.backend).__name__}). A manager chooses an encrypted token file "
+                "with a passphrase in Till → Server connection…, or installs a Secret Service "
+                "keyring."
             )
 
     def save(self, terminal_id: str, token: str) -> None:
@@ -86,7 +95,8 @@ class EncryptedFileKeyring(KeyringBackend):
     """A keyring in one file, encrypted with a key derived from a passphrase (scrypt + Fernet).
 
     Chosen explicitly by a person when no OS keyring exists; never picked automatically
-    (priority 0), and the passphrase is asked for at start-up, never stored.
+    (priority 0). The passphrase is asked for at start-up, unless the person chose to have
+    the OS keyring remember it (``remember_passphrase``); ShopSmart never writes it anywhere.
     """
 
     priority = 0
@@ -153,12 +163,151 @@ class EncryptedFileKeyring(KeyringBackend):
 
 
 TOKEN_FILE = "terminal-token.enc"
-KEYRING_CHOICE = "sync.keyring"  # setting: "" (OS keyring) or "encrypted-file"
+KEYRING_CHOICE = "sync.keyring"  # setting: "" (OS keyring), "encrypted-file" or "demo-file"
 
 
 def use_encrypted_file(data_dir: Path, passphrase: str) -> EncryptedFileKeyring:
     """Make the passphrase-protected token file this process's keyring (a person chose it)."""
     backend = EncryptedFileKeyring(data_dir / TOKEN_FILE, passphrase)
     backend._read()  # a wrong passphrase fails here, not at the first sync
-    keyring.set_keyring(backend)
+    _replace_keyring(backend)
     return backend
+
+
+DEMO_TOKEN_FILE = "demo-terminal-token.json"
+KEYRING_DEMO_FILE = "demo-file"  # KEYRING_CHOICE of the embedded demo without a keyring
+KEYRING_ENCRYPTED_FILE = "encrypted-file"
+PASSPHRASE_SERVICE = "ShopSmart POS token file"  # the OS keyring entry remembering it
+_computer_keyring: list[KeyringBackend] = []  # the OS keyring, once one of ours replaced it
+
+
+def is_loopback_url(url: str) -> bool:
+    """A server on this computer: ``localhost`` or a loopback address."""
+    try:
+        host = urlparse(url.strip()).hostname or ""
+    except ValueError:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class DemoFileKeyring(KeyringBackend):
+    """The embedded demo's token file: plain JSON, mode 0600, in the till's data directory.
+
+    Only for a server on this computer (``make run`` on a box without a keyring): anyone who
+    can read this account's files can read the token, which opens nothing but the demo
+    server on loopback. Never picked automatically (priority 0).
+    """
+
+    priority = 0
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.path = path
+
+    def _read(self) -> dict[str, str]:
+        if not self.path.exists():
+            return {}
+        data: dict[str, str] = json.loads(self.path.read_text(encoding="utf-8"))
+        return data
+
+    def _write(self, entries: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(entries, out)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._read().get(f"{service}\x00{username}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        entries = self._read()
+        entries[f"{service}\x00{username}"] = password
+        self._write(entries)
+
+    def delete_password(self, service: str, username: str) -> None:
+        entries = self._read()
+        if entries.pop(f"{service}\x00{username}", None) is None:
+            raise keyring.errors.PasswordDeleteError("no such token")
+        self._write(entries)
+
+
+def _ours(backend: KeyringBackend) -> bool:
+    return isinstance(backend, EncryptedFileKeyring | DemoFileKeyring)
+
+
+def _replace_keyring(backend: KeyringBackend) -> None:
+    """Make ``backend`` this process's keyring, keeping the computer's own one at hand."""
+    current = keyring.get_keyring()
+    if not _ours(current):
+        _computer_keyring[:] = [current]
+    keyring.set_keyring(backend)
+
+
+def computer_keyring() -> KeyringBackend:
+    """The OS keyring of this computer, even after one of our file backends replaced it."""
+    current = keyring.get_keyring()
+    if not _ours(current):
+        return current
+    if _computer_keyring:
+        return _computer_keyring[0]
+    from keyring.backends import fail
+
+    return fail.Keyring()  # type: ignore[no-untyped-call]
+
+
+def use_demo_file(data_dir: Path, server_url: str) -> DemoFileKeyring:
+    """The embedded demo's token file as this process's keyring: for a loopback server only."""
+    if not is_loopback_url(server_url):
+        raise KeyringUnavailable(
+            f"the demo's token file is only for a server on this computer, not {server_url}"
+        )
+    backend = DemoFileKeyring(data_dir / DEMO_TOKEN_FILE)
+    _replace_keyring(backend)
+    return backend
+
+
+def use_computer_keyring() -> None:
+    """Back to the OS keyring (a manager disconnected the demo till)."""
+    keyring.set_keyring(computer_keyring())
+
+
+def _passphrase_entry(data_dir: Path) -> str:
+    return str(data_dir.resolve() / TOKEN_FILE)
+
+
+def can_remember_passphrase() -> bool:
+    """Only a secure OS keyring may remember the token file's passphrase."""
+    return backend_is_safe(computer_keyring()) and not _ours(computer_keyring())
+
+
+def remember_passphrase(data_dir: Path, passphrase: str) -> None:
+    """Keep the token file's passphrase in the OS keyring, so no one types it at start-up."""
+    if not can_remember_passphrase():
+        raise KeyringUnavailable("this computer has no secure keyring to remember it in")
+    computer_keyring().set_password(PASSPHRASE_SERVICE, _passphrase_entry(data_dir), passphrase)
+
+
+def remembered_passphrase(data_dir: Path) -> str | None:
+    if not can_remember_passphrase():
+        return None
+    try:
+        return computer_keyring().get_password(PASSPHRASE_SERVICE, _passphrase_entry(data_dir))
+    except keyring.errors.KeyringError:
+        return None
+
+
+def forget_passphrase(data_dir: Path) -> None:
+    if not can_remember_passphrase():
+        return
+    try:
+        computer_keyring().delete_password(PASSPHRASE_SERVICE, _passphrase_entry(data_dir))
+    except keyring.errors.KeyringError:
+        pass

@@ -248,7 +248,9 @@ class SyncEngine:
         # auth-failed / incompatible need a person; _fail() set a slow retry (or Sync now).
         transport = self._transport_factory()
         if transport is None:
-            return self._set(ConnectionState.NOT_ENROLLED, "set up the server in Settings")
+            return self._set(
+                ConnectionState.NOT_ENROLLED, "a manager connects it in Till → Server connection…"
+            )
         self._publish_counted(lambda counts: replace(status.counted(counts), running=True))
         slow = False
         try:

@@ -1,9 +1,14 @@
 """Clerk log-in: pick yourself from big buttons, type the PIN on the keypad or the keyboard.
 
 The services count wrong PINs and lock a clerk out; this screen only shows what they say.
+In the embedded demo (`make run` sets ``SHOPSMART_DEMO=1``) it names the demo clerks and their
+PINs, read from the one place that defines them (``app.data.DEMO_CLERKS``); a real store's
+till never shows a PIN.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -15,12 +20,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.data import DEMO_CLERKS
 from app.domain.clerk import Clerk
 from app.services.clerks import log_in
 from ui.tasks import TaskRunner
 from ui.widgets import PinPadWidget, button, error_text, label, panel, pin_field
 
 CLERK_COLUMNS = 3
+DEMO_ENV = "SHOPSMART_DEMO"  # "1": the embedded demo of `make run`
+
+
+def demo_hint(clerks: list[Clerk]) -> str:
+    """The demo clerks on this screen with their PINs; "" when none of them is there."""
+    names = {c.name for c in clerks}
+    shown = [
+        f"{c.name}{' (manager)' if c.role == 'manager' else ''}: PIN {c.pin}"
+        for c in DEMO_CLERKS
+        if c.name in names
+    ]
+    return "Demo store — " + " · ".join(shown) if shown else ""
 
 
 class LoginWidget(QWidget):
@@ -28,8 +46,16 @@ class LoginWidget(QWidget):
     login_failed = Signal(str)  # the message shown
     add_manager_requested = Signal()
 
-    def __init__(self, terminal, runner: TaskRunner, parent: QWidget | None = None):  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        terminal: Any,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        *,
+        demo: bool = False,
+    ) -> None:
         super().__init__(parent)
+        self.demo = demo
         self.setObjectName("Page")
         self._terminal = terminal
         self._runner = runner
@@ -48,6 +74,9 @@ class LoginWidget(QWidget):
         self.clerk_grid = QGridLayout()
         self.clerk_grid.setSpacing(12)
         left_box.addLayout(self.clerk_grid)
+        self.demo_hint = label("", "Notice", wrap=True)
+        self.demo_hint.hide()
+        left_box.addWidget(self.demo_hint)
         left_box.addStretch(1)
         self.first_run_button = button("Create the first manager…", self.add_manager_requested.emit)
         self.first_run_button.hide()
@@ -94,6 +123,9 @@ class LoginWidget(QWidget):
             self.group.addButton(widget, index)
             self.clerk_grid.addWidget(widget, index // CLERK_COLUMNS, index % CLERK_COLUMNS)
         self.first_run_button.setVisible(not any(c.is_manager for c in self._clerks))
+        hint = demo_hint(self._clerks) if self.demo else ""
+        self.demo_hint.setText(hint)
+        self.demo_hint.setVisible(bool(hint))
         if len(self._clerks) == 1:
             self.select_clerk(self._clerks[0].id)
         else:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.connection_bar import ConnectionReasonBar
 from ui.tasks import TaskControl, TaskRunner
 from ui.widgets import ask_passphrase, button, error_text, label, panel
 
@@ -128,6 +129,8 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self._build_header())
         column.addWidget(self._build_refused_banner())
+        self.connection_bar = ConnectionReasonBar()  # why offline, and what to do
+        column.addWidget(self.connection_bar)
         self.stack = QStackedWidget()
         self.startup = StartupPage()
         self.stack.addWidget(self.startup)
@@ -249,12 +252,12 @@ class MainWindow(QMainWindow):
         self.startup_failed.emit(message)
 
     def _on_terminal_opened(self, terminal: Any) -> None:
-        from ui.login import LoginWidget
+        from ui.login import DEMO_ENV, LoginWidget
         from ui.register import RegisterWidget
 
         self.terminal = terminal
         self.runner.route_writes(terminal)  # one writer: the DB worker (ui/tasks.py)
-        self.login = LoginWidget(terminal, self.runner)
+        self.login = LoginWidget(terminal, self.runner, demo=os.environ.get(DEMO_ENV) == "1")
         self.login.logged_in.connect(self._on_logged_in)
         self.login.add_manager_requested.connect(self.ask_first_manager)
         self.register = RegisterWidget(terminal, self.runner)
@@ -437,6 +440,7 @@ class MainWindow(QMainWindow):
         text, style, tip = describe_status(status)
         self.status_label.setText(text)
         self.status_label.setToolTip(tip)
+        self.connection_bar.show_status(status)
         if self.status_label.objectName() != style:
             self.status_label.setObjectName(style)
             self.status_label.style().unpolish(self.status_label)
@@ -557,7 +561,8 @@ class MainWindow(QMainWindow):
         from ui.sync_bridge import SyncBridge
 
         terminal = self.terminal
-        if terminal.token_file_chosen():
+        if not terminal.prepare_keyring():  # the token file, its passphrase not remembered
+            self.connection_bar.token_locked = True
             for _attempt in range(3):
                 passphrase = ask_passphrase(
                     self,
@@ -568,6 +573,7 @@ class MainWindow(QMainWindow):
                     break
                 try:
                     terminal.unlock_token_file(passphrase)
+                    self.connection_bar.token_locked = False
                     break
                 except Exception as error:  # wrong passphrase: ask again
                     log.info("token file not unlocked: %s", error)

@@ -72,7 +72,7 @@ def describe_status(status: SyncStatus) -> tuple[str, str, str]:
         return (
             f"● Offline · {waiting}",
             "StatusOffline",
-            "Not connected to a server: Till → Settings",
+            "Not connected to a server: a manager connects it in Till → Server connection…",
         )
     label = {
         ConnectionState.OFFLINE: "Offline",

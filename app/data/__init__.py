@@ -8,6 +8,7 @@ with the same ids, barcodes and prices.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.resources import files
 
 from app.domain.catalog_file import CatalogRow, parse_catalog
@@ -15,6 +16,26 @@ from app.domain.errors import PosError
 from app.domain.tax import DEFAULT_TAX_TABLE
 
 DEMO_CATALOG = "demo_catalog.csv"
+DEMO_STORE_CODE = "DEMO"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoClerk:
+    name: str
+    role: str  # a ``app.domain.clerk.Role`` value
+    pin: str
+
+
+# THE demo clerks: ``shopsmart-server demo`` creates them, and the login screen of the embedded
+# demo (`make run`) names them with their PINs, from here.
+DEMO_CLERKS = (DemoClerk("Maria", "clerk", "1234"), DemoClerk("Max", "manager", "9999"))
+
+
+def demo_clerks_text() -> str:
+    """``Maria (PIN 1234) and Max (manager, PIN 9999)``."""
+    return " and ".join(
+        f"{c.name} ({'' if c.role == 'clerk' else c.role + ', '}PIN {c.pin})" for c in DEMO_CLERKS
+    )
 
 
 def demo_catalog_text() -> str:

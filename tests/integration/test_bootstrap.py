@@ -29,9 +29,7 @@ def test_the_sync_scheduler_is_built_but_not_started(terminal: Terminal) -> None
     assert isinstance(scheduler, SyncScheduler)
 
 
-def test_automatic_enrollment_only_with_an_offer_a_safe_keyring_and_no_server_yet(
-    terminal: Terminal,
-) -> None:
+def test_automatic_enrollment_only_with_an_offer_and_no_server_yet(terminal: Terminal) -> None:
     from keyrings.alt.file import PlaintextKeyring
 
     plain = PlaintextKeyring()
@@ -39,10 +37,46 @@ def test_automatic_enrollment_only_with_an_offer_a_safe_keyring_and_no_server_ye
     safe = TokenStore(EncryptedFileKeyring(terminal.data_dir / "tokens", "correct horse"))
     assert terminal.auto_enrollment("", safe) is None
     assert terminal.auto_enrollment("http://127.0.0.1:9", safe) is None  # no code
-    assert terminal.auto_enrollment("http://127.0.0.1:9 K7QF2", TokenStore(plain)) is None
-    assert callable(terminal.auto_enrollment("http://127.0.0.1:9 K7QF2", safe))
+    assert callable(terminal.auto_enrollment("https://pos.example.com K7QF2", safe))
+    # No secure keyring: only the embedded demo's server on this computer (its 0600 file)
+    assert terminal.auto_enrollment("https://pos.example.com K7QF2", TokenStore(plain)) is None
+    assert terminal.auto_enrollment("http://10.0.0.5:8765 K7QF2", TokenStore(plain)) is None
+    assert callable(terminal.auto_enrollment("http://127.0.0.1:9 K7QF2", TokenStore(plain)))
+    assert callable(terminal.auto_enrollment("http://localhost:9 K7QF2", TokenStore(plain)))
     enrolled(terminal)
     assert terminal.auto_enrollment("http://127.0.0.1:9 K7QF2", safe) is None
+
+
+def test_the_demo_token_file_serves_only_a_loopback_server(terminal: Terminal) -> None:
+    import keyring
+
+    from sync import credentials
+
+    previous = keyring.get_keyring()
+    demo = credentials.DemoFileKeyring(terminal.data_dir / credentials.DEMO_TOKEN_FILE)
+    demo.set_password(credentials.SERVICE, "0190f1c2-0000-7000-8000-000000000001", "tok")
+    assert (demo.path.stat().st_mode & 0o777) == 0o600
+    with terminal.uow() as uow:
+        uow.settings.put(credentials.KEYRING_CHOICE, credentials.KEYRING_DEMO_FILE)
+        uow.commit()
+    try:
+        enrolled(terminal)  # http://127.0.0.1:9
+        assert terminal.prepare_keyring()
+        assert isinstance(keyring.get_keyring(), credentials.DemoFileKeyring)
+        keyring.set_keyring(previous)
+        from sync.enrollment import SERVER_URL
+
+        with terminal.uow() as uow:
+            uow.settings.put(SERVER_URL, "https://pos.example.com")
+            uow.commit()
+        assert terminal.prepare_keyring()  # nothing to ask a person, and the file is not used
+        assert keyring.get_keyring() is previous
+        import pytest
+
+        with pytest.raises(credentials.KeyringUnavailable, match="only for a server on this"):
+            credentials.use_demo_file(terminal.data_dir, "https://pos.example.com")
+    finally:
+        keyring.set_keyring(previous)
 
 
 def test_an_encrypted_token_file_is_unlocked_only_with_its_passphrase(terminal: Terminal) -> None:
