@@ -242,10 +242,34 @@ class OrderBatch:
         written: a refused command may be sent again once, say, its card payment is
         confirmed)."""
         refused: list[OrderOutcome] = []
-        kept = self._drop_voids_of_unknown_orders(list(commands), refused)
-        kept = self._drop_unconfirmed_card_tenders(kept, refused)
+        kept = self._drop_unconfirmed_card_tenders(list(commands), refused)
+        kept = self._drop_voids_of_unknown_orders(kept, refused)
         kept = self._drop_refunds_that_do_not_fit(kept, refused)
         return kept, refused
+
+    def _new_in_batch(self, commands: Sequence[OrderCommand]) -> set[uuid.UUID]:
+        """The orders this batch places that no store holds yet: the only orders of the batch
+        a void or refund of the same batch may name. An order id another store holds is not
+        placed by this batch (its ``order.paid`` is a conflict), so a refund of it is of an
+        unknown order, and nothing of that store's order is read or changed. (A concurrent
+        batch taking the id between here and the insert is caught by ``_owned``.)"""
+        placed = {c.order.id for c in commands if isinstance(c, PlaceOrder)}
+        if not placed:
+            return set()
+        taken = set(self.session.scalars(select(Order.id).where(Order.id.in_(placed))))
+        return placed - taken
+
+    def _owned(self, order_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of ``order_ids`` that are orders of the caller's store (this batch's own
+        inserts included: they are in the same transaction)."""
+        wanted = set(order_ids)
+        if not wanted:
+            return set()
+        return set(
+            self.session.scalars(
+                select(Order.id).where(Order.id.in_(wanted), Order.store_id == self.who.store_id)
+            )
+        )
 
     def _drop_voids_of_unknown_orders(
         self, commands: list[OrderCommand], refused: list[OrderOutcome]
@@ -255,24 +279,12 @@ class OrderBatch:
         voids = [c for c in commands if isinstance(c, VoidOrder)]
         if not voids:
             return commands
-        in_batch = {c.order.id for c in commands if isinstance(c, PlaceOrder)}
-        wanted = {c.void.order_id for c in voids}
-        known = set(
-            self.session.scalars(
-                select(Order.id).where(Order.id.in_(wanted), Order.store_id == self.who.store_id)
-            )
-        )
+        in_batch = self._new_in_batch(commands)
+        known = self._owned(c.void.order_id for c in voids)
         kept: list[OrderCommand] = []
         for c in commands:
             if isinstance(c, VoidOrder) and c.void.order_id not in known | in_batch:
-                refused.append(
-                    _refused(
-                        c.key,
-                        "unknown_order",
-                        f"order {c.void.order_id} is not known for this store",
-                        "order_id",
-                    )
-                )
+                refused.append(_unknown_order(c.key, c.void.order_id))
             else:
                 kept.append(c)
         return kept
@@ -359,8 +371,9 @@ class OrderBatch:
             oid: _RefundTarget(status, total, nothing_refunded(total, sold[oid]))
             for oid, (status, total) in orders.items()
         }
-        for c in commands:  # orders that arrive in this very batch
-            if isinstance(c, PlaceOrder) and c.order.id in wanted and c.order.id not in targets:
+        in_batch = self._new_in_batch(commands) & wanted
+        for c in commands:  # orders that arrive in this very batch, new to every store
+            if isinstance(c, PlaceOrder) and c.order.id in in_batch and c.order.id not in targets:
                 o = c.order
                 targets[o.id] = _RefundTarget(
                     OrderStatus.PAID,
@@ -369,7 +382,7 @@ class OrderBatch:
                 )
         for oid, amount, lines in session.execute(
             select(OrderRefund.order_id, OrderRefund.amount, OrderRefund.lines).where(
-                OrderRefund.order_id.in_(list(targets))
+                OrderRefund.order_id.in_(list(targets)), OrderRefund.store_id == store_id
             )
         ):
             target = targets[oid]
@@ -390,7 +403,13 @@ class OrderBatch:
             return commands
         session = self.session
         ids = [c.refund.refund_id for c in refunds]
-        stored = set(session.scalars(select(OrderRefund.id).where(OrderRefund.id.in_(ids))))
+        stored = set(
+            session.scalars(
+                select(OrderRefund.id).where(
+                    OrderRefund.id.in_(ids), OrderRefund.store_id == self.who.store_id
+                )
+            )
+        )
         targets = self._refund_targets(commands, {c.refund.order_id for c in refunds})
         card_refunds = {
             row.id: row
@@ -516,8 +535,8 @@ class OrderBatch:
         order is a duplicate; a different order under the same order id is a conflict."""
         if not known:
             return []
-        query = select(Order.id, Order.content_hash).where(
-            Order.id.in_([c.order.id for c in known])
+        query = select(Order.id, Order.content_hash).where(  # another store's hash is its own
+            Order.id.in_([c.order.id for c in known]), Order.store_id == self.who.store_id
         )
         stored = {oid: digest for oid, digest in self.session.execute(query)}
         outcomes = []
@@ -600,8 +619,12 @@ class OrderBatch:
             return []
         outcomes = []
         voided: list[uuid.UUID] = []
+        owned = self._owned(c.void.order_id for c in voids)
         for c in sorted(voids, key=lambda c: c.key):
             v = c.void
+            if v.order_id not in owned:  # a batch of another store took the id meanwhile
+                outcomes.append(_unknown_order(c.key, v.order_id))
+                continue
             done = self.session.execute(
                 update(Order)
                 .where(
@@ -623,12 +646,13 @@ class OrderBatch:
         return outcomes
 
     def _stored_lines(self, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, _StoredSale]:
-        """The stored lines of these orders (one statement), as the stock rules read them."""
+        """The stored lines of these orders of the caller's store (one statement), as the
+        stock rules read them."""
         sold: dict[uuid.UUID, _StoredSale] = defaultdict(_StoredSale)
         for line in self.session.execute(
-            select(
-                OrderLine.order_id, OrderLine.line_no, OrderLine.product_id, OrderLine.quantity
-            ).where(OrderLine.order_id.in_(list(order_ids)))
+            select(OrderLine.order_id, OrderLine.line_no, OrderLine.product_id, OrderLine.quantity)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(OrderLine.order_id.in_(list(order_ids)), Order.store_id == self.who.store_id)
         ):
             sold[line.order_id].lines.append(line)
         return sold
@@ -672,6 +696,12 @@ class OrderBatch:
             return []
         who = self.who
         rows = []
+        outcomes = []
+        owned = self._owned(c.refund.order_id for c in refunds)
+        lost = [c for c in refunds if c.refund.order_id not in owned]
+        for c in lost:  # a batch of another store took the id meanwhile
+            outcomes.append(_unknown_order(c.key, c.refund.order_id))
+        refunds = [c for c in refunds if c.refund.order_id in owned]
         for c in sorted(refunds, key=lambda c: c.key):
             r = c.refund
             rows.append(
@@ -696,7 +726,6 @@ class OrderBatch:
             self.session, OrderRefund, rows, conflict=("id",), returning=("id",)
         )
         inserted = {row[0] for row in found}
-        outcomes = []
         accepted: list[OrderRefundPayload] = []
         for c in refunds:
             if c.refund.refund_id in inserted:
@@ -738,13 +767,20 @@ class OrderBatch:
         the card payment's address), in the caller's transaction; once per refund."""
         session = self.session
         order_ids = {r.order_id for r in accepted}
-        orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
+        orders = {
+            o.id: o
+            for o in session.scalars(
+                select(Order).where(Order.id.in_(order_ids), Order.store_id == self.who.store_id)
+            )
+        }
         payment_ids = {r.card_payment_id for r in accepted if r.card_payment_id}
         card_emails = (
             {
                 pid: email
                 for pid, email in session.execute(
-                    select(Payment.id, Payment.customer_email).where(Payment.id.in_(payment_ids))
+                    select(Payment.id, Payment.customer_email).where(
+                        Payment.id.in_(payment_ids), Payment.store_id == self.who.store_id
+                    )
                 )
             }
             if payment_ids
@@ -774,11 +810,18 @@ class OrderBatch:
             )
 
 
+def _unknown_order(key: int, order_id: uuid.UUID) -> OrderOutcome:
+    return _refused(
+        key, "unknown_order", f"order {order_id} is not known for this store", "order_id"
+    )
+
+
 def _refund_problem(
     r: OrderRefundPayload, target: _RefundTarget | None, card: Any
 ) -> tuple[str, str, str] | None:
     if target is None:
-        return ("unknown_order", f"order {r.order_id} is not known for this store", "order_id")
+        refused = _unknown_order(0, r.order_id)
+        return ("unknown_order", refused.message or "", "order_id")
     refusal = refund_refusal(
         str(r.order_id), target.status, target.total, target.left, r.amount, r.lines
     )

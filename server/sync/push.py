@@ -33,7 +33,7 @@ from typing import Any, NamedTuple, cast
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, delete, update
 from sqlalchemy.orm import Session
 
 from server.api import has_nul
@@ -392,8 +392,18 @@ def _apply(
         inserted = {r[0] for r in found}
     _answer_known_events(batch, [c for c in candidates if c.event.event_id not in inserted])
     fresh = [commands[c.index] for c in candidates if c.event.event_id in inserted]
+    late_refusals = []
     for outcome in orders.apply(fresh):
         batch.answer(by_index[outcome.key], outcome)
+        if outcome.status == "rejected":  # refused only now: the event id is not kept
+            late_refusals.append(by_index[outcome.key].event.event_id)
+    if late_refusals:
+        table = cast(Table, SyncEvent.__table__)
+        batch.conn.execute(
+            delete(table).where(
+                table.c.store_id == who.store_id, table.c.event_id.in_(late_refusals)
+            )
+        )
     for c in repeats:  # the same event twice in one batch: the first copy decides
         first = next(x for x in known + candidates if x.event.event_id == c.event.event_id)
         if first.content_hash == c.content_hash:

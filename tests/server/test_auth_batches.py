@@ -1,0 +1,187 @@
+"""The authorisation matrix for pushes: an event of store S2 whose target is an order of store
+S1 changes nothing of S1's, alone or in one batch with a conflicting ``order.paid`` of that
+order's id (the batch that used to refund another store's order), on PostgreSQL and on the
+embedded SQLite server. Ids are the store's own: another store using an id learns nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from server.app import create_app
+from server.config import TestConfig
+from server.db import upgrade_database
+from server.models import (
+    Flag,
+    MailOutbox,
+    Order,
+    OrderRefund,
+    StockLevel,
+    SyncConflict,
+    SyncEvent,
+)
+from server.orders.service import OrderBatch, RefundOrder, VoidOrder
+from server.terminals.auth import authenticate
+from sync.protocol import OrderRefundPayload, OrderVoidPayload
+from tests.server.builders import order, paid_event, push_body, void_event
+from tests.server.conftest import EnrolledTerminal, Shop, services_of
+from tests.server.test_refunds import refund_event
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    if request.param == "sqlite":  # the embedded default: no DATABASE_URL
+        config = TestConfig(database_url="", data_dir=tmp_path / "data")
+        upgrade_database(config.sqlalchemy_url)
+    else:
+        config = TestConfig(database_url=request.getfixturevalue("migrated_url"))
+    app = create_app(config)
+    yield app
+    services_of(app).close()
+
+
+def push(client: FlaskClient, terminal: EnrolledTerminal, events: list[dict[str, Any]]) -> Any:
+    answer = client.post("/api/v1/sync/push", json=push_body(events), headers=terminal.headers)
+    assert answer.status_code == 200, answer.json
+    return answer.json["results"]
+
+
+def store_state(app: Flask) -> dict[str, Any]:
+    """Everything a push of another store could have touched."""
+    with services_of(app).sessions() as session:
+        return {
+            "orders": sorted(
+                (str(o.id), str(o.store_id), o.status, o.refunded_total, o.content_hash)
+                for o in session.scalars(select(Order))
+            ),
+            "refunds": session.scalar(select(func.count()).select_from(OrderRefund)),
+            "mail": sorted(
+                (m.kind, m.to_address, m.dedupe_key) for m in session.scalars(select(MailOutbox))
+            ),
+            "stock": sorted(
+                (str(s.store_id), s.product_id, s.quantity)
+                for s in session.scalars(select(StockLevel))
+            ),
+            "flags": session.scalar(select(func.count()).select_from(Flag)),
+        }
+
+
+@pytest.fixture
+def s1_order(client: FlaskClient, shop: Shop) -> dict[str, Any]:
+    """A sale of store S1 with a customer e-mail address (a refund of it would be mailed)."""
+    payload = order(
+        clerk_id=shop.s1.clerk_id,
+        lines=[("p1", 3), ("p2", 1)],
+        unit_prices={"p1": 101, "p2": 102},
+        customer={"id": str(uuid.uuid4()), "name": "Ada", "phone": "", "email": "ada@example.com"},
+    )
+    (answer,) = push(client, shop.s1, [paid_event(payload)])
+    assert answer["status"] == "accepted"
+    return payload
+
+
+def s2_copy_of(payload: dict[str, Any], shop: Shop) -> dict[str, Any]:
+    """S2's own order under S1's order id (its clerk, its till): conflicts with S1's."""
+    return {**payload, "clerk_id": shop.s2.clerk_id, "terminal_code": "T02"}
+
+
+def aimed_at(kind: str, payload: dict[str, Any], shop: Shop) -> dict[str, Any]:
+    """S2's event of ``kind`` whose target is S1's order."""
+    if kind == "order.paid":
+        return paid_event(s2_copy_of(payload, shop))
+    if kind == "order.voided":
+        return void_event(payload["id"])
+    return refund_event(payload["id"], payload["total"], lines=[(1, 3), (2, 1)])
+
+
+EXPECTED = {
+    "order.paid": ("conflict", "conflict"),
+    "order.voided": ("rejected", "unknown_order"),
+    "order.refunded": ("rejected", "unknown_order"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+@pytest.mark.parametrize("mixed", [False, True], ids=["alone", "with-conflicting-order.paid"])
+def test_event_aimed_at_another_stores_order_changes_nothing_of_it(
+    app: Flask,
+    client: FlaskClient,
+    shop: Shop,
+    s1_order: dict[str, Any],
+    kind: str,
+    mixed: bool,
+) -> None:
+    before = store_state(app)
+    events = [aimed_at(kind, s1_order, shop)]
+    if mixed:  # S2 first "places" S1's order id, so the event's target is in its own batch
+        events.insert(0, paid_event(s2_copy_of(s1_order, shop)))
+    for _ in range(2):  # sent again: answered the same, still nothing changed
+        results = push(client, shop.s2, events)
+        assert (results[-1]["status"], results[-1]["reason"]) == EXPECTED[kind]
+        if mixed:
+            assert results[0]["status"] == "conflict"
+        assert store_state(app) == before
+    # S1's own refund of all of it still fits, and S1's customer gets S1's receipt only
+    (own,) = push(client, shop.s1, [refund_event(s1_order["id"], s1_order["total"])])
+    assert own["status"] == "accepted", own
+    with services_of(app).sessions() as session:
+        refunds = session.scalars(select(OrderRefund)).all()
+        assert [(str(r.order_id), r.store_id) for r in refunds] == [
+            (s1_order["id"], shop.s1.store_id)
+        ]
+        mails = session.scalars(select(MailOutbox).where(MailOutbox.kind == "refund_receipt"))
+        assert [m.store_id for m in mails] == [shop.s1.store_id]
+
+
+def test_void_and_refund_of_another_stores_order_are_refused_even_past_the_checks(
+    app: Flask, client: FlaskClient, shop: Shop, s1_order: dict[str, Any]
+) -> None:
+    """The writes themselves take only the caller's orders (a batch of another store may
+    take an order id between the checks and the writes)."""
+    before = store_state(app)
+    svc = services_of(app)
+    with svc.sessions() as session, session.begin():
+        s2 = authenticate(session, f"Bearer {shop.s2.token}")
+        batch = OrderBatch(session, s2, svc.catalog(session))
+        refund = refund_event(s1_order["id"], 101, lines=[(1, 1)])["payload"]
+        void = void_event(s1_order["id"])["payload"]
+        outcomes = batch.apply(
+            [
+                RefundOrder(0, OrderRefundPayload.model_validate(refund), uuid.uuid4()),
+                VoidOrder(1, OrderVoidPayload.model_validate(void)),
+            ]
+        )
+        batch.settle()
+    assert sorted((o.key, o.status, o.reason) for o in outcomes) == [
+        (0, "rejected", "unknown_order"),
+        (1, "rejected", "unknown_order"),
+    ]
+    assert store_state(app) == before
+
+
+def test_an_event_id_of_another_store_is_taken_as_new(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    mine = paid_event(order(clerk_id=shop.s1.clerk_id, lines=[("p3", 1)]))
+    (first,) = push(client, shop.s1, [mine])
+    assert first["status"] == "accepted"
+    theirs = {
+        **paid_event(order(terminal_code="T02", lines=[("p3", 1)])),
+        "event_id": mine["event_id"],
+    }
+    (answer,) = push(client, shop.s2, [theirs])
+    assert answer["status"] == "accepted", answer  # not "conflict": nothing of S1 is revealed
+    (again,) = push(client, shop.s1, [mine])
+    assert again["status"] == "duplicate"
+    with services_of(app).sessions() as session:
+        assert session.scalar(select(func.count()).select_from(SyncConflict)) == 0
+        assert sorted(session.scalars(select(SyncEvent.store_id))) == sorted(
+            [shop.s1.store_id, shop.s2.store_id]
+        )
