@@ -237,6 +237,23 @@ def test_payment_id_reused_for_a_different_payment_is_refused(
     assert (changed.status_code, changed.json["error"]) == (409, "payment_id_reused")
 
 
+def test_another_store_taking_an_order_id_first_neither_blocks_nor_sees_the_owners_payment(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any
+) -> None:
+    order_id = str(uuid.uuid4())
+    theirs = start(client, shop.s2, payment_body(order_id=order_id))
+    assert theirs.status_code == 200, theirs.json  # S2 may not know the id is S1's: nothing says
+    mine = start(client, shop.s1, payment_body(order_id=order_id))
+    assert mine.status_code == 200, mine.json  # was 409 order_conflict
+    assert mine.json["status"] == "pending" and mine.json["pay_url"]
+    assert intent_of(app, mine.json["payment_id"]) != intent_of(app, theirs.json["payment_id"])
+    pay_as_the_browser(stripe_client, intent_of(app, mine.json["payment_id"]), VISA)
+    paid = client.get(f"/api/v1/payments/{mine.json['payment_id']}", headers=shop.s1.headers)
+    assert paid.json["status"] == "succeeded"
+    again = start(client, shop.s2, payment_body(order_id=order_id))  # S2's own attempt is open
+    assert (again.status_code, again.json["error"]) == (409, "payment_in_progress")
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
