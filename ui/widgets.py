@@ -170,8 +170,49 @@ def pin_field() -> QLineEdit:
     return field
 
 
-# What counts as a field a dialog's focus starts in (QComboBox's line edit is its own child).
-INPUT_TYPES = (QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit)
+# What counts as a field a dialog's focus starts in: what one types into, and a list to pick a
+# row of with ↑/↓ (Enter then goes on to the default button).
+INPUT_TYPES = (
+    QLineEdit,
+    QComboBox,
+    QAbstractSpinBox,
+    QPlainTextEdit,
+    QTextEdit,
+    QAbstractItemView,
+)
+
+
+def first_field(dialog: QDialog) -> QWidget | None:
+    """The dialog's first visible, enabled, editable input in tab order: a line edit, combo
+    box, spin box, text field or list."""
+    widget = dialog.nextInFocusChain()
+    while widget is not dialog:
+        if (
+            isinstance(widget, INPUT_TYPES)
+            and widget.isVisibleTo(dialog)
+            and widget.isEnabled()
+            and widget.focusPolicy() != Qt.FocusPolicy.NoFocus
+            and widget.window() is dialog
+            and not getattr(widget, "isReadOnly", lambda: False)()
+        ):
+            return widget
+        widget = widget.nextInFocusChain()
+    return None
+
+
+def focus_first_field(
+    dialog: QDialog, field: QWidget | None, default: QWidget | None = None
+) -> None:
+    """Call from a dialog's showEvent: focus in ``field`` (its first field), so what the clerk
+    types lands there ("10" in the discount dialog; a prefilled text is selected); without a
+    field, on ``default`` (its OK button) so Enter confirms. Set in showEvent, before QDialog
+    makes its own choice: with a push button first in the tab order (the reason dialog's quick
+    reasons, the discount dialog's scope buttons) Qt gives the focus to the OK button and
+    typed digits go nowhere."""
+    target = field or default
+    if target is not None and target.isVisibleTo(dialog) and target.isEnabled():
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+
 
 WINDOW_FRAME = 40  # pixels a window manager's title bar and borders take, about
 
@@ -196,7 +237,7 @@ class PosDialog(QDialog):
 
     def showEvent(self, event: QShowEvent) -> None:
         """Never taller or wider than the screen it opens on (a 1024×768 counter screen): the
-        buttons at the bottom stay on the screen."""
+        buttons at the bottom stay on the screen. The focus starts in the first field."""
         screen = self.screen().availableGeometry()
         width = min(self.width(), screen.width())
         height = min(self.height(), screen.height() - WINDOW_FRAME)
@@ -204,33 +245,12 @@ class PosDialog(QDialog):
             self.setMinimumSize(min(self.minimumWidth(), width), min(self.minimumHeight(), height))
             self.resize(width, height)
         super().showEvent(event)
-        # Focus in the first field, so what the clerk types lands there ("10" in the discount
-        # dialog; a prefilled text is selected); without a field, on the default button so
-        # Enter confirms. Set here, before QDialog's own choice: with a push button first in
-        # the tab order (the reason dialog's quick reasons, the discount dialog's scope
-        # buttons) Qt gives the focus to the OK button and typed digits go nowhere.
         if not event.spontaneous():
-            target = self.first_field() or getattr(self, "ok_button", None)
-            if target is not None and target.isVisible() and target.isEnabled():
-                target.setFocus(Qt.FocusReason.TabFocusReason)
+            focus_first_field(self, self.first_field(), getattr(self, "ok_button", None))
 
     def first_field(self) -> QWidget | None:
-        """The first visible, enabled, editable input in tab order: a line edit, combo box,
-        spin box or text field (a subclass may name another)."""
-        start = self
-        widget = self.nextInFocusChain()
-        while widget is not start:
-            if (
-                isinstance(widget, INPUT_TYPES)
-                and widget.isVisibleTo(self)
-                and widget.isEnabled()
-                and widget.focusPolicy() != Qt.FocusPolicy.NoFocus
-                and widget.window() is self
-                and not getattr(widget, "isReadOnly", lambda: False)()
-            ):
-                return widget
-            widget = widget.nextInFocusChain()
-        return None
+        """Where the focus starts (a subclass may name another field)."""
+        return first_field(self)
 
     def finish_layout(
         self, ok_text: str = "OK", cancel_text: str = "Cancel (Esc)", *, stretch: bool = True
