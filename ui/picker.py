@@ -4,24 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QResizeEvent, QShowEvent
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QFrame,
     QGridLayout,
     QHeaderView,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QStyle,
+    QStyledItemDelegate,
     QStyleOptionButton,
+    QStyleOptionViewItem,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.money import format_minor
-from app.domain.product import Product, format_weight
+from app.domain.product import Product, format_weight, product_detail
+from ui.style import MUTED
 from ui.widgets import label, list_table
 
 SEARCH_DEBOUNCE_MS = 150
@@ -30,6 +44,10 @@ MAX_DEPARTMENT_BUTTONS = 19  # plus Favourites: at most five rows of four
 FAVOURITES_KEY = "favourite_skus"
 
 
+RESULT_ROW_PX = 48  # the name, and under it brand · size
+DETAIL_ROLE = Qt.ItemDataRole.UserRole + 1
+DEPARTMENT_SHARE = 0.4  # of the picker's height, at most, for department buttons
+DETAIL_FONT_PX = 13
 DEPARTMENT_FONT_PX = (15, 14, 13, 12, 11)  # the stylesheet's size first, then smaller
 DEPARTMENT_LINES = 2
 
@@ -46,6 +64,51 @@ def wrap_words(text: str, fits: Callable[[str], bool]) -> list[str] | None:
         else:
             return None
     return lines
+
+
+class ProductCellDelegate(QStyledItemDelegate):
+    """A search result's product cell: the name, and under it brand · size in grey, so two
+    "Coffee beans 1 kg" of different brands can be told apart."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        item = QStyleOptionViewItem(option)
+        self.initStyleOption(item, index)
+        name, item.text = item.text, ""
+        widget = item.widget
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item, painter, widget)
+        detail = str(index.data(DETAIL_ROLE) or "")
+        room = item.rect.adjusted(8, 3, -8, -3)
+        painter.save()
+        painter.setFont(item.font)
+        painter.setPen(item.palette.color(QPalette.ColorRole.Text))
+        metrics = QFontMetrics(item.font)
+        if not detail:
+            flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+            shown = metrics.elidedText(name, Qt.TextElideMode.ElideRight, room.width())
+            painter.drawText(room, flags, shown)
+            painter.restore()
+            return
+        top = room.adjusted(0, 0, 0, -room.height() // 2)
+        bottom = room.adjusted(0, room.height() // 2, 0, 0)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
+        painter.drawText(
+            top, flags, metrics.elidedText(name, Qt.TextElideMode.ElideRight, room.width())
+        )
+        small = QFont(item.font)
+        small.setPixelSize(DETAIL_FONT_PX)
+        painter.setFont(small)
+        painter.setPen(QColor(MUTED))
+        detail_flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        shown = QFontMetrics(small).elidedText(detail, Qt.TextElideMode.ElideRight, room.width())
+        painter.drawText(bottom, detail_flags, shown)
+        painter.restore()
 
 
 class DepartmentButton(QPushButton):
@@ -141,7 +204,8 @@ class ProductPickerWidget(QWidget):
         box.addWidget(self.search_field)
         self.caption = label("Favourites", "Muted")
         box.addWidget(self.caption)
-        self.results = list_table(["Product", "Price", "Stock"], 44)
+        self.results = list_table(["Product", "Price", "Stock"], RESULT_ROW_PX)
+        self.results.setItemDelegateForColumn(0, ProductCellDelegate(self.results))
         self.results.setShowGrid(False)
         self.results.setAlternatingRowColors(True)
         self.results.setWordWrap(False)
@@ -152,9 +216,21 @@ class ProductPickerWidget(QWidget):
         self.results.clicked.connect(lambda index: self._choose_row(index.row()))
         self.results.activated.connect(lambda index: self._choose_row(index.row()))
         box.addWidget(self.results, 1)
-        self.departments = QGridLayout()
+        # Departments under the results, in a scroll area that never takes more than
+        # DEPARTMENT_SHARE of the picker: the results keep the rows a search needs.
+        self.department_area = QScrollArea()
+        self.department_area.setObjectName("DepartmentArea")
+        self.department_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.department_area.setWidgetResizable(True)
+        self.department_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.department_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        grid_holder = QWidget()
+        grid_holder.setObjectName("DepartmentGrid")
+        self.departments = QGridLayout(grid_holder)
+        self.departments.setContentsMargins(0, 0, 0, 0)
         self.departments.setSpacing(6)
-        box.addLayout(self.departments)
+        self.department_area.setWidget(grid_holder)
+        box.addWidget(self.department_area)
         self.department_group = QButtonGroup(self)
         self.department_group.setExclusive(True)
         self._timer = QTimer(self)
@@ -187,7 +263,32 @@ class ProductPickerWidget(QWidget):
                 widget, index // DEPARTMENT_COLUMNS, index % DEPARTMENT_COLUMNS
             )
             widget.clicked.connect(lambda _c=False, n=name, i=index: self._on_department(i, n))
+        self._fit_departments()
         self.show_favourites()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_departments()
+
+    def _fit_departments(self) -> None:
+        """As many whole rows of department buttons as DEPARTMENT_SHARE of the height holds
+        (at least two); the rest scroll."""
+        grid = self.departments
+        rows = grid.rowCount() if grid.count() else 0
+        if not rows:
+            self.department_area.setFixedHeight(0)
+            return
+        pitch = max(b.sizeHint().height() for b in self.department_group.buttons())
+        pitch += grid.verticalSpacing()
+        fit = max(2, int(self.height() * DEPARTMENT_SHARE) // pitch)
+        shown = min(rows, fit)
+        self.department_area.setFixedHeight(shown * pitch - grid.verticalSpacing())
+        policy = (
+            Qt.ScrollBarPolicy.ScrollBarAsNeeded
+            if shown < rows
+            else Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
+        self.department_area.setVerticalScrollBarPolicy(policy)
 
     def show_favourites(self) -> None:
         button = self.department_group.button(0)
@@ -245,7 +346,9 @@ class ProductPickerWidget(QWidget):
             else:
                 stock = str(product.stock)
             name = QTableWidgetItem(product.name)
-            name.setToolTip(f"{product.name} · {product.sku}")
+            detail = product_detail(product)
+            name.setData(DETAIL_ROLE, detail)
+            name.setToolTip(" · ".join(t for t in (product.name, detail, product.sku) if t))
             self.results.setItem(row, 0, name)
             for column, text in ((1, price), (2, stock)):
                 item = QTableWidgetItem(text)

@@ -126,6 +126,41 @@ def one_spelling_each(
     return chosen
 
 
+def _amount(value: int, small: str, large: str) -> str:
+    """``500`` g → ``500 g``; ``1500`` → ``1.5 kg`` (ml and L alike)."""
+    if value >= 1000:
+        whole, rest = divmod(value, 1000)
+        return f"{whole}{f'.{rest:03d}'.rstrip('0') if rest else ''} {large}"
+    return f"{value} {small}"
+
+
+def size_text(product: Product) -> str:
+    """The pack size a clerk tells two products apart by (``500 g``, ``1.5 L``, ``10 pcs``,
+    ``per kg``), from the product's attributes; empty when the catalog gives none."""
+    if product.by_weight:
+        return "per kg"
+    attributes = product.attributes
+    pack = attributes.get("pack_size", "")
+    for key, small, large in (("weight_g", "g", "kg"), ("volume_ml", "ml", "L")):
+        value = str(attributes.get(key, ""))
+        if value.isdigit() and int(value) > 0:
+            size = _amount(int(value), small, large)
+            if pack.isdigit() and int(pack) > 1 and int(value) % int(pack) == 0:
+                size = f"{pack} × {_amount(int(value) // int(pack), small, large)}"
+            return size
+    count = str(attributes.get("count", ""))
+    return f"{count} pcs" if count.isdigit() and int(count) > 1 else ""
+
+
+def product_detail(product: Product) -> str:
+    """Brand and size under a product's name in a list (``Roastery No. 5 · 1 kg``); a size
+    the name already says is not repeated."""
+    size = size_text(product)
+    if size and size.casefold() in product.name.casefold():
+        size = ""
+    return " · ".join(part for part in (product.brand, size) if part)
+
+
 def format_weight(grams: int) -> str:
     """``742`` → ``"0.742 kg"`` (always three decimals: scales weigh to the gram)."""
     kilos, rest = divmod(grams, GRAMS_PER_KG)

@@ -1,4 +1,4 @@
-"""One rule tells departments apart (app.domain.product.department_key)."""
+"""How departments and products are told apart: one department key, brand and size."""
 
 from __future__ import annotations
 
@@ -16,3 +16,20 @@ def test_the_preferred_spelling_wins_then_the_most_used() -> None:
     spellings = [("Bakery", 4), ("bakery", 1), ("Dairy", 1), ("DAIRY", 1), ("", 3)]
     assert one_spelling_each(spellings) == {"bakery": "Bakery", "dairy": "DAIRY"}
     assert one_spelling_each(spellings, ["bakery"]) == {"bakery": "bakery", "dairy": "DAIRY"}
+
+
+def test_a_search_row_names_brand_and_a_size_the_name_does_not_say() -> None:
+    from app.domain.product import Product, SoldBy, product_detail, size_text
+
+    def product(name: str, brand: str = "", **attributes: str) -> Product:
+        return Product("p", "SKU-1", name, 100, "food", brand=brand, attributes=attributes)
+
+    assert size_text(product("Ginger ale", volume_ml="1500")) == "1.5 L"
+    assert size_text(product("Linguine", weight_g="1000")) == "1 kg"
+    assert size_text(product("Cat food", weight_g="1020", pack_size="12")) == "12 × 85 g"
+    assert size_text(product("Tea lights", count="4")) == "4 pcs"
+    assert size_text(product("Gift card")) == ""
+    assert product_detail(product("Ginger ale", "FizzUp", volume_ml="330")) == "FizzUp · 330 ml"
+    assert product_detail(product("Coffee beans 1 kg", "Roastery", weight_g="1000")) == "Roastery"
+    loose = Product("b", "SKU-2", "Bananas", 189, "food", sold_by=SoldBy.WEIGHT)
+    assert product_detail(loose) == "per kg"
