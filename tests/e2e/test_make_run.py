@@ -1,7 +1,9 @@
-"""`make run` as a newcomer runs it: the embedded server on SQLite, started by
-scripts/run_embedded.py's own functions, and the till's window offered the server's
-enrollment code. The till enrolls by itself, goes Online with the server's clerks, delivery
-slots and store pulled, and a card sale shows the customer's pay link (Stripe: localstripe)."""
+"""`make run` as a newcomer runs it on a bare Debian box (no secure keyring): the embedded
+server on SQLite, started by scripts/run_embedded.py's own functions, and the till's window
+offered the server's enrollment code. Nobody types a code: the till enrolls by itself (its
+loopback-only token in the demo's 0600 file), goes Online with the server's clerks, delivery
+slots and store pulled, its login names the demo clerks and PINs, the connection dialog says
+one state, and a card sale shows the customer's pay link (Stripe: localstripe)."""
 
 from __future__ import annotations
 
@@ -16,11 +18,13 @@ from typing import Any
 
 import keyring
 import pytest
+from keyrings.alt.file import PlaintextKeyring
 from PySide6.QtCore import Qt
 
+from app.data import DEMO_CLERKS
 from local_db.engine import DB_FILENAME
 from scripts import run_embedded
-from sync.credentials import EncryptedFileKeyring
+from sync import credentials
 from sync.engine import ConnectionState
 from tests.e2e.conftest import SQLITE
 from tests.e2e.test_card_payment import PUBLIC_URL, server_env_extra
@@ -28,6 +32,7 @@ from tests.server.test_payments import intents_for_order
 from tests.ui.test_register_flow import log_in, press, scan
 from ui.card_dialog import CardPaymentDialog
 from ui.pay import PayDialog
+from ui.settings_dialog import SettingsDialog
 
 __all__ = ["server_env_extra"]  # Stripe (localstripe) configured, as in test_card_payment
 
@@ -35,11 +40,13 @@ TIMEOUT = 60_000  # ms: first start migrates, loads the demo catalog, enrolls an
 
 
 @pytest.fixture
-def os_keyring(tmp_path: Path) -> Iterator[None]:
-    """The computer's keyring, as the till finds it: here an isolated encrypted file (a secure
-    backend, so the till enrolls by itself as on a desktop with a Secret Service)."""
+def no_keyring(tmp_path: Path) -> Iterator[None]:
+    """The computer's keyring as a fresh Debian box has it: keyring's plaintext file backend,
+    which the till never trusts (isolated from the developer's own)."""
     previous = keyring.get_keyring()
-    keyring.set_keyring(EncryptedFileKeyring(tmp_path / "os-keyring.json", "e2e passphrase"))
+    plain = PlaintextKeyring()
+    plain.file_path = str(tmp_path / "plain.cfg")
+    keyring.set_keyring(plain)
     try:
         yield
     finally:
@@ -58,8 +65,8 @@ def online(window: Any) -> bool:
 
 
 @pytest.mark.parametrize("backend", [SQLITE], indirect=True)
-@pytest.mark.usefixtures("os_keyring")
-def test_make_run_till_enrolls_goes_online_with_the_servers_data_and_starts_a_card_payment(
+@pytest.mark.usefixtures("no_keyring")
+def test_make_run_till_enrolls_by_itself_without_a_keyring_and_starts_a_card_payment(
     backend: Any,
     qtbot: Any,
     qapp: Any,
@@ -75,7 +82,8 @@ def test_make_run_till_enrolls_goes_online_with_the_servers_data_and_starts_a_ca
     till_env = run_embedded.till_environment(backend.server.url, code, os.environ)
     for name in set(os.environ) - set(till_env):
         monkeypatch.delenv(name)
-    monkeypatch.setenv("SHOPSMART_ENROLL", till_env["SHOPSMART_ENROLL"])
+    for name in ("SHOPSMART_ENROLL", "SHOPSMART_DEMO"):
+        monkeypatch.setenv(name, till_env[name])
     # ...and the till on its own data directory, as ui.main.run_app opens it.
     qapp.setStyleSheet(STYLESHEET)
     window = MainWindow(tmp_path / "var" / "till", start_sync=True)
@@ -85,10 +93,15 @@ def test_make_run_till_enrolls_goes_online_with_the_servers_data_and_starts_a_ca
     try:
         qtbot.waitUntil(lambda: online(window), timeout=TIMEOUT)
         assert window.status_label.text().startswith("● Online")
+        assert not window.connection_bar.isVisible()  # nothing for a person to do
         terminal = window.terminal
+        token_file = terminal.data_dir / credentials.DEMO_TOKEN_FILE
+        assert (token_file.stat().st_mode & 0o777) == 0o600
+        with terminal.read() as uow:
+            assert uow.settings.get(credentials.KEYRING_CHOICE) == credentials.KEYRING_DEMO_FILE
         with terminal.read() as uow:
             clerks = {c.name: c.role.value for c in uow.clerks.all()}
-            assert clerks == {"Maria": "clerk", "Max": "manager"}
+            assert clerks == {c.name: c.role for c in DEMO_CLERKS}
             assert uow.settings.get("store_code") == "DEMO"
             assert uow.settings.get("store_name") == "ShopSmart Demo Grocery"
             assert uow.settings.get("currency") == "EUR"
@@ -99,8 +112,22 @@ def test_make_run_till_enrolls_goes_online_with_the_servers_data_and_starts_a_ca
 
         # Maria (the server's clerk, the server's PIN hash) sells milk by card.
         qtbot.waitUntil(lambda: window.first_manager_dialog is None, timeout=TIMEOUT)
-        qtbot.waitUntil(lambda: "Maria" in [c.name for c in window.login._clerks], timeout=TIMEOUT)
-        log_in(qtbot, window, "Maria", "1234")
+        qtbot.waitUntil(lambda: len(window.login._clerks) == len(DEMO_CLERKS), timeout=TIMEOUT)
+        # The login screen says whom to pick and the PIN: the demo's own clerks.
+        qtbot.waitUntil(lambda: window.login.demo_hint.isVisible(), timeout=TIMEOUT)
+        for demo_clerk in DEMO_CLERKS:
+            assert f"{demo_clerk.name}" in window.login.demo_hint.text()
+            assert f"PIN {demo_clerk.pin}" in window.login.demo_hint.text()
+        # The connection dialog: connected and online, said once, no menu that does not exist.
+        dialog = SettingsDialog(terminal, window.sync, window.runner, window)
+        qtbot.addWidget(dialog)
+        assert dialog.current.text().startswith(f"Connected to {backend.server.url} as till")
+        assert "Online, last sync" in dialog.current.text()
+        assert "Not connected" not in dialog.current.text()
+        assert credentials.DEMO_TOKEN_FILE in dialog.keyring_notice.text()
+        dialog.close()
+        maria = next(c for c in DEMO_CLERKS if c.role == "clerk")
+        log_in(qtbot, window, maria.name, maria.pin)
         register = window.register
         with terminal.read() as uow:
             milk = uow.products.by_id("demo-milk")
