@@ -28,9 +28,9 @@ def test_a_pulled_bakery_product_joins_the_local_bakery_department(
     transport.queue = [page("c1", pulled)]
     assert engine.run_once(force=True).state is ConnectionState.ONLINE
 
-    add_clerk(terminal, "Maria", "2468", manager=True)
+    add_clerk(terminal, "Maria", "246810", manager=True)
     window = open_window()
-    log_in(qtbot, window, "Maria", "2468")
+    log_in(qtbot, window, "Maria", "246810")
     picker = window.register.picker
     buttons = [b for b in picker.department_group.buttons() if isinstance(b, DepartmentButton)]
     bakeries = [b for b in buttons if b.department.casefold() == "bakery"]
