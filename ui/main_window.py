@@ -341,6 +341,7 @@ class MainWindow(QMainWindow):
         ):
             action.setEnabled(False)
         self.login_shown.emit()
+        log.info("login screen shown")
         if needs_first_manager(self.terminal.read()):
             self.ask_first_manager()
         probe_pin = os.environ.get(READY_PROBE_ENV)
@@ -383,6 +384,7 @@ class MainWindow(QMainWindow):
         self.settings_action.setEnabled(clerk.is_manager and self.sync is not None)
         self.refused_action.setEnabled(clerk.is_manager and self.sync is not None)
         self.register_ready.emit()
+        log.info("register ready: %s logged in", clerk.name)
         if not self._startup_frozen:
             self._startup_frozen = True
             QTimer.singleShot(0, freeze_startup_objects)
