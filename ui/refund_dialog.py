@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QWidget,
 )
 
 from app.domain.errors import InvalidInput, PosError
@@ -35,14 +37,34 @@ from app.domain.refund import Refund, Refundable, RefundLine, RefundPlan
 from app.services.refunds import quote_refund, refund_left, refund_order
 from ui.dialogs import ManagerApprovalDialog
 from ui.tasks import TaskControl, TaskRunner
-from ui.widgets import PosDialog, error_text, label, money
+from ui.widgets import PosDialog, button, error_text, label, money
 
 REFUND_REASONS = ["Damaged or faulty", "Customer returned item", "Wrong price charged", "Other"]
 LINE_COLUMNS = ("Item", "Sold", "Left", "Back")
+QUANTITY_STYLE = (
+    "QSpinBox { padding-left: 10px; }"
+    " QSpinBox::up-button, QSpinBox::down-button { width: 0px; border: none; }"
+)
 
 
 def quantity_words(sold_by: SoldBy, quantity: int) -> str:
     return format_weight(quantity) if sold_by is SoldBy.WEIGHT else str(quantity)
+
+
+def _stepper(box: QSpinBox) -> QWidget:
+    """A quantity box between touch-sized − and + buttons (typing and ↑/↓ work too)."""
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(2, 2, 2, 2)
+    row.setSpacing(4)
+    less, more = button("−", box.stepDown), button("+", box.stepUp)
+    for step in (less, more):
+        step.setAutoDefault(False)
+        step.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    row.addWidget(less)
+    row.addWidget(box, 1)
+    row.addWidget(more)
+    return holder
 
 
 class RefundDialog(PosDialog):
@@ -98,14 +120,17 @@ class RefundDialog(PosDialog):
             self.lines.setItem(row, 2, QTableWidgetItem("…"))
             box = QSpinBox()
             box.setRange(0, 0)  # until what is left is known
+            # − and + buttons beside it instead of the small arrows. (With NoButtons the app
+            # stylesheet's padding hides the number: Qt 6.11; zero-width arrows keep it.)
+            box.setStyleSheet(QUANTITY_STYLE)
             if line.sold_by is SoldBy.WEIGHT:
                 box.setSuffix(" g")
                 box.setSingleStep(50)
-            box.setMinimumWidth(110)
+            box.setMinimumWidth(90)
             box.valueChanged.connect(self._on_quantity)
             self.quantity_boxes[line.line_no] = box
-            self.lines.setCellWidget(row, 3, box)
-            self.lines.setRowHeight(row, 44)
+            self.lines.setCellWidget(row, 3, _stepper(box))
+            self.lines.setRowHeight(row, 56)
         self.body.addWidget(self.lines, 1)
         options = QHBoxLayout()
         self.all_cash = QCheckBox("Pay it all back in cash (not to the card)")
@@ -143,6 +168,18 @@ class RefundDialog(PosDialog):
             lambda error: self.show_error(error_text(error)),
         )
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """A wrapped text keeps the height of all its lines: the layout's minimum ignores
+        word wrap, so squeezed (a small screen) the no-connection warning was cut in half."""
+        super().resizeEvent(event)
+        self._keep_texts_whole()
+
+    def _keep_texts_whole(self) -> None:
+        for text in (self.left_label, self.preview, self.offline_notice, self.error):
+            need = text.heightForWidth(text.width()) if text.text() else 0
+            if need > 0 and text.minimumHeight() != need:
+                text.setMinimumHeight(need)
+
     def _on_left(self, left: Refundable) -> None:
         card = sum(left.card_left.values())
         currency = self._order.currency
@@ -159,6 +196,7 @@ class RefundDialog(PosDialog):
             box = self.quantity_boxes[line.line_no]
             box.setRange(0, remaining)  # never more than is left of the line
             box.setEnabled(remaining > 0)
+        self._keep_texts_whole()
         self._quote()
 
     def _on_quantity(self, _value: int) -> None:
@@ -206,6 +244,11 @@ class RefundDialog(PosDialog):
     def _no_plan(self, text: str) -> None:
         self.plan = None
         self.preview.setText(text)
+        self._keep_texts_whole()
+
+    def show_error(self, text: str) -> None:
+        super().show_error(text)
+        self._keep_texts_whole()
 
     def _on_quote(self, plan: RefundPlan) -> None:
         self.plan = plan
@@ -222,6 +265,7 @@ class RefundDialog(PosDialog):
             + (f"; {back} item line{'s' if back != 1 else ''} back to stock" if back else "")
             + (". The sale will be fully refunded." if plan.completes_order else ".")
         )
+        self._keep_texts_whole()
 
     def _on_ok(self) -> None:
         if self.plan is None:

@@ -14,16 +14,25 @@ from PySide6.QtWidgets import QLabel
 
 from app.services.receipt import receipt_text, refund_receipt_text
 from local_db.engine import DB_FILENAME
-from tests.ui.test_register_flow import TIMEOUT, enter, press, scan
-from tests.ui.test_register_more import manager_at_the_register
+from tests.ui.conftest import add_clerk
+from tests.ui.test_register_flow import TIMEOUT, enter, log_in, press, scan
 from ui.dialogs import ManagerApprovalDialog
 from ui.history import HistoryDialog
 from ui.receipt_view import ReceiptDialog, RefundReceiptDialog
 from ui.refund_dialog import RefundDialog
 from ui.sample_catalog import barcode_of
 
+MANAGER_PIN = "246813"  # a manager's PIN is at least 6 digits
 MILK = "Whole milk 1 L"
 BREAD = "Sourdough loaf"
+
+
+def manager_at_the_register(qtbot: Any, open_window: Any, terminal: Any) -> tuple[Any, Any]:
+    """Maria, a manager, logged in at a fresh till: (window, register)."""
+    add_clerk(terminal, "Maria", MANAGER_PIN, manager=True)
+    window = open_window()
+    log_in(qtbot, window, "Maria", MANAGER_PIN)
+    return window, window.register
 
 
 def sell_milk_and_bread(qtbot: Any, register: Any) -> Any:
@@ -88,7 +97,7 @@ def test_refund_by_line_and_quantity_gives_a_receipt_and_the_history_shows_it(
     approval = refund.findChild(ManagerApprovalDialog)
     assert approval is not None
     with qtbot.waitSignal(history.refund_receipt_shown, timeout=TIMEOUT) as shown:
-        qtbot.keyClicks(approval.pin, "2468")
+        qtbot.keyClicks(approval.pin, MANAGER_PIN)
         enter(qtbot, approval.pin)
 
     # The confirmation and the refund receipt.
@@ -182,10 +191,48 @@ def test_a_sale_picked_from_the_list_is_a_return_without_receipt_audited_as_such
     shown_text = [w.text() for w in approval.findChildren(QLabel)]
     assert any(t.startswith("Return without receipt: Refund €3.20") for t in shown_text)
     with qtbot.waitSignal(history.refund_receipt_shown, timeout=TIMEOUT) as shown:
-        qtbot.keyClicks(approval.pin, "2468")
+        qtbot.keyClicks(approval.pin, MANAGER_PIN)
         enter(qtbot, approval.pin)
     assert "Returned without a receipt" in refund_receipt_text(shown.args[0].receipt)
     with terminal.read() as uow:
         entries = uow.audit.recent(5)
     no_receipt = next(e for e in entries if e.action.value == "return_without_receipt")
     assert order.receipt_no in no_receipt.detail and no_receipt.clerk_name == "Maria"
+
+
+def unwrapped_or_cut_labels(dialog: Any) -> list[str]:
+    """Labels of ``dialog`` whose whole text is not shown: too wide without word wrap, or
+    wrapped into more lines than their height holds."""
+    problems = []
+    for widget in dialog.findChildren(QLabel):
+        if not widget.isVisible() or not widget.text():
+            continue
+        room = widget.contentsRect()
+        if widget.wordWrap():  # heightForWidth: the whole label's, padding and border included
+            if widget.heightForWidth(widget.width()) > widget.height() + 1:
+                problems.append(f"{widget.text()!r} is cut off below")
+        elif widget.fontMetrics().horizontalAdvance(widget.text()) > room.width() + 1:
+            problems.append(f"{widget.text()!r} is cut off at the side")
+    return problems
+
+
+def test_refund_dialog_and_history_show_every_text_whole_at_1024x768(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    window, register = manager_at_the_register(qtbot, open_window, terminal)
+    order = sell_milk_and_bread(qtbot, register)
+    history = open_history(qtbot, window, register, order.receipt_no)
+    history.ask_refund()
+    refund = history.child_dialog
+    assert isinstance(refund, RefundDialog)
+    qtbot.waitUntil(lambda: refund.preview.text().startswith("Refund"), timeout=TIMEOUT)
+    # The no-connection warning is the long one (offline tills: this one has no gateway).
+    assert refund.offline_notice.isVisible() and refund.offline_notice.wordWrap()
+    for dialog in (refund, history):
+        dialog.resize(min(dialog.width(), 1024), min(dialog.height(), 768 - 40))
+        qtbot.wait(50)
+        assert unwrapped_or_cut_labels(dialog) == [], dialog.windowTitle()
+    for size in ((600, refund.height()), (refund.minimumSizeHint().width(), 0)):
+        refund.resize(*size)  # narrower still, and as small as it goes: texts wrap, none cut
+        qtbot.wait(50)
+        assert unwrapped_or_cut_labels(refund) == [], refund.size()
