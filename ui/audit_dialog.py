@@ -18,6 +18,7 @@ ACTION_WORDS = {
     AuditAction.ORDER_REFUNDED: "Paid sale refunded",
     AuditAction.RETURN_WITHOUT_RECEIPT: "Return without receipt",
     AuditAction.DISCOUNT_APPROVED: "Discount approved",
+    AuditAction.SALE_PARKED_ON_CLOSE: "Sale parked when the till closed",
 }
 
 

@@ -414,7 +414,25 @@ class ParkedSalesDialog(PosDialog):
         self.accept()
 
 
+class CloseWithSaleDialog(PosDialog):
+    """Ctrl+Q or the window's close button with a sale open: park it and close (Enter, the
+    default), or go back to the sale (Esc). The sale is never dropped without a word."""
+
+    def __init__(self, total: str, lines: int, parent: QWidget | None = None) -> None:
+        super().__init__("Close the till?", parent)
+        self.body.addWidget(
+            label(
+                f"A sale of {total} ({lines} line{'s' if lines != 1 else ''}) is open. It is "
+                "parked, with its discounts, and resumed with F9 after the next start.",
+                "Subtitle",
+                wrap=True,
+            )
+        )
+        self.finish_layout("Park the sale and close (Enter)", "Back to the sale (Esc)")
+
+
 __all__ = [
+    "CloseWithSaleDialog",
     "DiscountDialog",
     "FirstManagerDialog",
     "ManagerApprovalDialog",

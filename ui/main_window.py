@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.audit_dialog: Any = None
         self.refused_dialog: Any = None
         self.first_manager_dialog: Any = None
+        self.close_dialog: Any = None  # asks before closing with a sale open
         self.sync: Any = sync  # ui.sync_bridge.SyncBridge, or None (tests without a server)
         self.start_sync = start_sync
         self.sync_status: Any = None
@@ -657,7 +658,36 @@ class MainWindow(QMainWindow):
             self.register.active_dialog = None
             QTimer.singleShot(0, self.register.focus_scan)
 
+    def _park_before_closing(self) -> bool:
+        """Closing with a sale open asks first and parks it by default (audited, as parked on
+        close); True while the window must stay open. An empty cart closes as before."""
+        register = self.register
+        if register is None or register.clerk is None or register.cart.is_empty:
+            return False
+        if self.runner.closed:  # shutting down already (nothing could park it now)
+            return False
+        if register.busy:
+            register.notice.show_error("The sale is being saved; close the till in a moment.")
+            return True
+        if self.close_dialog is not None:
+            return True
+        from ui.dialogs import CloseWithSaleDialog
+        from ui.widgets import money
+
+        if register.active_dialog is not None:  # the pay dialog, a menu dialog: back first
+            register.active_dialog.reject()
+        dialog = CloseWithSaleDialog(
+            money(register.totals.total, register.store.currency), len(register.cart.lines), self
+        )
+        label_text = f"Open at closing {time.strftime('%H:%M')}"
+        dialog.accepted.connect(lambda: register.park(label_text, self.close, closing=True))
+        self._open_menu_dialog("close_dialog", dialog)  # Esc: back to the scan field
+        return True
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._park_before_closing():
+            event.ignore()
+            return
         self._status_timer.stop()
         if self.sync is not None:
             self.sync.stop()

@@ -37,6 +37,7 @@ from app.services.checkout import (
     cancel_sale,
     complete_sale,
     park_sale,
+    park_sale_on_close,
     remove_line,
     resume_sale,
 )
@@ -558,10 +559,11 @@ class RegisterWidget(QWidget):
         )
         self._open(dialog, lambda: self.park(dialog.text))
 
-    def park(self, text: str, on_parked=None) -> None:  # type: ignore[no-untyped-def]
+    def park(self, text: str, on_parked=None, *, closing: bool = False) -> None:  # type: ignore[no-untyped-def]
+        """Park the sale (F8, F10); ``closing``: because the till is being closed (audited)."""
         if self.cart.is_empty or self.clerk is None:
             return
-        cart, clerk, terminal = self.cart, self.clerk, self._terminal
+        cart, clerk, terminal, store = self.cart, self.clerk, self._terminal, self.store
         self._set_busy(True)
 
         def parked(sale_id: str) -> None:
@@ -574,12 +576,14 @@ class RegisterWidget(QWidget):
             if on_parked is not None:
                 on_parked()
 
-        self._runner.run_db(
-            "park sale",
-            lambda _c: park_sale(terminal.uow(), cart, clerk, text, terminal.clock, terminal.ids),
-            parked,
-            self._on_task_failed,
-        )
+        def work(_control: Any) -> str:
+            if closing:
+                return park_sale_on_close(
+                    terminal.uow(), cart, clerk, text, store, terminal.clock, terminal.ids
+                )
+            return park_sale(terminal.uow(), cart, clerk, text, terminal.clock, terminal.ids)
+
+        self._runner.run_db("park sale", work, parked, self._on_task_failed)
 
     def show_parked(self) -> None:
         if self.busy:

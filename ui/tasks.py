@@ -300,6 +300,11 @@ class TaskRunner(QObject):
         if shiboken6.isValid(self):  # a task may outlive its window (and so this runner)
             self.busy_changed.emit(len(self._running))
 
+    @property
+    def closed(self) -> bool:
+        """shutdown() was called: no task starts any more."""
+        return self._closed
+
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         self._closed = True
         for task in list(self._running):

@@ -1,5 +1,5 @@
 """What the till records for a manager: removed lines, cancelled sales, voided and refunded
-orders, and discounts a manager approved."""
+orders, discounts a manager approved, and sales parked because the till was closed."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class AuditAction(enum.StrEnum):
     ORDER_REFUNDED = "order_refunded"
     RETURN_WITHOUT_RECEIPT = "return_without_receipt"  # a refund the customer had no receipt for
     DISCOUNT_APPROVED = "discount_approved"
+    SALE_PARKED_ON_CLOSE = "sale_parked_on_close"  # the till was closed with the sale open
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Use cases at the counter: complete a sale, park and resume it, void a paid order."""
+"""Use cases at the counter: complete a sale, park and resume it (also when the till is
+closed with the sale open), void a paid order."""
 
 from __future__ import annotations
 
@@ -126,6 +127,45 @@ def park_sale(
     sale_id = ids.new_id()
     with uow:
         uow.parked.park(sale_id, cart, clerk.id, label.strip() or "Parked sale", clock.now())
+        uow.commit()
+    return sale_id
+
+
+PARKED_ON_CLOSE_REASON = "the till was closed with the sale open"
+
+
+def park_sale_on_close(
+    uow: UnitOfWork,
+    cart: Cart,
+    clerk: Clerk,
+    label: str,
+    store: StoreProfile,
+    clock: Clock,
+    ids: IdFactory,
+) -> str:
+    """The till is closed (Ctrl+Q, the window's close button) with a sale open: the sale is
+    parked, not lost, with everything on it (a manager-approved discount keeps its approver),
+    and the audit records it in the same transaction, so a manager sees what was left open."""
+    if cart.is_empty:
+        raise EmptyCart("there is nothing to park", field="lines")
+    sale_id = ids.new_id()
+    now = clock.now()
+    label = label.strip() or "Parked sale"
+    total = cart.totals(store.taxes).total
+    detail = f"{label}: " + ", ".join(_describe_line(line) for line in cart.lines)
+    with uow:
+        uow.parked.park(sale_id, cart, clerk.id, label, now)
+        uow.audit.add(
+            AuditEntry(
+                now,
+                clerk.id,
+                clerk.name,
+                AuditAction.SALE_PARKED_ON_CLOSE,
+                PARKED_ON_CLOSE_REASON,
+                total,
+                detail[:500],
+            )
+        )
         uow.commit()
     return sale_id
 

@@ -27,7 +27,7 @@ from .conftest import add_clerk
 from .test_register_flow import TIMEOUT, log_in, press, scan
 from .test_sync_status import make_bridge
 
-MANAGER_PIN = "2468"
+MANAGER_PIN = "246813"
 
 
 def dialog_classes() -> dict[str, type[QDialog]]:
@@ -168,6 +168,7 @@ CASES: dict[str, Case] = {
         typed="Owen",
         fill=_fill_first_manager,
     ),
+    "CloseWithSaleDialog": Case(lambda t: _dialogs().CloseWithSaleDialog("€4.67", 2, t.window)),
     "ParkedSalesDialog": Case(_build_parked, confirmed=lambda d, r: r == [1] and bool(d.sale_id)),
     "PayDialog": Case(
         lambda t: _pay().PayDialog(467, "EUR", parent=t.window),
