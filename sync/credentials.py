@@ -16,7 +16,6 @@ itself. A till connected to any other server never uses it.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import os
 from pathlib import Path
@@ -182,17 +181,14 @@ _computer_keyring: list[KeyringBackend] = []  # the OS keyring, once one of ours
 
 
 def is_loopback_url(url: str) -> bool:
-    """A server on this computer: ``localhost`` or a loopback address."""
+    """A server on this computer (the one rule: ``sync.enrollment.is_loopback``)."""
+    from sync.enrollment import is_loopback  # enrollment imports this module
+
     try:
         host = urlparse(url.strip()).hostname or ""
     except ValueError:
         return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(host)
 
 
 class DemoFileKeyring(KeyringBackend):
