@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -117,6 +118,9 @@ class HistoryDialog(PosDialog):
         self.search.setPlaceholderText("Receipt number, e.g. 000042")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
+        # A scanner types the receipt's number and Enter: search at once, keep the dialog
+        # open (Enter would otherwise press Close), and select the sale found.
+        self.search.installEventFilter(self)
         filters.addWidget(self.search, 2)
         self.day_filter = QCheckBox("Only on")
         self.day_filter.toggled.connect(lambda _on: self.reload())
@@ -167,6 +171,18 @@ class HistoryDialog(PosDialog):
         self._debounce.setInterval(250)
         self._debounce.timeout.connect(self.reload)
         self.reload()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self._debounce.stop()
+            self.reload()
+            return True
+        return super().eventFilter(watched, event)
 
     def reload(self) -> None:
         query = self.search.text().strip()

@@ -56,8 +56,10 @@ def open_history(qtbot: Any, window: Any, register: Any, receipt_no: str) -> His
     history = window.history_dialog
     assert isinstance(history, HistoryDialog)
     qtbot.waitUntil(lambda: history.table.rowCount() >= 1, timeout=TIMEOUT)
-    with qtbot.waitSignal(history.loaded, timeout=TIMEOUT):
+    with qtbot.waitSignal(history.loaded, timeout=TIMEOUT):  # typed as a scanner does
         qtbot.keyClicks(history.search, receipt_no[-6:])
+        qtbot.keyClick(history.search, Qt.Key.Key_Return)
+    assert history.isVisible()  # Enter searched; it did not press Close
     assert history.table.rowCount() == 1
     assert history.table.item(0, 0).text() == receipt_no
     return history
@@ -236,3 +238,25 @@ def test_refund_dialog_and_history_show_every_text_whole_at_1024x768(
         refund.resize(*size)  # narrower still, and as small as it goes: texts wrap, none cut
         qtbot.wait(50)
         assert unwrapped_or_cut_labels(refund) == [], refund.size()
+
+
+def test_history_says_waiting_then_refused_with_the_servers_reason(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    from app.domain.sync import PushOutcome, ResultStatus
+    from local_db.sync_store import SqliteSyncStore
+
+    window, register = manager_at_the_register(qtbot, open_window, terminal)
+    order = sell_milk_and_bread(qtbot, register)
+    history = open_history(qtbot, window, register, order.receipt_no)
+    assert history.table.item(0, 6).text() == "● waiting"  # offline: not "sent"
+    assert history.detail.text() == f"Sale {order.receipt_no}: paid; waiting."
+    history.accept()
+    SqliteSyncStore(terminal.database.writer).record_results(
+        [PushOutcome(order.id, ResultStatus.REJECTED, "inconsistent_totals", "lines do not add up")]
+    )
+    history = open_history(qtbot, window, register, order.receipt_no)
+    assert history.table.item(0, 6).text() == "● refused"
+    assert "refused by the server: " in history.detail.text()
+    assert "lines do not add up" in history.detail.text()
+    assert "Till → Refused sales" in history.detail.text()
