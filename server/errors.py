@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.domain.barcode import DuplicateBarcode
 from app.domain.errors import PosError
-from sync.protocol import ErrorResponse
+from sync.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorResponse
 
 log = logging.getLogger("shopsmart.server")
 
@@ -104,6 +104,9 @@ def error_response(
     body = ErrorResponse(error=code, message=message, field=field)
     response = jsonify({**body.model_dump(), **(extra or {})})
     response.status_code = status
+    # Says "this refusal is the server's own": a till takes only such an answer as a refusal
+    # (an error page from a proxy or firewall in between is retried, docs/sync.md).
+    response.headers[PROTOCOL_HEADER] = str(PROTOCOL_VERSION)
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response

@@ -4,9 +4,13 @@ Plain Python, no Qt: it runs on a background thread (``sync.scheduler``) and rep
 ``SyncStatus`` to listeners; the UI turns that into a Qt signal.
 
 Push: events leave in outbox order in bounded batches; an event is done only after the
-server's per-event answer (accepted or duplicate). Rejected events stay, with the server's
-reason, for a manager; they never block the events behind them. A batch the server refuses as
-a whole is split in halves until the bad event is alone, and that one is marked rejected.
+server's per-event answer (accepted or duplicate), matched by event id: an answer that does
+not name exactly the events sent (a proxy replaying an old answer) marks nothing and the run
+ends degraded. Rejected events stay, with the server's reason, for a manager; they never block
+the events behind them. A batch the server refuses as a whole is split in halves until the bad
+event is alone, and that one is marked rejected; a 413 from a proxy in between halves too, but
+the one event it still refuses stays waiting (the transport tells the server's own refusal
+from anything else, ``sync.http_transport``).
 Pull: page by page, each page applied with its cursor in one local transaction. A pulled row
 the till cannot use (a barcode with a wrong check digit, a barcode another product holds, a
 timestamp without a zone...) is kept aside with the reason for a manager and counted in the
@@ -28,6 +32,7 @@ import enum
 import logging
 import random
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -53,8 +58,10 @@ from app.domain.sync import (
 )
 from sync import protocol as p
 from sync.errors import (
+    AnswerMismatch,
     AuthFailed,
     BatchRefused,
+    BatchTooLarge,
     IncompatibleServer,
     ServerTrouble,
     ServerUnreachable,
@@ -309,9 +316,9 @@ class SyncEngine:
             self._store.mark_sent([event.event_id for event in batch])
             while batch:
                 upcoming = self._store.pending_events(self._push_batch, batch[-1].seq)
-                response: p.PushResponse | None = None
+                outcomes: list[PushOutcome] | None = None
                 try:
-                    response = answer.result()
+                    outcomes = _outcomes(batch, answer.result())
                 except BatchRefused as error:
                     self._split_refused(transport, batch, error)
                 except SyncError as error:
@@ -321,8 +328,8 @@ class SyncEngine:
                     raise
                 if upcoming:
                     answer = wire.submit(transport.push, [event.payload_json for event in upcoming])
-                if response is not None:
-                    self._store.record_results(_outcomes(batch, response))
+                if outcomes is not None:
+                    self._store.record_results(outcomes)
                 if upcoming:
                     self._store.mark_sent([event.event_id for event in upcoming])
                 self._publish_progress()
@@ -335,8 +342,14 @@ class SyncEngine:
         self, transport: SyncTransport, batch: Sequence[OutboxEvent], error: BatchRefused
     ) -> None:
         """``batch`` was refused whole: halve it until the bad event is alone, and mark that
-        one rejected (synchronously: this is the rare path)."""
+        one rejected (synchronously: this is the rare path). A 413 from a proxy in between
+        halves the batch too, but the one event it still refuses is not the server's refusal:
+        it stays waiting, and the run ends degraded saying why (later events wait behind it,
+        so a refund never overtakes its sale)."""
         if len(batch) == 1:
+            if isinstance(error, BatchTooLarge) and not error.from_server:
+                self._store.record_transport_error([batch[0].event_id], error.message)
+                raise ServerTrouble(f"a sale stays waiting: {error.message}")
             self._store.record_results(
                 [PushOutcome(batch[0].event_id, ResultStatus.REJECTED, "refused", error.message)]
             )
@@ -346,14 +359,14 @@ class SyncEngine:
             ids = [event.event_id for event in half]
             self._store.mark_sent(ids)
             try:
-                response = transport.push([event.payload_json for event in half])
+                outcomes = _outcomes(half, transport.push([event.payload_json for event in half]))
             except BatchRefused as refused:
                 self._split_refused(transport, half, refused)
                 continue
             except SyncError as failure:
                 self._store.record_transport_error(ids, failure.message)
                 raise
-            self._store.record_results(_outcomes(half, response))
+            self._store.record_results(outcomes)
 
     # ------------------------------------------------------------------ pull
 
@@ -369,23 +382,41 @@ class SyncEngine:
 
 
 def _outcomes(batch: Sequence[OutboxEvent], response: p.PushResponse) -> list[PushOutcome]:
-    """The server's answer per event of ``batch`` (by event id, else by position); an event
-    it says nothing about stays 'sent' and goes again next time."""
-    by_id = {str(result.event_id): result for result in response.results if result.event_id}
-    by_index = {result.index: result for result in response.results}
+    """The server's answer per event of ``batch``, matched by event id, never by position.
+    An answer that does not name exactly the events sent, each once (a caching proxy
+    replaying an earlier answer, a truncated list), is no answer: ``AnswerMismatch``, and
+    nothing of the batch is marked."""
+    sent = {_canonical_id(event.event_id) for event in batch}
+    by_id: dict[str, p.EventResult] = {}
+    for result in response.results:
+        named = _canonical_id(str(result.event_id)) if result.event_id is not None else ""
+        if named not in sent or named in by_id:
+            break
+        by_id[named] = result
+    if len(by_id) != len(sent) or len(response.results) != len(sent):
+        raise AnswerMismatch(
+            f"the answer to a push of {len(batch)} sales did not name exactly those sales "
+            "(a proxy in between replaying an old answer?); they stay waiting"
+        )
     outcomes = []
-    for index, event in enumerate(batch):
-        result = by_id.get(event.event_id) or by_index.get(index)
-        if result is not None:
-            outcomes.append(
-                PushOutcome(
-                    event.event_id,
-                    ResultStatus(result.status),
-                    result.reason or "",
-                    result.message or "",
-                )
+    for event in batch:
+        result = by_id[_canonical_id(event.event_id)]
+        outcomes.append(
+            PushOutcome(
+                event.event_id,
+                ResultStatus(result.status),
+                result.reason or "",
+                result.message or "",
             )
+        )
     return outcomes
+
+
+def _canonical_id(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return text
 
 
 def page_from_response(response: p.PullResponse | PullAnswer) -> PulledPage:

@@ -29,4 +29,20 @@ class IncompatibleServer(SyncError):
 
 
 class BatchRefused(SyncError):
-    """The server refused the batch as a whole (413, 422…): split it to find the bad item."""
+    """The server itself refused the batch as a whole (its JSON error with its protocol
+    header: 400, 413, 422…): split it to find the bad item."""
+
+
+class BatchTooLarge(BatchRefused):
+    """A 413: the batch is too large for the server, or for a proxy in between. Either way
+    it is halved. A single event the *server* refuses as too large is rejected with the
+    reason; one a proxy refuses stays waiting (``from_server`` tells them apart)."""
+
+    def __init__(self, message: str, *, from_server: bool) -> None:
+        super().__init__(message)
+        self.from_server = from_server
+
+
+class AnswerMismatch(ServerTrouble):
+    """A push answer that does not name exactly the events sent (a proxy replaying an
+    earlier answer): not an answer. Nothing is marked; retry with backoff (degraded)."""

@@ -21,6 +21,7 @@ from sync.engine import PullAnswer
 from sync.errors import (
     AuthFailed,
     BatchRefused,
+    BatchTooLarge,
     IncompatibleServer,
     ServerTrouble,
     ServerUnreachable,
@@ -170,24 +171,21 @@ class HttpSyncTransport:
     def _answer(
         self, response: requests.Response, accept: tuple[tuple[int, str], ...] = ()
     ) -> dict[str, Any]:
+        """Only the server's own error — its JSON error shape *and* its protocol header —
+        can refuse: an error page from a proxy or firewall in between (HTML, or JSON without
+        the header) is transient and retried; its 413 still halves the batch."""
         status = response.status_code
         try:
             data = response.json()
         except ValueError:
             data = None
-        if isinstance(data, dict) and (status, data.get("error")) in accept:
+        error = _server_error(response, data)
+        if error is not None and isinstance(data, dict) and (status, error.error) in accept:
             return data
         if 200 <= status < 300:
             if not isinstance(data, dict):
                 raise ServerTrouble(f"the server sent an unreadable answer (HTTP {status})")
             return data
-        error = p.ErrorResponse.model_validate(data) if _is_error(data) else None
-        message = error.message if error else f"HTTP {status}"
-        code = error.error if error else ""
-        if status in (401, 403):
-            raise AuthFailed(f"the server refused this till's token: {message}")
-        if code == "unsupported_protocol_version" or status == 426:
-            raise IncompatibleServer(f"the server does not speak this version: {message}")
         if status == 429:
             raise ServerTrouble(
                 "the server asks us to slow down", retry_after=_retry_after(response)
@@ -196,8 +194,26 @@ class HttpSyncTransport:
             raise ServerTrouble(
                 f"the server failed (HTTP {status})", retry_after=_retry_after(response)
             )
-        if status in (400, 413, 422):
-            raise BatchRefused(f"{code or status}: {message}")
+        if error is None:
+            if status == 413:
+                raise BatchTooLarge(
+                    "something between the till and the server refuses the request as too "
+                    "large (HTTP 413, not the server's answer)",
+                    from_server=False,
+                )
+            raise ServerTrouble(
+                f"something between the till and the server answered HTTP {status} "
+                "(not the server's answer); trying again later"
+            )
+        message, code = error.message, error.error
+        if status in (401, 403):
+            raise AuthFailed(f"the server refused this till's token: {message}")
+        if code == "unsupported_protocol_version" or status == 426:
+            raise IncompatibleServer(f"the server does not speak this version: {message}")
+        if status == 413:
+            raise BatchTooLarge(f"{code}: {message}", from_server=True)
+        if status in (400, 422):
+            raise BatchRefused(f"{code}: {message}")
         raise SyncError(f"unexpected answer HTTP {status}: {message}")
 
 
@@ -244,12 +260,15 @@ def _adapters() -> tuple[TypeAdapter[_PullEnvelope], TypeAdapter[p.Change]]:
     return TypeAdapter(_PullEnvelope), TypeAdapter(p.Change)
 
 
-def _is_error(data: object) -> bool:
+def _server_error(response: requests.Response, data: object) -> p.ErrorResponse | None:
+    """The server's own error: its JSON error shape with its protocol header (every error
+    the server sends carries both, server/errors.py); None for anything else."""
+    if p.PROTOCOL_HEADER not in response.headers or not isinstance(data, dict):
+        return None
     try:
-        TypeAdapter(p.ErrorResponse).validate_python(data)
+        return p.ErrorResponse.model_validate(data)
     except ValidationError:
-        return False
-    return True
+        return None
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -6,6 +6,15 @@ Modes (set ``proxy.mode``):
 - ``drop_answer``: forward the request, let the server answer (it has committed), then close
   the till's connection without passing the answer on.
 - ``cut_answer``: pass on the first ``cut_after`` bytes of the answer, then close (mid-pull).
+- ``stale_answer``: a misconfigured caching proxy: a push is not forwarded but answered with
+  the last push answer the server gave through this proxy (other requests pass).
+- ``html_error``: a firewall or proxy refusing: every request is answered ``error_status``
+  with an HTML page, never forwarded.
+- ``json_error``: the same with a JSON body in the server's error shape but without the
+  server's protocol header (a gateway imitating an API error).
+- ``body_limit``: a proxy's request body limit (nginx's ``client_max_body_size``): a request
+  whose body is longer than ``body_limit`` bytes is answered 413 with an HTML page; the
+  others pass.
 Each connection handles one exchange at a time; the proxy binds 127.0.0.1 on a free port.
 """
 
@@ -21,6 +30,9 @@ class FaultProxy:
         self.target = ("127.0.0.1", target_port)
         self.mode = "pass"
         self.cut_after = 200
+        self.error_status = 400
+        self.body_limit = 1 << 20
+        self.last_push_answer: bytes | None = None  # recorded while passing, for stale_answer
         self.faults = 0  # connections a fault was applied to
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -59,6 +71,14 @@ class FaultProxy:
                     if mode == "refuse":
                         self.faults += 1
                         return
+                    is_push = request.startswith(b"POST /api/v1/sync/push ")
+                    own = self._own_answer(mode, request, is_push)
+                    if own is not None:
+                        self.faults += 1
+                        client.sendall(own)
+                        if mode == "stale_answer":
+                            continue  # a cache keeps the connection
+                        return
                     if upstream is None:
                         upstream = socket.create_connection(self.target, timeout=60)
                     upstream.sendall(request)
@@ -72,6 +92,8 @@ class FaultProxy:
                         self.faults += 1
                         client.sendall(answer[: self.cut_after])
                         return
+                    if is_push:
+                        self.last_push_answer = answer
                     client.sendall(answer)
             except OSError:
                 return
@@ -79,11 +101,50 @@ class FaultProxy:
                 if upstream is not None:
                     upstream.close()
 
+    def _own_answer(self, mode: str, request: bytes, is_push: bool) -> bytes | None:
+        """What the proxy answers itself in ``mode`` instead of forwarding, or None."""
+        if mode == "stale_answer" and is_push and self.last_push_answer is not None:
+            return self.last_push_answer
+        if mode == "html_error":
+            return _page(self.error_status, "text/html", _html(self.error_status))
+        if mode == "json_error":
+            body = b'{"error": "invalid_body", "message": "request blocked by the gateway"}'
+            return _page(self.error_status, "application/json", body)
+        if mode == "body_limit" and len(request.partition(b"\r\n\r\n")[2]) > self.body_limit:
+            return _page(413, "text/html", _html(413))
+        return None
+
     def close(self) -> None:
         self._stopped.set()
         self._listener.close()
         for thread in self._threads:
             thread.join(timeout=5)
+
+
+REASONS = {
+    400: "Bad Request",
+    403: "Forbidden",
+    413: "Request Entity Too Large",
+    422: "Unprocessable Entity",
+}
+
+
+def _html(status: int) -> bytes:
+    reason = REASONS.get(status, "Error")
+    return (
+        f"<html><head><title>{status} {reason}</title></head><body><center><h1>{status} "
+        f"{reason}</h1></center><hr><center>nginx</center></body></html>"
+    ).encode()
+
+
+def _page(status: int, content_type: str, body: bytes) -> bytes:
+    """An answer of the proxy's own (no protocol header: it is not the server's)."""
+    head = (
+        f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nServer: nginx\r\n"
+        f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 def _read_http_message(sock: socket.socket) -> bytes | None:

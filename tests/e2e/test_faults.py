@@ -116,3 +116,83 @@ def test_two_tills_sell_the_last_unit_offline_both_kept_and_flagged_oversold(bac
         timeout=5,
     ).json()["flags"]
     assert any(f["kind"] == "oversold" and f["product_id"] == "demo-wine" for f in flags)
+
+
+def refused_events(till) -> list[str]:
+    return [event.event_id for event in till.store.rejected_events()]
+
+
+def test_a_replayed_push_answer_marks_nothing_and_every_sale_arrives_once(
+    backend, make_till, proxy
+):
+    """A caching proxy answers a push with an earlier push's answer: the server never saw
+    these sales, so none may count as sent; they arrive, once, when the proxy behaves."""
+    till = make_till("T01", via=proxy.url)
+    assert till.engine.run_once().state is ConnectionState.ONLINE
+    first = sell(till, random.Random(5), 6)
+    assert till.engine.run_once(force=True).waiting == 0
+    assert proxy.last_push_answer is not None
+    later = sell(till, random.Random(6), 9)
+    proxy.mode = "stale_answer"
+    status = till.engine.run_once(force=True)
+    assert proxy.faults >= 1
+    assert (status.state, status.waiting, status.rejected) == (ConnectionState.DEGRADED, 9, 0)
+    assert "did not name exactly those sales" in status.reason
+    assert server_orders(backend) == sorted(first)  # the proxy kept the sales from the server
+    with till.terminal.read() as uow:
+        assert {uow.orders.get(order_id).sync_state.value for order_id, _ in later} == {"queued"}
+    proxy.mode = "pass"
+    status = till.engine.run_once(force=True)
+    assert (status.state, status.waiting, status.rejected) == (ConnectionState.ONLINE, 0, 0)
+    assert server_orders(backend) == sorted(first + later)  # each exactly once
+
+
+def test_error_pages_from_a_proxy_are_retried_never_refused(backend, make_till, proxy):
+    """HTML 400/403/422/413 from a firewall or proxy, and a gateway's JSON error without the
+    server's protocol header: none is the server's refusal. The sales stay waiting (none in
+    the manager's refused queue) and all arrive once the proxy lets them through."""
+    till = make_till("T01", via=proxy.url)
+    assert till.engine.run_once().state is ConnectionState.ONLINE
+    sold = sell(till, random.Random(7), 12)
+    for mode, error_status in [
+        ("html_error", 400),
+        ("html_error", 422),
+        ("html_error", 413),
+        ("html_error", 403),
+        ("json_error", 422),
+    ]:
+        proxy.mode, proxy.error_status = mode, error_status
+        status = till.engine.run_once(force=True)
+        assert status.state is ConnectionState.DEGRADED, (mode, error_status, status)
+        assert (status.waiting, status.rejected) == (12, 0), (mode, error_status)
+        assert "not the server's answer" in status.reason
+        assert refused_events(till) == []
+    assert server_orders(backend) == []
+    proxy.mode = "pass"
+    status = till.engine.run_once(force=True)
+    assert (status.state, status.waiting, status.rejected) == (ConnectionState.ONLINE, 0, 0)
+    assert server_orders(backend) == sorted(sold)
+
+
+def test_a_proxy_body_limit_halves_batches_and_a_sale_too_large_for_it_waits(
+    backend, make_till, proxy
+):
+    till = make_till("T01", via=proxy.url)
+    assert till.engine.run_once().state is ConnectionState.ONLINE
+    sold = sell(till, random.Random(8), 30)
+    sizes = [len(event.payload_json) for event in till.store.pending_events(100)]
+    proxy.mode, proxy.body_limit = "body_limit", 4 * max(sizes) + 100
+    status = till.engine.run_once(force=True)  # 30 → 15 → 8 … until a batch fits
+    assert (status.state, status.waiting, status.rejected) == (ConnectionState.ONLINE, 0, 0)
+    assert proxy.faults >= 3
+    assert server_orders(backend) == sorted(sold)
+    more = sell(till, random.Random(9), 5)
+    proxy.body_limit = min(len(e.payload_json) for e in till.store.pending_events(100)) - 1
+    status = till.engine.run_once(force=True)  # not even one sale passes the proxy
+    assert (status.state, status.waiting, status.rejected) == (ConnectionState.DEGRADED, 5, 0)
+    assert "a sale stays waiting" in status.reason and "HTTP 413" in status.reason
+    assert refused_events(till) == []
+    proxy.mode = "pass"
+    status = till.engine.run_once(force=True)
+    assert (status.state, status.waiting, status.rejected) == (ConnectionState.ONLINE, 0, 0)
+    assert server_orders(backend) == sorted(sold + more)
