@@ -19,7 +19,7 @@ from server.admin import service as admin
 from server.app import create_app
 from server.catalog.repository import ProductDocument
 from server.config import TestConfig
-from server.db import unit_of_work, upgrade_database
+from server.db import unit_of_work
 from server.services import Services
 from server.terminals.auth import create_enroll_code
 from sync.protocol import PROTOCOL_HEADER
@@ -31,9 +31,9 @@ def sqlalchemy_url(pg_url: str) -> str:
 
 
 @pytest.fixture
-def migrated_url(pg_url: str) -> str:
-    upgrade_database(sqlalchemy_url(pg_url))
-    return pg_url
+def migrated_url(pg_migrated_url: str) -> str:
+    """A fresh PostgreSQL database at head (a copy of the worker's migrated template)."""
+    return pg_migrated_url
 
 
 @pytest.fixture
