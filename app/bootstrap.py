@@ -111,6 +111,15 @@ class Terminal:
 
         use_encrypted_file(self.data_dir, passphrase)
 
+    def reload_store(self) -> StoreProfile:
+        """Read the store's settings again (an enrollment just brought the server's store)."""
+        with self.read() as uow:
+            values = {
+                key: uow.settings.get(key, getattr(self.store, key)) for key in STORE_SETTING_KEYS
+            }
+        self.store = replace(self.store, **values)
+        return self.store
+
     def prepare_keyring(self) -> bool:
         """Make the keyring this till chose this process's one where no person is needed:
         the embedded demo's token file (for a loopback server only), or the encrypted token

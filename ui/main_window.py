@@ -590,13 +590,20 @@ class MainWindow(QMainWindow):
         work = self.terminal.auto_enrollment(os.environ.get("SHOPSMART_ENROLL", ""))
         if work is None:
             return
-        sync = self.sync
         self.runner.run_network(
             "enroll",
             lambda _c: work(),
-            lambda _e: sync.kick(force=True),
+            lambda _e: self._on_auto_enrolled(),
             lambda error: log.warning("automatic enrollment failed: %s", error),
         )
+
+    def _on_auto_enrolled(self) -> None:
+        """The server's store name and code show at once (header, receipts), not next start."""
+        store = self.terminal.reload_store()
+        if self.register is not None:
+            self.register.store = store
+        self._set_header()
+        self.sync.kick(force=True)
 
     # menus -------------------------------------------------------------------------------
 

@@ -145,7 +145,7 @@ class SettingsDialog(QDialog):
         self.use_file_button = button("Use an encrypted token file…", self._choose_file)
         layout.addWidget(self.use_file_button)
 
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         self.server_url = QLineEdit()
         self.server_url.setPlaceholderText("https://pos.example.com")
         self.code = QLineEdit()
@@ -203,6 +203,9 @@ class SettingsDialog(QDialog):
         self.use_file_button.setText(
             "Use an encrypted token file instead…" if safe else "Use an encrypted token file…"
         )
+        for field in (self.server_url, self.code, self.till_code):
+            self.form.setRowVisible(field, not url)  # connected: nothing to type
+        self.connect_button.setVisible(not url)
         self.connect_button.setEnabled(safe and not url)
         self.disconnect_button.setEnabled(bool(url))
         self.sync_now_button.setEnabled(bool(url))

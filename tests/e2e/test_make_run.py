@@ -94,6 +94,7 @@ def test_make_run_till_enrolls_by_itself_without_a_keyring_and_starts_a_card_pay
         qtbot.waitUntil(lambda: online(window), timeout=TIMEOUT)
         assert window.status_label.text().startswith("● Online")
         assert not window.connection_bar.isVisible()  # nothing for a person to do
+        assert window.store_label.text() == "ShopSmart Demo Grocery · Store DEMO · Till T01"
         terminal = window.terminal
         token_file = terminal.data_dir / credentials.DEMO_TOKEN_FILE
         assert (token_file.stat().st_mode & 0o777) == 0o600
@@ -124,6 +125,8 @@ def test_make_run_till_enrolls_by_itself_without_a_keyring_and_starts_a_card_pay
         assert dialog.current.text().startswith(f"Connected to {backend.server.url} as till")
         assert "Online, last sync" in dialog.current.text()
         assert "Not connected" not in dialog.current.text()
+        assert not dialog.connect_button.isVisibleTo(dialog)  # connected: nothing to type
+        assert not dialog.code.isVisibleTo(dialog)
         assert credentials.DEMO_TOKEN_FILE in dialog.keyring_notice.text()
         dialog.close()
         maria = next(c for c in DEMO_CLERKS if c.role == "clerk")
