@@ -72,8 +72,9 @@ def receipt_html(receipt: Receipt, base_pt: int = 10) -> str:
     totals.append("<tr><td colspan='2'></td></tr>")
     for tender in receipt.tenders:
         totals.append(row(tender.label, receipt.amount(tender.tendered)))
-    if receipt.change:
-        totals.append(row("Change", receipt.amount(receipt.change), "font-weight:bold"))
+    if receipt.change:  # on a copy, plain: it was handed over at the sale
+        style = "" if receipt.copy else "font-weight:bold"
+        totals.append(row("Change", receipt.amount(receipt.change), style))
     if receipt.refunds:
         totals.append("<tr><td colspan='2'><hr><b>Refunds</b></td></tr>")
         for refund in receipt.refunds:
@@ -133,8 +134,8 @@ def refund_receipt_html(slip: RefundReceipt, base_pt: int = 10) -> str:
         "<p align='center'><b>*** REFUND ***</b></p>",
         table,
         row(f"Receipt {slip.receipt_no}", slip.printed_time),
-        row(f"Refund {slip.refund_ref}", ""),
-        "</table><hr>",
+        "</table>",
+        f"<p style='margin:0'>Refund {escape(slip.refund_ref)}</p><hr>",
         table,
     ]
     for line in slip.lines:
