@@ -42,6 +42,10 @@ class CartTableModel(QAbstractTableModel):
         self._clerk = clerk_name
         self.endResetModel()
 
+    def discount_rows(self) -> list[int]:
+        """The rows that describe a line's discount (the register spans their text wide)."""
+        return [row for row, (is_discount, *_rest) in enumerate(self._rows) if is_discount]
+
     def row_of_line(self, line_id: int) -> int:
         for row, (is_discount, line, _lt, _n) in enumerate(self._rows):
             if line.line_id == line_id and not is_discount:

@@ -113,7 +113,11 @@ class ProductCellDelegate(QStyledItemDelegate):
 
 class DepartmentButton(QPushButton):
     """A department's button. The whole name is shown: it wraps onto a second line, and only
-    when it still does not fit does the font get smaller; the text is never cut or elided."""
+    when it still does not fit does the font get smaller; the text is never cut or elided.
+    The picker gives all its buttons one size (``font_cap``): a grid of mixed sizes looks
+    broken."""
+
+    resized = Signal()
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(name.replace("&", "&&"), parent)  # && : not a keyboard mnemonic
@@ -123,6 +127,7 @@ class DepartmentButton(QPushButton):
         policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setSizePolicy(policy)
         self._font_px = DEPARTMENT_FONT_PX[0]
+        self.font_cap = DEPARTMENT_FONT_PX[0]
 
     def text_room(self) -> int:
         option = QStyleOptionButton()
@@ -132,18 +137,30 @@ class DepartmentButton(QPushButton):
         )
         return contents.width() - 2
 
+    def _lines(self, size: int, room: int) -> list[str] | None:
+        font = QFont(self.font())
+        font.setPixelSize(size)
+        advance = QFontMetrics(font).horizontalAdvance
+        lines = wrap_words(self.department, lambda t: advance(t) <= room)
+        return lines if lines is not None and len(lines) <= DEPARTMENT_LINES else None
+
+    def best_font_px(self) -> int:
+        """The largest size at which the name fits the button on at most two lines."""
+        room = self.text_room()
+        for size in DEPARTMENT_FONT_PX:
+            if room > 0 and self._lines(size, room) is not None:
+                return size
+        return DEPARTMENT_FONT_PX[-1]
+
     def fit_caption(self) -> None:
         room = self.text_room()
         if room <= 0:
             return
         lines: list[str] | None = None
         size = DEPARTMENT_FONT_PX[-1]
-        for size in DEPARTMENT_FONT_PX:
-            font = QFont(self.font())
-            font.setPixelSize(size)
-            advance = QFontMetrics(font).horizontalAdvance
-            lines = wrap_words(self.department, lambda t, a=advance: a(t) <= room)
-            if lines is not None and len(lines) <= DEPARTMENT_LINES:
+        for size in (px for px in DEPARTMENT_FONT_PX if px <= self.font_cap):
+            lines = self._lines(size, room)
+            if lines is not None:
                 break
         if lines is None:  # a window far below 1024 px: the smallest size, one word a line
             lines = self.department.split()
@@ -157,6 +174,7 @@ class DepartmentButton(QPushButton):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.fit_caption()
+        self.resized.emit()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -233,6 +251,10 @@ class ProductPickerWidget(QWidget):
         box.addWidget(self.department_area)
         self.department_group = QButtonGroup(self)
         self.department_group.setExclusive(True)
+        self._captions = QTimer(self)  # once the grid's buttons have their new sizes
+        self._captions.setSingleShot(True)
+        self._captions.setInterval(0)
+        self._captions.timeout.connect(self._even_captions)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DEBOUNCE_MS)
@@ -263,12 +285,24 @@ class ProductPickerWidget(QWidget):
                 widget, index // DEPARTMENT_COLUMNS, index % DEPARTMENT_COLUMNS
             )
             widget.clicked.connect(lambda _c=False, n=name, i=index: self._on_department(i, n))
+            widget.resized.connect(self._captions.start)
         self._fit_departments()
         self.show_favourites()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_departments()
+
+    def _even_captions(self) -> None:
+        """Every department button in the size the longest name needs."""
+        buttons = [b for b in self.department_group.buttons() if isinstance(b, DepartmentButton)]
+        if not buttons:
+            return
+        cap = min(b.best_font_px() for b in buttons)
+        for widget in buttons:
+            if widget.font_cap != cap:
+                widget.font_cap = cap
+                widget.fit_caption()
 
     def _fit_departments(self) -> None:
         """As many whole rows of department buttons as DEPARTMENT_SHARE of the height holds

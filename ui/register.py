@@ -205,6 +205,10 @@ class RegisterWidget(QWidget):
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             actions.addWidget(widget)
         actions.addStretch(1)
+        for index in range(actions.count()):  # narrow side padding: all fit at 1024 px
+            item = actions.itemAt(index).widget()
+            if item is not None:
+                item.setProperty("compact", True)
         outer.addLayout(actions)
 
         bottom = panel()
@@ -275,6 +279,9 @@ class RegisterWidget(QWidget):
         self.totals = self.cart.totals(self.store.taxes)
         clerk_name = self.clerk.name if self.clerk else ""
         self.model.set_cart(self.cart, self.totals, clerk_name)
+        self.view.clearSpans()  # a discount's words run under Qty and Price, never cut
+        for row in self.model.discount_rows():
+            self.view.setSpan(row, 1, 1, 3)
         line = self._last_line
         if line is not None and self.model.row_of_line(line) < 0:
             line = self._last_line = None

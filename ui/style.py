@@ -87,6 +87,7 @@ QPushButton#Primary:disabled {{ background: #9fb8c1; color: #f0f0f0; }}
 QPushButton#PayButton {{ font-size: 28px; min-height: 80px; min-width: 220px; }}
 QPushButton#PayButton:disabled {{ background: #9fb8c1; color: #f0f0f0; }}
 QPushButton#Danger {{ color: {BAD}; border-color: {BAD}; }}
+QPushButton[compact="true"] {{ padding: 6px 8px; }}
 QPushButton#ClerkButton {{ font-size: 20px; min-height: 80px; min-width: 180px; }}
 QPushButton#ClerkButton:checked {{ background: {ACCENT}; color: #ffffff; border: none; }}
 QPushButton#KeyButton {{ font-size: 24px; min-height: 56px; min-width: 72px; }}
