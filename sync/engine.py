@@ -265,16 +265,10 @@ class SyncEngine:
             slow |= transport.last_duration_s > SLOW_ANSWER_S
             self._pull_all(transport)
             slow |= transport.last_duration_s > SLOW_ANSWER_S
-        except ServerUnreachable as error:
-            return self._fail(ConnectionState.OFFLINE, error)
-        except ServerTrouble as error:
-            return self._fail(ConnectionState.DEGRADED, error)
-        except AuthFailed as error:
-            return self._fail(ConnectionState.AUTH_FAILED, error, floor=BACKOFF_CAP_S)
-        except IncompatibleServer as error:
-            return self._fail(ConnectionState.INCOMPATIBLE, error, floor=BACKOFF_CAP_S)
         except SyncError as error:
-            return self._fail(ConnectionState.DEGRADED, error)
+            state = state_of(error)
+            needs_a_person = state in (ConnectionState.AUTH_FAILED, ConnectionState.INCOMPATIBLE)
+            return self._fail(state, error, floor=BACKOFF_CAP_S if needs_a_person else 0.0)
         self._failures = 0
         finished = self._clock.now()
         self._store.note_success(finished)
@@ -283,6 +277,28 @@ class SyncEngine:
         return self._publish_counted(
             SyncStatus(state, last_success_at=finished, reason=reason).counted
         )
+
+    def probe(self) -> SyncStatus:
+        """Ask the server once and change nothing: a pull of one change at the current
+        cursor, not applied (``shopsmart status``). The status says what a run would meet
+        now — online, offline, degraded, auth failed, version mismatch, not enrolled — with
+        the till's counts; the backoff of a failed run is left as it is."""
+        if not self._lock.acquire(blocking=False):
+            return self._status  # a run is going: its status is the fresher word
+        try:
+            transport = self._transport_factory()
+            if transport is None:
+                return self._set(
+                    ConnectionState.NOT_ENROLLED,
+                    "a manager connects it in Till → Server connection…",
+                )
+            try:
+                transport.pull(self._store.cursor(), 1)
+            except SyncError as error:
+                return self._set(state_of(error), error.message)
+            return self._set(ConnectionState.ONLINE, "")
+        finally:
+            self._lock.release()
 
     def _set(self, state: ConnectionState, reason: str) -> SyncStatus:
         last = self._store.last_success()
@@ -379,6 +395,17 @@ class SyncEngine:
             cursor = page.next_cursor
             if not response.has_more:
                 return
+
+
+def state_of(error: SyncError) -> ConnectionState:
+    """The connection state a sync failure puts the till in."""
+    if isinstance(error, ServerUnreachable):
+        return ConnectionState.OFFLINE
+    if isinstance(error, AuthFailed):
+        return ConnectionState.AUTH_FAILED
+    if isinstance(error, IncompatibleServer):
+        return ConnectionState.INCOMPATIBLE
+    return ConnectionState.DEGRADED  # ServerTrouble, an unexpected answer
 
 
 def _outcomes(batch: Sequence[OutboxEvent], response: p.PushResponse) -> list[PushOutcome]:

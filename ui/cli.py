@@ -4,7 +4,14 @@ shopsmart [--data-dir DIR] [run]            start the register (the default)
 shopsmart [--data-dir DIR] import-catalog FILE   import products from CSV or JSON
 shopsmart [--data-dir DIR] demo-data [--count N]  load the demo catalog (+ generated up to N)
 shopsmart [--data-dir DIR] add-clerk NAME --role manager   (PIN asked for)
-shopsmart [--data-dir DIR] status             what is stored on this till
+shopsmart [--data-dir DIR] status [--json]    what is stored on this till, and its sync
+shopsmart [--data-dir DIR] enroll --server URL --code CODE [--till T01]   connect to a server
+shopsmart [--data-dir DIR] sync [--until-done]   push and pull now
+
+enroll, sync and status need no person: with an encrypted token file (no OS keyring) its
+passphrase comes from $SHOPSMART_TOKEN_PASSPHRASE. Exit status: 0 done; 1 the command could
+not start (bad input, not enrolled, no passphrase); 2 sync did not finish (offline, degraded,
+token refused …: the reason is on stderr).
 """
 
 from __future__ import annotations
@@ -46,8 +53,36 @@ def _parser() -> argparse.ArgumentParser:
     clerk.add_argument("name")
     clerk.add_argument("--role", choices=["clerk", "manager"], default="clerk")
     clerk.add_argument("--pin", help="for scripts; omit to be asked without echo")
-    sub.add_parser("status", help="what is stored on this till")
+    status = sub.add_parser("status", help="what is stored on this till, and its sync")
+    status.add_argument("--json", action="store_true", help="one JSON object, for scripts")
+    status.add_argument(
+        "--no-check", action="store_true", help="do not ask the server how the connection is"
+    )
+    enroll = sub.add_parser("enroll", help="connect this till to a server with a one-time code")
+    enroll.add_argument("--server", required=True, help="the server's address (https://…)")
+    enroll.add_argument("--code", required=True, help="shopsmart-server terminal enroll-code")
+    enroll.add_argument(
+        "--till", default=None, help="this till's code in the store (default: its own, T01)"
+    )
+    sync = sub.add_parser("sync", help="push waiting sales and pull the server's changes")
+    sync.add_argument(
+        "--until-done", action="store_true", help="go on until nothing is waiting (or fail)"
+    )
+    sync.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="with --until-done: give up after this many seconds (default 300)",
+    )
     return parser
+
+
+PASSPHRASE_ENV = "SHOPSMART_TOKEN_PASSPHRASE"
+EXIT_SYNC_FAILED = 2
+
+
+class CommandFailed(Exception):
+    """The command cannot do what was asked; the message says why (on stderr, exit 1)."""
 
 
 def _data_dir(arg: Path | None) -> Path:
@@ -74,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         return _run_command(command, args, terminal)
     except PosError as error:
         print(error_report(error), file=sys.stderr)
+        return 1
+    except CommandFailed as error:
+        print(f"shopsmart {command}: {error}", file=sys.stderr)
         return 1
     finally:
         terminal.close()
@@ -111,15 +149,184 @@ def _run_command(command: str, args: argparse.Namespace, terminal) -> int:  # ty
         print(f"created {clerk.role.value} {clerk.name}")
         return 0
     if command == "status":
-        with terminal.read() as uow:
-            print(f"data dir:  {terminal.data_dir}")
-            print(f"store:     {terminal.store.store_name} ({terminal.store.store_code})")
-            print(f"terminal:  {terminal.store.terminal_code}")
-            print(f"products:  {uow.products.count()}")
-            print(f"orders:    {uow.orders.count()}")
-            print(f"to sync:   {uow.outbox.pending_count()}")
-        return 0
+        return _status(terminal, as_json=args.json, check=not args.no_check)
+    if command == "enroll":
+        return _enroll(terminal, args.server, args.code, args.till)
+    if command == "sync":
+        return _sync(terminal, until_done=args.until_done, timeout_s=args.timeout)
     raise PosError(f"unknown command {command}")
+
+
+# ---------------------------------------------------------------------- sync commands
+
+
+def _token_store(terminal, *, enrolling: bool = False):  # type: ignore[no-untyped-def]
+    """Where this till's token is: the OS keyring, or the encrypted token file when the till
+    chose it (or, enrolling, when there is no OS keyring) with the passphrase from
+    $SHOPSMART_TOKEN_PASSPHRASE. Never a plaintext file."""
+    import keyring.errors
+
+    from sync.credentials import TOKEN_FILE, EncryptedFileKeyring, TokenStore, backend_is_safe
+
+    os_keyring = TokenStore()
+    chosen = terminal.token_file_chosen()
+    if not chosen and (not enrolling or backend_is_safe(os_keyring.backend)):
+        return os_keyring
+    passphrase = os.environ.get(PASSPHRASE_ENV, "")
+    if not passphrase:
+        if chosen:
+            raise CommandFailed(
+                f"this till keeps its token in an encrypted file: set {PASSPHRASE_ENV} to "
+                "its passphrase"
+            )
+        raise CommandFailed(
+            "no secure keyring is available on this computer "
+            f"({type(os_keyring.backend).__name__}): set {PASSPHRASE_ENV} to a passphrase "
+            "(at least 8 characters) to keep the token in an encrypted file instead"
+        )
+    try:
+        backend = EncryptedFileKeyring(terminal.data_dir / TOKEN_FILE, passphrase)
+        backend.get_password("check", "passphrase")  # a wrong passphrase fails here
+    except ValueError as error:
+        raise CommandFailed(f"{PASSPHRASE_ENV}: {error}") from None
+    except keyring.errors.KeyringError as error:
+        raise CommandFailed(f"{PASSPHRASE_ENV}: {error}") from None
+    return TokenStore(backend)
+
+
+def _enroll(terminal, server: str, code: str, till: str | None) -> int:  # type: ignore[no-untyped-def]
+    from sync.credentials import KEYRING_CHOICE, EncryptedFileKeyring, KeyringUnavailable
+    from sync.enrollment import enroll
+    from sync.errors import SyncError
+
+    tokens = _token_store(terminal, enrolling=True)
+    try:
+        enrolled = enroll(terminal.uow, tokens, server, code, till or terminal.store.terminal_code)
+    except KeyringUnavailable as error:
+        raise CommandFailed(str(error)) from None
+    except SyncError as error:
+        raise CommandFailed(f"the server did not enroll this till: {error.message}") from None
+    if isinstance(tokens.backend, EncryptedFileKeyring):
+        with terminal.uow() as uow:
+            uow.settings.put(KEYRING_CHOICE, "encrypted-file")
+            uow.commit()
+    where = (
+        "the encrypted token file"
+        if isinstance(tokens.backend, EncryptedFileKeyring)
+        else ("the OS keyring")
+    )
+    print(
+        f"enrolled as {enrolled.terminal_code} of {enrolled.store_name} "
+        f"({enrolled.store_code}) at {enrolled.server_url}; the token is in {where}"
+    )
+    return 0
+
+
+def _engine(terminal):  # type: ignore[no-untyped-def]
+    """The till's sync engine, or None while it is not enrolled."""
+    from sync.enrollment import current_enrollment
+
+    url, terminal_id = current_enrollment(terminal.read)
+    if not url or not terminal_id:
+        return None
+    return terminal.open_sync(_token_store(terminal)).engine
+
+
+def _sync(terminal, *, until_done: bool, timeout_s: float) -> int:  # type: ignore[no-untyped-def]
+    """One sync run, or (``until_done``) runs until nothing is waiting and a pull brings
+    nothing new. 0 when done; 2 with the reason on stderr when a run failed."""
+    import time
+
+    from app.domain.sync import CURSOR_SETTING
+
+    engine = _engine(terminal)
+    if engine is None:
+        raise CommandFailed("this till is not enrolled: shopsmart enroll --server URL --code CODE")
+
+    def cursor() -> str:
+        with terminal.read() as uow:
+            return str(uow.settings.get(CURSOR_SETTING))
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        before = cursor()
+        status = engine.run_once(force=True)
+        if status.next_attempt_at is not None:  # the run failed: the engine backs off
+            print(
+                f"sync {status.state.value}: {status.reason} ({status.waiting} waiting)",
+                file=sys.stderr,
+            )
+            return EXIT_SYNC_FAILED
+        done = status.waiting == 0 and cursor() == before
+        if not until_done or done:
+            break
+        if time.monotonic() > deadline:
+            print(
+                f"sync not done after {timeout_s:g} s: {status.waiting} still waiting",
+                file=sys.stderr,
+            )
+            return EXIT_SYNC_FAILED
+    print(
+        f"sync {status.state.value}: {status.waiting} waiting, {status.rejected} refused, "
+        f"{status.unusable} rows from the server kept aside"
+    )
+    if status.rejected:
+        print(f"{status.rejected} sales were refused by the server: a manager must look at them")
+    return 0
+
+
+def _status(terminal, *, as_json: bool, check: bool) -> int:  # type: ignore[no-untyped-def]
+    """What is on this till and how its sync stands. With ``check`` (the default) the server
+    is asked once how the connection is (nothing changes)."""
+    import json
+
+    from sync.enrollment import current_enrollment
+
+    url, terminal_id = current_enrollment(terminal.read)
+    sync_store = terminal.sync_store()
+    counts = sync_store.counts()
+    last = sync_store.last_success()
+    state, reason = "not enrolled", "shopsmart enroll --server URL --code CODE"
+    if url and terminal_id:
+        state, reason = "not checked", ""
+        if check:
+            try:
+                status = _engine(terminal).probe()
+                state, reason = status.state.value, status.reason
+            except CommandFailed as error:
+                state, reason = "token locked", str(error)
+    with terminal.read() as uow:
+        report = {
+            "data_dir": str(terminal.data_dir),
+            "store": {"code": terminal.store.store_code, "name": terminal.store.store_name},
+            "terminal": terminal.store.terminal_code,
+            "server_url": url or None,
+            "terminal_id": terminal_id or None,
+            "connection": {"state": state, "reason": reason},
+            "waiting": counts.waiting,
+            "refused": counts.rejected,
+            "quarantined": counts.unusable,
+            "clerks": len(uow.clerks.all()),
+            "products": uow.products.count(),
+            "orders": uow.orders.count(),
+            "last_sync": last.isoformat() if last else None,
+        }
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"data dir:  {report['data_dir']}")
+    print(f"store:     {terminal.store.store_name} ({terminal.store.store_code})")
+    print(f"terminal:  {report['terminal']}")
+    print(f"server:    {url or '-'}")
+    print(f"sync:      {state}" + (f" ({reason})" if reason else ""))
+    print(f"products:  {report['products']}")
+    print(f"clerks:    {report['clerks']}")
+    print(f"orders:    {report['orders']}")
+    print(f"to sync:   {counts.waiting}")
+    print(f"refused:   {counts.rejected}")
+    print(f"kept aside: {counts.unusable} rows from the server")
+    print(f"last sync: {report['last_sync'] or 'never'}")
+    return 0
 
 
 if __name__ == "__main__":
