@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# pytest-xdist workers for `make test` (auto: one per CPU; 0 runs the suite in one process)
+PYTEST_WORKERS ?= auto
 
 .PHONY: help run run-till run-server test lint typecheck bench screenshots dist demo clean
 
@@ -43,7 +45,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 	bash scripts/ensure_test_deps.sh
-	$(PY) scripts/with_postgres.py -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) scripts/with_postgres.py -- $(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=20 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) scripts/with_postgres.py -- $(PY) -m bench $(BENCH_ARGS)
