@@ -114,7 +114,7 @@ class Terminal:
     def reload_store(self) -> StoreProfile:
         """Read the store's settings again (an enrollment just brought the server's store)."""
         with self.read() as uow:
-            values = {
+            values: dict[str, Any] = {
                 key: uow.settings.get(key, getattr(self.store, key)) for key in STORE_SETTING_KEYS
             }
         self.store = replace(self.store, **values)
