@@ -223,6 +223,7 @@ class ProductPickerWidget(QWidget):
         self.caption = label("Favourites", "Muted")
         box.addWidget(self.caption)
         self.results = list_table(["Product", "Price", "Stock"], RESULT_ROW_PX)
+        self.results.setObjectName("SearchResults")
         self.results.setItemDelegateForColumn(0, ProductCellDelegate(self.results))
         self.results.setShowGrid(False)
         self.results.setAlternatingRowColors(True)

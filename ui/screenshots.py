@@ -1,11 +1,17 @@
-"""Render the till's screens to PNG: ``python -m ui.screenshots OUTDIR`` (``make screenshots``).
+"""Render the till's screens to PNG (``make screenshots``).
 
-Runs the real widgets on a throw-away store with the small sample catalog, at 1280×800.
+``python -m ui.screenshots OUTDIR`` renders every screen at each counter size of SIZES into
+``OUTDIR/<width>x<height>/``, one process per size: each runs the real widgets offscreen on a
+throw-away store with the demo catalog, on a virtual screen of that size (Qt's offscreen
+platform, configured through a screen file), so dialogs are sized as on that screen.
+``python -m ui.screenshots OUTDIR --size 1024x768`` renders one size into OUTDIR itself.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -14,7 +20,63 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-SIZE = (1280, 800)
+SIZES = ((1024, 768), (1366, 768), (1920, 1080))
+MANAGER_PIN = "246810"
+SCREENS = (
+    "login.png",
+    "register.png",
+    "register-search.png",
+    "pay.png",
+    "receipt-dialog.png",
+    "receipt.png",
+    "history.png",
+    "card-qr.png",
+    "refund.png",
+    "register-online.png",
+    "register-refused.png",
+    "settings.png",
+)
+"""The files each size's directory gets."""
+
+
+def size_name(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise SystemExit(f"--size wants WIDTHxHEIGHT, e.g. 1366x768, not {text!r}")
+    return int(width), int(height)
+
+
+def screen_platform(size: tuple[int, int], directory: Path) -> str:
+    """QT_QPA_PLATFORM for an offscreen screen of ``size`` (a screen file in ``directory``)."""
+    screen = {
+        "name": f"Counter {size_name(size)}",
+        "x": 0,
+        "y": 0,
+        "width": size[0],
+        "height": size[1],
+        "logicalDpi": 96,
+        "logicalBaseDpi": 96,
+        "dpr": 1,
+    }
+    path = directory / f"screen-{size_name(size)}.json"
+    path.write_text(json.dumps({"screens": [screen]}))
+    return f"offscreen:configfile={path}"
+
+
+def render_all_sizes(out: Path, sizes: tuple[tuple[int, int], ...] = SIZES) -> int:
+    """One child process per size (a Qt application has one set of screens)."""
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            env = {**os.environ, "QT_QPA_PLATFORM": screen_platform(size, Path(tmp))}
+            command = [sys.executable, "-m", "ui.screenshots", str(out / size_name(size))]
+            done = subprocess.run([*command, "--size", size_name(size)], env=env, check=False)
+            failed += done.returncode != 0
+    return 1 if failed else 0
 
 
 def _wait(app: Any, condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
@@ -34,6 +96,17 @@ def _settle(app: Any, rounds: int = 20) -> None:
 
 
 def main(argv: list[str]) -> int:
+    args = list(argv)
+    if "--size" in args:
+        at = args.index("--size")
+        size = parse_size(args[at + 1] if at + 1 < len(args) else "")
+        del args[at : at + 2]
+        return render(Path(args[0] if args else "docs/screenshots"), size)
+    return render_all_sizes(Path(args[0] if args else "docs/screenshots"))
+
+
+def render(out: Path, size: tuple[int, int]) -> int:
+    """Every screen at ``size`` into ``out``."""
     from PySide6.QtWidgets import QApplication
 
     from app.bootstrap import open_terminal
@@ -48,7 +121,6 @@ def main(argv: list[str]) -> int:
     from ui.sample_catalog import FAVOURITES, barcode_of, sample_products
     from ui.style import STYLESHEET
 
-    out = Path(argv[0] if argv else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(["shopsmart-screenshots"])
     app.setStyleSheet(STYLESHEET)
@@ -58,23 +130,23 @@ def main(argv: list[str]) -> int:
             uow.products.replace_all(sample_products())
             uow.settings.put(FAVOURITES_KEY, ",".join(FAVOURITES))
             uow.commit()
-        maria = create_clerk(terminal.uow(), "Maria", "2468", Role.MANAGER, terminal.ids)
+        maria = create_clerk(terminal.uow(), "Maria", MANAGER_PIN, Role.MANAGER, terminal.ids)
         create_clerk(terminal.uow(), "Ben", "1357", Role.CLERK, terminal.ids)
         create_clerk(terminal.uow(), "Aisha", "8642", Role.CLERK, terminal.ids)
         window = MainWindow(terminal=terminal, load_demo=False)
-        window.resize(*SIZE)
+        window.resize(*size)
         window.show()
         window.start()
         _wait(
             app, lambda: window.login is not None and window.stack.currentWidget() is window.login
         )
         window.login.select_clerk(maria.id)
-        window.login.pin.setText("2468")
+        window.login.pin.setText(MANAGER_PIN)
         _wait(app, lambda: window.pending == 0)
         _settle(app)
         window.grab().save(str(out / "login.png"))
 
-        clerk = log_in(terminal.uow(), maria.id, "2468", terminal.clock)
+        clerk = log_in(terminal.uow(), maria.id, MANAGER_PIN, terminal.clock)
         window._on_logged_in(clerk)
         register = window.register
         for name in (
@@ -95,16 +167,13 @@ def main(argv: list[str]) -> int:
             coffee.line_id,
         )
         register.scan(make_ean13("28" + "04011" + "00742"))  # scale label: 742 g of bananas
-        register.picker.search_field.setText("ba")
-        register.picker.run_search()
         register.scan(make_ean13("400000099999"))  # unknown: the notice bar
         _settle(app)
         window.grab().save(str(out / "register.png"))
-        window.resize(1920, 1080)
+        register.picker.search_field.setText("ba")
+        register.picker.run_search()
         _settle(app)
-        window.grab().save(str(out / "register-1920.png"))
-        window.resize(*SIZE)
-        _settle(app)
+        window.grab().save(str(out / "register-search.png"))
 
         register.ask_pay()
         pay = register.active_dialog
@@ -136,7 +205,7 @@ def main(argv: list[str]) -> int:
         _sync_screens(app, window, terminal, out)
         window.close()
         terminal.close()
-    print(f"screenshots written to {out}")
+    print(f"screenshots at {size_name(size)} written to {out}")
     return 0
 
 

@@ -67,6 +67,13 @@ QLineEdit, QSpinBox, QDateEdit, QComboBox {{
     background: {SURFACE}; border: 1px solid {LINE}; border-radius: 6px;
     padding: 6px 10px; min-height: 30px;
 }}
+QComboBox::drop-down, QDateEdit::drop-down {{
+    subcontrol-origin: padding; subcontrol-position: center right; width: 30px; border: none;
+}}
+QComboBox::down-arrow, QDateEdit::down-arrow {{
+    image: url(:/qt-project.org/styles/commonstyle/images/arrow-down-16.png);
+    width: 14px; height: 14px;
+}}
 QLineEdit:focus {{ border: 2px solid {ACCENT}; }}
 QLineEdit#ScanField, QLineEdit#SearchField, QLineEdit#PinField, QLineEdit#AmountField {{
     font-size: 20px; min-height: 36px;
@@ -88,7 +95,7 @@ QPushButton#PayButton {{ font-size: 28px; min-height: 80px; min-width: 220px; }}
 QPushButton#PayButton:disabled {{ background: #9fb8c1; color: #f0f0f0; }}
 QPushButton#Danger {{ color: {BAD}; border-color: {BAD}; }}
 QPushButton[compact="true"] {{ padding: 6px 8px; }}
-QPushButton#ClerkButton {{ font-size: 20px; min-height: 80px; min-width: 180px; }}
+QPushButton#ClerkButton {{ font-size: 20px; min-height: 80px; min-width: 120px; }}
 QPushButton#ClerkButton:checked {{ background: {ACCENT}; color: #ffffff; border: none; }}
 QPushButton#KeyButton {{ font-size: 24px; min-height: 56px; min-width: 72px; }}
 QPushButton#Department {{ min-height: 40px; padding: 4px 4px; font-weight: bold; }}
@@ -100,6 +107,7 @@ QTableView, QListWidget, QTableWidget {{
     gridline-color: #eceef1; selection-background-color: {ACCENT_LIGHT};
     selection-color: {INK}; alternate-background-color: #fafbfc;
 }}
+QTableWidget#SearchResults::item {{ padding: 0px 8px; }}
 QHeaderView::section {{
     background: #eef0f3; color: {MUTED}; border: none; border-bottom: 1px solid {LINE};
     padding: 6px 8px; font-weight: bold;
