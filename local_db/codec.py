@@ -141,26 +141,29 @@ def cart_to_json(cart: Cart) -> str:
             return [d.kind.value, d.value, d.reason, d.approver_id, d.approver_name]
         return [d.kind.value, d.value, d.reason]
 
+    def line(ln: CartLine) -> dict[str, Any]:
+        row = {
+            "line_id": ln.line_id,
+            "product_id": ln.product_id,
+            "sku": ln.sku,
+            "name": ln.name,
+            "unit_price": ln.unit_price,
+            "tax_class": ln.tax_class,
+            "sold_by": ln.sold_by.value,
+            "quantity": ln.quantity,
+            "discount": discount(ln.discount),
+        }
+        if ln.approver_id:  # an open price a manager approved
+            row["approver"] = [ln.approver_id, ln.approver_name]
+        return row
+
     return json.dumps(
         {
             "currency": cart.currency,
             "next_line_id": cart.next_line_id,
             "order_id": cart.order_id,
             "order_discount": discount(cart.order_discount),
-            "lines": [
-                {
-                    "line_id": ln.line_id,
-                    "product_id": ln.product_id,
-                    "sku": ln.sku,
-                    "name": ln.name,
-                    "unit_price": ln.unit_price,
-                    "tax_class": ln.tax_class,
-                    "sold_by": ln.sold_by.value,
-                    "quantity": ln.quantity,
-                    "discount": discount(ln.discount),
-                }
-                for ln in cart.lines
-            ],
+            "lines": [line(ln) for ln in cart.lines],
         }
     )
 
@@ -191,6 +194,8 @@ def cart_from_json(text: str) -> Cart:
                 sold_by=SoldBy(ln["sold_by"]),
                 quantity=ln["quantity"],
                 discount=discount(ln["discount"]),
+                approver_id=ln.get("approver", ["", ""])[0],
+                approver_name=ln.get("approver", ["", ""])[1],
             )
             for ln in data["lines"]
         ),

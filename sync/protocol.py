@@ -51,6 +51,7 @@ RateBp = Annotated[StrictInt, Field(ge=0, le=BASIS_POINTS)]
 Version = StrictInt
 ShortText = Annotated[str, Field(max_length=200)]
 Code = Annotated[str, Field(min_length=1, max_length=64)]
+OptionalCode = Annotated[str, Field(max_length=64)]
 
 SoldBy = Literal["each", "weight"]
 TenderKind = Literal["cash", "card", "pay_later"]
@@ -97,8 +98,10 @@ class CustomerRef(RequestModel):
 
 class OrderLinePayload(RequestModel):
     line_no: Annotated[StrictInt, Field(ge=1, le=10_000)]
-    product_id: Code
-    sku: Code
+    # An open-price item (goods without a barcode, price typed) is a line of no product:
+    # product_id and sku are empty (app.domain.order_check holds it to one unit, by the unit).
+    product_id: OptionalCode = Field(description="empty for an open-price item")
+    sku: OptionalCode
     name: ShortText
     sold_by: SoldBy
     quantity: Quantity = Field(description="units, or grams when sold by weight")
@@ -283,7 +286,9 @@ class ClerkData(ResponseModel):
     id: str
     name: str
     role: ClerkRole
-    pin_hash: str = Field(description="scrypt$16384$8$1$<salt b64url>$<hash b64url>")
+    pin_hash: str = Field(
+        description="scrypt$N$r$p$<salt b64url>$<hash b64url> (today N=32768, r=8, p=1)"
+    )
     active: bool
     deleted: bool = False
 

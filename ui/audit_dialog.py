@@ -19,6 +19,7 @@ ACTION_WORDS = {
     AuditAction.RETURN_WITHOUT_RECEIPT: "Return without receipt",
     AuditAction.DISCOUNT_APPROVED: "Discount approved",
     AuditAction.SALE_PARKED_ON_CLOSE: "Sale parked when the till closed",
+    AuditAction.OPEN_PRICE_APPROVED: "Open price approved",
 }
 
 

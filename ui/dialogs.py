@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -27,6 +28,7 @@ from app.domain.cart import (
     MAX_GRAMS,
     Discount,
     DiscountKind,
+    check_open_price,
 )
 from app.domain.clerk import Clerk, Role
 from app.domain.errors import InvalidDiscount, PosError
@@ -329,7 +331,7 @@ class FirstManagerDialog(PosDialog):
         self.name_field = QLineEdit()
         self.name_field.setPlaceholderText("Manager's name")
         self.pin = pin_field()
-        self.pin.setPlaceholderText("PIN (4–8 digits)")
+        self.pin.setPlaceholderText("Manager's PIN (6–8 digits)")
         self.pin_again = pin_field()
         self.pin_again.setPlaceholderText("PIN again")
         for widget in (self.name_field, self.pin, self.pin_again):
@@ -414,6 +416,59 @@ class ParkedSalesDialog(PosDialog):
         self.accept()
 
 
+class OpenPriceDialog(PosDialog):
+    """Goods without a barcode: the price typed, the department chosen (its usual tax class
+    preselected). Above the store's limit the register asks a manager's PIN next."""
+
+    def __init__(
+        self,
+        departments: list[str],
+        rates: list[tuple[str, str]],  # (tax class, label) of the store's rates
+        tax_of: Callable[[str], str],  # a department's usual tax class
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__("Open price (F7)", parent)
+        self.unit_price = 0
+        self.department = ""
+        self.tax_class = ""
+        self._tax_of = tax_of
+        self.body.addWidget(label("Price of one item:"))
+        self.price_field = _big_field("e.g. 3.50")
+        self.body.addWidget(self.price_field)
+        self.body.addWidget(label("Department:"))
+        self.department_box = QComboBox()
+        self.department_box.addItems(departments or ["Other"])
+        self.body.addWidget(self.department_box)
+        self.body.addWidget(label("VAT:"))
+        self.tax_box = QComboBox()
+        for tax_class, text in rates:
+            self.tax_box.addItem(text, tax_class)
+        self.body.addWidget(self.tax_box)
+        self.department_box.currentTextChanged.connect(self._on_department)
+        self._on_department(self.department_box.currentText())
+        self.body.addWidget(
+            label("High prices need a manager's PIN.", "Muted", wrap=True),
+        )
+        self.finish_layout("Add item (Enter)")
+
+    def _on_department(self, department: str) -> None:
+        index = self.tax_box.findData(self._tax_of(department))
+        if index >= 0:
+            self.tax_box.setCurrentIndex(index)
+
+    def _on_ok(self) -> None:
+        department = self.department_box.currentText()
+        try:
+            price = parse_amount(self.price_field.text(), field="price")
+            check_open_price(department, price)
+        except PosError as error:
+            self.show_error(error_text(error))
+            return
+        self.unit_price, self.department = price, department
+        self.tax_class = str(self.tax_box.currentData())
+        self.accept()
+
+
 class CloseWithSaleDialog(PosDialog):
     """Ctrl+Q or the window's close button with a sale open: park it and close (Enter, the
     default), or go back to the sale (Esc). The sale is never dropped without a word."""
@@ -436,6 +491,7 @@ __all__ = [
     "DiscountDialog",
     "FirstManagerDialog",
     "ManagerApprovalDialog",
+    "OpenPriceDialog",
     "ParkedSalesDialog",
     "QuantityDialog",
     "ReasonDialog",

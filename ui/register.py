@@ -34,8 +34,11 @@ from app.domain.money import format_minor
 from app.domain.order import Order, TenderInput
 from app.domain.product import Product, SoldBy
 from app.services.checkout import (
+    add_open_price_item,
+    approve_open_price_item,
     cancel_sale,
     complete_sale,
+    open_price_needs_manager,
     park_sale,
     park_sale_on_close,
     remove_line,
@@ -46,6 +49,7 @@ from ui.cart_model import CartTableModel
 from ui.dialogs import (
     DiscountDialog,
     ManagerApprovalDialog,
+    OpenPriceDialog,
     ParkedSalesDialog,
     QuantityDialog,
     ReasonDialog,
@@ -191,6 +195,7 @@ class RegisterWidget(QWidget):
         self.park_button = button("F8 Park", self.ask_park)
         self.resume_button = button("F9 Resume", self.show_parked)
         self.cancel_button = button("Esc Cancel sale", self.ask_cancel_sale, "Danger")
+        self.open_price_button = button("F7 Open price", self.ask_open_price)
         self.action_buttons = [
             self.minus_button,
             self.plus_button,
@@ -204,6 +209,8 @@ class RegisterWidget(QWidget):
         for widget in self.action_buttons:
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             actions.addWidget(widget)
+        self.open_price_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        actions.addWidget(self.open_price_button)
         actions.addStretch(1)
         for index in range(actions.count()):  # narrow side padding: all fit at 1024 px
             item = actions.itemAt(index).widget()
@@ -242,6 +249,7 @@ class RegisterWidget(QWidget):
             "F2": self.picker.focus_search,
             "F4": self.ask_quantity,
             "F6": self.ask_discount,
+            "F7": self.ask_open_price,
             "F8": self.ask_park,
             "F9": self.show_parked,
             "F10": self.switch_clerk_requested.emit,
@@ -323,6 +331,7 @@ class RegisterWidget(QWidget):
         for widget in self.action_buttons:
             widget.setEnabled(has_lines and not self.busy)
         self.resume_button.setEnabled(not self.busy)
+        self.open_price_button.setEnabled(not self.busy)
 
     # scanning ----------------------------------------------------------------------------
 
@@ -523,6 +532,50 @@ class RegisterWidget(QWidget):
             self.notice.show_error(error_text(error))
             return
         self.set_cart(cart, line_id, flash=True)
+
+    def ask_open_price(self) -> None:
+        """F7: goods without a barcode, at a typed price in a chosen department."""
+        if self.busy or self.clerk is None:
+            return
+        with self._terminal.read() as uow:
+            departments = uow.products.departments()
+        rates = [(rate.tax_class, rate.label) for rate in self.store.taxes.rates]
+        dialog = OpenPriceDialog(departments, rates, self._usual_tax_class, self)
+        self._open(dialog, lambda: self._on_open_price_chosen(dialog))
+
+    def _usual_tax_class(self, department: str) -> str:
+        """The tax class most of the department's products carry (the store's first rate
+        when it has none)."""
+        with self._terminal.read() as uow:
+            classes = [p.tax_class for p in uow.products.in_department(department)]
+        if classes:
+            return max(set(classes), key=classes.count)
+        return self.store.taxes.rates[0].tax_class
+
+    def _on_open_price_chosen(self, dialog: OpenPriceDialog) -> None:
+        """Within the store's limit the item is added at once; above it a manager enters
+        their PIN and the use case approves it."""
+        department, price, tax_class = dialog.department, dialog.unit_price, dialog.tax_class
+        explanation = open_price_needs_manager(price, self.store)
+        if explanation:
+            cart, terminal, store = self.cart, self._terminal, self.store
+            approval = ManagerApprovalDialog(
+                explanation,
+                terminal,
+                self._runner,
+                self,
+                check=lambda pin: approve_open_price_item(
+                    terminal.uow(), cart, department, price, tax_class, pin, store, terminal.clock
+                ),
+            )
+            self._open(approval, lambda: self.set_cart(approval.outcome))
+            return
+        try:
+            cart = add_open_price_item(self.cart, department, price, tax_class, self.store)
+        except PosError as error:
+            self.notice.show_error(error_text(error))
+            return
+        self.set_cart(cart)
 
     def ask_cancel_sale(self) -> None:
         if self.scan_field.text():

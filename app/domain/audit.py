@@ -16,6 +16,7 @@ class AuditAction(enum.StrEnum):
     RETURN_WITHOUT_RECEIPT = "return_without_receipt"  # a refund the customer had no receipt for
     DISCOUNT_APPROVED = "discount_approved"
     SALE_PARKED_ON_CLOSE = "sale_parked_on_close"  # the till was closed with the sale open
+    OPEN_PRICE_APPROVED = "open_price_approved"  # an open-price item above the store's limit
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from app.domain.errors import InvalidDiscount, InvalidQuantity, PermissionDenied
+from app.domain.errors import InvalidDiscount, InvalidInput, InvalidQuantity, PermissionDenied
 from app.domain.money import (
     BASIS_POINTS,
     allocate,
@@ -18,6 +18,10 @@ from app.domain.tax import TaxTable
 
 MAX_EACH_QUANTITY = 9_999
 MAX_GRAMS = 100_000  # 100 kg on one line
+# No open-price line above this (10,000.00), approved or not: a typed price that large is a
+# slip of the finger (two zeros too many), not goods without a barcode.
+MAX_OPEN_PRICE = 1_000_000
+OPEN_PRICE_SUFFIX = " (open price)"
 
 
 class DiscountKind(enum.StrEnum):
@@ -62,6 +66,33 @@ class DiscountNeedsApproval(PermissionDenied):
     code = "discount_needs_approval"
 
 
+class OpenPriceNeedsApproval(PermissionDenied):
+    """An open-price item above the store's limit without a manager's approval."""
+
+    code = "open_price_needs_approval"
+
+
+def open_price_needs_approval(unit_price: int, limit: int) -> bool:
+    """An open price above the store's limit (StoreProfile.open_price_approval_limit) needs a
+    manager's PIN."""
+    return unit_price > limit
+
+
+def check_open_price(department: str, unit_price: int) -> None:
+    """What any open-price item must be: a department named, a price above 0 and at most
+    MAX_OPEN_PRICE (in minor units)."""
+    if not department.strip():
+        raise InvalidInput("choose the department of the item", field="department")
+    if not isinstance(unit_price, int) or isinstance(unit_price, bool) or unit_price <= 0:
+        raise InvalidInput("an open price must be more than 0", field="price")
+    if unit_price > MAX_OPEN_PRICE:
+        raise InvalidInput(
+            f"an open price of {unit_price} is more than the most one item may cost "
+            f"({MAX_OPEN_PRICE})",
+            field="price",
+        )
+
+
 def percent_text(basis_points: int) -> str:
     """Basis points as a person reads them: 2000 → "20 %", 1250 → "12.50 %"."""
     whole, rest = divmod(basis_points, 100)
@@ -84,10 +115,18 @@ class CartLine:
     sold_by: SoldBy
     quantity: int  # units, or grams when sold by weight
     discount: Discount | None = None
+    # An open-price item above the store's limit: the manager who approved its price.
+    approver_id: str = ""
+    approver_name: str = ""
 
     @property
     def gross(self) -> int:
         return line_gross(self.sold_by, self.quantity, self.unit_price)
+
+    @property
+    def is_open_price(self) -> bool:
+        """Goods without a barcode, sold at a typed price: a line of no product."""
+        return not self.product_id
 
 
 def line_gross(sold_by: str, quantity: int, unit_price: int) -> int:
@@ -241,6 +280,42 @@ class Cart:
             quantity=quantity,
         )
         return replace(self, lines=(*self.lines, line), next_line_id=self.next_line_id + 1)
+
+    def add_open_price(
+        self,
+        department: str,
+        unit_price: int,
+        tax_class: str,
+        *,
+        approver_id: str = "",
+        approver_name: str = "",
+    ) -> Cart:
+        """Goods without a barcode: one unit at a typed price, named after its department.
+        The line has no product (no id, no sku), so it never merges and moves no stock."""
+        check_open_price(department, unit_price)
+        line = CartLine(
+            line_id=self.next_line_id,
+            product_id="",
+            sku="",
+            name=f"{department.strip()}{OPEN_PRICE_SUFFIX}",
+            unit_price=unit_price,
+            tax_class=tax_class,
+            sold_by=SoldBy.EACH,
+            quantity=1,
+            approver_id=approver_id,
+            approver_name=approver_name,
+        )
+        return replace(self, lines=(*self.lines, line), next_line_id=self.next_line_id + 1)
+
+    def unapproved_open_prices(self, limit: int) -> list[CartLine]:
+        """Open-price lines above ``limit`` that no manager approved."""
+        return [
+            line
+            for line in self.lines
+            if line.is_open_price
+            and not line.approver_id
+            and open_price_needs_approval(line.unit_price, limit)
+        ]
 
     def line(self, line_id: int) -> CartLine:
         for line in self.lines:

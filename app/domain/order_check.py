@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.domain.cart import QUANTITY_LIMITS, check_quantity, line_gross
+from app.domain.cart import MAX_OPEN_PRICE, QUANTITY_LIMITS, check_quantity, line_gross
 from app.domain.errors import InvalidQuantity
 from app.domain.order import TenderKind
 from app.domain.product import SoldBy
@@ -28,6 +28,10 @@ MAX_LINE_QUANTITY = max(QUANTITY_LIMITS.values())
 class PricedLine(Protocol):
     @property
     def line_no(self) -> int: ...
+    @property
+    def product_id(self) -> str: ...
+    @property
+    def sku(self) -> str: ...
     @property
     def sold_by(self) -> str: ...
     @property
@@ -88,7 +92,33 @@ class Inconsistency:
     field: str
 
 
+def _check_open_price_line(i: int, line: PricedLine) -> Inconsistency | None:
+    """A line of no product is an open-price item: one unit, sold by the unit, at a price
+    within MAX_OPEN_PRICE, and no sku."""
+    if line.sku:
+        return Inconsistency(
+            "open_price_line_invalid", "a line with a sku needs its product_id", f"lines[{i}]"
+        )
+    if line.sold_by != SoldBy.EACH or line.quantity != 1:
+        return Inconsistency(
+            "open_price_line_invalid",
+            "an open-price line (no product_id) is one unit, sold by the unit",
+            f"lines[{i}].quantity",
+        )
+    if not 0 < line.unit_price <= MAX_OPEN_PRICE:
+        return Inconsistency(
+            "open_price_line_invalid",
+            f"an open price is more than 0 and at most {MAX_OPEN_PRICE}",
+            f"lines[{i}].unit_price",
+        )
+    return None
+
+
 def _check_line(i: int, line: PricedLine) -> Inconsistency | None:
+    if not line.product_id:
+        problem = _check_open_price_line(i, line)
+        if problem is not None:
+            return problem
     # The quick test first (this runs for every line pushed); check_quantity has the words.
     if not 0 < line.quantity <= QUANTITY_LIMITS[line.sold_by]:
         try:

@@ -71,10 +71,12 @@ def movements(changes: StockChanges) -> tuple[StockMovement, ...]:
 
 
 def sale_changes(order: Sale) -> StockChanges:
-    """Every sold quantity leaves the shelf."""
+    """Every sold quantity of a product leaves the shelf (an open-price line, of no product,
+    moves nothing)."""
     total: StockChanges = {}
     for line in order.lines:
-        total[line.product_id] = total.get(line.product_id, 0) - line.quantity
+        if line.product_id:
+            total[line.product_id] = total.get(line.product_id, 0) - line.quantity
     return total
 
 
@@ -91,7 +93,7 @@ def refund_changes(order: NumberedSale, refund: Return) -> StockChanges:
     total: StockChanges = {}
     for line in refund.lines:
         product_id = product_of.get(line.line_no)
-        if product_id is not None:
+        if product_id:  # not an open-price line (of no product)
             total[product_id] = total.get(product_id, 0) + line.quantity
     return total
 

@@ -21,3 +21,6 @@ class StoreProfile:
     taxes: TaxTable = DEFAULT_TAX_TABLE
     # A line or order discount above this share of the amount needs a manager's PIN.
     discount_approval_bp: int = 2000  # 20 %
+    # An open-price item (goods without a barcode, price typed) above this needs a manager's
+    # PIN (app.domain.cart.open_price_needs_approval).
+    open_price_approval_limit: int = 5000  # 50.00 in the store's currency

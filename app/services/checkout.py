@@ -7,11 +7,17 @@ from dataclasses import replace
 
 from app.domain.audit import AuditAction, AuditEntry
 from app.domain.card import CardStatus
-from app.domain.cart import Cart, CartLine
+from app.domain.cart import (
+    Cart,
+    CartLine,
+    OpenPriceNeedsApproval,
+    check_open_price,
+    open_price_needs_approval,
+)
 from app.domain.clerk import Clerk
 from app.domain.errors import EmptyCart, InvalidInput, NotFound
 from app.domain.events import OrderVoided, SaleCompleted
-from app.domain.money import format_minor
+from app.domain.money import format_minor, format_money
 from app.domain.order import (
     Order,
     OrderStatus,
@@ -25,7 +31,7 @@ from app.domain.order import (
 from app.domain.stock import sale_movements
 from app.domain.store import StoreProfile
 from app.ports import Clock, IdFactory, UnitOfWork
-from app.services.clerks import require_manager
+from app.services.clerks import approve_as_manager, require_manager
 from app.services.discounts import audit_approved_discounts, check_approvals
 
 
@@ -60,6 +66,7 @@ def complete_sale(
     now = clock.now()
     with uow:
         check_approvals(uow, cart, store)
+        check_open_prices(uow, cart, store)
         if cart.order_id:
             _refuse_live_card_attempts(uow, cart.order_id, settled)
         sequence = uow.sequences.next_value(receipt_sequence_name(store.terminal_code))
@@ -87,6 +94,7 @@ def complete_sale(
         uow.orders.add(order)
         uow.products.move_stock(sale_movements(order))
         audit_approved_discounts(uow, cart, order, clerk)
+        _audit_approved_open_prices(uow, cart, order, clerk)
         uow.outbox.add(SaleCompleted(order, now))
         for tender in order.tenders:
             if tender.kind is TenderKind.CARD and tender.reference:
@@ -95,6 +103,98 @@ def complete_sale(
             uow.parked.take(parked_sale_id)
         uow.commit()
     return order
+
+
+def _open_price_explanation(unit_price: int, store: StoreProfile) -> str:
+    typed = format_money(unit_price, store.currency, store.locale)
+    limit = format_money(store.open_price_approval_limit, store.currency, store.locale)
+    return f"An open price of {typed} is above the {limit} a clerk may type."
+
+
+def open_price_needs_manager(unit_price: int, store: StoreProfile) -> str:
+    """Why an open price needs a manager's PIN, or "" when a clerk may type it."""
+    if open_price_needs_approval(unit_price, store.open_price_approval_limit):
+        return _open_price_explanation(unit_price, store)
+    return ""
+
+
+def add_open_price_item(
+    cart: Cart, department: str, unit_price: int, tax_class: str, store: StoreProfile
+) -> Cart:
+    """A clerk adds goods without a barcode at a typed price, within the store's limit
+    (StoreProfile.open_price_approval_limit); above it a manager approves
+    (``approve_open_price_item``)."""
+    check_open_price(department, unit_price)
+    store.taxes.rate_for(tax_class)  # an unknown tax class is refused here
+    explanation = open_price_needs_manager(unit_price, store)
+    if explanation:
+        raise OpenPriceNeedsApproval(
+            explanation + " A manager must approve it with their PIN.", field="price"
+        )
+    return cart.add_open_price(department, unit_price, tax_class)
+
+
+def approve_open_price_item(
+    uow: UnitOfWork,
+    cart: Cart,
+    department: str,
+    unit_price: int,
+    tax_class: str,
+    pin: str,
+    store: StoreProfile,
+    clock: Clock,
+) -> Cart:
+    """A manager approves an open price above the limit with their PIN: the cart with the
+    line, marked with the approver (audited when the sale completes). A wrong PIN raises and
+    changes nothing."""
+    check_open_price(department, unit_price)
+    store.taxes.rate_for(tax_class)
+    manager = approve_as_manager(uow, pin, clock)
+    return cart.add_open_price(
+        department, unit_price, tax_class, approver_id=manager.id, approver_name=manager.name
+    )
+
+
+def check_open_prices(uow: UnitOfWork, cart: Cart, store: StoreProfile) -> None:
+    """Refuse a sale with an open price above the store's limit that no manager approved,
+    or approved by someone who is not (or no longer) an active manager of this till."""
+    for line in cart.lines:
+        if not line.is_open_price:
+            continue
+        check_open_price(line.name, line.unit_price)
+        if not open_price_needs_approval(line.unit_price, store.open_price_approval_limit):
+            continue
+        if not line.approver_id:
+            raise OpenPriceNeedsApproval(
+                f"{_open_price_explanation(line.unit_price, store)} {line.name} needs a "
+                "manager's approval",
+                field="price",
+            )
+        approver = uow.clerks.get(line.approver_id)
+        if approver is None or not approver.active or not approver.is_manager:
+            name = approver.name if approver else "an unknown clerk"
+            raise OpenPriceNeedsApproval(
+                f"{name} may not approve open prices: ask a manager to approve it again",
+                field="price",
+            )
+
+
+def _audit_approved_open_prices(uow: UnitOfWork, cart: Cart, order: Order, asked_by: Clerk) -> None:
+    """One OPEN_PRICE_APPROVED entry per open price a manager approved (in the sale's
+    transaction): the manager, who asked, what and its price."""
+    for line in cart.lines:
+        if line.is_open_price and line.approver_id:
+            uow.audit.add(
+                AuditEntry(
+                    order.paid_at or order.created_at,
+                    line.approver_id,
+                    line.approver_name,
+                    AuditAction.OPEN_PRICE_APPROVED,
+                    f"open price, asked by {asked_by.name}",
+                    line.unit_price,
+                    f"{order.receipt_no}: {line.name} at {format_minor(line.unit_price)}",
+                )
+            )
 
 
 def _refuse_live_card_attempts(uow: UnitOfWork, order_id: str, tenders: tuple[Tender, ...]) -> None:

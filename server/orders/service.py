@@ -485,7 +485,8 @@ class OrderBatch:
             o = c.order
             for line in o.lines:
                 lines.append({"order_id": o.id, **_fields(line)})
-                product_ids.add(line.product_id)
+                if line.product_id:  # not an open-price item
+                    product_ids.add(line.product_id)
             self._move_stock(sale_changes(o), o.id)
             for position, tender in enumerate(o.tenders, start=1):
                 tenders.append({"order_id": o.id, "position": position, **_fields(tender)})
@@ -586,6 +587,8 @@ class OrderBatch:
         if o.clerk_id not in clerks:
             flag("unknown_clerk", clerk_id=o.clerk_id, clerk_name=o.clerk_name)
         for line in o.lines:
+            if not line.product_id:  # an open-price item: no catalog price to compare
+                continue
             price = prices.get(line.product_id)
             if price is None:
                 flag("unknown_product", line.product_id, line_no=line.line_no, sku=line.sku)

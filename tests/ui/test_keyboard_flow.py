@@ -169,6 +169,11 @@ CASES: dict[str, Case] = {
         fill=_fill_first_manager,
     ),
     "CloseWithSaleDialog": Case(lambda t: _dialogs().CloseWithSaleDialog("€4.67", 2, t.window)),
+    "OpenPriceDialog": Case(
+        lambda t: _dialogs().OpenPriceDialog(["Bakery"], [("food", "VAT 7 %")], str, t.window),
+        typed="3.50",
+        confirmed=lambda d, r: r == [1] and d.unit_price == 350 and d.department == "Bakery",
+    ),
     "ParkedSalesDialog": Case(_build_parked, confirmed=lambda d, r: r == [1] and bool(d.sale_id)),
     "PayDialog": Case(
         lambda t: _pay().PayDialog(467, "EUR", parent=t.window),
@@ -186,7 +191,12 @@ CASES: dict[str, Case] = {
         lambda t: _receipt().ReceiptDialog(t.order, t.terminal.store, t.runner, parent=t.window)
     ),
     "HistoryDialog": Case(
-        lambda t: _module("history").HistoryDialog(t.terminal, t.runner, t.window)
+        lambda t: _module("history").HistoryDialog(t.terminal, t.runner, t.window),
+        # Enter in its search (a receipt's number, typed or scanned) searches at once and the
+        # dialog stays open; of the till's two sales, the one with that number is listed.
+        typed="T01-000001",
+        ready=lambda d: len(d.orders) == 2,
+        confirmed=lambda d, r: r == [] and [o.receipt_no for o in d.orders] == ["T01-000001"],
     ),
     "RefundDialog": Case(
         lambda t: _module("refund_dialog").RefundDialog(
@@ -256,16 +266,19 @@ def till(qtbot: Any, open_window: Any, terminal: Any) -> Till:
     manager = add_clerk(terminal, "Maria", MANAGER_PIN, manager=True)
     bridge = make_bridge(terminal, FakeServerTransport())
     window = open_window(sync=bridge)
-    order = complete_sale(
-        terminal.uow(),
-        _cart(terminal),
-        [TenderInput(TenderKind.CASH, 1000)],
-        manager,
-        terminal.store,
-        terminal.clock,
-        terminal.ids,
-    )
-    return Till(terminal, window, manager, order, bridge)
+    orders = [
+        complete_sale(
+            terminal.uow(),
+            _cart(terminal),
+            [TenderInput(TenderKind.CASH, 1000)],
+            manager,
+            terminal.store,
+            terminal.clock,
+            terminal.ids,
+        )
+        for _sale in range(2)
+    ]
+    return Till(terminal, window, manager, orders[0], bridge)
 
 
 def _open(qtbot: Any, till: Till, case: Case) -> tuple[QDialog, list[int]]:
