@@ -13,7 +13,7 @@ from app.domain.card import CardPayment, CardRefund, CardStatus, LocalCardAttemp
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.events import DomainEvent
-from app.domain.order import Order, OrderStatus
+from app.domain.order import Order, OrderStatus, SyncState
 from app.domain.product import Product
 from app.domain.refund import Refund, RefundState
 from app.domain.stock import StockMovement
@@ -86,6 +86,12 @@ class OutboxRepository(Protocol):
         """Queue ``event`` for the server, in the current transaction."""
 
     def pending_count(self) -> int: ...
+
+    def unacknowledged_follow_ups(
+        self, order_ids: Sequence[str]
+    ) -> dict[str, list[tuple[SyncState, str]]]:
+        """Per order: its events after the sale (refunds, a void) the server has not
+        acknowledged, as (state, reason) (``Order.with_later_events``)."""
 
 
 class SequenceRepository(Protocol):

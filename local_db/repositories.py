@@ -16,11 +16,11 @@ from app.domain.card import CardStatus, LocalCardAttempt
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.events import DomainEvent
-from app.domain.order import Order, OrderStatus
+from app.domain.order import Order, OrderStatus, SyncState
 from app.domain.product import Product, department_key, one_spelling_each
 from app.domain.refund import Refund, RefundLine, RefundState
 from app.domain.stock import StockMovement
-from app.domain.sync import OutboxState
+from app.domain.sync import OutboxState, shown_sync_state
 from app.domain.timestamps import now_iso, optional_utc_iso, utc_iso
 from app.ports import EventEncoder
 from local_db.codec import (
@@ -373,6 +373,26 @@ class SqliteOutboxRepository:
                 .where(OUTBOX.c.state != OutboxState.DONE.value)
             ).scalar_one()
         )
+
+    def unacknowledged_follow_ups(
+        self, order_ids: Sequence[str]
+    ) -> dict[str, list[tuple[SyncState, str]]]:
+        """Refunds and voids of these orders the server has not acknowledged (the sale's own
+        event is the order's ``sync_state``). Reads only entries not done (indexed state)."""
+        if not order_ids:
+            return {}
+        order_id = func.json_extract(OUTBOX.c.payload, "$.payload.order_id")
+        rows = self._c.execute(
+            select(order_id, OUTBOX.c.state, OUTBOX.c.last_error).where(
+                OUTBOX.c.state != OutboxState.DONE.value,
+                OUTBOX.c.event_id.not_in(list(order_ids)),
+                order_id.in_(list(order_ids)),
+            )
+        ).all()
+        later: dict[str, list[tuple[SyncState, str]]] = {}
+        for oid, state, why in rows:
+            later.setdefault(str(oid), []).append((shown_sync_state(OutboxState(state), why), why))
+        return later
 
     def entry(self, event_id: str) -> dict[str, Any] | None:
         row = self._c.execute(select(OUTBOX).where(OUTBOX.c.event_id == event_id)).first()

@@ -53,8 +53,12 @@ def sync_text(order: Order) -> str:
 
 
 def load_orders(terminal, query: str, day: date | None) -> list[Order]:  # type: ignore[no-untyped-def]
+    """The sales, each with the sync state of its refunds and void too (a refund still
+    waiting makes its sale "waiting"; a refused one, "refused" with the reason)."""
     with terminal.read() as uow:
-        return list(uow.orders.recent(HISTORY_LIMIT, query, day.isoformat() if day else None))
+        orders = list(uow.orders.recent(HISTORY_LIMIT, query, day.isoformat() if day else None))
+        later = uow.outbox.unacknowledged_follow_ups([o.id for o in orders])
+    return [o.with_later_events(later.get(o.id, ())) for o in orders]
 
 
 def found_by_receipt(search: str, order: Order) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -56,6 +57,8 @@ SYNC_STATE_WORDS: dict[SyncState, str] = {
     SyncState.ACKNOWLEDGED: "received",
     SyncState.REJECTED: "refused",
 }
+# Least advanced first: a sale shows the least advanced of its own state and its later events'.
+SYNC_PROGRESS = (SyncState.REJECTED, SyncState.QUEUED, SyncState.SENT, SyncState.ACKNOWLEDGED)
 
 
 def check_transition(receipt_no: str, current: OrderStatus, target: OrderStatus) -> None:
@@ -179,6 +182,17 @@ class Order:
     @property
     def change(self) -> int:
         return sum(t.change for t in self.tenders)
+
+    def with_later_events(self, later: Iterable[tuple[SyncState, str]]) -> Order:
+        """The sale as the history shows it, with its later events (a refund, a void) that
+        the server has not acknowledged yet, each as (state, reason): the least advanced
+        state is the sale's — a refund made offline makes a received sale "waiting" again,
+        a refused one makes it "refused" with the server's reason."""
+        state, why = self.sync_state, self.sync_error
+        for event_state, event_why in later:
+            if SYNC_PROGRESS.index(event_state) < SYNC_PROGRESS.index(state):
+                state, why = event_state, event_why
+        return replace(self, sync_state=state, sync_error=why)
 
     def with_status(self, target: OrderStatus) -> Order:
         check_transition(self.receipt_no, self.status, target)

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from app.domain.clerk import Role, check_pin_hash
 from app.domain.errors import InvalidInput
+from app.domain.order import SyncState
 from app.domain.product import Product, SoldBy
 
 CURSOR_SETTING = "sync.cursor"  # where the pull resumes; emptied by a new enrollment
@@ -25,6 +26,18 @@ class OutboxState(enum.StrEnum):
     SENT = "sent"  # sent at least once, no answer kept yet
     DONE = "done"  # the server acknowledged it (accepted or duplicate)
     REJECTED = "rejected"  # refused for good: waits for a manager (fix and resend, or void)
+
+
+def shown_sync_state(state: OutboxState, last_error: str = "") -> SyncState:
+    """An outbox entry's state in the history's words (``SyncState``): an entry that was
+    sent and got no answer (its error is kept) waits to be sent again."""
+    if state is OutboxState.DONE:
+        return SyncState.ACKNOWLEDGED
+    if state is OutboxState.REJECTED:
+        return SyncState.REJECTED
+    if state is OutboxState.SENT and not last_error:
+        return SyncState.SENT
+    return SyncState.QUEUED
 
 
 @dataclass(frozen=True, slots=True)

@@ -260,3 +260,47 @@ def test_history_says_waiting_then_refused_with_the_servers_reason(
     assert "refused by the server: " in history.detail.text()
     assert "lines do not add up" in history.detail.text()
     assert "Till → Refused sales" in history.detail.text()
+
+
+def test_a_refund_still_on_its_way_makes_its_received_sale_waiting_then_refused(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    from app.domain.refund import RefundLine
+    from app.domain.sync import PushOutcome, ResultStatus
+    from app.services.refunds import refund_order
+    from local_db.sync_store import SqliteSyncStore
+
+    window, register = manager_at_the_register(qtbot, open_window, terminal)
+    order = sell_milk_and_bread(qtbot, register)
+    store = SqliteSyncStore(terminal.database.writer)
+    store.record_results([PushOutcome(order.id, ResultStatus.ACCEPTED)])
+    history = open_history(qtbot, window, register, order.receipt_no)
+    assert history.table.item(0, 6).text() == "● received"
+    history.accept()
+    with terminal.read() as uow:
+        manager = next(c for c in uow.clerks.all() if c.name == "Maria")
+    refund_order(
+        terminal.uow,
+        None,
+        order.id,
+        "broken",
+        manager,
+        terminal.clock,
+        terminal.ids,
+        lines=[RefundLine(1, 1)],
+    )
+    history = open_history(qtbot, window, register, order.receipt_no)
+    assert history.table.item(0, 6).text() == "● waiting"  # the refund is not at the server
+    history.accept()
+    (refund_event,) = [e for e in store.pending_events(10) if e.event_type == "order.refunded"]
+    store.record_results(
+        [PushOutcome(refund_event.event_id, ResultStatus.REJECTED, "refund_exceeds_line", "no")]
+    )
+    history = open_history(qtbot, window, register, order.receipt_no)
+    assert history.table.item(0, 6).text() == "● refused"
+    assert "refund_exceeds_line" in history.detail.text()
+    history.accept()
+    store.resend(refund_event.event_id)
+    store.record_results([PushOutcome(refund_event.event_id, ResultStatus.ACCEPTED)])
+    history = open_history(qtbot, window, register, order.receipt_no)
+    assert history.table.item(0, 6).text() == "● received"
