@@ -6,12 +6,23 @@ from typing import Any
 
 from flask import Flask
 
-from server.config import Config
+from server.config import Config, ConfigError
 from server.db import make_engine, make_session_factory
 from server.errors import register_error_handler
 from server.ratelimit import RateLimiter, install_open_route_throttle
 from server.request_log import configure_logging, install_request_logging
 from server.services import Services
+
+
+def refuse_links_without_public_url(config: Config) -> None:
+    """Pay links (shown as a QR code, mailed to customers) are built from SHOPSMART_PUBLIC_URL
+    only, never from a request's Host header: a server with card payments must be told it."""
+    if config.payments_enabled and not config.public_url:
+        raise ConfigError(
+            "configuration refused: SHOPSMART_PUBLIC_URL is not set, and card payments are on "
+            "(STRIPE_SECRET_KEY): set it to the address customers reach this server at, e.g. "
+            "https://pos.example.com — pay links are built from it alone"
+        )
 
 
 def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Flask:
@@ -31,6 +42,7 @@ def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Fla
     from server.terminals import blueprint as terminals
 
     config = config or Config.from_env()
+    refuse_links_without_public_url(config)
     configure_logging(config.log_level)
     app = Flask("server")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes

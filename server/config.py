@@ -172,9 +172,11 @@ class Config(BaseSettings):
     )
     public_url: str = Field(
         "",
-        description="How customers reach the server, for `pay_url` (e.g. "
-        "`https://pos.example.com`).",
-        json_schema_extra={"doc_default": "*(request host)*"},
+        description="How customers reach the server (e.g. `https://pos.example.com`): pay "
+        "links are built from it alone, never from a request's Host header. Required with "
+        "card payments (the server refuses to start without it); `shopsmart-server run` uses "
+        "its own `http://127.0.0.1:PORT`.",
+        json_schema_extra={"doc_default": "*(none)*"},
     )
     pay_link_ttl_minutes: int = Field(60 * 24, ge=1, description="Life of a payment link.")
     payment_recheck_seconds: float = Field(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
@@ -30,6 +32,45 @@ ERROR_TEXT = {
 }
 
 
+@dataclass(frozen=True)
+class PageResponse:
+    """One documented answer of a route outside the JSON API: its media type, and the
+    pydantic model of its body when that is JSON (None: HTML, or any JSON object)."""
+
+    media_type: str = "application/json"
+    model: type[BaseModel] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A route that is not an ``@endpoint`` (the customer's pay page, Stripe's webhook),
+    declared beside it so the document lists it and schemathesis fuzzes it too."""
+
+    summary: str
+    tag: str
+    responses: dict[int, tuple[PageResponse, ...]]
+    json_body: bool = False  # any JSON object, read by the route itself
+    headers: tuple[str, ...] = ()  # optional request headers the route reads
+    throttled: bool = True  # server/ratelimit.py's open-route throttle: 429 + Retry-After
+    path_patterns: tuple[tuple[str, str], ...] = ()  # (parameter, regex) of what it takes
+
+
+V = TypeVar("V", bound=Callable[..., Any])
+
+
+def page(spec: PageSpec) -> Callable[[V], V]:
+    def mark(view: V) -> V:
+        view.page_spec = spec  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+HTML = PageResponse("text/html")
+JSON_ERROR = PageResponse("application/json", ErrorResponse)
+
+
 @bp.get("/openapi.json")
 def openapi_document() -> ResponseReturnValue:
     return jsonify(build_openapi(current_app))
@@ -44,6 +85,67 @@ def _endpoints(app: Flask) -> list[tuple[str, str, str, EndpointSpec]]:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((_PATH_PARAM.sub(r"{\1}", rule.rule), method.lower(), rule.endpoint, spec))
     return sorted(found, key=lambda item: (item[0], item[1]))
+
+
+def _pages(app: Flask) -> list[tuple[str, str, str, PageSpec]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        spec = getattr(app.view_functions[rule.endpoint], "page_spec", None)
+        if spec is None:
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((_PATH_PARAM.sub(r"{\1}", rule.rule), method.lower(), rule.endpoint, spec))
+    return sorted(found, key=lambda item: (item[0], item[1]))
+
+
+def _page_operation(app: Flask, name: str, spec: PageSpec, refs: dict[Any, Any]) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    answers = dict(spec.responses)
+    if spec.throttled:
+        answers.setdefault(429, (JSON_ERROR,))
+    for status, options in sorted(answers.items()):
+        content: dict[str, Any] = {}
+        for option in options:
+            schema = refs[(option.model, "serialization")] if option.model is not None else None
+            if schema is None and option.media_type == "application/json":
+                schema = {"type": "object"}
+            content[option.media_type] = {"schema": schema} if schema is not None else {}
+        responses[str(status)] = {
+            "description": next((o.description for o in options if o.description), "")
+            or ERROR_TEXT.get(status, "OK"),
+            "content": content,
+        }
+        if status == 429:
+            responses["429"]["headers"] = {
+                "Retry-After": {"schema": {"type": "integer"}, "required": True}
+            }
+    patterns = dict(spec.path_patterns)
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": p,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", **({"pattern": patterns[p]} if p in patterns else {})},
+        }
+        for p in _PATH_PARAM.findall(app.url_map._rules_by_endpoint[name][0].rule)
+    ]
+    parameters += [
+        {"name": h, "in": "header", "required": False, "schema": {"type": "string"}}
+        for h in spec.headers
+    ]
+    operation: dict[str, Any] = {
+        "operationId": name.replace(".", "_"),
+        "summary": spec.summary,
+        "tags": [spec.tag],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if spec.json_body:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    return operation
 
 
 def _no_null(schema: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +171,12 @@ def build_openapi(app: Flask) -> dict[str, Any]:
             models[(spec.body, "validation")] = None
         for _, model in spec.error_bodies:
             models[(model, "serialization")] = None
+    pages = _pages(app)
+    for _, _, _, page_spec in pages:
+        for options in page_spec.responses.values():
+            for option in options:
+                if option.model is not None:
+                    models[(option.model, "serialization")] = None
     refs, defs = models_json_schema(list(models), ref_template="#/components/schemas/{model}")
     schemas = defs.get("$defs", {})
     error_ref = refs[(ErrorResponse, "serialization")]
@@ -140,6 +248,8 @@ def build_openapi(app: Flask) -> dict[str, Any]:
         if spec.auth:
             operation["security"] = [{"bearerAuth": []}]
         paths.setdefault(path, {})[method] = operation
+    for path, method, name, page_spec in pages:
+        paths.setdefault(path, {})[method] = _page_operation(app, name, page_spec, refs)
     paths["/api/openapi.json"] = {
         "get": {
             "operationId": "openapi_document",

@@ -1,5 +1,6 @@
 """Structured JSON logs, one line per request, with a request id. Tokens are never logged:
-only method, path, status, duration, the terminal id and the request id are."""
+only method, path, status, duration, the terminal id and the request id are — and the path
+with a pay page's token cut out (``/pay/…``: the token is all a customer's link holds)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,26 @@ from flask import Flask, Response, g, request
 log = logging.getLogger("shopsmart.server.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_PAY_TOKEN_IN_PATH = re.compile(r"(/pay/)[^/?#\s]+")
+REDACTED = "[redacted]"
+
+
+def redact_path(text: str) -> str:
+    """``text`` (a path, a URL, a request line) with any pay page token replaced; the same
+    rule for the app's request log and gunicorn's access log (gunicorn.conf.py)."""
+    return _PAY_TOKEN_IN_PATH.sub(r"\1" + REDACTED, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Pay page tokens cut out of another library's log lines (werkzeug's development server
+    logs each request line: ``shopsmart-server run``, the embedded default)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_path(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_path(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -44,6 +65,10 @@ def configure_logging(level: str) -> None:
 
 
 def install_request_logging(app: Flask) -> None:
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactingFilter) for f in werkzeug.filters):
+        werkzeug.addFilter(RedactingFilter())
+
     @app.before_request
     def start() -> None:
         incoming = request.headers.get("X-Request-Id", "")
@@ -63,7 +88,7 @@ def install_request_logging(app: Flask) -> None:
                 "event": "request",
                 "request_id": request_id,
                 "method": request.method,
-                "path": request.path,
+                "path": redact_path(request.path),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.get("started", 0)) * 1000, 2),
                 "terminal_id": str(who.terminal_id) if who and who.terminal_id else None,

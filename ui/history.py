@@ -119,7 +119,7 @@ class HistoryDialog(PosDialog):
         self.resize(1100, 680)
         filters = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Receipt number (000042) or an item bought")
+        self.search.setPlaceholderText("Receipt number, e.g. 000042")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         # A scanner types the receipt's number and Enter: search at once, keep the dialog

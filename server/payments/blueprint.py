@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from server.api import endpoint
 from server.payments.service import (
@@ -29,8 +29,10 @@ bp = Blueprint("payments", __name__, url_prefix="/api/v1/payments")
 
 
 def base_url() -> str:
-    """Where customers reach this server: SHOPSMART_PUBLIC_URL, else this request's host."""
-    return services().config.public_url or request.host_url.rstrip("/")
+    """Where customers reach this server: SHOPSMART_PUBLIC_URL, and nothing a request says
+    (a Host header of ``evil.example`` would otherwise be mailed to a customer as the pay
+    link). A server with card payments does not start without it (server.app)."""
+    return services().config.public_url
 
 
 @bp.post("")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -32,6 +33,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.api import has_nul
 from server.errors import ApiError, InvalidBody, NotFound
 from server.mail.notifications import (
     queue_payment_confirmation,
@@ -82,6 +84,7 @@ class RefundStatus(StrEnum):
 
 
 OPEN = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
+PAY_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what secrets.token_urlsafe(32) gives
 CREATE_LEASE = timedelta(seconds=30)
 WAIT_FOR_OTHER_CREATOR = 10.0  # seconds a replay waits for a concurrent creation
 
@@ -681,6 +684,8 @@ def apply_event(svc: Services, event: dict[str, Any]) -> WebhookOutcome:
     obj = (event.get("data") or {}).get("object") or {}
     if not event_id:
         raise InvalidBody("the event has no id", field="id")
+    if len(event_id) > 255 or has_nul(event):  # signed, but no database takes a NUL
+        raise InvalidBody("the event is not one this server can record", field="id")
     with svc.sessions() as session, session.begin():
         fresh = session.execute(
             dialect_insert(session, StripeEvent.__table__)
@@ -759,8 +764,10 @@ class PayPage:
 
 
 def pay_page(svc: Services, token: str, *, refresh: bool = False) -> PayPage:
-    """What the public payment page shows for an opaque token (404 when unknown)."""
-    if not token or len(token) > 64:
+    """What the public payment page shows for an opaque token (404 when unknown). Only the
+    shape a token has (``secrets.token_urlsafe``) reaches the database: anything else, a NUL
+    byte say, which PostgreSQL refuses, is simply not a payment page."""
+    if not PAY_TOKEN.fullmatch(token):
         raise NotFound("no such payment page")
     with svc.sessions() as session:
         payment = session.scalar(select(Payment).where(Payment.pay_token == token))

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 
 import stripe
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
+from pydantic import BaseModel
 
 from server.errors import ApiError
+from server.openapi import JSON_ERROR, PageResponse, PageSpec, page
 from server.payments.service import PaymentsUnavailable, after_event, apply_event
 from server.payments.stripe_gateway import construct_event
 from server.services import services
@@ -21,7 +23,29 @@ bp = Blueprint("webhooks", __name__)
 log = logging.getLogger("shopsmart.server.webhooks")
 
 
+class WebhookReceived(BaseModel):
+    """The answer to Stripe: taken (``duplicate``: this event id was applied before)."""
+
+    received: bool
+    duplicate: bool
+
+
 @bp.post("/stripe/webhook")
+@page(
+    PageSpec(
+        "Stripe's signed events (payment_intent.*, charge.refunded): verified by the "
+        "Stripe-Signature header, each event id applied once",
+        tag="payments",
+        responses={
+            200: (PageResponse(model=WebhookReceived),),
+            400: (JSON_ERROR,),  # signature or event refused
+            413: (JSON_ERROR,),
+            503: (JSON_ERROR,),  # webhooks not configured
+        },
+        json_body=True,
+        headers=("Stripe-Signature",),
+    )
+)
 def stripe_webhook() -> Response:
     svc = services()
     secret = svc.config.stripe_webhook_secret
@@ -44,4 +68,5 @@ def stripe_webhook() -> Response:
         raise ApiError("the body is not a Stripe event", code="invalid_event") from None
     outcome = apply_event(svc, event.to_dict() if hasattr(event, "to_dict") else dict(event))
     after_event(svc, outcome)
-    return jsonify({"received": True, "duplicate": outcome.duplicate})
+    answer = WebhookReceived(received=True, duplicate=outcome.duplicate)
+    return Response(answer.model_dump_json(), mimetype="application/json")

@@ -20,7 +20,7 @@ from keyring.backend import KeyringBackend
 from keyrings.alt.file import PlaintextKeyring
 from PySide6.QtWidgets import QApplication
 
-from app.data import DEMO_CLERKS, DEMO_MANAGER_PIN
+from app.data import DEMO_CLERKS
 from local_db.sync_store import SqliteSyncStore
 from sync import credentials
 from sync.credentials import (
@@ -151,7 +151,7 @@ def test_a_real_stores_login_shows_no_pin(
 def test_without_a_keyring_the_header_says_why_offline_and_names_the_real_menu(
     qtbot: Any, open_window: Any, terminal: Any
 ) -> None:
-    add_clerk(terminal, "Ana", DEMO_MANAGER_PIN, manager=True)
+    add_clerk(terminal, "Ana", "2468", manager=True)
     bridge = not_enrolled_bridge(terminal)
     window = open_window(sync=bridge)
     bridge.start()
@@ -161,7 +161,7 @@ def test_without_a_keyring_the_header_says_why_offline_and_names_the_real_menu(
     assert "Till → Server connection…" in bar.text.text()
     assert "\n" not in bar.text.text()  # one line of text
     assert "Server connection…" in menu_entries(window)["Till"]
-    log_in(qtbot, window, "Ana", DEMO_MANAGER_PIN)
+    log_in(qtbot, window, "Ana", "2468")
     assert window.settings_action.isEnabled()  # the manager can do what the line says
     bridge.stop()
 
