@@ -209,8 +209,8 @@ class RegisterWidget(QWidget):
         for widget in self.action_buttons:
             widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             actions.addWidget(widget)
-        self.open_price_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        actions.addWidget(self.open_price_button)
+        self.open_price_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # after F6, in key order
+        actions.insertWidget(actions.indexOf(self.discount_button) + 1, self.open_price_button)
         actions.addStretch(1)
         for index in range(actions.count()):  # narrow side padding: all fit at 1024 px
             item = actions.itemAt(index).widget()
