@@ -15,25 +15,22 @@ SERVER_CONNECTION = "Till → Server connection…"
 
 
 def connection_reason(status: SyncStatus, *, keyring_safe: bool, token_locked: bool) -> str:
-    """One short line, or "" when nobody needs to do anything."""
+    """One short line (it fits a 1024-pixel window), or "" when nobody needs to do anything."""
     state = status.state
     if token_locked and state in (ConnectionState.NOT_ENROLLED, ConnectionState.AUTH_FAILED):
         return (
-            "Offline: the server token file is locked. Restart the till and type its "
-            f"passphrase, or a manager opens {SERVER_CONNECTION}"
+            "Offline: the token file is locked — restart and type its passphrase, or see "
+            f"{SERVER_CONNECTION}"
         )
     if state is ConnectionState.NOT_ENROLLED:
         if not keyring_safe:
             return (
-                "Offline: this computer has no secure keyring for the server token. A manager "
-                f"chooses an encrypted token file in {SERVER_CONNECTION}"
+                "Offline: no secure keyring for the server token — a manager chooses a token "
+                f"file in {SERVER_CONNECTION}"
             )
-        return f"Offline: not connected to a server. A manager connects it in {SERVER_CONNECTION}"
+        return f"Offline: not connected to a server — a manager connects it in {SERVER_CONNECTION}"
     if state is ConnectionState.AUTH_FAILED:
-        return (
-            "Offline: the server refuses this till's token. A manager connects it again in "
-            f"{SERVER_CONNECTION}"
-        )
+        return f"Offline: the server refused this till's token — a manager reconnects it in {SERVER_CONNECTION}"
     return ""
 
 
