@@ -1,4 +1,6 @@
-"""This till's sales: find by receipt number or day, see what reached the server, reprint, void."""
+"""This till's sales: find one by its receipt's number, by what was bought or by day; see what
+was refunded and what reached the server; reprint a copy, refund (with its refund receipt),
+void."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.errors import NotFound
 from app.domain.order import Order, OrderStatus, SyncState
 from app.domain.refund import Refund
 from app.services.checkout import void_order
@@ -72,7 +75,8 @@ def load_sale(terminal, order_id: str) -> tuple[Order, list[Refund]]:  # type: i
     """The sale as it is now and its refunds (for a reprint or a refund receipt)."""
     with terminal.read() as uow:
         order = uow.orders.get(order_id)
-        assert order is not None
+        if order is None:
+            raise NotFound(f"no sale {order_id} on this till", field="order_id")
         return order, list(uow.refunds.for_order(order_id))
 
 
@@ -119,7 +123,7 @@ class HistoryDialog(PosDialog):
         self.resize(1100, 680)
         filters = QHBoxLayout()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Receipt number, e.g. 000042")
+        self.search.setPlaceholderText("Receipt number (000042) or an item bought")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         # A scanner types the receipt's number and Enter: search at once, keep the dialog
