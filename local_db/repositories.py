@@ -8,7 +8,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.domain.audit import AuditAction, AuditEntry
@@ -326,10 +337,19 @@ class SqliteOrderRepository:
         )
 
     def recent(self, limit: int = 100, query: str = "", day: str | None = None) -> list[Order]:
-        """Newest first; ``query`` matches a receipt number part, ``day`` is YYYY-MM-DD (UTC)."""
+        """Newest first; ``query`` matches a receipt number part or, when it has a letter, an
+        item of the sale (its name, any case, or its SKU): a customer without a receipt says
+        what they bought. ``day`` is YYYY-MM-DD (UTC)."""
         statement = select(ORDERS).order_by(ORDERS.c.created_at.desc()).limit(limit)
-        if query.strip():
-            statement = statement.where(ORDERS.c.receipt_no.contains(query.strip().upper()))
+        wanted = query.strip()
+        if wanted:
+            found = ORDERS.c.receipt_no.contains(wanted.upper(), autoescape=True)
+            if any(ch.isalpha() for ch in wanted):
+                with_item = select(LINES.c.order_id).where(
+                    or_(LINES.c.name.contains(wanted, autoescape=True), LINES.c.sku == wanted)
+                )
+                found = or_(found, ORDERS.c.id.in_(with_item))
+            statement = statement.where(found)
         if day:
             statement = statement.where(
                 ORDERS.c.created_at >= day, ORDERS.c.created_at < day + "T99"

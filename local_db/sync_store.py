@@ -242,6 +242,8 @@ class SqliteSyncStore:
                 stock = _stock_aside(c, [product.id for product in applied]) + stock
             if stock:
                 aside.extend(_apply_stock(c, stock))
+            if page.clerks:
+                _unlock_clerks_with_a_new_pin(c, page.clerks)
             for clerk in page.clerks:
                 upsert(
                     c,
@@ -598,3 +600,18 @@ def describe(outcome: PushOutcome) -> str:
     else:
         head = f"rejected ({outcome.reason or 'no reason given'})"
     return f"{head}: {outcome.message}" if outcome.message else head
+
+
+def _unlock_clerks_with_a_new_pin(c: Connection, clerks: Any) -> None:
+    """A PIN the store owner set on the server (``shopsmart-server clerk set-pin``) is the way
+    out of a lockout: a pulled clerk whose PIN hash differs from this till's starts afresh
+    (no wrong tries counted, not locked). The same hash pulled again changes nothing."""
+    pulled = {clerk.id: clerk.pin_hash for clerk in clerks}
+    rows = c.execute(select(CLERKS.c.id, CLERKS.c.pin_hash).where(CLERKS.c.id.in_(pulled)))
+    changed = [row.id for row in rows if row.pin_hash != pulled[row.id]]
+    if changed:
+        c.execute(
+            update(CLERKS)
+            .where(CLERKS.c.id.in_(changed))
+            .values(failed_attempts=0, locked_until=None)
+        )

@@ -86,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--pin", required=True)
     deactivate = clerk.add_parser("deactivate", help="a clerk who left: terminals refuse the PIN")
     deactivate.add_argument("clerk_id")
+    set_pin = clerk.add_parser(
+        "set-pin",
+        help="a new PIN (managers: 6-8 digits); tills pull it, and it unlocks a clerk a till "
+        "locked out after wrong PINs",
+    )
+    set_pin.add_argument("clerk_id")
+    set_pin.add_argument("--pin", required=True)
+    clerks = clerk.add_parser("list", help="a store's clerks: id, name, role, active")
+    clerks.add_argument("--store", required=True)
 
     product = sub.add_parser("product", help="catalog").add_subparsers(dest="action", required=True)
     imp = product.add_parser(
@@ -270,6 +279,14 @@ def _admin(config: Any, args: argparse.Namespace) -> int:
                 found = admin.clerk_by_id(session, args.clerk_id)
                 admin.deactivate_clerk(session, found)
                 print(f"clerk {found.name} deactivated")
+            elif args.command == "clerk" and args.action == "set-pin":
+                found = admin.clerk_by_id(session, args.clerk_id)
+                admin.set_clerk_pin(session, found, args.pin)
+                print(f"new PIN set for {found.name}: tills take it at their next sync")
+            elif args.command == "clerk" and args.action == "list":
+                for found in admin.list_clerks(session, admin.store_by_code(session, args.store)):
+                    state = "active" if found.active else "inactive"
+                    print(f"{found.id}\t{found.name}\t{found.role}\t{state}")
             elif args.command == "clerk":
                 store = admin.store_by_code(session, args.store)
                 clerk = admin.add_clerk(session, store, args.name, args.role, args.pin)

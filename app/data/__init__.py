@@ -28,11 +28,18 @@ class DemoClerk:
 
 # THE demo clerks: ``shopsmart-server demo`` creates them, and the login screen of the embedded
 # demo (`make run`) names them with their PINs, from here.
-DEMO_CLERKS = (DemoClerk("Maria", "clerk", "1234"), DemoClerk("Max", "manager", "9999"))
+# The one manager PIN of the demo and of every test fixture: managers' PINs are 6 to 8 digits
+# (app.domain.clerk), so a test that made its own 4-digit manager would be refused.
+DEMO_MANAGER_PIN = "246813"
+DEMO_CLERK_PIN = "1234"
+DEMO_CLERKS = (
+    DemoClerk("Maria", "clerk", DEMO_CLERK_PIN),
+    DemoClerk("Max", "manager", DEMO_MANAGER_PIN),
+)
 
 
 def demo_clerks_text() -> str:
-    """``Maria (PIN 1234) and Max (manager, PIN 9999)``."""
+    """``Maria (PIN 1234) and Max (manager, PIN 246813)``."""
     return " and ".join(
         f"{c.name} ({'' if c.role == 'clerk' else c.role + ', '}PIN {c.pin})" for c in DEMO_CLERKS
     )

@@ -11,6 +11,8 @@ from app.domain.clerk import (
     Role,
     check_pin_format,
     hash_pin,
+    pin_change_due,
+    pin_hash_is_current,
     verify_pin,
 )
 from app.domain.errors import (
@@ -22,9 +24,23 @@ from app.domain.errors import (
 )
 from app.ports import Clock, IdFactory, UnitOfWork
 
+# What unlocks a clerk before the lock runs out: a new PIN set on the server, which every till
+# pulls (a changed PIN hash clears the till's lock and count: local_db.sync_store).
+WAY_OUT = "the store owner can set a new PIN with `shopsmart-server clerk set-pin`"
+
+
+def way_out(clerk: Clerk) -> str:
+    """What a locked clerk can do besides waiting (the only manager has no manager to ask)."""
+    ask = "" if clerk.is_manager else "ask a manager, or "
+    return f"{ask}{WAY_OUT}, which unlocks {clerk.name} once this till has synced"
+
 
 def log_in(uow: UnitOfWork, clerk_id: str, pin: str, clock: Clock) -> Clerk:
-    """Check a clerk's PIN. Five wrong tries lock the clerk for a few minutes."""
+    """Check a clerk's PIN. Five wrong tries lock the clerk for a few minutes.
+
+    A good PIN whose hash was made with an older, cheaper cost is hashed again with today's.
+    The clerk returned says ``pin_change_due`` when the PIN is shorter than the role now asks
+    (a 4-digit manager PIN): it logs in, and the screen asks for it to be changed."""
     now = clock.now()
     with uow:
         clerk = uow.clerks.get(clerk_id)
@@ -35,21 +51,22 @@ def log_in(uow: UnitOfWork, clerk_id: str, pin: str, clock: Clock) -> Clerk:
             minutes = max(1, int((clerk.locked_until - now).total_seconds() + 59) // 60)
             raise ClerkLocked(
                 f"{clerk.name} is locked after {MAX_FAILED_ATTEMPTS} wrong PINs; "
-                f"try again in {minutes} min or ask a manager",
+                f"try again in {minutes} min; {way_out(clerk)}",
                 field="pin",
             )
         if verify_pin(pin, clerk.pin_hash):
-            clerk = replace(clerk, failed_attempts=0, locked_until=None)
+            pin_hash = clerk.pin_hash if pin_hash_is_current(clerk.pin_hash) else hash_pin(pin)
+            clerk = replace(clerk, failed_attempts=0, locked_until=None, pin_hash=pin_hash)
             uow.clerks.save(clerk)
             uow.commit()
-            return clerk
+            return replace(clerk, pin_change_due=pin_change_due(clerk.role, pin))
         failed = clerk.failed_attempts + 1
         if failed >= MAX_FAILED_ATTEMPTS:
             uow.clerks.save(replace(clerk, failed_attempts=0, locked_until=now + LOCKOUT))
             uow.commit()
             raise ClerkLocked(
                 f"wrong PIN {MAX_FAILED_ATTEMPTS} times: {clerk.name} is locked for "
-                f"{int(LOCKOUT.total_seconds() // 60)} minutes",
+                f"{int(LOCKOUT.total_seconds() // 60)} minutes; {way_out(clerk)}",
                 field="pin",
             )
         uow.clerks.save(replace(clerk, failed_attempts=failed))
@@ -80,8 +97,8 @@ def create_clerk(uow: UnitOfWork, name: str, pin: str, role: Role, ids: IdFactor
     name = name.strip()
     if not name or len(name) > 60:
         raise InvalidInput("a clerk's name is 1–60 characters", field="name")
-    check_pin_format(pin)
-    clerk = Clerk(id=ids.new_id(), name=name, role=role, pin_hash=hash_pin(pin))
+    check_pin_format(pin, role)
+    clerk = Clerk(id=ids.new_id(), name=name, role=role, pin_hash=hash_pin(pin, role=role))
     with uow:
         if any(c.name.lower() == name.lower() for c in uow.clerks.all()):
             raise InvalidInput(f"there is already a clerk called {name}", field="name")

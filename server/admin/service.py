@@ -56,7 +56,7 @@ def add_clerk(session: Session, store: Store, name: str, role: str, pin: str) ->
     if role not in {r.value for r in Role}:
         raise AdminError("role must be clerk or manager")
     try:
-        pin_hash = hash_pin(pin)
+        pin_hash = hash_pin(pin, role=role)
     except InvalidInput as exc:
         raise AdminError(exc.message) from None
     clerk = Clerk(id=uuid.uuid4(), store_id=store.id, name=name, role=role, pin_hash=pin_hash)
@@ -79,6 +79,36 @@ def clerk_by_id(session: Session, clerk_id: str) -> Clerk:
     if found is None:
         raise AdminError(f"no clerk {clerk_id}")
     return found
+
+
+def set_clerk_pin(session: Session, clerk: Clerk, pin: str) -> None:
+    """A new PIN (the role's length rule applies): every till pulls the new hash, and a till
+    that had locked the clerk out after wrong PINs lets them in with it (the way out of a
+    lockout, docs/security.md). Audited with who and when, never the PIN."""
+    try:
+        clerk.pin_hash = hash_pin(pin, role=clerk.role)
+    except InvalidInput as exc:
+        raise AdminError(exc.message) from None
+    clerk.updated_at = datetime.now(UTC)
+    record_changes(session, "clerk", [str(clerk.id)], clerk.store_id)
+    session.add(
+        AuditEntry(
+            actor="cli",
+            action="clerk.set_pin",
+            store_id=clerk.store_id,
+            detail={"clerk_id": str(clerk.id), "name": clerk.name},
+        )
+    )
+
+
+def list_clerks(session: Session, store: Store) -> list[Clerk]:
+    return list(
+        session.scalars(
+            select(Clerk)
+            .where(Clerk.store_id == store.id, Clerk.deleted.is_(False))
+            .order_by(Clerk.name, Clerk.id)
+        )
+    )
 
 
 def deactivate_clerk(session: Session, clerk: Clerk) -> None:

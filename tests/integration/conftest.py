@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from app.bootstrap import Terminal, open_terminal
+from app.data import DEMO_MANAGER_PIN
 from app.domain.barcode import make_ean13
 from app.domain.clerk import Role
 from app.domain.product import Product, SoldBy
@@ -64,4 +65,4 @@ def clerk(terminal: Terminal):
 
 @pytest.fixture
 def manager(terminal: Terminal):
-    return create_clerk(terminal.uow(), "Sam", "9753", Role.MANAGER, terminal.ids)
+    return create_clerk(terminal.uow(), "Sam", DEMO_MANAGER_PIN, Role.MANAGER, terminal.ids)

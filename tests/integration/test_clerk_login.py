@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from app.domain.clerk import Role, verify_pin
+from app.data import DEMO_MANAGER_PIN
+from app.domain.clerk import SCRYPT_N, SCRYPT_P, SCRYPT_R, Role, verify_pin
 from app.domain.errors import AuthenticationFailed, ClerkLocked, InvalidInput, PermissionDenied
 from app.services.clerks import approve_as_manager, create_clerk, log_in, needs_first_manager
 from local_db.engine import DB_FILENAME
@@ -25,7 +26,7 @@ def test_first_run_needs_a_manager_until_one_exists(terminal):
     assert needs_first_manager(terminal.uow())
     create_clerk(terminal.uow(), "Ana", "1357", Role.CLERK, terminal.ids)
     assert needs_first_manager(terminal.uow())
-    create_clerk(terminal.uow(), "Sam", "9753", Role.MANAGER, terminal.ids)
+    create_clerk(terminal.uow(), "Sam", DEMO_MANAGER_PIN, Role.MANAGER, terminal.ids)
     assert not needs_first_manager(terminal.uow())
 
 
@@ -33,7 +34,7 @@ def test_pin_is_stored_only_as_a_salted_scrypt_hash(terminal, clerk):
     with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
         (stored,) = db.execute("SELECT pin_hash FROM clerks").fetchone()
     assert "2468" not in stored
-    assert stored.startswith("scrypt$16384$8$1$")
+    assert stored.startswith(f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}$")
     assert verify_pin("2468", stored) and not verify_pin("2469", stored)
 
 
@@ -61,7 +62,7 @@ def test_a_good_pin_resets_the_count(terminal, clerk):
 
 
 def test_only_a_managers_pin_approves(terminal, clerk, manager):
-    assert approve_as_manager(terminal.uow(), "9753", terminal.clock).id == manager.id
+    assert approve_as_manager(terminal.uow(), DEMO_MANAGER_PIN, terminal.clock).id == manager.id
     with pytest.raises(PermissionDenied):
         approve_as_manager(terminal.uow(), "2468", terminal.clock)
 

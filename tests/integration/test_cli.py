@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app.data import DEMO_MANAGER_PIN
 from local_db.engine import DB_FILENAME
 from ui.cli import main
 
@@ -73,7 +74,16 @@ def test_add_clerk_then_it_can_log_in(tmp_path, capsys):
     data_dir = tmp_path / "till"
     assert (
         main(
-            ["--data-dir", str(data_dir), "add-clerk", "Sam", "--role", "manager", "--pin", "9753"]
+            [
+                "--data-dir",
+                str(data_dir),
+                "add-clerk",
+                "Sam",
+                "--role",
+                "manager",
+                "--pin",
+                DEMO_MANAGER_PIN,
+            ]
         )
         == 0
     )

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from app.data import DEMO_MANAGER_PIN
 from app.domain.audit import AuditAction
 from app.domain.cart import Cart, Discount, DiscountKind, DiscountNeedsApproval
 from app.domain.errors import PermissionDenied
@@ -76,7 +77,7 @@ def test_an_approved_discount_is_sold_and_audited_with_who_asked_and_who_approve
     terminal, clerk, manager
 ):
     cart = Cart().add(WINE).add(MILK)
-    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, "9753", terminal.clock)
+    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, DEMO_MANAGER_PIN, terminal.clock)
     wine = cart.lines[0].discount
     assert wine is not None and (wine.approver_id, wine.approver_name) == (manager.id, "Sam")
     assert wine.reason == "best before today, approved by Sam"  # printed on the receipt
@@ -103,7 +104,7 @@ def test_an_approval_by_someone_who_is_not_a_manager_is_refused(terminal, clerk)
 
 def test_a_parked_sale_keeps_its_approval(terminal, clerk, manager):
     cart = Cart().add(WINE)
-    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, "9753", terminal.clock)
+    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, DEMO_MANAGER_PIN, terminal.clock)
     sale_id = park_sale(terminal.uow(), cart, clerk, "Mrs Smith", terminal.clock, terminal.ids)
     resumed = resume_sale(terminal.uow(), sale_id)
     assert resumed.lines[0].discount == cart.lines[0].discount
@@ -135,7 +136,7 @@ def test_a_card_paid_sale_whose_discount_lost_its_approval_is_parked_not_lost(
     from tests.fakes import FakeGateway
 
     cart = Cart().add(WINE).with_order_id(terminal.ids.new_id())
-    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, "9753", terminal.clock)
+    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, DEMO_MANAGER_PIN, terminal.clock)
     gateway = FakeGateway(checks_until_done=0)
     total = cart.totals(terminal.store.taxes).total
     start_card_payment(

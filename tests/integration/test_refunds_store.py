@@ -225,3 +225,14 @@ def test_a_return_without_a_receipt_needs_a_manager_in_the_use_case_and_is_audit
     no_receipt = actions["return_without_receipt"]
     assert (no_receipt.clerk_name, no_receipt.amount) == ("Sam", done.amount)
     assert "no receipt shown" in no_receipt.detail and order.receipt_no in no_receipt.detail
+
+
+def test_a_sale_without_its_receipt_is_found_by_what_was_bought(terminal, clerk):
+    milk_only = sell(terminal, clerk, Cart().add(MILK))
+    with_wine = sell(terminal, clerk, Cart().add(MILK).add(WINE))
+    with terminal.read() as uow:
+        assert [o.id for o in uow.orders.recent(query="rioja")] == [with_wine.id]
+        assert [o.id for o in uow.orders.recent(query="whole MILK")] == [with_wine.id, milk_only.id]
+        assert [o.id for o in uow.orders.recent(query=WINE.sku)] == [with_wine.id]
+        assert [o.id for o in uow.orders.recent(query=milk_only.receipt_no[-6:])] == [milk_only.id]
+        assert uow.orders.recent(query="50%_") == []  # LIKE's wildcards are plain text

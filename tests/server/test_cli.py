@@ -10,9 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from app.data import DEMO_MANAGER_PIN
+from app.domain.clerk import verify_pin
 from app.services.demo_catalog import demo_catalog
 from server.cli import main
-from server.models import Product, StockLevel
+from server.models import AuditEntry, Product, StockLevel
 from sync.protocol import PROTOCOL_HEADER
 from tests.server.builders import order, paid_event, push_body
 from tests.server.conftest import Shop, services_of
@@ -291,3 +293,70 @@ def test_terminal_and_order_lists_show_each_store_its_own_rows_as_lines_and_json
     assert code == 1 and "--since 'yesterday' is not a date" in err
     code, _, err = run(capsys, "order", "list", "--store", "NOPE")
     assert (code, err) == (1, "error: no store with code NOPE")
+
+
+def test_the_owner_sets_a_new_pin_on_the_server_and_every_till_pulls_it(
+    cli_env: str, capsys: pytest.CaptureFixture[str], app: Flask, client: FlaskClient
+) -> None:
+    assert run(capsys, "store", "create", "--code", "S1", "--name", "One")[0] == 0
+    code, _, err = run(
+        capsys,
+        "clerk",
+        "add",
+        "--store",
+        "S1",
+        "--name",
+        "Max",
+        "--role",
+        "manager",
+        "--pin",
+        "9999",
+    )
+    assert (code, err) == (1, "error: a manager's PIN is 6 to 8 digits")
+    code, out, _ = run(
+        capsys,
+        "clerk",
+        "add",
+        "--store",
+        "S1",
+        "--name",
+        "Max",
+        "--role",
+        "manager",
+        "--pin",
+        DEMO_MANAGER_PIN,
+    )
+    max_id = out.rsplit(" ", 1)[-1]
+    assert run(capsys, "clerk", "list", "--store", "S1")[1].split("\t") == [
+        max_id,
+        "Max",
+        "manager",
+        "active",
+    ]
+    enroll_code = run(capsys, "terminal", "enroll-code", "--store", "S1")[1]
+    enrolled = client.post(
+        "/api/v1/terminals/enroll",
+        json={"protocol_version": 1, "code": enroll_code, "terminal_code": "T01"},
+    ).json
+    headers = {"Authorization": f"Bearer {enrolled['token']}", PROTOCOL_HEADER: "1"}
+    first = client.get("/api/v1/sync/pull", headers=headers).json
+    capsys.readouterr()  # what the requests logged is not the CLI's
+
+    assert run(capsys, "clerk", "set-pin", max_id, "--pin", "1234")[2] == (
+        "error: a manager's PIN is 6 to 8 digits"
+    )
+    code, out, _ = run(capsys, "clerk", "set-pin", max_id, "--pin", "13572468")
+    assert code == 0 and out == "new PIN set for Max: tills take it at their next sync"
+    later = client.get(
+        "/api/v1/sync/pull", query_string={"cursor": first["next_cursor"]}, headers=headers
+    ).json["changes"]
+    assert [c["data"]["id"] for c in later] == [max_id]
+    assert verify_pin("13572468", later[0]["data"]["pin_hash"])
+    assert not verify_pin(DEMO_MANAGER_PIN, later[0]["data"]["pin_hash"])
+    svc = services_of(app)
+    with svc.sessions() as session:
+        audited = session.scalars(
+            select(AuditEntry.detail).where(AuditEntry.action == "clerk.set_pin")
+        ).all()
+    assert audited == [{"clerk_id": max_id, "name": "Max"}]  # who and when, never the PIN
+    assert run(capsys, "clerk", "set-pin", "nobody", "--pin", "13572468")[0] == 1

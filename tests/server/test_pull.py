@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.domain.clerk import verify_pin
+from app.data import DEMO_MANAGER_PIN
+from app.domain.clerk import SCRYPT_N, SCRYPT_P, SCRYPT_R, verify_pin
 from server.admin import service as admin
 from server.db import unit_of_work
 from server.sync.changes import record_changes
@@ -44,7 +45,7 @@ def test_first_pull_brings_catalog_stock_and_own_clerks(client: FlaskClient, sho
     assert kinds.count("stock") == len(PRODUCTS)
     clerks = [c["data"] for c in changes if c["kind"] == "clerk"]
     assert [c["id"] for c in clerks] == [shop.s1.clerk_id]
-    assert clerks[0]["pin_hash"].startswith("scrypt$16384$8$1$")
+    assert clerks[0]["pin_hash"].startswith(f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}$")
     # the till signs clerks in offline with this very function
     assert verify_pin("1234", clerks[0]["pin_hash"])
     assert not verify_pin("4321", clerks[0]["pin_hash"])
@@ -91,7 +92,7 @@ def test_another_stores_clerks_and_stock_are_not_pulled(
     _, cursor = pull_all(client, shop)
     with unit_of_work(services_of(app).sessions) as session:
         s2 = admin.store_by_code(session, "S2")
-        admin.add_clerk(session, s2, "Otto", "manager", "9999")
+        admin.add_clerk(session, s2, "Otto", "manager", DEMO_MANAGER_PIN)
         admin.set_stock(session, s2, {"p1": 5})
     changes, _ = pull_all(client, shop, cursor)
     assert changes == []

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from app.data import DEMO_MANAGER_PIN
 from local_db.engine import DB_FILENAME
 from sync.engine import ConnectionState, SyncStatus
 from tests.fakes import FakeGateway, FakeServerTransport
@@ -31,12 +32,12 @@ def start_card(
     qtbot: Any, open_window: Any, terminal: Any, gateway: FakeGateway
 ) -> tuple[Any, Any, PayDialog, CardPaymentDialog]:
     """Online till, Maria logged in, coffee scanned, F12, Card: (window, register, pay, card)."""
-    add_clerk(terminal, "Maria", "2468", manager=True)
+    add_clerk(terminal, "Maria", DEMO_MANAGER_PIN, manager=True)
     bridge = make_bridge(terminal, FakeServerTransport())
     window = open_window(sync=bridge)
     go_online(qtbot, window, bridge)
     window.register.payment_gateway = lambda: gateway
-    log_in(qtbot, window, "Maria", "2468")
+    log_in(qtbot, window, "Maria", DEMO_MANAGER_PIN)
     register = window.register
     scan(qtbot, register, barcode_of("Ground coffee 500 g"))
     press(qtbot, register, Qt.Key.Key_F12)

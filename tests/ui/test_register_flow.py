@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from app.data import DEMO_MANAGER_PIN
 from app.domain.barcode import make_ean13
 from app.services.receipt import build_receipt, receipt_text
 from local_db.engine import DB_FILENAME
@@ -58,13 +59,13 @@ def test_first_run_to_paid_sale_on_disk(qtbot: Any, open_window: Any, terminal: 
     dialog = window.first_manager_dialog
     assert isinstance(dialog, FirstManagerDialog)
     qtbot.keyClicks(dialog.name_field, "Maria")
-    qtbot.keyClicks(dialog.pin, "2468")
-    qtbot.keyClicks(dialog.pin_again, "2468")
+    qtbot.keyClicks(dialog.pin, DEMO_MANAGER_PIN)
+    qtbot.keyClicks(dialog.pin_again, DEMO_MANAGER_PIN)
     with qtbot.waitSignal(dialog.created, timeout=TIMEOUT):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert window.login.selected is not None and window.login.selected.name == "Maria"
 
-    log_in(qtbot, window, "Maria", "2468")
+    log_in(qtbot, window, "Maria", DEMO_MANAGER_PIN)
     register = window.register
     assert window.stack.currentWidget() is register
     assert QApplication.focusWidget() is register.scan_field
@@ -178,7 +179,7 @@ def test_first_run_to_paid_sale_on_disk(qtbot: Any, open_window: Any, terminal: 
 
 
 def test_large_discount_needs_a_manager_pin(qtbot: Any, open_window: Any, terminal: Any) -> None:
-    add_clerk(terminal, "Maria", "2468", manager=True)
+    add_clerk(terminal, "Maria", DEMO_MANAGER_PIN, manager=True)
     add_clerk(terminal, "Ben", "1357")
     window = open_window()
     assert window.first_manager_dialog is None
@@ -214,7 +215,7 @@ def test_large_discount_needs_a_manager_pin(qtbot: Any, open_window: Any, termin
     assert approval.isVisible() and register.cart.lines[0].discount is None
 
     with qtbot.waitSignal(approval.approved, timeout=TIMEOUT):
-        qtbot.keyClicks(approval.pin, "2468")
+        qtbot.keyClicks(approval.pin, DEMO_MANAGER_PIN)
         enter(qtbot, approval.pin)
     coffee = register.cart.lines[0]
     assert coffee.discount is not None and coffee.discount.value == 5000
@@ -223,7 +224,7 @@ def test_large_discount_needs_a_manager_pin(qtbot: Any, open_window: Any, termin
 
 
 def test_five_wrong_pins_lock_the_clerk_out(qtbot: Any, open_window: Any, terminal: Any) -> None:
-    add_clerk(terminal, "Maria", "2468", manager=True)
+    add_clerk(terminal, "Maria", DEMO_MANAGER_PIN, manager=True)
     add_clerk(terminal, "Ben", "1357")
     window = open_window()
     login = window.login

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from app.data import DEMO_MANAGER_PIN
 from local_db.engine import DB_FILENAME
 from tests.ui.conftest import add_clerk
 from tests.ui.test_register_flow import TIMEOUT, enter, log_in, press, scan
@@ -62,7 +63,7 @@ def test_search_and_department_pick_add_to_the_cart(
 def test_history_shows_queued_sale_and_a_manager_voids_it(
     qtbot: Any, open_window: Any, terminal: Any
 ) -> None:
-    add_clerk(terminal, "Maria", "2468", manager=True)
+    add_clerk(terminal, "Maria", DEMO_MANAGER_PIN, manager=True)
     add_clerk(terminal, "Ben", "1357")
     window = open_window()
     log_in(qtbot, window, "Ben", "1357")
@@ -93,7 +94,7 @@ def test_history_shows_queued_sale_and_a_manager_voids_it(
     approval = history.child_dialog
     assert isinstance(approval, ManagerApprovalDialog)
     with qtbot.waitSignal(history.order_voided, timeout=TIMEOUT):
-        qtbot.keyClicks(approval.pin, "2468")
+        qtbot.keyClicks(approval.pin, DEMO_MANAGER_PIN)
         enter(qtbot, approval.pin)
     qtbot.waitUntil(lambda: history.table.item(0, 5).text() == "voided", timeout=TIMEOUT)
     with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
@@ -108,9 +109,9 @@ def test_history_shows_queued_sale_and_a_manager_voids_it(
 def test_catalog_import_lists_every_problem_and_imports_nothing(
     qtbot: Any, open_window: Any, terminal: Any, tmp_path: Path
 ) -> None:
-    add_clerk(terminal, "Maria", "2468", manager=True)
+    add_clerk(terminal, "Maria", DEMO_MANAGER_PIN, manager=True)
     window = open_window()
-    log_in(qtbot, window, "Maria", "2468")
+    log_in(qtbot, window, "Maria", DEMO_MANAGER_PIN)
     window.show_import()
     dialog = window.import_dialog
     assert isinstance(dialog, CatalogImportDialog)
@@ -158,9 +159,9 @@ def test_many_qt_calls_do_not_wear_down_none(qapp: Any) -> None:
 
 def manager_at_the_register(qtbot: Any, open_window: Any, terminal: Any) -> tuple[Any, Any]:
     """Maria, a manager, logged in at a fresh till: (window, register)."""
-    add_clerk(terminal, "Maria", "2468", manager=True)
+    add_clerk(terminal, "Maria", DEMO_MANAGER_PIN, manager=True)
     window = open_window()
-    log_in(qtbot, window, "Maria", "2468")
+    log_in(qtbot, window, "Maria", DEMO_MANAGER_PIN)
     return window, window.register
 
 
@@ -228,7 +229,7 @@ def test_manager_refunds_part_of_a_cash_sale_in_cash_offline(
     approval = refund.findChild(ManagerApprovalDialog)
     assert approval is not None
     with qtbot.waitSignal(refund.refunded, timeout=TIMEOUT):
-        qtbot.keyClicks(approval.pin, "2468")
+        qtbot.keyClicks(approval.pin, DEMO_MANAGER_PIN)
         enter(qtbot, approval.pin)
     with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
         events = [r[0] for r in db.execute("SELECT event_type FROM outbox ORDER BY seq")]

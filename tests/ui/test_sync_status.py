@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
+from app.data import DEMO_MANAGER_PIN
 from local_db.sync_store import SqliteSyncStore
 from sync.engine import ConnectionState, SyncEngine
 from sync.errors import ServerUnreachable
@@ -68,7 +69,7 @@ def pay_exact(qtbot: Any, window: Any) -> None:
 def test_header_shows_offline_then_online_and_a_refused_sale_needs_a_manager(
     qtbot: Any, open_window: Any, terminal: Any
 ) -> None:
-    add_clerk(terminal, "Maria", "2468", manager=True)
+    add_clerk(terminal, "Maria", DEMO_MANAGER_PIN, manager=True)
     transport = FakeServerTransport()
     transport.fail_next = [ServerUnreachable("cannot reach the server")]
     bridge = make_bridge(terminal, transport)
@@ -78,7 +79,7 @@ def test_header_shows_offline_then_online_and_a_refused_sale_needs_a_manager(
         lambda: "cannot reach the server" in window.status_label.toolTip(), timeout=5000
     )
     assert window.status_label.text() == "● Offline · 0 waiting"
-    log_in(qtbot, window, "Maria", "2468")
+    log_in(qtbot, window, "Maria", DEMO_MANAGER_PIN)
     available, reason = window.card_state()
     assert not available and "No connection" in reason
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.data import DEMO_MANAGER_PIN
 from app.domain.barcode import make_ean13
 from sync import protocol as p
 from sync.engine import ConnectionState
@@ -33,7 +34,7 @@ def product(pid: str, sku: str, name: str, code: str) -> dict[str, Any]:
 def test_rows_kept_aside_are_counted_in_the_header_and_listed_for_a_manager(
     qtbot: Any, open_window: Any, terminal: Any
 ) -> None:
-    add_clerk(terminal, "Maria", "2468", manager=True)
+    add_clerk(terminal, "Maria", DEMO_MANAGER_PIN, manager=True)
     good = make_ean13("401234500001")
     bad = good[:-1] + str((int(good[-1]) + 1) % 10)
     milk = barcode_of("Whole milk 1 L")
@@ -66,7 +67,7 @@ def test_rows_kept_aside_are_counted_in_the_header_and_listed_for_a_manager(
     assert window.refused_banner.isVisible()
     assert "2 rows from the server could not be used" in window.refused_label.text()
 
-    log_in(qtbot, window, "Maria", "2468")
+    log_in(qtbot, window, "Maria", DEMO_MANAGER_PIN)
     window.show_refused()
     refused = window.refused_dialog
     assert isinstance(refused, RejectedSalesDialog)
