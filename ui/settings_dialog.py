@@ -9,6 +9,7 @@ connected (and how the sync is doing) or not connected.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import keyring
@@ -172,6 +173,15 @@ class SettingsDialog(QDialog):
         layout.addLayout(row)
         bridge.status_changed.connect(self._on_status)
         self._refresh()
+        self._prefill_offer()
+
+    def _prefill_offer(self) -> None:
+        """`make run`'s address and code (SHOPSMART_ENROLL), should the till not have used
+        them by itself (an expired code): a click on Connect, nothing to type."""
+        offer = os.environ.get("SHOPSMART_ENROLL", "").split()
+        if len(offer) == 2 and not current_enrollment(self._terminal.read)[0]:
+            self.server_url.setText(offer[0])
+            self.code.setText(offer[1])
 
     def _on_status(self, _status: SyncStatus) -> None:
         self._refresh()

@@ -346,6 +346,21 @@ def test_after_connecting_the_dialog_says_one_state_once(
     assert dialog.windowTitle() == "Server connection"  # the menu entry that opens it
 
 
+@pytest.mark.usefixtures("computer_keyring")
+def test_the_connection_dialog_is_prefilled_with_make_runs_address_and_code(
+    qtbot: Any, open_window: Any, terminal: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOPSMART_ENROLL", "http://127.0.0.1:8765 K7QF2-9XH4M")
+    window = open_window(sync=not_enrolled_bridge(terminal))
+    dialog = SettingsDialog(terminal, window.sync, window.runner, window)
+    qtbot.addWidget(dialog)
+    assert (dialog.server_url.text(), dialog.code.text()) == (
+        "http://127.0.0.1:8765",
+        "K7QF2-9XH4M",
+    )
+    assert dialog.connect_button.isEnabled()
+
+
 # every menu named in a text is a real one --------------------------------------------------
 
 MENU_PATH = re.compile(r"\b([A-Z]\w*) → ([A-Z][\w ]*\w…?)")
