@@ -372,6 +372,10 @@ class MainWindow(QMainWindow):
         self._set_header()
         self.stack.setCurrentWidget(self.register)
         self.register.start_session(clerk)
+        if clerk.pin_change_due:  # a 4-digit manager PIN of before the 6-digit rule
+            from app.services.clerks import pin_change_text
+
+            self.register.notice.show_notice(pin_change_text(clerk), seconds=15)
         for action in (
             self.history_action,
             self.parked_action,

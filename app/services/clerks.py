@@ -26,13 +26,22 @@ from app.ports import Clock, IdFactory, UnitOfWork
 
 # What unlocks a clerk before the lock runs out: a new PIN set on the server, which every till
 # pulls (a changed PIN hash clears the till's lock and count: local_db.sync_store).
-WAY_OUT = "the store owner can set a new PIN with `shopsmart-server clerk set-pin`"
+SET_PIN_COMMAND = "shopsmart-server clerk set-pin"
+WAY_OUT = f"the store owner can set a new PIN with `{SET_PIN_COMMAND}`"
 
 
 def way_out(clerk: Clerk) -> str:
     """What a locked clerk can do besides waiting (the only manager has no manager to ask)."""
     ask = "" if clerk.is_manager else "ask a manager, or "
     return f"{ask}{WAY_OUT}, which unlocks {clerk.name} once this till has synced"
+
+
+def pin_change_text(clerk: Clerk) -> str:
+    """What the register says after a log-in with a PIN shorter than the role now asks."""
+    return (
+        f"{clerk.name}: a manager's PIN now has 6 to 8 digits and yours has fewer. It still "
+        f"works; ask the store owner for a new one (`{SET_PIN_COMMAND}`)."
+    )
 
 
 def log_in(uow: UnitOfWork, clerk_id: str, pin: str, clock: Clock) -> Clerk:
