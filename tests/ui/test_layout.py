@@ -56,7 +56,16 @@ def _fit_to_screen(dialog: QWidget, size: tuple[int, int]) -> None:
 
 
 def _settle(qtbot: Any) -> None:
-    qtbot.wait(1)  # lets posted layout requests run (no timing involved)
+    """Run the posted layout requests and the pickers' caption fitting (a 0 ms timer)."""
+    from PySide6.QtWidgets import QApplication
+
+    from ui.picker import ProductPickerWidget
+
+    for _ in range(3):
+        QApplication.processEvents()
+    pickers = [w for w in QApplication.allWidgets() if isinstance(w, ProductPickerWidget)]
+    qtbot.waitUntil(lambda: not any(p._captions.isActive() for p in pickers), timeout=TIMEOUT)
+    QApplication.processEvents()
 
 
 def _problems(screen: str, size: tuple[int, int], widget: QWidget) -> list[str]:
