@@ -198,16 +198,15 @@ def test_search_tells_two_coffees_apart_and_fills_the_window(
         assert shown >= least, f"{shown} result rows at {size}"
 
 
-def test_disabled_menu_items_look_disabled(qtbot: Any, qapp: Any) -> None:
-    from ui.style import STYLESHEET
-
-    qapp.setStyleSheet(STYLESHEET)
-    menu = QMenu()
-    qtbot.addWidget(menu)
-    enabled = menu.addAction("Sync now")
-    disabled = menu.addAction("Sync now")
-    disabled.setEnabled(False)
-    menu.popup(menu.pos())
+def test_disabled_menu_items_look_disabled(qtbot: Any, open_window: Any, terminal: Any) -> None:
+    add_clerk(terminal, "Maria", "246810", manager=True)
+    window = open_window()  # the login screen: the Till menu's sale actions are disabled
+    menu = window.menuBar().actions()[0].menu()
+    assert isinstance(menu, QMenu)
+    quit_action = next(a for a in menu.actions() if a.text() == "Quit")
+    disabled = [a for a in menu.actions() if not a.isSeparator() and not a.isEnabled()]
+    assert quit_action.isEnabled() and window.history_action in disabled
+    menu.popup(window.mapToGlobal(window.rect().center()))
     qtbot.waitExposed(menu)
     image = menu.grab().toImage()
 
@@ -219,5 +218,7 @@ def test_disabled_menu_items_look_disabled(qtbot: Any, qapp: Any) -> None:
             for y in range(rect.top(), rect.bottom())
         )
 
-    assert darkest(enabled) < 0.3  # ink
-    assert darkest(disabled) > 0.5  # greyed out, like a disabled button
+    assert darkest(quit_action) < 0.3  # ink
+    for action in disabled:
+        assert darkest(action) > 0.5, action.text()  # grey, like a disabled button
+    menu.hide()
