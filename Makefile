@@ -15,7 +15,7 @@ help:
 	@echo "make test         create .venv, install, start PostgreSQL, lint and run the whole suite"
 	@echo "make lint         ruff, import-linter contracts and mypy --strict on app/ and sync/"
 	@echo "make bench        run the benchmarks in bench/ (results: docs/benchmarks.md)"
-	@echo "make screenshots  render the screens to docs/screenshots/*.png (offscreen)"
+	@echo "make screenshots  render every screen at 1024x768, 1366x768, 1920x1080 to docs/screenshots/<size>/ (offscreen)"
 	@echo "make dist         build the desktop app with PyInstaller (build.spec)"
 
 $(STAMP): pyproject.toml constraints.txt
