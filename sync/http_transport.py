@@ -203,7 +203,7 @@ class HttpSyncTransport:
                 )
             raise ServerTrouble(
                 f"something between the till and the server answered HTTP {status} "
-                "(not the server's answer); trying again later"
+                "(not the server's answer)"
             )
         message, code = error.message, error.error
         if status in (401, 403):

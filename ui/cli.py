@@ -206,15 +206,12 @@ def _enroll(terminal, server: str, code: str, till: str | None) -> int:  # type:
         raise CommandFailed(str(error)) from None
     except SyncError as error:
         raise CommandFailed(f"the server did not enroll this till: {error.message}") from None
+    where = "the OS keyring"
     if isinstance(tokens.backend, EncryptedFileKeyring):
-        with terminal.uow() as uow:
+        with terminal.uow() as uow:  # sync and status will need the file's passphrase
             uow.settings.put(KEYRING_CHOICE, "encrypted-file")
             uow.commit()
-    where = (
-        "the encrypted token file"
-        if isinstance(tokens.backend, EncryptedFileKeyring)
-        else ("the OS keyring")
-    )
+        where = "the encrypted token file"
     print(
         f"enrolled as {enrolled.terminal_code} of {enrolled.store_name} "
         f"({enrolled.store_code}) at {enrolled.server_url}; the token is in {where}"
