@@ -425,7 +425,7 @@ class SqliteOutboxRepository:
         order_id = func.json_extract(OUTBOX.c.payload, "$.payload.order_id")
         rows = self._c.execute(
             select(order_id, OUTBOX.c.state, OUTBOX.c.last_error).where(
-                OUTBOX.c.state != OutboxState.DONE.value,
+                OUTBOX.c.state.in_([s.value for s in OutboxState if s is not OutboxState.DONE]),
                 OUTBOX.c.event_id.not_in(list(order_ids)),
                 order_id.in_(list(order_ids)),
             )
