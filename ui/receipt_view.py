@@ -15,9 +15,9 @@ from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QTex
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QTextBrowser, QWidget
 
 from app.domain.order import Order
-from app.domain.refund import Refund
+from app.domain.refund import Refund, RefundState
 from app.domain.store import StoreProfile
-from app.services.receipt import Receipt, RefundReceipt, build_receipt
+from app.services.receipt import Receipt, RefundReceipt, build_receipt, build_refund_receipt
 from ui.tasks import TaskRunner
 from ui.widgets import PosDialog, button, error_text, label, money
 
@@ -131,7 +131,7 @@ def refund_receipt_html(slip: RefundReceipt, base_pt: int = 10) -> str:
         f"<div style='font-family: \"DejaVu Sans\"; font-size: {base_pt}pt; color: #000;'>",
         f"<p align='center' style='margin:0'><b style='font-size:{base_pt + 3}pt'>"
         f"{escape(slip.store_name)}</b><br>{escape(slip.store_address)}</p>",
-        "<p align='center'><b>*** REFUND ***</b></p>",
+        f"<p align='center'><b>*** REFUND{' · COPY' if slip.copy else ''} ***</b></p>",
         table,
         row(f"Receipt {slip.receipt_no}", slip.printed_time),
         "</table>",
@@ -317,6 +317,9 @@ class ReceiptDialog(_PrintableDialog):
         self.order = order
         self._runner = runner
         receipt = build_receipt(order, store, copy=copy, refunds=refunds)
+        self._store = store
+        self._refunds = refunds
+        self.refund_receipt_dialog: RefundReceiptDialog | None = None
         self.resize(760, 780)
         self.change_amount: QWidget | None = None
         if order.change and not copy:
@@ -329,12 +332,31 @@ class ReceiptDialog(_PrintableDialog):
         self._add_document(
             receipt, receipt_document(receipt), receipt_document(receipt, width_px=560, base_pt=12)
         )
+        if copy and receipt.refunds:
+            again = button("Refund receipt", self.show_refund_receipt)
+            again.setAutoDefault(False)
+            self.buttons.addWidget(again)
         if copy:
             self.finish_layout("Close (Enter)", "Close (Esc)", stretch=False)
         else:
             self.finish_layout("Next customer (Enter)", "Close (Esc)", stretch=False)
         self.cancel_button.hide()
         self.ok_button.setFocus()
+
+    def show_refund_receipt(self) -> None:
+        """A copy of the receipt of the last refund this copy lists."""
+        latest = _latest_done(self._refunds)
+        if latest is None:
+            return
+        slip = build_refund_receipt(self.order, latest, self._store, self._refunds, copy=True)
+        again = RefundReceiptDialog(
+            slip,
+            self._runner,
+            confirmation=f"A copy of the receipt of the last refund ({slip.printed_time}).",
+            parent=self,
+        )
+        self.refund_receipt_dialog = again
+        again.open()
 
 
 class RefundReceiptDialog(_PrintableDialog):
@@ -365,3 +387,8 @@ class RefundReceiptDialog(_PrintableDialog):
 
     def pdf_name(self) -> str:
         return f"refund-{self.receipt.receipt_no}-{self.receipt.refund_ref}.pdf"
+
+
+def _latest_done(refunds: tuple[Refund, ...]) -> Refund | None:
+    done = [r for r in refunds if r.state is RefundState.DONE]
+    return max(done, key=lambda r: (r.refunded_at or r.created_at, r.id), default=None)

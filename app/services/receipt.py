@@ -334,6 +334,7 @@ class RefundReceipt:
     refunded_total: int  # of the sale, this refund included
     locale: str = DEFAULT_LOCALE
     with_receipt: bool = True  # False: returned without a receipt (a manager approved it)
+    copy: bool = False  # printed again later
 
     def amount_text(self, minor: int) -> str:
         return format_minor(minor, self.currency, self.locale)
@@ -351,6 +352,7 @@ def build_refund_receipt(
     tz: tzinfo | None = None,
     *,
     with_receipt: bool = True,
+    copy: bool = False,
 ) -> RefundReceipt:
     """The slip of ``refund`` of ``order``; ``refunds`` are the order's refunds (this one
     may be among them): those before it set what each returned line is worth."""
@@ -401,6 +403,7 @@ def build_refund_receipt(
         refunded_total=sum(r.amount for r in earlier) + refund.amount,
         locale=store.locale,
         with_receipt=with_receipt,
+        copy=copy,
     )
 
 
@@ -411,7 +414,7 @@ def refund_receipt_text(slip: RefundReceipt, width: int = RECEIPT_WIDTH) -> str:
         _centre(slip.store_name, width),
         _centre(slip.store_address, width),
         "",
-        _centre("*** REFUND ***", width),
+        _centre("*** REFUND · COPY ***" if slip.copy else "*** REFUND ***", width),
         "",
         _row(f"Receipt {slip.receipt_no}", slip.printed_time, width),
         f"Refund {slip.refund_ref}"[:width],

@@ -147,6 +147,12 @@ def test_refund_by_line_and_quantity_gives_a_receipt_and_the_history_shows_it(
     assert "*** COPY ***" in copy_text
     assert "REFUNDS" in copy_text and "1 × Whole milk 1 L" in copy_text
     assert "COPY" in copy.screen_document.toPlainText()
+    copy.show_refund_receipt()  # the refund's receipt again, marked as a copy
+    again = copy.refund_receipt_dialog
+    assert isinstance(again, RefundReceiptDialog)
+    again_text = refund_receipt_text(again.receipt)
+    assert "*** REFUND · COPY ***" in again_text and "1 of 2" in again_text
+    again.accept()
     copy.accept()
 
 
