@@ -65,10 +65,10 @@ def test_operator_sets_up_a_store_and_a_terminal_enrolls(
         json={"protocol_version": 1, "code": enroll_code, "terminal_code": "T01"},
     ).json
     headers = {"Authorization": f"Bearer {enrolled['token']}", PROTOCOL_HEADER: "1"}
-    pulled = client.get("/api/v1/sync/pull", headers=headers).json
+    pulled = pull_when_visible(client, headers)
     assert [c["data"]["name"] for c in pulled["changes"] if c["kind"] == "clerk"] == ["Maria"]
     assert run(capsys, "clerk", "deactivate", maria)[0] == 0
-    later = pull_when_visible(client, headers, pulled["next_cursor"])
+    later = pull_when_visible(client, headers, pulled["next_cursor"])["changes"]
     assert [(c["data"]["id"], c["data"]["active"]) for c in later] == [(maria, False)]
     assert run(capsys, "clerk", "deactivate", "nobody")[0] == 1
     assert run(capsys, "terminal", "revoke", enrolled["terminal_id"])[0] == 0
@@ -233,7 +233,7 @@ def test_demo_loads_a_store_terminals_can_use_and_runs_again(
         json={"protocol_version": 1, "code": enroll_code, "terminal_code": "T01"},
     ).json
     headers = {"Authorization": f"Bearer {enrolled['token']}", PROTOCOL_HEADER: "1"}
-    changes = client.get("/api/v1/sync/pull", headers=headers).json["changes"]
+    changes = pull_when_visible(client, headers)["changes"]
     kinds = [c["kind"] for c in changes]
     demo = demo_catalog()  # what a till loads on first start
     assert kinds.count("product") == len(demo)
@@ -296,19 +296,20 @@ def test_terminal_and_order_lists_show_each_store_its_own_rows_as_lines_and_json
 
 
 def pull_when_visible(
-    client: FlaskClient, headers: dict[str, str], cursor: str, seconds: float = 20.0
-) -> list[dict[str, Any]]:
-    """The changes after ``cursor``, once there are any. A pull returns only what every
+    client: FlaskClient, headers: dict[str, str], cursor: str | None = None, seconds: float = 20.0
+) -> dict[str, Any]:
+    """The pull after ``cursor``, once it brings anything. A pull returns only what every
     transaction older than the cluster's snapshot horizon has finished with (docs/server.md,
     the cursor), so a transaction open elsewhere on the same PostgreSQL — another test's —
     may defer a change for a moment; a till gets it at its next sync."""
+    query = {"cursor": cursor} if cursor else {}
     deadline = time.monotonic() + seconds
     while True:
-        changes: list[dict[str, Any]] = client.get(
-            "/api/v1/sync/pull", query_string={"cursor": cursor}, headers=headers
-        ).json["changes"]  # type: ignore[index]
-        if changes or time.monotonic() > deadline:
-            return changes
+        body: dict[str, Any] = client.get(
+            "/api/v1/sync/pull", query_string=query, headers=headers
+        ).json  # type: ignore[assignment]
+        if body["changes"] or time.monotonic() > deadline:
+            return body
         time.sleep(0.05)
 
 
@@ -356,7 +357,7 @@ def test_the_owner_sets_a_new_pin_on_the_server_and_every_till_pulls_it(
         json={"protocol_version": 1, "code": enroll_code, "terminal_code": "T01"},
     ).json
     headers = {"Authorization": f"Bearer {enrolled['token']}", PROTOCOL_HEADER: "1"}
-    first = client.get("/api/v1/sync/pull", headers=headers).json
+    first = pull_when_visible(client, headers)
     capsys.readouterr()  # what the requests logged is not the CLI's
 
     assert run(capsys, "clerk", "set-pin", max_id, "--pin", "1234")[2] == (
@@ -364,7 +365,7 @@ def test_the_owner_sets_a_new_pin_on_the_server_and_every_till_pulls_it(
     )
     code, out, _ = run(capsys, "clerk", "set-pin", max_id, "--pin", "13572468")
     assert code == 0 and out == "new PIN set for Max: tills take it at their next sync"
-    later = pull_when_visible(client, headers, first["next_cursor"])
+    later = pull_when_visible(client, headers, first["next_cursor"])["changes"]
     assert [c["data"]["id"] for c in later] == [max_id]
     assert verify_pin("13572468", later[0]["data"]["pin_hash"])
     assert not verify_pin(DEMO_MANAGER_PIN, later[0]["data"]["pin_hash"])
