@@ -99,3 +99,15 @@ def test_https_and_loopback_http_addresses_are_accepted(url: str) -> None:
 def test_something_that_is_not_a_server_address_is_refused_as_such(url: str) -> None:
     with pytest.raises(InvalidInput, match="is not a server address like https://"):
         check_server_url(url)
+
+
+def test_the_till_cli_refuses_an_http_server_address_with_the_same_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ui.cli import main
+
+    monkeypatch.setenv("SHOPSMART_TOKEN_PASSPHRASE", "correct horse battery")
+    argv = ["--data-dir", str(tmp_path / "till"), "enroll", "--server", "http://pos.example.com"]
+    assert main([*argv, "--code", "ABCDE-FGHJK"]) == 1
+    err = capsys.readouterr().err
+    assert "http://pos.example.com is not encrypted" in err and "https://pos.example.com" in err
