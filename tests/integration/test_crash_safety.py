@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from local_db.engine import DB_FILENAME
+from tests.fork_server import ForkServer
 
 KILLS = 50
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def check_store(path: Path, acknowledged: set[str]) -> int:
@@ -52,21 +49,15 @@ def test_sigkill_at_random_points_leaves_every_order_whole(tmp_path):
     data_dir = tmp_path / "till"
     acknowledged: set[str] = set()
     stored = 0
-    for _ in range(KILLS):
-        child = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.crash_writer", str(data_dir)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.08))
-        child.send_signal(signal.SIGKILL)
-        output, _ = child.communicate(timeout=30)
-        assert child.returncode == -signal.SIGKILL
-        acknowledged.update(line for line in output.split() if line.startswith("T01-"))
-        now_stored = check_store(data_dir / DB_FILENAME, acknowledged)
-        assert now_stored >= stored
-        stored = now_stored
+    # Each writer is a process of its own, forked from one that imported the code once.
+    with ForkServer("tests.integration.crash_writer", "--fork-server", str(data_dir)) as writers:
+        for _ in range(KILLS):
+            assert writers.fork() == []
+            time.sleep(rng.uniform(0.0, 0.08))
+            killed, output = writers.kill()
+            assert killed
+            acknowledged.update(line for line in output if line.startswith("T01-"))
+            now_stored = check_store(data_dir / DB_FILENAME, acknowledged)
+            assert now_stored >= stored
+            stored = now_stored
     assert stored > KILLS  # the writer really was writing when it was killed
