@@ -40,6 +40,7 @@ class WebhookReceived(BaseModel):
             200: (PageResponse(model=WebhookReceived),),
             400: (JSON_ERROR,),  # signature or event refused
             413: (JSON_ERROR,),
+            422: (JSON_ERROR,),  # a signed event no database could record (a NUL, say)
             503: (JSON_ERROR,),  # webhooks not configured
         },
         json_body=True,

@@ -186,3 +186,26 @@ def test_localstripe_delivers_signed_events_to_the_running_server(
             json={**config, "events": ["shopsmart.disabled"]},
             timeout=5,
         )
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"id": "evt_\u0000", "type": "payment_intent.succeeded", "data": {"object": {}}},
+        {"id": "evt_" + "x" * 300, "type": "payment_intent.succeeded", "data": {"object": {}}},
+        {
+            "id": "evt_nul_in_the_intent",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": "pi_\u0000", "object": "payment_intent"}},
+        },
+    ],
+    ids=["nul-in-id", "id-too-long", "nul-in-intent-id"],
+)
+def test_signed_event_no_database_can_record_is_a_422_not_a_500(
+    app: Flask, client: FlaskClient, event: dict[str, Any]
+) -> None:
+    payload = json.dumps({"object": "event", "created": int(time.time()), **event}).encode()
+    answer = deliver(client, payload, signature(payload))
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    assert answer.json["error"] == "invalid_body"
+    assert counts(app) == (0, 0)
