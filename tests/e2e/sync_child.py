@@ -1,9 +1,14 @@
-"""Child process for the SIGKILL tests: a till syncing in a loop until nothing is left."""
+"""Child process for the SIGKILL tests: a till syncing in a loop until nothing is left.
+
+``sync_child DATA_DIR BATCH PAGE`` syncs; ``sync_child --fork-server DATA_DIR BATCH PAGE``
+forks a fresh syncing till for each round the test asks for (tests/fork_server.py).
+"""
 
 from __future__ import annotations
 
 import random
 import sys
+import tempfile
 from pathlib import Path
 
 from app.bootstrap import open_terminal
@@ -36,5 +41,17 @@ def main(data_dir: Path, batch: int, page: int) -> int:
     return 1
 
 
+def warm_up() -> None:
+    """Open a throw-away till, so the modules a till opens with are imported before forking."""
+    with tempfile.TemporaryDirectory() as scratch:
+        open_terminal(Path(scratch)).close()
+
+
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))
+    if sys.argv[1] == "--fork-server":
+        from tests.fork_server import serve
+
+        warm_up()
+        serve(lambda: main(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
+    else:
+        sys.exit(main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import time
 import pytest
 
 from sync.engine import ConnectionState
+from tests.fork_server import ForkServer
 
 from .harness import ROOT, server_cli
 from .test_offline_sync import sell
@@ -30,20 +30,14 @@ def server_env_extra() -> dict[str, str]:
 def kill_children(data_dir, batch: int, page: int, rng: random.Random, window: float) -> int:
     """Start the syncing child again and again, killing it at a random moment; returns kills."""
     kills = 0
-    for _ in range(KILLS):
-        child = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.sync_child", str(data_dir), str(batch), str(page)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, window))
-        if child.poll() is None:
-            child.send_signal(signal.SIGKILL)
-            kills += 1
-        child.communicate(timeout=60)
+    # Each child is a till process of its own, forked from one that imported the code once.
+    args = (str(data_dir), str(batch), str(page))
+    with ForkServer("tests.e2e.sync_child", "--fork-server", *args) as children:
+        for _ in range(KILLS):
+            children.fork()
+            time.sleep(rng.uniform(0.0, window))
+            killed, _ = children.kill()
+            kills += killed
     return kills
 
 
