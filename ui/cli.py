@@ -161,18 +161,29 @@ def _run_command(command: str, args: argparse.Namespace, terminal) -> int:  # ty
 
 
 def _token_store(terminal, *, enrolling: bool = False):  # type: ignore[no-untyped-def]
-    """Where this till's token is: the OS keyring, or the encrypted token file when the till
-    chose it (or, enrolling, when there is no OS keyring) with the passphrase from
-    $SHOPSMART_TOKEN_PASSPHRASE. Never a plaintext file."""
+    """Where this till's token is, as the till chose (``KEYRING_CHOICE``): the OS keyring;
+    the encrypted token file, its passphrase from $SHOPSMART_TOKEN_PASSPHRASE or remembered
+    by the OS keyring; or the embedded demo's file (a loopback server only). Enrolling
+    without an OS keyring takes the encrypted file. Never a plaintext file otherwise."""
     import keyring.errors
 
-    from sync.credentials import TOKEN_FILE, EncryptedFileKeyring, TokenStore, backend_is_safe
+    from sync import credentials
+    from sync.enrollment import current_enrollment
 
-    os_keyring = TokenStore()
-    chosen = terminal.token_file_chosen()
-    if not chosen and (not enrolling or backend_is_safe(os_keyring.backend)):
+    with terminal.read() as uow:
+        choice = uow.settings.get(credentials.KEYRING_CHOICE)
+    os_keyring = credentials.TokenStore()
+    if choice == credentials.KEYRING_DEMO_FILE and not enrolling:
+        if not credentials.is_loopback_url(current_enrollment(terminal.read)[0]):
+            raise CommandFailed("the demo's token file is only for a server on this computer")
+        demo = credentials.DemoFileKeyring(terminal.data_dir / credentials.DEMO_TOKEN_FILE)
+        return credentials.TokenStore(demo)
+    chosen = choice == credentials.KEYRING_ENCRYPTED_FILE
+    if not chosen and (not enrolling or credentials.backend_is_safe(os_keyring.backend)):
         return os_keyring
     passphrase = os.environ.get(PASSPHRASE_ENV, "")
+    if not passphrase and chosen:
+        passphrase = credentials.remembered_passphrase(terminal.data_dir) or ""
     if not passphrase:
         if chosen:
             raise CommandFailed(
@@ -185,17 +196,24 @@ def _token_store(terminal, *, enrolling: bool = False):  # type: ignore[no-untyp
             "(at least 8 characters) to keep the token in an encrypted file instead"
         )
     try:
-        backend = EncryptedFileKeyring(terminal.data_dir / TOKEN_FILE, passphrase)
+        backend = credentials.EncryptedFileKeyring(
+            terminal.data_dir / credentials.TOKEN_FILE, passphrase
+        )
         backend.get_password("check", "passphrase")  # a wrong passphrase fails here
     except ValueError as error:
         raise CommandFailed(f"{PASSPHRASE_ENV}: {error}") from None
     except keyring.errors.KeyringError as error:
         raise CommandFailed(f"{PASSPHRASE_ENV}: {error}") from None
-    return TokenStore(backend)
+    return credentials.TokenStore(backend)
 
 
 def _enroll(terminal, server: str, code: str, till: str | None) -> int:  # type: ignore[no-untyped-def]
-    from sync.credentials import KEYRING_CHOICE, EncryptedFileKeyring, KeyringUnavailable
+    from sync.credentials import (
+        KEYRING_CHOICE,
+        KEYRING_ENCRYPTED_FILE,
+        EncryptedFileKeyring,
+        KeyringUnavailable,
+    )
     from sync.enrollment import enroll
     from sync.errors import SyncError
 
@@ -206,12 +224,11 @@ def _enroll(terminal, server: str, code: str, till: str | None) -> int:  # type:
         raise CommandFailed(str(error)) from None
     except SyncError as error:
         raise CommandFailed(f"the server did not enroll this till: {error.message}") from None
-    where = "the OS keyring"
-    if isinstance(tokens.backend, EncryptedFileKeyring):
-        with terminal.uow() as uow:  # sync and status will need the file's passphrase
-            uow.settings.put(KEYRING_CHOICE, "encrypted-file")
-            uow.commit()
-        where = "the encrypted token file"
+    in_file = isinstance(tokens.backend, EncryptedFileKeyring)
+    with terminal.uow() as uow:  # where sync and status will find the token
+        uow.settings.put(KEYRING_CHOICE, KEYRING_ENCRYPTED_FILE if in_file else "")
+        uow.commit()
+    where = "the encrypted token file" if in_file else "the OS keyring"
     print(
         f"enrolled as {enrolled.terminal_code} of {enrolled.store_name} "
         f"({enrolled.store_code}) at {enrolled.server_url}; the token is in {where}"

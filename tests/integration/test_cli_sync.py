@@ -192,3 +192,27 @@ def test_a_spent_code_or_no_enrollment_exits_non_zero_with_the_reason(
     err = capsys.readouterr().err
     assert "the server did not enroll this till:" in err
     assert status_json(tmp_path / "b", capsys)["connection"]["state"] == "not enrolled"
+
+
+def test_the_demo_till_make_run_enrolled_by_itself_syncs_from_the_command_line(
+    tmp_path, embedded, no_keyring, monkeypatch, capsys
+):
+    """`make run` without a keyring keeps the demo's token in its loopback-only file: the
+    command line finds it there, no passphrase needed."""
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    till = tmp_path / "till"
+    terminal = open_terminal(till)
+    try:
+        with terminal.uow() as uow:
+            uow.settings.put("terminal_code", "T15")
+            uow.commit()
+        terminal.close()
+        terminal = open_terminal(till)
+        enroll_demo = terminal.auto_enrollment(f"{embedded.server.url} {embedded.enroll_code()}")
+        assert enroll_demo is not None
+        enroll_demo()
+    finally:
+        terminal.close()
+    assert shopsmart(till, "sync", "--until-done") == 0
+    report = status_json(till, capsys)
+    assert report["connection"]["state"] == "online" and report["products"] > 10
