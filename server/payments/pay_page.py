@@ -70,7 +70,7 @@ def _secure(response: Response, nonce: str = "") -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin-allow-popups"  # Stripe.js' popups
     return response
 
 
