@@ -27,12 +27,13 @@ from server.admin import service as admin
 from server.app import create_app
 from server.cli import load_demo
 from server.config import TestConfig
-from server.db import make_engine, make_session_factory, unit_of_work, upgrade_database
+from server.db import make_engine, make_session_factory, unit_of_work
 from server.terminals.auth import create_enroll_code
 from sync.credentials import TokenStore
 from sync.engine import SyncEngine
 from sync.enrollment import current_enrollment, enroll
 from sync.http_transport import HttpSyncTransport
+from tests.conftest import create_database, database_url, drop_database
 from tests.server.conftest import localstripe_url, stripe_client
 
 from .harness import EmbeddedServer, ServerProcess, keyring_for
@@ -95,7 +96,8 @@ def backend(
     if request.param == SQLITE:
         yield from _embedded_backend(tmp_path, server_env_extra)
     else:
-        yield from _gunicorn_backend(request.getfixturevalue("pg_url"), tmp_path, server_env_extra)
+        url = request.getfixturevalue("pg_demo_url")
+        yield from _gunicorn_backend(url, tmp_path, server_env_extra)
 
 
 def _embedded_backend(tmp_path: Path, extra: dict[str, str]) -> Iterator[Backend]:
@@ -123,7 +125,6 @@ def _gunicorn_backend(pg_url: str, tmp_path: Path, extra: dict[str, str]) -> Ite
         "SHOPSMART_LOG_LEVEL": "WARNING",
         **extra,
     }
-    _migrate_and_load_demo(pg_url, tmp_path / "srv")
     server = ServerProcess(env, tmp_path / "server.log")
     server.start()
     try:
@@ -132,11 +133,34 @@ def _gunicorn_backend(pg_url: str, tmp_path: Path, extra: dict[str, str]) -> Ite
         server.stop()
 
 
-def _migrate_and_load_demo(pg_url: str, data_dir: Path) -> None:
-    """What `shopsmart-server db upgrade` and `shopsmart-server demo` do (tests/server/test_cli.py
-    runs those commands), done in this process: two CLI processes per test cost ~5 s of CPU."""
+@pytest.fixture(scope="session")
+def pg_demo_template(
+    pg_admin_url: str, pg_migrated_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database with the demo store, made once per worker: the PostgreSQL backend's
+    database is a copy of it (a copy costs a tenth of migrating and loading again)."""
+    name = create_database(pg_admin_url, "demo", template=pg_migrated_template)
+    try:
+        _load_demo(database_url(pg_admin_url, name), tmp_path_factory.mktemp("demo-srv"))
+        yield name
+    finally:
+        drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
+def pg_demo_url(pg_admin_url: str, pg_demo_template: str) -> Iterator[str]:
+    """A fresh copy of the demo database for one test, dropped afterwards."""
+    name = create_database(pg_admin_url, template=pg_demo_template)
+    try:
+        yield database_url(pg_admin_url, name)
+    finally:
+        drop_database(pg_admin_url, name)
+
+
+def _load_demo(pg_url: str, data_dir: Path) -> None:
+    """What `shopsmart-server demo` does (tests/server/test_cli.py runs that command) on a
+    migrated database, done in this process: a CLI process costs ~2 s of CPU."""
     config = TestConfig(database_url=pg_url, data_dir=data_dir)
-    upgrade_database(config.sqlalchemy_url)
     app = create_app(config)
     svc = app.extensions["shopsmart"]
     try:
