@@ -90,15 +90,50 @@ class TokenStore:
             pass
 
 
-class EncryptedFileKeyring(KeyringBackend):
+class _FileKeyring(KeyringBackend):
+    """A keyring kept in one file of the till's data directory, written whole (mode 0600,
+    replaced atomically); subclasses say how the entries are read and stored."""
+
+    priority = 0  # never picked automatically: a person (or the demo) chooses it
+    path: Path
+
+    def _read(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _write(self, entries: dict[str, str]) -> None:
+        raise NotImplementedError
+
+    def _replace_file(self, text: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.path)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._read().get(f"{service}\x00{username}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        entries = self._read()
+        entries[f"{service}\x00{username}"] = password
+        self._write(entries)
+
+    def delete_password(self, service: str, username: str) -> None:
+        entries = self._read()
+        if entries.pop(f"{service}\x00{username}", None) is None:
+            raise keyring.errors.PasswordDeleteError("no such token")
+        self._write(entries)
+
+
+class EncryptedFileKeyring(_FileKeyring):
     """A keyring in one file, encrypted with a key derived from a passphrase (scrypt + Fernet).
 
     Chosen explicitly by a person when no OS keyring exists; never picked automatically
     (priority 0). The passphrase is asked for at start-up, unless the person chose to have
     the OS keyring remember it (``remember_passphrase``); ShopSmart never writes it anywhere.
     """
-
-    priority = 0
 
     def __init__(self, path: Path, passphrase: str) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
@@ -140,25 +175,7 @@ class EncryptedFileKeyring(KeyringBackend):
     def _write(self, entries: dict[str, str]) -> None:
         salt = os.urandom(16)
         token = self._fernet(salt).encrypt(json.dumps(entries).encode()).decode()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"salt": base64.b64encode(salt).decode(), "data": token}))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._read().get(f"{service}\x00{username}")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        entries = self._read()
-        entries[f"{service}\x00{username}"] = password
-        self._write(entries)
-
-    def delete_password(self, service: str, username: str) -> None:
-        entries = self._read()
-        if entries.pop(f"{service}\x00{username}", None) is None:
-            raise keyring.errors.PasswordDeleteError("no such token")
-        self._write(entries)
+        self._replace_file(json.dumps({"salt": base64.b64encode(salt).decode(), "data": token}))
 
 
 TOKEN_FILE = "terminal-token.enc"
@@ -191,15 +208,13 @@ def is_loopback_url(url: str) -> bool:
     return is_loopback(host)
 
 
-class DemoFileKeyring(KeyringBackend):
+class DemoFileKeyring(_FileKeyring):
     """The embedded demo's token file: plain JSON, mode 0600, in the till's data directory.
 
     Only for a server on this computer (``make run`` on a box without a keyring): anyone who
     can read this account's files can read the token, which opens nothing but the demo
     server on loopback. Never picked automatically (priority 0).
     """
-
-    priority = 0
 
     def __init__(self, path: Path) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
@@ -212,27 +227,7 @@ class DemoFileKeyring(KeyringBackend):
         return data
 
     def _write(self, entries: dict[str, str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(entries, out)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self._read().get(f"{service}\x00{username}")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        entries = self._read()
-        entries[f"{service}\x00{username}"] = password
-        self._write(entries)
-
-    def delete_password(self, service: str, username: str) -> None:
-        entries = self._read()
-        if entries.pop(f"{service}\x00{username}", None) is None:
-            raise keyring.errors.PasswordDeleteError("no such token")
-        self._write(entries)
+        self._replace_file(json.dumps(entries))
 
 
 def _ours(backend: KeyringBackend) -> bool:
