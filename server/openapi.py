@@ -76,26 +76,25 @@ def openapi_document() -> ResponseReturnValue:
     return jsonify(build_openapi(current_app))
 
 
-def _endpoints(app: Flask) -> list[tuple[str, str, str, EndpointSpec]]:
+def _routes(app: Flask, attribute: str) -> list[tuple[str, str, str, Any]]:
+    """Every (path, method, endpoint, spec) whose view carries ``attribute`` (``api_spec`` or
+    ``page_spec``), the path in OpenAPI's ``{param}`` form, sorted."""
     found = []
     for rule in app.url_map.iter_rules():
-        spec = getattr(app.view_functions[rule.endpoint], "api_spec", None)
+        spec = getattr(app.view_functions[rule.endpoint], attribute, None)
         if spec is None:
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((_PATH_PARAM.sub(r"{\1}", rule.rule), method.lower(), rule.endpoint, spec))
     return sorted(found, key=lambda item: (item[0], item[1]))
+
+
+def _endpoints(app: Flask) -> list[tuple[str, str, str, EndpointSpec]]:
+    return _routes(app, "api_spec")
 
 
 def _pages(app: Flask) -> list[tuple[str, str, str, PageSpec]]:
-    found = []
-    for rule in app.url_map.iter_rules():
-        spec = getattr(app.view_functions[rule.endpoint], "page_spec", None)
-        if spec is None:
-            continue
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            found.append((_PATH_PARAM.sub(r"{\1}", rule.rule), method.lower(), rule.endpoint, spec))
-    return sorted(found, key=lambda item: (item[0], item[1]))
+    return _routes(app, "page_spec")
 
 
 def _page_operation(app: Flask, name: str, spec: PageSpec, refs: dict[Any, Any]) -> dict[str, Any]:
