@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sync import protocol as p
 from sync.errors import BatchRefused
@@ -165,3 +166,13 @@ class FakeRefundGateway(FakeGateway):
             failure_reason="card expired" if outcome == "failed" else "",
             payment_amount_refunded=done,
         )
+
+
+class StepClock:
+    """A clock that stands still until a test moves ``moment`` (lockouts, backoff)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.moment = start
+
+    def now(self) -> datetime:
+        return self.moment

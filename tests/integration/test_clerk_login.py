@@ -12,14 +12,7 @@ from app.domain.clerk import SCRYPT_N, SCRYPT_P, SCRYPT_R, Role, verify_pin
 from app.domain.errors import AuthenticationFailed, ClerkLocked, InvalidInput, PermissionDenied
 from app.services.clerks import approve_as_manager, create_clerk, log_in, needs_first_manager
 from local_db.engine import DB_FILENAME
-
-
-class StepClock:
-    def __init__(self, start):
-        self.moment = start
-
-    def now(self):
-        return self.moment
+from tests.fakes import StepClock
 
 
 def test_first_run_needs_a_manager_until_one_exists(terminal):

@@ -16,16 +16,9 @@ from app.domain.errors import AuthenticationFailed, ClerkLocked, InvalidInput
 from app.domain.sync import ClerkRecord, PulledPage
 from app.services.clerks import approve_as_manager, create_clerk, log_in
 from local_db.sync_store import SqliteSyncStore
+from tests.fakes import StepClock
 
 OLD_COST = (16384, 8, 1)  # the hash cost before the policy
-
-
-class StepClock:
-    def __init__(self, start):
-        self.moment = start
-
-    def now(self):
-        return self.moment
 
 
 def lock_out(terminal: Terminal, clerk_id: str, clock: StepClock) -> ClerkLocked:

@@ -34,17 +34,9 @@ from sync.errors import (
     SyncError,
 )
 from sync.http_transport import HttpSyncTransport
-from tests.fakes import FakeServerTransport
+from tests.fakes import FakeServerTransport, StepClock
 
 from .conftest import MILK
-
-
-class StepClock:
-    def __init__(self, start):
-        self.moment = start
-
-    def now(self):
-        return self.moment
 
 
 @pytest.fixture

@@ -21,17 +21,9 @@ from local_db.sync_store import SqliteSyncStore
 from sync import protocol as p
 from sync.engine import BACKOFF_CAP_S, ConnectionState, SyncEngine, backoff_delay
 from sync.errors import AuthFailed, ServerUnreachable
-from tests.fakes import FakeServerTransport
+from tests.fakes import FakeServerTransport, StepClock
 
 from .conftest import MILK, WINE
-
-
-class StepClock:
-    def __init__(self, start):
-        self.moment = start
-
-    def now(self):
-        return self.moment
 
 
 @pytest.fixture
