@@ -18,7 +18,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+PER_WORKER = "SHOPSMART_TEST_PG_PER_WORKER"
 
 
 def log(message: str) -> None:
@@ -58,15 +62,10 @@ def as_postgres(args: list[str]) -> list[str]:
     return args
 
 
-def main(argv: list[str]) -> int:
-    if "--" not in argv:
-        print(__doc__, file=sys.stderr)
-        return 2
-    command = argv[argv.index("--") + 1 :]
-    if os.environ.get("SHOPSMART_TEST_DATABASE_URL"):
-        log("using SHOPSMART_TEST_DATABASE_URL from the environment")
-        return subprocess.call(command)
-
+@contextmanager
+def cluster() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster on a free loopback port: its admin URL. Stopped and
+    deleted on the way out, whatever happened."""
     bindir = find_bindir() or install_postgres()
     workdir = Path(tempfile.mkdtemp(prefix="shopsmart-pg-"))
     datadir = workdir / "data"
@@ -118,10 +117,8 @@ def main(argv: list[str]) -> int:
             stdout=subprocess.DEVNULL,
         )
         started = True
-        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
         log(f"PostgreSQL {bindir.parent.name} running on 127.0.0.1:{port}")
-        env = {**os.environ, "SHOPSMART_TEST_DATABASE_URL": url}
-        return subprocess.call(command, env=env)
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
         if started:
             subprocess.run(
@@ -132,6 +129,22 @@ def main(argv: list[str]) -> int:
                 stdout=subprocess.DEVNULL,
             )
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str]) -> int:
+    if "--" not in argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    command = argv[argv.index("--") + 1 :]
+    if os.environ.get("SHOPSMART_TEST_DATABASE_URL"):
+        log("using SHOPSMART_TEST_DATABASE_URL from the environment")
+        return subprocess.call(command)
+    with cluster() as url:
+        # PER_WORKER: each pytest-xdist worker starts a cluster of its own (tests/conftest.py):
+        # a pull sees only transactions older than the oldest one running anywhere in the
+        # cluster, so another worker's open transaction would hold a test's pull back.
+        env = {**os.environ, "SHOPSMART_TEST_DATABASE_URL": url, PER_WORKER: "1"}
+        return subprocess.call(command, env=env)
 
 
 if __name__ == "__main__":

@@ -23,18 +23,26 @@ settings.load_profile("shopsmart")
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url() -> str:
-    """The real PostgreSQL that `make test` provides (scripts/with_postgres.py).
+def pg_admin_url() -> Iterator[str]:
+    """The real PostgreSQL that `make test` provides (scripts/with_postgres.py); under
+    pytest-xdist there, a throw-away cluster of this worker's own (a pull waits for every
+    transaction running in the cluster, so the other worker's would hold it back).
 
     Never skipped: a run without it is a broken run, so it fails loudly instead.
     """
+    from scripts import with_postgres
+
     url = os.environ.get("SHOPSMART_TEST_DATABASE_URL")
     if not url:
         pytest.fail(
             "SHOPSMART_TEST_DATABASE_URL is not set: run the suite with `make test`, which "
             "starts a throw-away PostgreSQL (scripts/with_postgres.py)"
         )
-    return url
+    if WORKER == "main" or os.environ.get(with_postgres.PER_WORKER) != "1":
+        yield url
+        return
+    with with_postgres.cluster() as own:
+        yield own
 
 
 def database_url(admin_url: str, name: str) -> str:
