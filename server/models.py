@@ -13,9 +13,11 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     UniqueConstraint,
     Uuid,
@@ -121,14 +123,19 @@ class Clerk(Base):
 
 
 class Customer(Base):
+    """A store's customer; ``id`` is the till's and names a customer within its store only
+    (migration 0009): another store may hold a customer under the same id."""
+
     __tablename__ = "customers"
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (PrimaryKeyConstraint("store_id", "id"),)
 
 
 class DeliverySlot(Base):
@@ -215,8 +222,12 @@ class SyncEvent(Base):
 
 
 class Order(Base):
+    """An order pushed by a till. Order (and refund, payment, customer) ids are each store's
+    own namespace (migration 0009): the key is ``(store_id, id)``, so another store's order
+    under the same id is neither in the way nor visible, and every lookup names the store."""
+
     __tablename__ = "orders"
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
     terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -244,14 +255,16 @@ class Order(Base):
     refunded_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
-    __table_args__ = (Index("ix_orders_store_id_paid_at", "store_id", "paid_at"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "id"),
+        Index("ix_orders_store_id_paid_at", "store_id", "paid_at"),
+    )
 
 
 class OrderLine(Base):
     __tablename__ = "order_lines"
-    order_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
-    )
+    store_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     product_id: Mapped[str] = mapped_column(String(64))
     sku: Mapped[str] = mapped_column(String(64))
@@ -267,12 +280,17 @@ class OrderLine(Base):
     tax_rate_bp: Mapped[int] = mapped_column(Integer)
     discount_reason: Mapped[str] = mapped_column(String(200))
 
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["store_id", "order_id"], ["orders.store_id", "orders.id"], ondelete="CASCADE"
+        ),
+    )
+
 
 class Tender(Base):
     __tablename__ = "tenders"
-    order_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
-    )
+    store_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(BigInteger)
@@ -280,17 +298,23 @@ class Tender(Base):
     change: Mapped[int] = mapped_column(BigInteger)
     reference: Mapped[str] = mapped_column(String(200))
 
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["store_id", "order_id"], ["orders.store_id", "orders.id"], ondelete="CASCADE"
+        ),
+    )
+
 
 class OrderRefund(Base):
     """A refund made at a till (``order.refunded``); ``id`` is the till's refund_id (the
     same id as the card part's ``payment_refunds`` row, if it has one)."""
 
     __tablename__ = "order_refunds"
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id"), index=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
     terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
-    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     amount: Mapped[int] = mapped_column(BigInteger)
     cash_amount: Mapped[int] = mapped_column(BigInteger)
     card_amount: Mapped[int] = mapped_column(BigInteger)
@@ -300,6 +324,12 @@ class OrderRefund(Base):
     lines: Mapped[list[dict[str, Any]]] = mapped_column(Document)
     refunded_at: Mapped[datetime] = mapped_column(Timestamp)
     received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "id"),
+        ForeignKeyConstraint(["store_id", "order_id"], ["orders.store_id", "orders.id"]),
+        UniqueConstraint("store_id", "event_id"),
+    )
 
 
 class Flag(Base):
@@ -371,7 +401,7 @@ class Payment(Base):
     """
 
     __tablename__ = "payments"
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
     terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
     order_id: Mapped[uuid.UUID] = mapped_column(Uuid)
@@ -400,6 +430,7 @@ class Payment(Base):
     succeeded_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     __table_args__ = (
+        PrimaryKeyConstraint("store_id", "id"),  # a payment id is the store's (0009)
         UniqueConstraint("store_id", "order_id", "attempt"),  # per store (migration 0008)
     )
 
@@ -408,8 +439,8 @@ class PaymentRefund(Base):
     """A refund of (part of) a card payment; ``id`` is the terminal's refund_id."""
 
     __tablename__ = "payment_refunds"
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id"), index=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    payment_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
     amount: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(200), default="")
@@ -420,6 +451,11 @@ class PaymentRefund(Base):
     failure_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "id"),
+        ForeignKeyConstraint(["store_id", "payment_id"], ["payments.store_id", "payments.id"]),
+    )
 
 
 class StripeEvent(Base):

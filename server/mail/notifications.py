@@ -127,7 +127,9 @@ def _summary_context(summary: dict[str, Any], currency: str) -> dict[str, Any]:
 
 def _order_summary(session: Session, order: Order) -> dict[str, Any]:
     lines = session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+        select(OrderLine)
+        .where(OrderLine.store_id == order.store_id, OrderLine.order_id == order.id)
+        .order_by(OrderLine.line_no)
     ).all()
     return {
         "receipt_no": order.receipt_no,
@@ -169,7 +171,7 @@ def queue_order_confirmation(
     if not to:
         return None
     if summary is None:
-        order = session.get(Order, order_id)
+        order = session.get(Order, {"store_id": store_id, "id": order_id})
         if order is not None:
             summary = _order_summary(session, order)
     context = {
@@ -183,7 +185,7 @@ def queue_order_confirmation(
         session,
         store_id=store_id,
         kind="order_confirmation",
-        dedupe_key=f"order_confirmation:{order_id}",
+        dedupe_key=f"order_confirmation:{store_id}:{order_id}",
         to=to,
         subject=f"Your order{receipt} at {context['store_name']}",
         template="order_confirmation",
@@ -212,7 +214,7 @@ def queue_payment_link(session: Session, payment: Payment, to: str, pay_url: str
         session,
         store_id=payment.store_id,
         kind="payment_link",
-        dedupe_key=f"payment_link:{payment.id}:{to.lower()}",
+        dedupe_key=f"payment_link:{payment.store_id}:{payment.id}:{to.lower()}",
         to=to,
         subject=f"Please pay {amount} to {store_name}",
         template="payment_link",
@@ -303,7 +305,7 @@ def _queue_refund_mail(
         session,
         store_id=store_id,
         kind="refund_receipt",
-        dedupe_key=f"refund_receipt:{refund_id}",
+        dedupe_key=f"refund_receipt:{store_id}:{refund_id}",
         to=to,
         subject=f"Your refund from {store_name}",
         template="refund_receipt",

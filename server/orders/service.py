@@ -181,7 +181,9 @@ def order_row(
 def order_data(session: Session, order: Order) -> OrderData:
     """An order as the API answers it (``GET /api/v1/orders/{id}``)."""
     lines = session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+        select(OrderLine)
+        .where(OrderLine.store_id == order.store_id, OrderLine.order_id == order.id)
+        .order_by(OrderLine.line_no)
     ).all()
     return OrderData(
         id=str(order.id),
@@ -248,16 +250,18 @@ class OrderBatch:
         return kept, refused
 
     def _new_in_batch(self, commands: Sequence[OrderCommand]) -> set[uuid.UUID]:
-        """The orders this batch places that no store holds yet: the only orders of the batch
-        a void or refund of the same batch may name. An order id another store holds is not
-        placed by this batch (its ``order.paid`` is a conflict), so a refund of it is of an
-        unknown order, and nothing of that store's order is read or changed. (A concurrent
-        batch taking the id between here and the insert is caught by ``_owned``.)"""
+        """The orders this batch places that the caller's store does not hold yet: the only
+        orders of the batch a void or refund of the same batch may name. Order ids are each
+        store's own (migration 0009): another store's order under the same id is neither read
+        nor in the way."""
         placed = {c.order.id for c in commands if isinstance(c, PlaceOrder)}
         if not placed:
             return set()
-        taken = set(self.session.scalars(select(Order.id).where(Order.id.in_(placed))))
+        taken = set(self.session.scalars(select(Order.id).where(*self._own_orders(placed))))
         return placed - taken
+
+    def _own_orders(self, order_ids: Iterable[uuid.UUID]) -> tuple[Any, ...]:
+        return (Order.store_id == self.who.store_id, Order.id.in_(list(order_ids)))
 
     def _owned(self, order_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
         """Those of ``order_ids`` that are orders of the caller's store (this batch's own
@@ -265,11 +269,7 @@ class OrderBatch:
         wanted = set(order_ids)
         if not wanted:
             return set()
-        return set(
-            self.session.scalars(
-                select(Order.id).where(Order.id.in_(wanted), Order.store_id == self.who.store_id)
-            )
-        )
+        return set(self.session.scalars(select(Order.id).where(*self._own_orders(wanted))))
 
     def _drop_voids_of_unknown_orders(
         self, commands: list[OrderCommand], refused: list[OrderOutcome]
@@ -363,7 +363,7 @@ class OrderBatch:
         sold: dict[uuid.UUID, dict[int, int]] = {oid: {} for oid in orders}
         for oid, line_no, quantity in session.execute(
             select(OrderLine.order_id, OrderLine.line_no, OrderLine.quantity).where(
-                OrderLine.order_id.in_(list(orders))
+                OrderLine.store_id == store_id, OrderLine.order_id.in_(list(orders))
             )
         ):
             sold[oid][line_no] = quantity
@@ -421,7 +421,11 @@ class OrderBatch:
                     Payment.id.label("payment_id"),
                     Payment.order_id,
                 )
-                .join(Payment, Payment.id == PaymentRefund.payment_id)
+                .join(
+                    Payment,
+                    (Payment.store_id == PaymentRefund.store_id)
+                    & (Payment.id == PaymentRefund.payment_id),
+                )
                 .where(PaymentRefund.id.in_(ids), PaymentRefund.store_id == self.who.store_id)
             )
         }
@@ -471,7 +475,9 @@ class OrderBatch:
                 firsts[c.order.id] = c
         placed = [firsts[k] for k in sorted(firsts)]
         rows = [order_row(c.order, who, c.event_id, c.order_hash, self.now) for c in placed]
-        found = insert_returning(self.session, Order, rows, conflict=("id",), returning=("id",))
+        found = insert_returning(
+            self.session, Order, rows, conflict=("store_id", "id"), returning=("id",)
+        )
         new_orders = {r[0] for r in found}
         outcomes = self._answer_known_orders(
             [c for c in placed if c.order.id not in new_orders] + again
@@ -484,12 +490,19 @@ class OrderBatch:
         for c in accepted:
             o = c.order
             for line in o.lines:
-                lines.append({"order_id": o.id, **_fields(line)})
+                lines.append({"store_id": who.store_id, "order_id": o.id, **_fields(line)})
                 if line.product_id:  # not an open-price item
                     product_ids.add(line.product_id)
             self._move_stock(sale_changes(o), o.id)
             for position, tender in enumerate(o.tenders, start=1):
-                tenders.append({"order_id": o.id, "position": position, **_fields(tender)})
+                tenders.append(
+                    {
+                        "store_id": who.store_id,
+                        "order_id": o.id,
+                        "position": position,
+                        **_fields(tender),
+                    }
+                )
             if o.customer is not None:
                 customers[o.customer.id] = {
                     "id": o.customer.id,
@@ -507,7 +520,7 @@ class OrderBatch:
         if customers:
             rows = [customers[k] for k in sorted(customers)]
             found = insert_returning(
-                self.session, Customer, rows, conflict=("id",), returning=("id",)
+                self.session, Customer, rows, conflict=("store_id", "id"), returning=("id",)
             )
             record_changes(self.session, "customer", (str(r[0]) for r in found), who.store_id)
         self._flag_orders(accepted, product_ids)
@@ -625,7 +638,7 @@ class OrderBatch:
         owned = self._owned(c.void.order_id for c in voids)
         for c in sorted(voids, key=lambda c: c.key):
             v = c.void
-            if v.order_id not in owned:  # a batch of another store took the id meanwhile
+            if v.order_id not in owned:  # not an order of this store (checked again here)
                 outcomes.append(_unknown_order(c.key, v.order_id))
                 continue
             done = self.session.execute(
@@ -653,9 +666,12 @@ class OrderBatch:
         stock rules read them."""
         sold: dict[uuid.UUID, _StoredSale] = defaultdict(_StoredSale)
         for line in self.session.execute(
-            select(OrderLine.order_id, OrderLine.line_no, OrderLine.product_id, OrderLine.quantity)
-            .join(Order, Order.id == OrderLine.order_id)
-            .where(OrderLine.order_id.in_(list(order_ids)), Order.store_id == self.who.store_id)
+            select(
+                OrderLine.order_id, OrderLine.line_no, OrderLine.product_id, OrderLine.quantity
+            ).where(
+                OrderLine.store_id == self.who.store_id,
+                OrderLine.order_id.in_(list(order_ids)),
+            )
         ):
             sold[line.order_id].lines.append(line)
         return sold
@@ -702,7 +718,7 @@ class OrderBatch:
         outcomes = []
         owned = self._owned(c.refund.order_id for c in refunds)
         lost = [c for c in refunds if c.refund.order_id not in owned]
-        for c in lost:  # a batch of another store took the id meanwhile
+        for c in lost:  # not an order of this store (checked again here)
             outcomes.append(_unknown_order(c.key, c.refund.order_id))
         refunds = [c for c in refunds if c.refund.order_id in owned]
         for c in sorted(refunds, key=lambda c: c.key):
@@ -726,7 +742,7 @@ class OrderBatch:
                 }
             )
         found = insert_returning(
-            self.session, OrderRefund, rows, conflict=("id",), returning=("id",)
+            self.session, OrderRefund, rows, conflict=("store_id", "id"), returning=("id",)
         )
         inserted = {row[0] for row in found}
         accepted: list[OrderRefundPayload] = []
@@ -752,6 +768,7 @@ class OrderBatch:
                 update(table)
                 .where(
                     table.c.id == order_id,
+                    table.c.store_id == who.store_id,
                     table.c.status == OrderStatus.PAID,
                     table.c.refunded_total >= table.c.total,
                 )

@@ -163,15 +163,17 @@ def start_payment(
             break
         except IntegrityError:  # another attempt for the order took this attempt number
             continue
-    payment = _ensure_intent(svc, gateway, body.payment_id)
+    payment = _ensure_intent(svc, gateway, who.store_id, body.payment_id)
     return payment_data(payment, base_url)
 
 
 def _insert_payment(svc: Services, who: Caller, body: CreatePaymentRequest, digest: str) -> None:
     with svc.sessions() as session, session.begin():
-        existing = session.get(Payment, body.payment_id)
+        # a payment id is the store's own (migration 0009): another store's payment under
+        # the same id is neither seen nor in the way
+        existing = session.get(Payment, _key(who.store_id, body.payment_id))
         if existing is not None:
-            if existing.store_id != who.store_id or existing.request_hash != digest:
+            if existing.request_hash != digest:
                 raise PaymentConflict(
                     "this payment_id was used for a different payment; use a new payment_id "
                     "for a new attempt",
@@ -227,15 +229,23 @@ def _insert_payment(svc: Services, who: Caller, body: CreatePaymentRequest, dige
                 created_at=now,
                 updated_at=now,
             )
-            .on_conflict_do_nothing(index_elements=["id"])
+            .on_conflict_do_nothing(index_elements=["store_id", "id"])
         )
 
 
-def _claim_creation(session: Session, payment_id: uuid.UUID, model: Any) -> int | None:
+def _key(store_id: uuid.UUID, object_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    """The primary key of a payment or payment refund: its id names it within its store."""
+    return {"store_id": store_id, "id": object_id}
+
+
+def _claim_creation(
+    session: Session, store_id: uuid.UUID, payment_id: uuid.UUID, model: Any
+) -> int | None:
     now = utcnow()
     row = session.execute(
         update(model)
         .where(
+            model.store_id == store_id,
             model.id == payment_id,
             model.status == (PaymentStatus.PENDING if model is Payment else RefundStatus.PENDING),
             (model.creating_until.is_(None)) | (model.creating_until < now),
@@ -251,25 +261,28 @@ def _claim_creation(session: Session, payment_id: uuid.UUID, model: Any) -> int 
     return None if row is None else int(row[0])
 
 
-def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID) -> Payment:
+def _ensure_intent(
+    svc: Services, gateway: StripeGateway, store_id: uuid.UUID, payment_id: uuid.UUID
+) -> Payment:
     """The payment with its PaymentIntent, creating it if nobody has (exactly once)."""
+    key = _key(store_id, payment_id)
     deadline = time.monotonic() + WAIT_FOR_OTHER_CREATOR
     while True:
         with svc.sessions() as session, session.begin():
-            payment = session.get_one(Payment, payment_id)
+            payment = session.get_one(Payment, key)
             if (
                 payment.stripe_payment_intent_id is not None
                 or payment.status != PaymentStatus.PENDING
             ):
                 return payment
-            tries = _claim_creation(session, payment_id, Payment)
+            tries = _claim_creation(session, store_id, payment_id, Payment)
             snapshot = (payment.order_id, payment.attempt, payment.amount, payment.currency)
-            store_id, purpose = payment.store_id, payment.purpose
+            purpose = payment.purpose
         if tries is not None:
             break
         if time.monotonic() > deadline:  # another request is creating it; ask again later
             with svc.sessions() as session:
-                return session.get_one(Payment, payment_id)
+                return session.get_one(Payment, key)
         time.sleep(0.05)
 
     order_id, attempt, amount, currency = snapshot
@@ -282,7 +295,7 @@ def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID)
     }
 
     def look_up() -> IntentState | None:
-        return gateway.find_intent("payment_id", str(payment_id))
+        return gateway.find_intent("payment_id", str(payment_id), store_id=str(store_id))
 
     state, problem = _create_once(
         tries,
@@ -291,13 +304,13 @@ def _ensure_intent(svc: Services, gateway: StripeGateway, payment_id: uuid.UUID)
             amount=amount,
             currency=currency,
             metadata=metadata,
-            # the payment id is unique over every store; an order id is only the store's
-            idempotency_key=f"shopsmart-pi:{payment_id}:{tries}",
+            # a payment id (like an order id) names a payment within its store only
+            idempotency_key=f"shopsmart-pi:{store_id}:{payment_id}:{tries}",
             find_existing=look_up,
         ),
     )
     with svc.sessions() as session, session.begin():
-        payment = session.get_one(Payment, payment_id, with_for_update=True)
+        payment = session.get_one(Payment, key, with_for_update=True)
         payment.creating_until = None
         payment.updated_at = utcnow()
         if state is not None:
@@ -388,16 +401,19 @@ def _cancel_quietly(gateway: StripeGateway, intent_id: str) -> None:
         log.info("cancel refused", extra={"event": "payment_cancel_failed", "error": str(exc)})
 
 
-def refresh_payment(svc: Services, payment_id: uuid.UUID, *, force: bool = False) -> Payment:
+def refresh_payment(
+    svc: Services, store_id: uuid.UUID, payment_id: uuid.UUID, *, force: bool = False
+) -> Payment:
     """Ask Stripe about an open payment whose last check is older than the recheck
     interval (or that has no PaymentIntent yet, after an unclear creation)."""
     gateway = gateway_of(svc)
+    key = _key(store_id, payment_id)
     with svc.sessions() as session:
-        payment = session.get_one(Payment, payment_id)
+        payment = session.get_one(Payment, key)
     if payment.status not in OPEN:
         return payment
     if payment.stripe_payment_intent_id is None:
-        return _ensure_intent(svc, gateway, payment_id)
+        return _ensure_intent(svc, gateway, store_id, payment_id)
     # ``force`` (the customer's page after confirming) still asks at most once a second
     recheck = timedelta(
         seconds=min(1.0, svc.config.payment_recheck_seconds)
@@ -410,11 +426,11 @@ def refresh_payment(svc: Services, payment_id: uuid.UUID, *, force: bool = False
         state = gateway.retrieve_intent(payment.stripe_payment_intent_id)
     except GatewayError as exc:
         with svc.sessions() as session, session.begin():
-            payment = session.get_one(Payment, payment_id, with_for_update=True)
+            payment = session.get_one(Payment, key, with_for_update=True)
             payment.message = f"could not reach the payment service: {exc}"
             return payment
     with svc.sessions() as session, session.begin():
-        payment = session.get_one(Payment, payment_id, with_for_update=True)
+        payment = session.get_one(Payment, key, with_for_update=True)
         _apply_intent(session, payment, state)
         declined = (
             payment.status == PaymentStatus.FAILED and state.status == "requires_payment_method"
@@ -429,7 +445,7 @@ def get_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -> P
     gateway_of(svc)
     with svc.sessions() as session:
         payment = get_owned(session, who, Payment, payment_id)
-    return payment_data(refresh_payment(svc, payment.id), base_url)
+    return payment_data(refresh_payment(svc, who.store_id, payment.id), base_url)
 
 
 # ---------------------------------------------------------------------------- cancel
@@ -448,10 +464,11 @@ def cancel_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -
     gateway = gateway_of(svc)
     with svc.sessions() as session:
         pid = get_owned(session, who, Payment, payment_id).id
+    key = _key(who.store_id, pid)
     with svc.sessions() as session, session.begin():
         # the row lock waits for a request that is applying Stripe's answer right now; once
         # the status is failed, no PaymentIntent is created for this payment any more
-        payment = session.get_one(Payment, pid, with_for_update=True)
+        payment = session.get_one(Payment, key, with_for_update=True)
         if payment.status == PaymentStatus.SUCCEEDED:
             raise _already_succeeded(payment, base_url)
         if payment.status == PaymentStatus.FAILED:
@@ -462,7 +479,7 @@ def cancel_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -
     state: IntentState | None = None
     try:
         if intent_id is None:
-            found = gateway.find_intent("payment_id", str(pid))
+            found = gateway.find_intent("payment_id", str(pid), store_id=str(who.store_id))
             intent_id = found.id if found else None
         if intent_id is not None:
             try:
@@ -475,7 +492,7 @@ def cancel_payment(svc: Services, who: Caller, payment_id: str, base_url: str) -
             "payable: try again before taking another tender"
         ) from None
     with svc.sessions() as session, session.begin():
-        payment = session.get_one(Payment, pid, with_for_update=True)
+        payment = session.get_one(Payment, key, with_for_update=True)
         if state is not None:
             if payment.stripe_payment_intent_id is None:
                 payment.stripe_payment_intent_id = state.id
@@ -535,7 +552,7 @@ def refund_payment(svc: Services, who: Caller, payment_id: str, body: RefundRequ
     with svc.sessions() as session, session.begin():
         payment = get_owned(session, who, Payment, payment_id)
         session.refresh(payment, with_for_update=True)  # refunds of a payment in series
-        existing = session.get(PaymentRefund, body.refund_id)
+        existing = session.get(PaymentRefund, _key(who.store_id, body.refund_id))
         if existing is not None:
             if existing.payment_id != payment.id or existing.amount != body.amount:
                 raise PaymentConflict(
@@ -551,6 +568,7 @@ def refund_payment(svc: Services, who: Caller, payment_id: str, body: RefundRequ
                 )
             committed = session.scalar(
                 select(func.coalesce(func.sum(PaymentRefund.amount), 0)).where(
+                    PaymentRefund.store_id == payment.store_id,
                     PaymentRefund.payment_id == payment.id,
                     PaymentRefund.status.in_((RefundStatus.PENDING, RefundStatus.SUCCEEDED)),
                 )
@@ -577,16 +595,20 @@ def refund_payment(svc: Services, who: Caller, payment_id: str, body: RefundRequ
                 )
             )
         pid = payment.id
-    return _ensure_refund(svc, gateway, pid, body.refund_id)
+    return _ensure_refund(svc, gateway, who.store_id, pid, body.refund_id)
 
 
 def _ensure_refund(
-    svc: Services, gateway: StripeGateway, payment_id: uuid.UUID, refund_id: uuid.UUID
+    svc: Services,
+    gateway: StripeGateway,
+    store_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    refund_id: uuid.UUID,
 ) -> RefundData:
     with svc.sessions() as session, session.begin():
-        tries = _claim_creation(session, refund_id, PaymentRefund)
-        refund = session.get_one(PaymentRefund, refund_id)
-        payment = session.get_one(Payment, payment_id)
+        tries = _claim_creation(session, store_id, refund_id, PaymentRefund)
+        refund = session.get_one(PaymentRefund, _key(store_id, refund_id))
+        payment = session.get_one(Payment, _key(store_id, payment_id))
         intent_id, amount = payment.stripe_payment_intent_id, refund.amount
         if tries is None:  # done, failed, or being created by a concurrent request
             return _refund_data(refund, payment)
@@ -601,14 +623,18 @@ def _ensure_refund(
         lambda: gateway.create_refund(
             payment_intent=intent_id,
             amount=amount,
-            metadata={"refund_id": str(refund_id), "payment_id": str(payment_id)},
-            idempotency_key=f"shopsmart-re:{refund_id}:{tries}",
+            metadata={
+                "refund_id": str(refund_id),
+                "payment_id": str(payment_id),
+                "store_id": str(store_id),
+            },
+            idempotency_key=f"shopsmart-re:{store_id}:{refund_id}:{tries}",
             find_existing=look_up,
         ),
     )
     with svc.sessions() as session, session.begin():
-        payment = session.get_one(Payment, payment_id, with_for_update=True)
-        refund = session.get_one(PaymentRefund, refund_id, with_for_update=True)
+        payment = session.get_one(Payment, _key(store_id, payment_id), with_for_update=True)
+        refund = session.get_one(PaymentRefund, _key(store_id, refund_id), with_for_update=True)
         refund.creating_until = None
         refund.updated_at = utcnow()
         if state is not None:
@@ -649,16 +675,16 @@ def email_payment_link(
     gateway = gateway_of(svc)
     with svc.sessions() as session:
         payment = get_owned(session, who, Payment, payment_id)
-    payment = refresh_payment(svc, payment.id)
+    payment = refresh_payment(svc, who.store_id, payment.id)
     if payment.stripe_payment_intent_id is None and payment.status in OPEN:
-        payment = _ensure_intent(svc, gateway, payment.id)
+        payment = _ensure_intent(svc, gateway, who.store_id, payment.id)
     if payment.status not in OPEN or payment.stripe_payment_intent_id is None:
         raise PaymentConflict(
             f"this payment is {payment.status}; there is nothing to pay",
             code="payment_not_open",
         )
     with svc.sessions() as session, session.begin():
-        payment = session.get_one(Payment, payment.id, with_for_update=True)
+        payment = session.get_one(Payment, _key(payment.store_id, payment.id), with_for_update=True)
         if not payment.customer_email:
             payment.customer_email = email
         mail_id = queue_payment_link(session, payment, email, pay_url(base_url, payment))
@@ -699,7 +725,7 @@ def apply_event(svc: Services, event: dict[str, Any]) -> WebhookOutcome:
         cancel: str | None = None
         if kind.startswith("payment_intent."):
             state = intent_state(obj)
-            payment = _payment_for_intent(session, state.id, state.metadata.get("payment_id"))
+            payment = _payment_for_intent(session, state.id, state.metadata)
             if payment is not None:
                 if payment.stripe_payment_intent_id is None:  # our creation's answer was lost
                     payment.stripe_payment_intent_id = state.id
@@ -712,7 +738,7 @@ def apply_event(svc: Services, event: dict[str, Any]) -> WebhookOutcome:
                     cancel = state.id
         elif kind == "charge.refunded":
             intent_id = obj.get("payment_intent")
-            payment = _payment_for_intent(session, intent_id, None) if intent_id else None
+            payment = _payment_for_intent(session, intent_id, {}) if intent_id else None
             if payment is not None:
                 refunded = int(obj.get("amount_refunded") or 0)
                 if refunded > payment.amount_refunded:
@@ -726,21 +752,22 @@ def apply_event(svc: Services, event: dict[str, Any]) -> WebhookOutcome:
 
 
 def _payment_for_intent(
-    session: Session, intent_id: str | None, payment_id: str | None
+    session: Session, intent_id: str | None, metadata: dict[str, str]
 ) -> Payment | None:
+    """The payment of a PaymentIntent: by its id, else (our creation's answer was lost) by
+    the payment and store ids in its metadata — a payment id names a payment only within
+    its store."""
     if intent_id:
         found = session.scalar(
             select(Payment).where(Payment.stripe_payment_intent_id == intent_id).with_for_update()
         )
         if found is not None:
             return found
-    if payment_id:
-        try:
-            key = uuid.UUID(payment_id)
-        except ValueError:
-            return None
-        return session.get(Payment, key, with_for_update=True)
-    return None
+    try:
+        key = _key(uuid.UUID(metadata["store_id"]), uuid.UUID(metadata["payment_id"]))
+    except (KeyError, ValueError, TypeError):
+        return None
+    return session.get(Payment, key, with_for_update=True)
 
 
 def after_event(svc: Services, outcome: WebhookOutcome) -> None:
@@ -775,7 +802,7 @@ def pay_page(svc: Services, token: str, *, refresh: bool = False) -> PayPage:
             raise NotFound("no such payment page")
     needs_check = refresh or payment.stripe_payment_intent_id is None
     if payment.status in OPEN and svc.config.payments_enabled and needs_check:
-        payment = refresh_payment(svc, payment.id, force=refresh)
+        payment = refresh_payment(svc, payment.store_id, payment.id, force=refresh)
     with svc.sessions() as session:
         store = session.get_one(Store, payment.store_id)
         store_name = store.name

@@ -271,9 +271,12 @@ class StripeGateway:
             lambda: intent_state(self.client.v1.payment_intents.cancel(intent_id)),
         )
 
-    def find_intent(self, key: str, value: str, max_pages: int = 10) -> IntentState | None:
-        """The newest PaymentIntent whose metadata[key] == value, by listing (Stripe's
-        search is eventually consistent and localstripe has none)."""
+    def find_intent(
+        self, key: str, value: str, max_pages: int = 10, *, store_id: str | None = None
+    ) -> IntentState | None:
+        """The newest PaymentIntent whose metadata[key] == value (and, given ``store_id``,
+        whose metadata names that store: a payment id is only its store's), by listing
+        (Stripe's search is eventually consistent and localstripe has none)."""
 
         def scan() -> IntentState | None:
             after: str | None = None
@@ -284,7 +287,9 @@ class StripeGateway:
                 page = self.client.v1.payment_intents.list(params=params)
                 for item in page.data:
                     state = intent_state(item)
-                    if state.metadata.get(key) == value:
+                    if state.metadata.get(key) == value and (
+                        store_id is None or state.metadata.get("store_id") == store_id
+                    ):
                         return state
                 if not page.has_more or not page.data:
                     return None

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask import g
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -135,7 +136,9 @@ def get_owned(session: Session, who: Caller, model: type[M], object_id: Any) -> 
         key = object_id if isinstance(object_id, uuid.UUID) else uuid.UUID(str(object_id))
     except ValueError:
         raise NotFound(f"no such {name}") from None
-    found = session.get(model, key)
+    keyed_by_store = [c.name for c in sa_inspect(model).primary_key] == ["store_id", "id"]
+    # an id that names an object within its store only (orders, payments …, migration 0009)
+    found = session.get(model, {"store_id": who.store_id, "id": key} if keyed_by_store else key)
     if found is None or getattr(found, "store_id", None) != who.store_id:
         raise NotFound(f"no such {name}")
     return found

@@ -1,7 +1,8 @@
 """The authorisation matrix for pushes: an event of store S2 whose target is an order of store
-S1 changes nothing of S1's, alone or in one batch with a conflicting ``order.paid`` of that
+S1 changes nothing of S1's, alone or in one batch with S2's own ``order.paid`` under that
 order's id (the batch that used to refund another store's order), on PostgreSQL and on the
-embedded SQLite server. Ids are the store's own: another store using an id learns nothing."""
+embedded SQLite server. Ids are the store's own: another store using an id learns nothing,
+and S2's own order under the id is simply S2's (migration 0009)."""
 
 from __future__ import annotations
 
@@ -53,23 +54,24 @@ def push(client: FlaskClient, terminal: EnrolledTerminal, events: list[dict[str,
     return answer.json["results"]
 
 
-def store_state(app: Flask) -> dict[str, Any]:
-    """Everything a push of another store could have touched."""
+def store_state(app: Flask, store_id: uuid.UUID) -> dict[str, Any]:
+    """Everything of a store that a push of another store could have touched."""
     with services_of(app).sessions() as session:
         return {
             "orders": sorted(
-                (str(o.id), str(o.store_id), o.status, o.refunded_total, o.content_hash)
-                for o in session.scalars(select(Order))
+                (str(o.id), o.status, o.refunded_total, o.content_hash)
+                for o in session.scalars(select(Order).where(Order.store_id == store_id))
             ),
-            "refunds": session.scalar(select(func.count()).select_from(OrderRefund)),
+            "refunds": session.scalar(select(func.count()).where(OrderRefund.store_id == store_id)),
             "mail": sorted(
-                (m.kind, m.to_address, m.dedupe_key) for m in session.scalars(select(MailOutbox))
+                (m.kind, m.to_address, m.dedupe_key)
+                for m in session.scalars(select(MailOutbox).where(MailOutbox.store_id == store_id))
             ),
             "stock": sorted(
-                (str(s.store_id), s.product_id, s.quantity)
-                for s in session.scalars(select(StockLevel))
+                (s.product_id, s.quantity)
+                for s in session.scalars(select(StockLevel).where(StockLevel.store_id == store_id))
             ),
-            "flags": session.scalar(select(func.count()).select_from(Flag)),
+            "flags": session.scalar(select(func.count()).where(Flag.store_id == store_id)),
         }
 
 
@@ -88,7 +90,7 @@ def s1_order(client: FlaskClient, shop: Shop) -> dict[str, Any]:
 
 
 def s2_copy_of(payload: dict[str, Any], shop: Shop) -> dict[str, Any]:
-    """S2's own order under S1's order id (its clerk, its till): conflicts with S1's."""
+    """S2's own order under S1's order id (its clerk, its till): stored as S2's."""
     return {**payload, "clerk_id": shop.s2.clerk_id, "terminal_code": "T02"}
 
 
@@ -101,10 +103,17 @@ def aimed_at(kind: str, payload: dict[str, Any], shop: Shop) -> dict[str, Any]:
     return refund_event(payload["id"], payload["total"], lines=[(1, 3), (2, 1)])
 
 
+# S2's order under S1's id is S2's own; a void or refund of an order S2 never placed is of an
+# unknown order. With S2's own order.paid first in the batch, the target is that order of S2.
 EXPECTED = {
-    "order.paid": ("conflict", "conflict"),
+    "order.paid": ("accepted", None),
     "order.voided": ("rejected", "unknown_order"),
     "order.refunded": ("rejected", "unknown_order"),
+}
+EXPECTED_AFTER_OWN_ORDER = {
+    "order.paid": ("duplicate", None),  # the same order twice in one batch
+    "order.voided": ("accepted", None),
+    "order.refunded": ("accepted", None),
 }
 
 
@@ -118,26 +127,39 @@ def test_event_aimed_at_another_stores_order_changes_nothing_of_it(
     kind: str,
     mixed: bool,
 ) -> None:
-    before = store_state(app)
+    before = store_state(app, shop.s1.store_id)
     events = [aimed_at(kind, s1_order, shop)]
-    if mixed:  # S2 first "places" S1's order id, so the event's target is in its own batch
+    if mixed:  # S2 first places its own order under S1's order id, in the same batch
         events.insert(0, paid_event(s2_copy_of(s1_order, shop)))
-    for _ in range(2):  # sent again: answered the same, still nothing changed
+    expected = (EXPECTED_AFTER_OWN_ORDER if mixed else EXPECTED)[kind]
+    for sent in range(2):  # sent again: answered the same, still nothing of S1's changed
         results = push(client, shop.s2, events)
-        assert (results[-1]["status"], results[-1]["reason"]) == EXPECTED[kind]
+        status, reason = expected
+        if sent and status == "accepted":
+            status = "duplicate"
+        assert (results[-1]["status"], results[-1]["reason"]) == (status, reason), results
         if mixed:
-            assert results[0]["status"] == "conflict"
-        assert store_state(app) == before
+            assert results[0]["status"] == ("duplicate" if sent else "accepted")
+        assert store_state(app, shop.s1.store_id) == before
     # S1's own refund of all of it still fits, and S1's customer gets S1's receipt only
     (own,) = push(client, shop.s1, [refund_event(s1_order["id"], s1_order["total"])])
     assert own["status"] == "accepted", own
     with services_of(app).sessions() as session:
-        refunds = session.scalars(select(OrderRefund)).all()
+        refunds = session.scalars(
+            select(OrderRefund).where(OrderRefund.store_id == shop.s1.store_id)
+        ).all()
         assert [(str(r.order_id), r.store_id) for r in refunds] == [
             (s1_order["id"], shop.s1.store_id)
         ]
-        mails = session.scalars(select(MailOutbox).where(MailOutbox.kind == "refund_receipt"))
-        assert [m.store_id for m in mails] == [shop.s1.store_id]
+        mails = session.scalars(
+            select(MailOutbox).where(
+                MailOutbox.kind == "refund_receipt", MailOutbox.to_address == "ada@example.com"
+            )
+        )
+        assert sorted(str(m.store_id) for m in mails) == sorted(
+            [str(shop.s1.store_id)]
+            + ([str(shop.s2.store_id)] if mixed and kind == "order.refunded" else [])
+        )
 
 
 def test_void_and_refund_of_another_stores_order_are_refused_even_past_the_checks(
@@ -145,7 +167,7 @@ def test_void_and_refund_of_another_stores_order_are_refused_even_past_the_check
 ) -> None:
     """The writes themselves take only the caller's orders (a batch of another store may
     take an order id between the checks and the writes)."""
-    before = store_state(app)
+    before = store_state(app, shop.s1.store_id)
     svc = services_of(app)
     with svc.sessions() as session, session.begin():
         s2 = authenticate(session, f"Bearer {shop.s2.token}")
@@ -163,7 +185,7 @@ def test_void_and_refund_of_another_stores_order_are_refused_even_past_the_check
         (0, "rejected", "unknown_order"),
         (1, "rejected", "unknown_order"),
     ]
-    assert store_state(app) == before
+    assert store_state(app, shop.s1.store_id) == before
 
 
 def test_an_event_id_of_another_store_is_taken_as_new(

@@ -94,7 +94,11 @@ def started_payment(client: FlaskClient, shop: Shop) -> dict[str, Any]:
 
 def pay_token(app: Flask, payment_id: str) -> str:
     with services_of(app).sessions() as session:
-        return session.get_one(Payment, uuid.UUID(payment_id)).pay_token
+        return (
+            session.scalars(select(Payment).where(Payment.id == uuid.UUID(payment_id)))
+            .one()
+            .pay_token
+        )
 
 
 def test_payment_is_read_back_with_its_utc_times(

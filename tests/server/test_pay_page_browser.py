@@ -192,7 +192,9 @@ def test_customer_pays_on_the_page_and_gets_the_confirmation(
     )
 
     with services_of(app).sessions() as session:
-        payment = session.get_one(Payment, uuid.UUID(body["payment_id"]))
+        payment = session.scalars(
+            select(Payment).where(Payment.id == uuid.UUID(body["payment_id"]))
+        ).one()
         assert payment.status == "succeeded"
         mails = session.scalars(select(MailOutbox)).all()
     assert [m.kind for m in mails] == ["order_confirmation"]

@@ -87,7 +87,7 @@ def start(client: FlaskClient, terminal: EnrolledTerminal, body: dict[str, Any])
 
 def intent_of(app: Flask, payment_id: str) -> str:
     with services_of(app).sessions() as session:
-        payment = session.get_one(Payment, uuid.UUID(payment_id))
+        payment = session.scalars(select(Payment).where(Payment.id == uuid.UUID(payment_id))).one()
         assert payment.stripe_payment_intent_id
         return payment.stripe_payment_intent_id
 
@@ -542,7 +542,9 @@ def test_no_card_data_is_stored_anywhere(
 ) -> None:
     body = _paid_payment(app, client, shop, stripe_client)
     with services_of(app).sessions() as session:
-        payment = session.get_one(Payment, uuid.UUID(body["payment_id"]))
+        payment = session.scalars(
+            select(Payment).where(Payment.id == uuid.UUID(body["payment_id"]))
+        ).one()
         row = {c.key: getattr(payment, c.key) for c in Payment.__table__.columns}
         count = session.scalar(select(func.count()).select_from(MailOutbox))
     assert count == 1

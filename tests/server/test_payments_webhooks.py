@@ -66,7 +66,9 @@ def deliver(client: FlaskClient, payload: bytes, header: str) -> Any:
 
 def status_of(app: Flask, payment_id: str) -> str:
     with services_of(app).sessions() as session:
-        return session.get_one(Payment, uuid.UUID(payment_id)).status
+        return (
+            session.scalars(select(Payment).where(Payment.id == uuid.UUID(payment_id))).one().status
+        )
 
 
 def counts(app: Flask) -> tuple[int, int]:
@@ -154,7 +156,9 @@ def test_failure_event_marks_the_payment_failed_with_the_reason(
     payload = event_for(stripe_client, intent, "payment_intent.payment_failed")
     assert deliver(client, payload, signature(payload)).status_code == 200
     with services_of(app).sessions() as session:
-        payment = session.get_one(Payment, uuid.UUID(body["payment_id"]))
+        payment = session.scalars(
+            select(Payment).where(Payment.id == uuid.UUID(body["payment_id"]))
+        ).one()
         assert (payment.status, payment.decline_code) == ("failed", "card_declined")
     assert counts(app) == (1, 0)
 

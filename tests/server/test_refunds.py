@@ -73,7 +73,7 @@ def push(client: FlaskClient, shop: Shop, *events: dict[str, Any]) -> list[dict[
 
 def stored_order(app: Flask, order_id: str) -> tuple[str, int]:
     with services_of(app).sessions() as session:
-        o = session.get_one(Order, uuid.UUID(order_id))
+        o = session.scalars(select(Order).where(Order.id == uuid.UUID(order_id))).one()
         return o.status, o.refunded_total
 
 
