@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from server.admin import service as admin
 from server.app import create_app
 from server.cli import load_demo
 from server.config import TestConfig
-from server.db import make_engine, make_session_factory, unit_of_work
+from server.db import make_engine, make_session_factory, unit_of_work, upgrade_database
 from server.terminals.auth import create_enroll_code
 from sync.credentials import TokenStore
 from sync.engine import SyncEngine
@@ -94,15 +95,19 @@ def backend(
     request: pytest.FixtureRequest, tmp_path: Path, server_env_extra: dict[str, str]
 ) -> Iterator[Backend]:
     if request.param == SQLITE:
-        yield from _embedded_backend(tmp_path, server_env_extra)
+        template = request.getfixturevalue("sqlite_demo_template")
+        yield from _embedded_backend(tmp_path, server_env_extra, template)
     else:
         url = request.getfixturevalue("pg_demo_url")
         yield from _gunicorn_backend(url, tmp_path, server_env_extra)
 
 
-def _embedded_backend(tmp_path: Path, extra: dict[str, str]) -> Iterator[Backend]:
-    """As `make run` does it: the server migrates its SQLite and serves, then the demo store."""
+def _embedded_backend(tmp_path: Path, extra: dict[str, str], template: Path) -> Iterator[Backend]:
+    """As `make run` does it: ``shopsmart-server run`` on its SQLite data directory, which
+    here starts as a copy of the demo store's (``sqlite_demo_template``; tests/e2e/test_make_run.py
+    runs `make run`'s own path whole, demo loading included)."""
     server_dir = tmp_path / "var" / "server"
+    shutil.copytree(template, server_dir)
     env = {
         **run_embedded.server_environment(server_dir, os.environ),
         "SHOPSMART_LOG_LEVEL": "WARNING",
@@ -111,10 +116,22 @@ def _embedded_backend(tmp_path: Path, extra: dict[str, str]) -> Iterator[Backend
     server = EmbeddedServer(env, tmp_path / "server.log")
     server.start()
     try:
-        run_embedded.load_demo(env)
         yield Backend(SQLITE, server, env, str(server_dir / "server.sqlite3"))
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded server's data directory migrated and loaded with the demo store once per
+    worker: each SQLite backend starts from a copy (a `shopsmart-server demo` process per test
+    cost ~3 s of CPU)."""
+    server_dir = tmp_path_factory.mktemp("sqlite-demo") / "server"
+    server_dir.mkdir()
+    url = f"sqlite:///{server_dir / 'server.sqlite3'}"
+    upgrade_database(TestConfig(database_url=url, data_dir=server_dir).sqlalchemy_url)
+    _load_demo(url, server_dir)
+    return server_dir
 
 
 def _gunicorn_backend(pg_url: str, tmp_path: Path, extra: dict[str, str]) -> Iterator[Backend]:
@@ -157,10 +174,10 @@ def pg_demo_url(pg_admin_url: str, pg_demo_template: str) -> Iterator[str]:
         drop_database(pg_admin_url, name)
 
 
-def _load_demo(pg_url: str, data_dir: Path) -> None:
+def _load_demo(url: str, data_dir: Path) -> None:
     """What `shopsmart-server demo` does (tests/server/test_cli.py runs that command) on a
     migrated database, done in this process: a CLI process costs ~2 s of CPU."""
-    config = TestConfig(database_url=pg_url, data_dir=data_dir)
+    config = TestConfig(database_url=url, data_dir=data_dir)
     app = create_app(config)
     svc = app.extensions["shopsmart"]
     try:
