@@ -147,7 +147,8 @@ class HistoryDialog(PosDialog):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # The status ("paid · refunded €5.00") is the longest text: it takes the room left.
+        header.setSectionResizeMode(COLUMNS.index("Status"), QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda _i: self.reprint())
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.body.addWidget(self.table, 1)
