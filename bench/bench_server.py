@@ -294,6 +294,7 @@ LINE_COLS = (
     "tax_class",
     "tax_rate_bp",
     "discount_reason",
+    "store_id",  # last: migration 0009 added it to the table (INSERT … SELECT * relies on it)
 )
 EVENT_COLS = (
     "event_id",
@@ -305,7 +306,16 @@ EVENT_COLS = (
     "outcome",
     "received_at",
 )
-TENDER_COLS = ("order_id", "position", "kind", "amount", "tendered", "change", "reference")
+TENDER_COLS = (
+    "order_id",
+    "position",
+    "kind",
+    "amount",
+    "tendered",
+    "change",
+    "reference",
+    "store_id",  # last, as in the table since migration 0009
+)
 FLAG_COLS = ("store_id", "kind", "order_id", "detail", "created_at")
 
 
@@ -370,7 +380,7 @@ def _db_only_batch(
             "t_lines",
             LINE_COLS,
             (
-                (e["payload"]["id"], *(line[c] for c in LINE_COLS[1:]))
+                (e["payload"]["id"], *(line[c] for c in LINE_COLS[1:-1]), store_id)
                 for e in chunk
                 for line in e["payload"]["lines"]
             ),
@@ -381,7 +391,7 @@ def _db_only_batch(
                 "t_tenders",
                 TENDER_COLS,
                 (
-                    (e["payload"]["id"], i, *(t[c] for c in TENDER_COLS[2:]))
+                    (e["payload"]["id"], i, *(t[c] for c in TENDER_COLS[2:-1]), store_id)
                     for e in chunk
                     for i, t in enumerate(e["payload"]["tenders"], start=1)
                 ),
