@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from urllib.parse import urlparse
 import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
+
+log = logging.getLogger(__name__)
 
 SERVICE = "ShopSmart POS"
 PLAINTEXT_BACKENDS = ("PlaintextKeyring", "fail.Keyring", "null.Keyring", "ChainerBackend")
@@ -300,5 +303,7 @@ def forget_passphrase(data_dir: Path) -> None:
         return
     try:
         computer_keyring().delete_password(PASSPHRASE_SERVICE, _passphrase_entry(data_dir))
-    except keyring.errors.KeyringError:
-        pass
+    except keyring.errors.PasswordDeleteError:
+        pass  # nothing was remembered
+    except keyring.errors.KeyringError as error:  # still remembered: say so, do not hide it
+        log.warning("the OS keyring did not forget the token file's passphrase: %s", error)

@@ -232,14 +232,15 @@ def _centre(text: str, width: int) -> str:
     return text[:width].center(width).rstrip()
 
 
+def _store_heading(name: str, address: str, width: int) -> list[str]:
+    """The store's name and address centred, then a blank line: how every slip begins."""
+    return [_centre(name, width), _centre(address, width), ""]
+
+
 def receipt_text(receipt: Receipt, width: int = RECEIPT_WIDTH) -> str:
     """The receipt as fixed-width text (what a thermal printer prints)."""
     rule = "-" * width
-    out: list[str] = [
-        _centre(receipt.store_name, width),
-        _centre(receipt.store_address, width),
-        "",
-    ]
+    out = _store_heading(receipt.store_name, receipt.store_address, width)
     if receipt.copy:
         out += [_centre("*** COPY ***", width), ""]
     if receipt.status is OrderStatus.VOIDED:
@@ -410,10 +411,8 @@ def build_refund_receipt(
 def refund_receipt_text(slip: RefundReceipt, width: int = RECEIPT_WIDTH) -> str:
     """The refund slip as fixed-width text (what a thermal printer prints)."""
     rule = "-" * width
-    out: list[str] = [
-        _centre(slip.store_name, width),
-        _centre(slip.store_address, width),
-        "",
+    out = _store_heading(slip.store_name, slip.store_address, width)
+    out += [
         _centre("*** REFUND · COPY ***" if slip.copy else "*** REFUND ***", width),
         "",
         _row(f"Receipt {slip.receipt_no}", slip.printed_time, width),

@@ -6,7 +6,7 @@ no keyboard focus under Xvfb at all): here the login PIN, the scan, F12 and the 
 pays go through X to whatever window has the focus, as at a counter. The sale is read back
 from the till's SQLite, and a screenshot of the screen is kept beside the test's files.
 ``scripts/ensure_test_deps.sh`` (run by ``make test``) installs Xvfb, openbox, xdotool and
-ImageMagick when they are missing; without them the test is skipped, naming what is missing.
+ImageMagick when they are missing; without them the test fails, naming what is missing.
 """
 
 from __future__ import annotations
@@ -48,7 +48,12 @@ def x_display() -> Iterator[str]:
     """A fresh X display (Xvfb picks a free number itself: -displayfd) with openbox on it."""
     missing = _missing_tools()
     if missing:
-        pytest.skip(f"no real X window possible: {', '.join(missing)} not installed")
+        # Never skipped: `make test` installs them (scripts/ensure_test_deps.sh), so a run
+        # without them is a broken run, as a run without PostgreSQL is.
+        pytest.fail(
+            f"no real X window possible: {', '.join(missing)} not installed; "
+            "run scripts/ensure_test_deps.sh (make test does)"
+        )
     read_end, write_end = os.pipe()
     xvfb = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_end), "-screen", "0", SCREEN, "-nolisten", "tcp"],
