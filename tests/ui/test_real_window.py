@@ -43,9 +43,56 @@ def _until(what: str, condition: Callable[[], bool], timeout_s: float = TIMEOUT_
         time.sleep(0.05)
 
 
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:]) or "(empty)"
+
+
+def _start_xvfb(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Xvfb on a display number it picks itself (-displayfd). ``-ac``: no host-based access
+    control, which on some sandboxes finds no address of its own and turns every local
+    client away; it listens on no TCP port, so only this machine's processes can reach it."""
+    read_end, write_end = os.pipe()
+    with log.open("wb") as out:
+        xvfb = subprocess.Popen(
+            [
+                "Xvfb",
+                "-displayfd",
+                str(write_end),
+                "-screen",
+                "0",
+                SCREEN,
+                "-nolisten",
+                "tcp",
+                "-ac",
+            ],
+            pass_fds=(write_end,),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    os.close(write_end)
+    with os.fdopen(read_end) as numbers:
+        number = numbers.readline().strip()
+    if not number:
+        xvfb.kill()
+        pytest.fail(f"Xvfb did not start:\n{_tail(log)}")
+    return xvfb, f":{number}"
+
+
+def _x_answers(env: dict[str, str], wanted: str) -> tuple[bool, str]:
+    probe = subprocess.run(
+        ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env, capture_output=True, text=True
+    )
+    return wanted in probe.stdout, (probe.stdout + probe.stderr).strip()
+
+
 @pytest.fixture
-def x_display() -> Iterator[str]:
-    """A fresh X display (Xvfb picks a free number itself: -displayfd) with openbox on it."""
+def x_display(tmp_path: Path) -> Iterator[str]:
+    """A fresh X display with openbox on it. Xvfb's and openbox's own output is kept beside
+    the test's files and quoted in any failure, so a run elsewhere says what went wrong."""
     missing = _missing_tools()
     if missing:
         # Never skipped: `make test` installs them (scripts/ensure_test_deps.sh), so a run
@@ -54,43 +101,54 @@ def x_display() -> Iterator[str]:
             f"no real X window possible: {', '.join(missing)} not installed; "
             "run scripts/ensure_test_deps.sh (make test does)"
         )
-    read_end, write_end = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", SCREEN, "-nolisten", "tcp"],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
-    with os.fdopen(read_end) as numbers:
-        number = numbers.readline().strip()
-    if not number:
-        xvfb.kill()
-        pytest.fail("Xvfb did not start")
-    display = f":{number}"
+    xvfb_log = tmp_path / "xvfb.log"
+    xvfb, display = _start_xvfb(xvfb_log)
     env = {**os.environ, "DISPLAY": display}
-    wm = subprocess.Popen(
-        ["openbox", "--sm-disable"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def wm_running() -> bool:
-        if wm.poll() is not None:
-            pytest.fail(f"openbox exited with code {wm.returncode} before managing {display}")
-        probe = subprocess.run(
-            ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env, capture_output=True, text=True
-        )
-        return "window id" in probe.stdout
-
+    started: list[subprocess.Popen[bytes]] = []
     try:
-        _until("openbox to manage the display", wm_running)  # a loaded machine is slow
+        # The server is up once any client can read the root window's properties.
+        last = [""]
+
+        def server_answers() -> bool:
+            if xvfb.poll() is not None:
+                pytest.fail(f"Xvfb on {display} exited ({xvfb.returncode}):\n{_tail(xvfb_log)}")
+            answered, last[0] = _x_answers(env, "_NET_SUPPORTING_WM_CHECK")
+            return answered
+
+        try:
+            _until(f"Xvfb on {display} to take clients", server_answers)
+        except AssertionError:
+            pytest.fail(
+                f"no X client can reach Xvfb on {display}: xprop says {last[0]!r}\n"
+                f"Xvfb's log:\n{_tail(xvfb_log)}"
+            )
+        # openbox, tried three times: a machine under load can lose the first attempt.
+        for attempt in range(1, 4):
+            wm_log = tmp_path / f"openbox-{attempt}.log"
+            with wm_log.open("wb") as out:
+                wm = subprocess.Popen(
+                    ["openbox", "--sm-disable"], env=env, stdout=out, stderr=subprocess.STDOUT
+                )
+            started.append(wm)
+
+            def wm_running(wm: subprocess.Popen[bytes] = wm) -> bool:
+                return wm.poll() is not None or _x_answers(env, "window id")[0]
+
+            _until("openbox to manage the display", wm_running)  # a loaded machine is slow
+            if wm.poll() is None:
+                break
+            if attempt == 3:
+                pytest.fail(
+                    f"openbox exited with code {wm.returncode} before managing {display}, "
+                    f"three times:\n{_tail(wm_log)}\nXvfb's log:\n{_tail(xvfb_log)}"
+                )
+            time.sleep(0.5)
         yield display
     finally:
-        for process in (wm, xvfb):
-            process.terminate()
-        for process in (wm, xvfb):
+        for process in (*started, xvfb):
+            if process.poll() is None:
+                process.terminate()
+        for process in (*started, xvfb):
             try:
                 process.wait(5)
             except subprocess.TimeoutExpired:
