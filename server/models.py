@@ -86,6 +86,8 @@ class Store(Base):
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    # a card-link phone order is authorised for its estimate plus this share (migration 0010)
+    authorisation_headroom_bp: Mapped[int] = mapped_column(Integer, default=1500)
 
 
 class Terminal(Base):
@@ -428,6 +430,10 @@ class Payment(Base):
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     checked_at: Mapped[datetime | None] = mapped_column(Timestamp)
     succeeded_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # "manual": a phone order's authorisation, captured after picking (migration 0010)
+    capture_method: Mapped[str] = mapped_column(String(16), default="automatic")
+    amount_capturable: Mapped[int] = mapped_column(BigInteger, default=0)
+    captured_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     __table_args__ = (
         PrimaryKeyConstraint("store_id", "id"),  # a payment id is the store's (0009)
@@ -456,6 +462,36 @@ class PaymentRefund(Base):
         PrimaryKeyConstraint("store_id", "id"),
         ForeignKeyConstraint(["store_id", "payment_id"], ["payments.store_id", "payments.id"]),
     )
+
+
+class PhoneOrderPayment(Base):
+    """The card side of a card-link phone order (migration 0010): its manual-capture
+    authorisation (a ``payments`` row), an optional top-up payment, the actual total after
+    picking, the shortfall staff decided on, and whether the order was cancelled."""
+
+    __tablename__ = "phone_order_payments"
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    order_no: Mapped[str] = mapped_column(String(32))
+    customer_email: Mapped[str] = mapped_column(String(254))
+    currency: Mapped[str] = mapped_column(String(3))
+    estimated_total: Mapped[int] = mapped_column(BigInteger)
+    authorised_amount: Mapped[int] = mapped_column(BigInteger)
+    authorisation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    top_up_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    status: Mapped[str] = mapped_column(String(20))
+    actual_total: Mapped[int | None] = mapped_column(BigInteger)
+    shortfall: Mapped[int] = mapped_column(BigInteger, default=0)
+    captured_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    decision: Mapped[str | None] = mapped_column(String(20))
+    capture_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(Document)
+    picked: Mapped[dict[str, Any] | None] = mapped_column(Document)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (PrimaryKeyConstraint("store_id", "order_id"),)
 
 
 class StripeEvent(Base):
