@@ -24,3 +24,6 @@ class StoreProfile:
     # An open-price item (goods without a barcode, price typed) above this needs a manager's
     # PIN (app.domain.cart.open_price_needs_approval).
     open_price_approval_limit: int = 5000  # 50.00 in the store's currency
+    # A phone order paid by card link authorises its estimated total plus this share, so a
+    # heavier picked weight is still covered (app.domain.delivery.authorisation_amount).
+    authorisation_headroom_bp: int = 1500  # 15 %
