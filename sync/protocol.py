@@ -16,6 +16,7 @@ quantities, rates), and the arithmetic an order must satisfy is
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -33,6 +34,15 @@ from app.domain.contact import InvalidEmail, normalise_email
 from app.domain.money import BASIS_POINTS, MAX_AMOUNT
 from app.domain.order_check import MAX_LINE_QUANTITY
 from app.domain.phone import tidy_phone
+from app.domain.report import (
+    DEFAULT_REPORT_LIMIT,
+    DEFAULT_TIME_ZONE,
+    MAX_REPORT_LIMIT,
+    ColumnKind,
+    ReportColumn,
+    ReportName,
+    ReportTable,
+)
 
 PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-Shopsmart-Protocol"
@@ -381,6 +391,9 @@ class StoreInfo(ResponseModel):
     code: str
     name: str
     currency: str
+    time_zone: str = Field(
+        default=DEFAULT_TIME_ZONE, description="IANA name; report dates are its local dates"
+    )
 
 
 class EnrollResponse(ResponseModel):
@@ -594,3 +607,145 @@ class EmailQueued(ResponseModel):
     payment_id: str
     to: str
     mail_id: int = Field(description="the outbox row; sent by the mail worker")
+
+
+# --------------------------------------------------------------------------- phone order cards
+
+# The card side of a card-link phone order (docs/payments.md "Phone orders: authorise, then
+# capture"): link_sent (the customer has the link), authorised (the card holds the amount),
+# needs_decision (the picked total exceeds it: staff choose), top_up_sent (the authorised
+# amount is captured, a second link asks for the rest), captured, released (cancelled before
+# capture), refunded (cancelled after capture), failed (declined or expired: send a new link).
+PhonePaymentStatus = Literal[
+    "link_sent",
+    "authorised",
+    "needs_decision",
+    "top_up_sent",
+    "captured",
+    "released",
+    "refunded",
+    "failed",
+]
+CaptureChoice = Literal["capture", "capture_authorised", "top_up"]
+
+
+class PaymentLinkRequest(RequestModel):
+    """``POST /api/v1/phone-orders/{id}/payment-link``: create the authorisation link of a
+    card-link phone order, or send it again (to ``email``, else the order's address)."""
+
+    protocol_version: Version
+    email: EmailAddress | None = None
+
+
+class CaptureRequest(RequestModel):
+    """``POST /api/v1/phone-orders/{id}/capture`` after picking, idempotent by
+    ``capture_id``. ``capture``: the picked total, if the authorisation covers it (else the
+    answer is ``needs_decision`` with the shortfall); ``capture_authorised``: all that was
+    authorised, the shortfall becomes an order discount; ``top_up``: all that was
+    authorised, and a second link for the shortfall, captured when paid."""
+
+    protocol_version: Version
+    capture_id: UUID = Field(description="client-generated UUID of this capture decision")
+    choice: CaptureChoice = "capture"
+
+
+class PhonePaymentData(ResponseModel):
+    order_id: str
+    payment_status: PhonePaymentStatus
+    currency: str
+    estimated_total: int
+    authorised_amount: int = Field(description="what the card link authorises")
+    actual_total: int | None = Field(default=None, description="the picked total, once picked")
+    shortfall: int = Field(default=0, description="picked total minus authorised, if above")
+    captured_amount: int = 0
+    decision: CaptureChoice | None = None
+    authorisation_payment_id: str
+    top_up_payment_id: str | None = None
+    top_up_amount: int = 0
+    pay_url: str | None = Field(default=None, description="the open link (authorisation or top-up)")
+    message: str | None = None
+    updated_at: AwareDatetime
+
+
+# --------------------------------------------------------------------------- manager reports
+
+MANAGER_HEADER = "X-Shopsmart-Manager"
+ManagerPin = Annotated[str, Field(pattern=r"^[0-9]{4,8}$")]
+
+
+class ManagerSessionRequest(RequestModel):
+    """``POST /api/v1/manager-sessions``: a manager of the terminal's store signs in with
+    the PIN the server holds for them; report calls then send ``X-Shopsmart-Manager``."""
+
+    protocol_version: Version
+    clerk_id: Annotated[str, Field(min_length=1, max_length=64)]
+    pin: ManagerPin
+
+
+class ManagerSessionResponse(ResponseModel):
+    token: str = Field(description="send as X-Shopsmart-Manager; shown once")
+    expires_at: AwareDatetime
+    clerk_id: str
+    clerk_name: str
+
+
+class ReportQuery(RequestModel):
+    """Query string of ``GET /api/v1/reports/{name}``: the store's local dates, inclusive."""
+
+    from_: date = Field(alias="from", description="first local date, YYYY-MM-DD")
+    to: date = Field(description="last local date, YYYY-MM-DD (inclusive)")
+    terminal: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")] | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_REPORT_LIMIT)] = DEFAULT_REPORT_LIMIT
+    order: Literal["top", "slow"] = Field(default="top", description="products only")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ReportColumnData(ResponseModel):
+    key: str
+    label: str
+    kind: Literal["money", "count", "quantity", "text", "date", "datetime", "hour", "percent"]
+
+
+class ReportResponse(ResponseModel):
+    """One report as one table (app.domain.report.ReportTable on the wire): money in minor
+    units, dates the store's local dates, hours its local hours, percent in basis points."""
+
+    report: str
+    time_zone: str
+    from_date: date
+    to_date: date
+    terminal: str | None
+    columns: list[ReportColumnData]
+    rows: list[list[StrictInt | str | None]]
+    totals: dict[str, int]
+
+    @classmethod
+    def from_table(cls, table: ReportTable) -> ReportResponse:
+        return cls(
+            report=str(table.report),
+            time_zone=table.time_zone,
+            from_date=table.from_date,
+            to_date=table.to_date,
+            terminal=table.terminal,
+            columns=[
+                ReportColumnData(key=c.key, label=c.label, kind=c.kind.value) for c in table.columns
+            ],
+            rows=[list(row) for row in table.rows],
+            totals=dict(table.totals),
+        )
+
+    def to_table(self) -> ReportTable:
+        return ReportTable(
+            report=ReportName(self.report),
+            time_zone=self.time_zone,
+            from_date=self.from_date,
+            to_date=self.to_date,
+            terminal=self.terminal,
+            columns=tuple(
+                ReportColumn(c.key, c.label, ColumnKind(c.kind), adds_up=c.key in self.totals)
+                for c in self.columns
+            ),
+            rows=tuple(tuple(row) for row in self.rows),
+            totals=dict(self.totals),
+        )
