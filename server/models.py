@@ -136,6 +136,7 @@ class Customer(Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    notes: Mapped[str] = mapped_column(String(1000), default="", server_default="")  # 0011
 
     __table_args__ = (PrimaryKeyConstraint("store_id", "id"),)
 
@@ -150,6 +151,18 @@ class DeliverySlot(Base):
     booked: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Its rules and running totals (migration 0011; server/delivery/slots.py): ``held`` is
+    # the sum over terminals of allotted_total - used, so a booking outside any allotment
+    # fits while booked + held + units <= capacity.
+    unit: Mapped[str] = mapped_column(String(8), default="orders", server_default="orders")
+    max_weight_g: Mapped[int | None] = mapped_column(Integer)
+    cutoff_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lead_time_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    postcode_prefixes: Mapped[list[str]] = mapped_column(
+        Document, default=list, server_default="[]"
+    )
+    held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    booked_weight_g: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Product(Base):
@@ -533,3 +546,194 @@ class MailOutbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     __table_args__ = (Index("ix_mail_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+
+
+class CustomerAddress(Base):
+    """One of a customer's delivery addresses (``position`` keeps the till's order)."""
+
+    __tablename__ = "customer_addresses"
+    store_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    position: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(100))
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(32))
+    city: Mapped[str] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2))
+    notes: Mapped[str] = mapped_column(String(500))
+
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "id"),
+        ForeignKeyConstraint(
+            ["store_id", "customer_id"],
+            ["customers.store_id", "customers.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_customer_addresses_store_id_customer_id", "store_id", "customer_id"),
+    )
+
+
+class SlotAllotment(Base):
+    """A terminal's share of a slot: it may book ``allotted_total`` units firm in all, has
+    booked ``used`` of them; ``granted_change_pos`` is the change-log cursor of the change
+    that announced the current value (server/delivery/allotments.py)."""
+
+    __tablename__ = "slot_allotments"
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"), primary_key=True)
+    slot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("delivery_slots.id"), primary_key=True)
+    terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"), primary_key=True)
+    allotted_total: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer)
+    granted_change_pos: Mapped[str] = mapped_column(String(40))
+
+
+class SlotBooking(Base):
+    """A booking of a slot: from a till's push (``source`` terminal) or the online endpoint
+    (web). ``allotted``: it used its terminal's allotment (a firm booking)."""
+
+    __tablename__ = "slot_bookings"
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
+    booking_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    slot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("delivery_slots.id"))
+    requested_slot_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    order_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    terminal_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    units: Mapped[int] = mapped_column(Integer)
+    weight_g: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    allotted: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(8))
+    booked_at: Mapped[datetime] = mapped_column(Timestamp)
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "booking_id"),
+        Index("ix_slot_bookings_store_id_slot_id", "store_id", "slot_id"),
+    )
+
+
+class PhoneOrder(Base):
+    """A phone or delivery order taken at a till (``phone_order.placed``), keyed by store.
+
+    ``state`` and ``version`` change with each accepted transition; the card payment, if
+    any, is its ``phone_order_payments`` row."""
+
+    __tablename__ = "phone_orders"
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    terminal_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    order_no: Mapped[str] = mapped_column(String(64))
+    terminal_code: Mapped[str] = mapped_column(String(64))
+    clerk_id: Mapped[str] = mapped_column(String(64))
+    clerk_name: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    customer: Mapped[dict[str, Any]] = mapped_column(Document)
+    address: Mapped[dict[str, Any]] = mapped_column(Document)
+    customer_email: Mapped[str] = mapped_column(String(254))
+    note: Mapped[str] = mapped_column(String(1000))
+    slot_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    booking_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    booking_status: Mapped[str] = mapped_column(String(16))
+    moved_from_slot_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    state: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    cancel_reason: Mapped[str] = mapped_column(String(200))
+    payment_method: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    estimated_subtotal: Mapped[int] = mapped_column(BigInteger)
+    estimated_tax_total: Mapped[int] = mapped_column(BigInteger)
+    estimated_total: Mapped[int] = mapped_column(BigInteger)
+    actual_subtotal: Mapped[int] = mapped_column(BigInteger)
+    actual_tax_total: Mapped[int] = mapped_column(BigInteger)
+    actual_total: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "id"),
+        Index("ix_phone_orders_store_id_slot_id", "store_id", "slot_id"),
+    )
+
+
+class PhoneOrderLine(Base):
+    __tablename__ = "phone_order_lines"
+    store_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    product_id: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    sold_by: Mapped[str] = mapped_column(String(8))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    tax_class: Mapped[str] = mapped_column(String(64))
+    tax_rate_bp: Mapped[int] = mapped_column(Integer)
+    net: Mapped[int] = mapped_column(BigInteger)
+    substitution: Mapped[str] = mapped_column(String(16))
+    substitute_product_id: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(500))
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["store_id", "order_id"],
+            ["phone_orders.store_id", "phone_orders.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
+class PhoneOrderPickedLine(Base):
+    __tablename__ = "phone_order_picked_lines"
+    store_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    product_id: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    sold_by: Mapped[str] = mapped_column(String(8))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    tax_class: Mapped[str] = mapped_column(String(64))
+    tax_rate_bp: Mapped[int] = mapped_column(Integer)
+    net: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["store_id", "order_id"],
+            ["phone_orders.store_id", "phone_orders.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+
+class PhoneOrderTransition(Base):
+    """Each transition a till asked for, with its outcome (accepted or the refusal)."""
+
+    __tablename__ = "phone_order_transitions"
+    store_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    transition_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    terminal_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    from_state: Mapped[str] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(200))
+    clerk_id: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(Timestamp)
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "transition_id"),
+        ForeignKeyConstraint(
+            ["store_id", "order_id"],
+            ["phone_orders.store_id", "phone_orders.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_phone_order_transitions_store_id_order_id", "store_id", "order_id"),
+    )
