@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from app.domain.approval import Approval
 from app.domain.audit import AuditEntry
 from app.domain.card import CardPayment, CardRefund, CardStatus, LocalCardAttempt
 from app.domain.cart import Cart
@@ -117,6 +118,14 @@ class ClerkRepository(Protocol):
     def save(self, clerk: Clerk) -> None: ...
 
 
+class ApprovalRepository(Protocol):
+    def add(self, approval: Approval) -> None: ...
+
+    def get(self, approval_id: str) -> Approval | None: ...
+
+    def mark_used(self, approval_id: str, used_at: datetime) -> None: ...
+
+
 class AuditRepository(Protocol):
     def add(self, entry: AuditEntry) -> None: ...
 
@@ -208,6 +217,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditRepository: ...
+
+    @property
+    def approvals(self) -> ApprovalRepository: ...
 
     @property
     def card_attempts(self) -> CardAttemptRepository: ...

@@ -160,6 +160,7 @@ CLERKS = Table(
     Column("active", Boolean, default=True, nullable=False),
     Column("failed_attempts", Integer, default=0, nullable=False),
     Column("locked_until", String(40)),
+    Column("updated_at", String(40)),  # the last change (clerk.saved or pulled): newest wins
 )
 
 PARKED = Table(
@@ -205,6 +206,20 @@ AUDIT = Table(
     Column("reason", Text, nullable=False),
     Column("amount", Integer, nullable=False),
     Column("detail", Text, nullable=False),
+)
+
+# A manager's approval (app.domain.approval): granted for one action on one subject, used once.
+APPROVALS = Table(
+    "approvals",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("action", String(32), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("asked_by", String(36), nullable=False),
+    Column("approved_by", String(36), nullable=False),
+    Column("terminal_code", String(20), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("used_at", String(40)),
 )
 
 CARD_ATTEMPTS = Table(

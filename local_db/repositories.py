@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.domain.approval import Approval, ApprovalAction
 from app.domain.audit import AuditAction, AuditEntry
 from app.domain.card import CardStatus, LocalCardAttempt
 from app.domain.cart import Cart
@@ -48,6 +49,7 @@ from local_db.codec import (
     tender_values,
 )
 from local_db.models import (
+    APPROVALS,
     AUDIT,
     BARCODES,
     CARD_ATTEMPTS,
@@ -558,6 +560,48 @@ class SqliteAuditRepository:
             )
             for row in rows
         ]
+
+
+class SqliteApprovalRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, approval: Approval) -> None:
+        self._c.execute(
+            insert(APPROVALS),
+            {
+                "id": approval.id,
+                "action": approval.action.value,
+                "subject": approval.subject,
+                "asked_by": approval.asked_by,
+                "approved_by": approval.approved_by,
+                "terminal_code": approval.terminal_code,
+                "at": utc_iso(approval.at),
+                "used_at": optional_utc_iso(approval.used_at),
+            },
+        )
+
+    def get(self, approval_id: str) -> Approval | None:
+        row = self._c.execute(select(APPROVALS).where(APPROVALS.c.id == approval_id)).first()
+        if row is None:
+            return None
+        return Approval(
+            id=row.id,
+            action=ApprovalAction(row.action),
+            subject=row.subject,
+            asked_by=row.asked_by,
+            approved_by=row.approved_by,
+            terminal_code=row.terminal_code,
+            at=datetime.fromisoformat(row.at),
+            used_at=from_iso(row.used_at),
+        )
+
+    def mark_used(self, approval_id: str, used_at: datetime) -> None:
+        self._c.execute(
+            update(APPROVALS)
+            .where(APPROVALS.c.id == approval_id, APPROVALS.c.used_at.is_(None))
+            .values(used_at=utc_iso(used_at))
+        )
 
 
 class SqliteCardAttemptRepository:

@@ -11,6 +11,7 @@ from app.domain.cart import Cart
 from app.domain.tax import TaxTable
 from app.ports import EventEncoder
 from local_db.repositories import (
+    SqliteApprovalRepository,
     SqliteAuditRepository,
     SqliteCardAttemptRepository,
     SqliteClerkRepository,
@@ -39,6 +40,7 @@ class SqliteUnitOfWork:
     clerks: SqliteClerkRepository
     settings: SqliteSettingsRepository
     audit: SqliteAuditRepository
+    approvals: SqliteApprovalRepository
     card_attempts: SqliteCardAttemptRepository
     refunds: SqliteRefundRepository
 
@@ -70,6 +72,7 @@ class SqliteUnitOfWork:
         self.clerks = SqliteClerkRepository(c)
         self.settings = SqliteSettingsRepository(c)
         self.audit = SqliteAuditRepository(c)
+        self.approvals = SqliteApprovalRepository(c)
         self.card_attempts = SqliteCardAttemptRepository(c)
         self.refunds = SqliteRefundRepository(c)
         return self

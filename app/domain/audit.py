@@ -17,6 +17,8 @@ class AuditAction(enum.StrEnum):
     DISCOUNT_APPROVED = "discount_approved"
     SALE_PARKED_ON_CLOSE = "sale_parked_on_close"  # the till was closed with the sale open
     OPEN_PRICE_APPROVED = "open_price_approved"  # an open-price item above the store's limit
+    APPROVAL_USED = "approval_used"  # a manager's approval, used (app.domain.approval)
+    CLERK_SAVED = "clerk_saved"  # a clerk added or changed by a manager on this till
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,10 @@ class StoreProfile:
     # An open-price item (goods without a barcode, price typed) above this needs a manager's
     # PIN (app.domain.cart.open_price_needs_approval).
     open_price_approval_limit: int = 5000  # 50.00 in the store's currency
+    # Cash paid out of the drawer above this needs a manager's approval (app.services.shifts).
+    paid_out_approval_limit: int = 5000
+    # True: a manager cannot approve what they asked for themselves (two people, always).
+    approver_must_differ: bool = False
     # A phone order paid by card link authorises its estimated total plus this share, so a
     # heavier picked weight is still covered (app.domain.delivery.authorisation_amount).
     authorisation_headroom_bp: int = 1500  # 15 %
