@@ -576,9 +576,11 @@ class CustomerAddress(Base):
 
 
 class SlotAllotment(Base):
-    """A terminal's share of a slot: it may book ``allotted_total`` units firm in all, has
-    booked ``used`` of them; ``granted_change_pos`` is the change-log cursor of the change
-    that announced the current value (server/delivery/allotments.py)."""
+    """A terminal's share of a slot: the server honours firm bookings up to
+    ``allotted_total`` units in all, ``used`` of them are booked; ``announced_total`` is the
+    value last sent to the terminal (lower than allotted_total while a lowering waits for the
+    terminal to have seen it), announced by the change at cursor ``granted_change_pos``
+    (server/delivery/allotments.py)."""
 
     __tablename__ = "slot_allotments"
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"), primary_key=True)
@@ -586,6 +588,7 @@ class SlotAllotment(Base):
     terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"), primary_key=True)
     allotted_total: Mapped[int] = mapped_column(Integer)
     used: Mapped[int] = mapped_column(Integer)
+    announced_total: Mapped[int] = mapped_column(Integer)
     granted_change_pos: Mapped[str] = mapped_column(String(40))
 
 

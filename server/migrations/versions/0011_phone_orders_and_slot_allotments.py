@@ -3,8 +3,9 @@
 Delivery slots gain their rules (capacity unit, optional weight cap, cut-off and lead time,
 the postcodes they serve) and two running totals: ``held`` (the units allotted to terminals
 and not yet used by them) and ``booked_weight_g``. ``slot_allotments`` is each terminal's
-share of a slot (``allotted_total`` units it may book firm, ``used`` of them booked, and the
-change-log position that granted the current value). ``slot_bookings`` records each booking
+share of a slot (``allotted_total`` units it may book firm and the server honours, ``used``
+of them booked, ``announced_total`` the value last sent to it, and the change-log position
+of that announcement). ``slot_bookings`` records each booking
 of a slot (from a till's push or the online endpoint). Customers gain notes and addresses;
 phone orders are stored with their ordered and picked lines and a log of their transitions,
 all keyed by store (their card payment is the row of ``phone_order_payments``, 0010).
@@ -91,6 +92,7 @@ def upgrade() -> None:
         sa.Column("terminal_id", sa.Uuid(), nullable=False),
         sa.Column("allotted_total", sa.Integer(), nullable=False),
         sa.Column("used", sa.Integer(), nullable=False),
+        sa.Column("announced_total", sa.Integer(), nullable=False),
         sa.Column("granted_change_pos", sa.String(length=40), nullable=False),
         sa.ForeignKeyConstraint(
             ["slot_id"],
