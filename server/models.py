@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Double,
     ForeignKey,
@@ -86,6 +87,10 @@ class Store(Base):
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    # IANA zone of the store's local dates and hours in reports (migration 0012)
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default="Europe/Dublin", server_default="Europe/Dublin"
+    )
     # a card-link phone order is authorised for its estimate plus this share (migration 0010)
     authorisation_headroom_bp: Mapped[int] = mapped_column(Integer, default=1500)
 
@@ -269,6 +274,7 @@ class Order(Base):
     void_reason: Mapped[str | None] = mapped_column(String(200))
     refunded_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    shift_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the till's shift (0012)
 
     __table_args__ = (
         PrimaryKeyConstraint("store_id", "id"),
@@ -740,3 +746,179 @@ class PhoneOrderTransition(Base):
         ),
         Index("ix_phone_order_transitions_store_id_order_id", "store_id", "order_id"),
     )
+
+
+# --------------------------------------------------------------------------- issue 14 (0012)
+# Shifts, Z reports, manager sessions and the report summaries (server/shifts/,
+# server/reports/; migration 0012). Every table is keyed by store.
+
+
+class Shift(Base):
+    """A till's shift as its ``shift.opened`` event told it; closed by its Z report."""
+
+    __tablename__ = "shifts"
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
+    terminal_code: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(Timestamp)
+    opened_by: Mapped[str] = mapped_column(String(64))
+    float_amount: Mapped[int] = mapped_column(BigInteger)
+    float_count: Mapped[dict[str, Any]] = mapped_column(Document)
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "id"),
+        Index(
+            "ix_shifts_store_id_terminal_code_opened_at", "store_id", "terminal_code", "opened_at"
+        ),
+    )
+
+
+class CashMovement(Base):
+    """Paid in, paid out or a no-sale drawer open during a shift (``cash.moved``)."""
+
+    __tablename__ = "cash_movements"
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
+    id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    shift_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200))
+    clerk_id: Mapped[str] = mapped_column(String(64))
+    approval_id: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(Timestamp)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "id"),
+        Index("ix_cash_movements_store_id_shift_id", "store_id", "shift_id"),
+    )
+
+
+class ZReportRow(Base):
+    """One Z report per (store, terminal, z_number): provisional, then final. A final row is
+    never changed: a later event for it is a duplicate if identical, else a conflict."""
+
+    __tablename__ = "z_reports"
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
+    terminal_code: Mapped[str] = mapped_column(String(64))
+    z_number: Mapped[int] = mapped_column(BigInteger)
+    shift_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    closed_at: Mapped[datetime] = mapped_column(Timestamp)
+    closed_by: Mapped[str] = mapped_column(String(64))
+    counted: Mapped[dict[str, Any]] = mapped_column(Document)
+    counted_total: Mapped[int] = mapped_column(BigInteger)
+    expected_cash: Mapped[int] = mapped_column(BigInteger)
+    difference: Mapped[int] = mapped_column(BigInteger)
+    net_sales: Mapped[int] = mapped_column(BigInteger)
+    figures: Mapped[dict[str, Any]] = mapped_column(Document)
+    waiting: Mapped[list[Any]] = mapped_column(Document)
+    synced_after_close: Mapped[list[Any]] = mapped_column(Document)
+    finalised_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    received_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("store_id", "terminal_code", "z_number"),
+        UniqueConstraint("store_id", "shift_id"),
+        Index("ix_z_reports_store_id_closed_at", "store_id", "closed_at"),
+    )
+
+
+class ManagerSession(Base):
+    """A manager signed in for reports (15 minutes); only the token's hash is kept."""
+
+    __tablename__ = "manager_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"))
+    terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"))
+    clerk_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+
+class ManagerPinFailure(Base):
+    """Wrong PINs in a row at the manager sign-in; 5 lock the clerk out for 5 minutes."""
+
+    __tablename__ = "manager_pin_failures"
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"), primary_key=True)
+    clerk_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+def _sum_column() -> Mapped[int]:
+    return mapped_column(BigInteger, default=0, server_default="0")
+
+
+class ReportSales(Base):
+    """Sales summed per store, local date and hour, terminal and clerk, written by the push
+    in the transaction of the order, void or refund it sums (server/reports/summaries.py)."""
+
+    __tablename__ = "report_sales"
+    store_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    local_hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    terminal_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    clerk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    clerk_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    orders: Mapped[int] = _sum_column()
+    gross: Mapped[int] = _sum_column()
+    discounts: Mapped[int] = _sum_column()
+    sales: Mapped[int] = _sum_column()
+    tax: Mapped[int] = _sum_column()
+    discounted_orders: Mapped[int] = _sum_column()
+    refunds_count: Mapped[int] = _sum_column()
+    refunds: Mapped[int] = _sum_column()
+    voids_count: Mapped[int] = _sum_column()
+    voids: Mapped[int] = _sum_column()
+
+
+class ReportTenders(Base):
+    """Tenders taken and refunded per store, local date, terminal and tender kind."""
+
+    __tablename__ = "report_tenders"
+    store_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    terminal_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = _sum_column()
+    amount: Mapped[int] = _sum_column()
+    refunds: Mapped[int] = _sum_column()
+
+
+class ReportProducts(Base):
+    """Lines sold per store, local date, terminal and product (``product_key`` empty for
+    open-price items); the department is the catalog's when the line was pushed."""
+
+    __tablename__ = "report_products"
+    store_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    terminal_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    department: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    lines: Mapped[int] = _sum_column()
+    quantity: Mapped[int] = _sum_column()
+    net: Mapped[int] = _sum_column()
+
+
+class TerminalActivity(Base):
+    """A terminal's last push and how many of its events the server refused."""
+
+    __tablename__ = "terminal_activity"
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stores.id"), primary_key=True)
+    terminal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("terminals.id"), primary_key=True)
+    last_push_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    refused: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
