@@ -197,6 +197,195 @@ class OrderRefundPayload(RequestModel):
     )
 
 
+# --------------------------------------------------------------------------- phone orders
+# Issue 13 (docs/phone-orders.md): a till queues customer.saved, then phone_order.placed in
+# the same local transaction; later phone_order.transitioned and phone_order.picked.
+
+CapacityUnitName = Literal["orders", "items"]
+SubstitutionName = Literal["best_match", "specific", "none"]
+PaymentMethodName = Literal["door_cash", "door_card", "card_link"]
+BookingStatusName = Literal["firm", "provisional", "confirmed", "moved", "unplaced"]
+FulfilmentStateName = Literal[
+    "received", "picking", "ready", "out_for_delivery", "delivered", "cancelled"
+]
+PickStatusName = Literal["picked", "substituted", "not_available"]
+Grams = Annotated[StrictInt, Field(ge=0, le=10**9)]
+SlotUnits = Annotated[StrictInt, Field(ge=1, le=10**6)]
+LineNo = Annotated[StrictInt, Field(ge=1, le=10_000)]
+NoteText = Annotated[str, Field(max_length=500)]
+OrderNote = Annotated[str, Field(max_length=1000)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _check_phone(value: str) -> str:
+    from app.domain.phone import InvalidPhone, normalise_phone
+
+    try:
+        return normalise_phone(value)
+    except InvalidPhone as exc:
+        raise ValueError(exc.reason) from None
+
+
+def _check_optional_email(value: str) -> str:
+    return _check_email(value) if value.strip() else ""
+
+
+Required = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+PersonName = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_not_blank)]
+E164Phone = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_check_phone)]
+OptionalEmail = Annotated[str, Field(max_length=254), AfterValidator(_check_optional_email)]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+class AddressPayload(RequestModel):
+    id: UUID
+    label: Annotated[str, Field(max_length=100)] = ""
+    line1: Required
+    line2: ShortText = ""
+    postcode: Annotated[str, Field(min_length=1, max_length=32), AfterValidator(_not_blank)]
+    city: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_not_blank)]
+    country: CountryCode = Field(description="ISO 3166 alpha-2")
+    notes: NoteText = Field(default="", description="delivery notes")
+
+
+class CustomerPayload(RequestModel):
+    """A customer saved at a till (``customer.saved``; ``PUT /customers/{id}``). The server
+    keeps the newest ``updated_at`` of each (store, id)."""
+
+    id: UUID
+    name: PersonName
+    phone: E164Phone = Field(description="E.164, e.g. +353871234567")
+    email: OptionalEmail = ""
+    addresses: Annotated[list[AddressPayload], Field(min_length=1, max_length=20)]
+    notes: Annotated[str, Field(max_length=1000)] = ""
+    updated_at: AwareDatetime
+
+
+class PhoneOrderLinePayload(RequestModel):
+    line_no: LineNo
+    product_id: OptionalCode = Field(description="empty for an open-price item")
+    sku: OptionalCode
+    name: ShortText
+    sold_by: SoldBy
+    quantity: Quantity = Field(description="units, or estimated grams when sold by weight")
+    unit_price: Amount = Field(description="per unit, or per kg when sold by weight")
+    tax_class: Code
+    tax_rate_bp: RateBp
+    net: Amount = Field(description="estimated")
+    substitution: SubstitutionName = "best_match"
+    substitute_product_id: OptionalCode = ""
+    note: NoteText = ""
+
+
+class BookingPayload(RequestModel):
+    """The slot booking a till made: ``firm`` within its allotment (always honoured),
+    ``provisional`` past it (the server confirms or moves it)."""
+
+    booking_id: UUID
+    slot_id: UUID
+    units: SlotUnits = Field(description="in the slot's capacity unit")
+    weight_g: Grams = 0
+    status: Literal["firm", "provisional"]
+    booked_at: AwareDatetime
+
+
+class PhoneOrderPayload(RequestModel):
+    id: UUID
+    order_no: Code = Field(description="e.g. T01-P000012")
+    terminal_code: Code
+    clerk_id: Code
+    clerk_name: ShortText
+    customer_id: UUID
+    address: AddressPayload = Field(description="where it goes, as at the order")
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    created_at: AwareDatetime
+    lines: Annotated[list[PhoneOrderLinePayload], Field(min_length=1, max_length=1000)]
+    note: OrderNote = ""
+    estimated_subtotal: Amount
+    estimated_tax_total: Amount
+    estimated_total: Amount
+    payment_method: PaymentMethodName
+    customer_email: OptionalEmail = Field(default="", description="where mail goes; may be empty")
+    booking: BookingPayload
+
+
+class PhoneOrderTransitionPayload(RequestModel):
+    """A move of the order's fulfilment state. Refused ``illegal_transition`` (not allowed
+    from ``from_state``) or ``transition_overtaken`` (the order is no longer in
+    ``from_state`` on the server)."""
+
+    order_id: UUID
+    transition_id: UUID
+    from_state: FulfilmentStateName
+    to_state: FulfilmentStateName
+    reason: ShortText = ""
+    at: AwareDatetime
+    clerk_id: Code
+
+
+class PickedLinePayload(RequestModel):
+    line_no: LineNo = Field(description="the ordered line it fulfils")
+    status: PickStatusName
+    product_id: OptionalCode = Field(description="the substitute's when substituted")
+    sku: OptionalCode
+    name: ShortText
+    sold_by: SoldBy
+    quantity: Annotated[StrictInt, Field(ge=0, le=MAX_LINE_QUANTITY)] = Field(
+        description="actual units or grams; 0 when not available"
+    )
+    unit_price: Amount
+    tax_class: Code
+    tax_rate_bp: RateBp
+    net: Amount
+
+
+class PhoneOrderPickedPayload(RequestModel):
+    """What was picked; the totals are the sale arithmetic over the lines available
+    (``app.domain.delivery.picked_totals``), which the server re-checks."""
+
+    order_id: UUID
+    pick_id: UUID
+    at: AwareDatetime
+    clerk_id: Code
+    lines: Annotated[list[PickedLinePayload], Field(min_length=1, max_length=1000)]
+    subtotal: Amount
+    tax_total: Amount
+    total: Amount
+
+
+class CustomerSavedEvent(RequestModel):
+    event_id: UUID
+    type: Literal["customer.saved"]
+    occurred_at: AwareDatetime
+    payload: CustomerPayload
+
+
+class PhoneOrderPlacedEvent(RequestModel):
+    event_id: UUID
+    type: Literal["phone_order.placed"]
+    occurred_at: AwareDatetime
+    payload: PhoneOrderPayload
+
+
+class PhoneOrderTransitionedEvent(RequestModel):
+    event_id: UUID
+    type: Literal["phone_order.transitioned"]
+    occurred_at: AwareDatetime
+    payload: PhoneOrderTransitionPayload
+
+
+class PhoneOrderPickedEvent(RequestModel):
+    event_id: UUID
+    type: Literal["phone_order.picked"]
+    occurred_at: AwareDatetime
+    payload: PhoneOrderPickedPayload
+
+
 # --------------------------------------------------------------------------- push
 
 
@@ -222,12 +411,24 @@ class OrderRefundedEvent(RequestModel):
 
 
 ClientEvent = Annotated[
-    OrderPaidEvent | OrderVoidedEvent | OrderRefundedEvent, Field(discriminator="type")
+    OrderPaidEvent
+    | OrderVoidedEvent
+    | OrderRefundedEvent
+    | CustomerSavedEvent
+    | PhoneOrderPlacedEvent
+    | PhoneOrderTransitionedEvent
+    | PhoneOrderPickedEvent,
+    Field(discriminator="type"),
 ]
-EVENT_TYPES: dict[str, type[OrderPaidEvent] | type[OrderVoidedEvent] | type[OrderRefundedEvent]] = {
+# Each push event type and its model (what the server validates an event with).
+EVENT_TYPES: dict[str, type[RequestModel]] = {
     "order.paid": OrderPaidEvent,
     "order.voided": OrderVoidedEvent,
     "order.refunded": OrderRefundedEvent,
+    "customer.saved": CustomerSavedEvent,
+    "phone_order.placed": PhoneOrderPlacedEvent,
+    "phone_order.transitioned": PhoneOrderTransitionedEvent,
+    "phone_order.picked": PhoneOrderPickedEvent,
 }
 
 
@@ -269,7 +470,9 @@ class PushResponse(ResponseModel):
 
 # --------------------------------------------------------------------------- pull
 
-ChangeKind = Literal["product", "stock", "clerk", "customer", "delivery_slot"]
+ChangeKind = Literal[
+    "product", "stock", "clerk", "customer", "delivery_slot", "slot_allotment", "phone_order"
+]
 
 
 class ProductData(ResponseModel):
@@ -303,12 +506,26 @@ class ClerkData(ResponseModel):
     deleted: bool = False
 
 
+class AddressData(ResponseModel):
+    id: str
+    label: str = ""
+    line1: str
+    line2: str = ""
+    postcode: str
+    city: str
+    country: str
+    notes: str = ""
+
+
 class CustomerData(ResponseModel):
     id: str
     name: str
     phone: str = ""
     email: str = ""
     deleted: bool = False
+    addresses: list[AddressData] = []
+    notes: str = ""
+    updated_at: AwareDatetime | None = None
 
 
 class DeliverySlotData(ResponseModel):
@@ -319,6 +536,103 @@ class DeliverySlotData(ResponseModel):
     booked: int
     active: bool
     deleted: bool = False
+    unit: CapacityUnitName = "orders"
+    max_weight_g: int | None = None
+    cutoff_minutes: int = 0
+    lead_time_minutes: int = 0
+    postcode_prefixes: list[str] = Field(default=[], description="empty: any address")
+    free: int | None = Field(
+        default=None, description="capacity - booked - every terminal's held allotment"
+    )
+
+
+class SlotAllotmentData(ResponseModel):
+    """This terminal's share of a slot: it may have booked ``allotted_total`` units firm
+    in all (its own firm bookings included); ``used`` of them reached the server."""
+
+    slot_id: str
+    terminal_id: str
+    allotted_total: int
+    used: int
+
+
+class CustomerSnapshotData(ResponseModel):
+    id: str
+    name: str
+    phone: str = ""
+    email: str = ""
+    notes: str = ""
+
+
+class PhoneOrderLineData(ResponseModel):
+    line_no: int
+    product_id: str
+    sku: str
+    name: str
+    sold_by: SoldBy
+    quantity: int
+    unit_price: int
+    tax_class: str
+    tax_rate_bp: int
+    net: int
+    substitution: SubstitutionName = "best_match"
+    substitute_product_id: str = ""
+    note: str = ""
+
+
+class PickedLineData(ResponseModel):
+    line_no: int
+    status: PickStatusName
+    product_id: str
+    sku: str
+    name: str
+    sold_by: SoldBy
+    quantity: int
+    unit_price: int
+    tax_class: str
+    tax_rate_bp: int
+    net: int
+
+
+class PhoneOrderData(ResponseModel):
+    """A phone order as the server holds it: the queue every till of the store sees (the
+    server's state wins over a till's)."""
+
+    id: str
+    order_no: str
+    terminal_code: str
+    clerk_id: str
+    clerk_name: str
+    customer: CustomerSnapshotData
+    address: AddressData
+    lines: list[PhoneOrderLineData]
+    picked: list[PickedLineData] = []
+    note: str = ""
+    slot_id: str | None = None
+    booking_id: str
+    booking_status: BookingStatusName
+    moved_from_slot_id: str | None = None
+    state: FulfilmentStateName
+    version: int
+    payment_method: PaymentMethodName
+    payment_status: str = Field(
+        default="none",
+        description="none | link_sent | authorised | captured | needs_decision | released | "
+        "refunded | paid_at_door",
+    )
+    authorised_amount: int = 0
+    captured_amount: int = 0
+    estimated_total: int
+    actual_total: int = Field(default=0, description="0 until picked")
+    currency: str
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    cancel_reason: str = ""
+    slot_starts_at: AwareDatetime | None = None
+    slot_ends_at: AwareDatetime | None = None
+    moved_from_starts_at: AwareDatetime | None = None
+    shortfall: int = 0
+    pay_url: str | None = None
 
 
 class _ChangeBase(ResponseModel):
@@ -350,8 +664,24 @@ class DeliverySlotChange(_ChangeBase):
     data: DeliverySlotData
 
 
+class SlotAllotmentChange(_ChangeBase):
+    kind: Literal["slot_allotment"]
+    data: SlotAllotmentData
+
+
+class PhoneOrderChange(_ChangeBase):
+    kind: Literal["phone_order"]
+    data: PhoneOrderData
+
+
 Change = Annotated[
-    ProductChange | StockChange | ClerkChange | CustomerChange | DeliverySlotChange,
+    ProductChange
+    | StockChange
+    | ClerkChange
+    | CustomerChange
+    | DeliverySlotChange
+    | SlotAllotmentChange
+    | PhoneOrderChange,
     Field(discriminator="kind"),
 ]
 
@@ -363,6 +693,11 @@ class PullQuery(RequestModel):
         default="", description="next_cursor of the previous page; empty for everything"
     )
     limit: Annotated[int, Field(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT
+    bookings_pending: bool = Field(
+        default=False,
+        description="the till's outbox still holds phone_order.placed events: the server "
+        "keeps its slot allotments as they are",
+    )
 
 
 class PullResponse(ResponseModel):

@@ -17,7 +17,17 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from app.domain.events import DomainEvent, OrderRefunded, OrderVoided, SaleCompleted
+from app.domain.delivery import Address, Customer, PickedLine
+from app.domain.events import (
+    CustomerSaved,
+    DomainEvent,
+    OrderRefunded,
+    OrderVoided,
+    PhoneOrderPicked,
+    PhoneOrderPlaced,
+    PhoneOrderTransitioned,
+    SaleCompleted,
+)
 from app.domain.order import Order, line_fields, order_fields, tender_fields
 from app.domain.refund import Refund
 from app.domain.timestamps import utc_iso
@@ -27,6 +37,10 @@ from sync import protocol as p
 ORDER_PAID: Final = "order.paid"
 ORDER_VOIDED: Final = "order.voided"
 ORDER_REFUNDED: Final = "order.refunded"
+CUSTOMER_SAVED: Final = "customer.saved"
+PHONE_ORDER_PLACED: Final = "phone_order.placed"
+PHONE_ORDER_TRANSITIONED: Final = "phone_order.transitioned"
+PHONE_ORDER_PICKED: Final = "phone_order.picked"
 
 
 def order_payload(order: Order) -> dict[str, Any]:
@@ -66,6 +80,134 @@ def refund_payload(refund: Refund) -> dict[str, Any]:
     }
 
 
+def address_payload(address: Address) -> dict[str, Any]:
+    """``p.AddressPayload`` as JSON types."""
+    return {
+        "id": address.id,
+        "label": address.label,
+        "line1": address.line1,
+        "line2": address.line2,
+        "postcode": address.postcode,
+        "city": address.city,
+        "country": address.country,
+        "notes": address.notes,
+    }
+
+
+def customer_payload(customer: Customer) -> dict[str, Any]:
+    """``p.CustomerPayload`` as JSON types."""
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "phone": customer.phone,
+        "email": customer.email,
+        "addresses": [address_payload(a) for a in customer.addresses],
+        "notes": customer.notes,
+        "updated_at": utc_iso(customer.updated_at),
+    }
+
+
+def phone_order_payload(event: PhoneOrderPlaced) -> dict[str, Any]:
+    """``p.PhoneOrderPayload`` as JSON types."""
+    order = event.order
+    return {
+        "id": order.id,
+        "order_no": order.order_no,
+        "terminal_code": order.terminal_code,
+        "clerk_id": order.clerk_id,
+        "clerk_name": order.clerk_name,
+        "customer_id": order.customer.id,
+        "address": address_payload(order.address),
+        "currency": order.currency,
+        "created_at": utc_iso(order.created_at),
+        "lines": [
+            {
+                "line_no": line.line_no,
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "name": line.name,
+                "sold_by": line.sold_by.value,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "tax_class": line.tax_class,
+                "tax_rate_bp": line.tax_rate_bp,
+                "net": line.net,
+                "substitution": line.substitution.value,
+                "substitute_product_id": line.substitute_product_id,
+                "note": line.note,
+            }
+            for line in order.lines
+        ],
+        "note": order.note,
+        "estimated_subtotal": event.estimated_subtotal,
+        "estimated_tax_total": event.estimated_tax_total,
+        "estimated_total": order.estimated_total,
+        "payment_method": order.payment_method.value,
+        "customer_email": order.customer.email,
+        "booking": {
+            "booking_id": order.booking_id,
+            "slot_id": order.slot_id,
+            "units": event.units,
+            "weight_g": event.weight_g,
+            "status": order.booking_status.value,
+            "booked_at": utc_iso(event.booked_at),
+        },
+    }
+
+
+def picked_line_payload(line: PickedLine) -> dict[str, Any]:
+    """``p.PickedLinePayload`` as JSON types."""
+    return {
+        "line_no": line.line_no,
+        "status": line.status.value,
+        "product_id": line.product_id,
+        "sku": line.sku,
+        "name": line.name,
+        "sold_by": line.sold_by.value,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "tax_class": line.tax_class,
+        "tax_rate_bp": line.tax_rate_bp,
+        "net": line.net,
+    }
+
+
+def _phone_wire_form(event: DomainEvent) -> tuple[str, dict[str, Any]] | None:
+    """(event type, payload) of the phone-order events (issue 13), None for the others."""
+    if isinstance(event, CustomerSaved):
+        return CUSTOMER_SAVED, customer_payload(event.customer)
+    if isinstance(event, PhoneOrderPlaced):
+        return PHONE_ORDER_PLACED, phone_order_payload(event)
+    if isinstance(event, PhoneOrderTransitioned):
+        return (
+            PHONE_ORDER_TRANSITIONED,
+            {
+                "order_id": event.order_id,
+                "transition_id": event.transition_id,
+                "from_state": event.from_state.value,
+                "to_state": event.to_state.value,
+                "reason": event.reason,
+                "at": utc_iso(event.at),
+                "clerk_id": event.clerk_id,
+            },
+        )
+    if isinstance(event, PhoneOrderPicked):
+        return (
+            PHONE_ORDER_PICKED,
+            {
+                "order_id": event.order_id,
+                "pick_id": event.pick_id,
+                "at": utc_iso(event.at),
+                "clerk_id": event.clerk_id,
+                "lines": [picked_line_payload(line) for line in event.lines],
+                "subtotal": event.subtotal,
+                "tax_total": event.tax_total,
+                "total": event.total,
+            },
+        )
+    return None
+
+
 def _wire_form(event: DomainEvent) -> tuple[str, dict[str, Any]]:
     """(event type, payload as JSON types) of a domain event."""
     if isinstance(event, SaleCompleted):
@@ -82,10 +224,13 @@ def _wire_form(event: DomainEvent) -> tuple[str, dict[str, Any]]:
         )
     if isinstance(event, OrderRefunded):
         return ORDER_REFUNDED, refund_payload(event.refund)
+    phone = _phone_wire_form(event)
+    if phone is not None:
+        return phone
     raise TypeError(f"no wire form for {type(event).__name__}")
 
 
-def wire_event(event: DomainEvent) -> p.OrderPaidEvent | p.OrderVoidedEvent | p.OrderRefundedEvent:
+def wire_event(event: DomainEvent) -> p.RequestModel:
     """The protocol model of a domain event, parsed from its JSON as the server parses it
     (a ``pydantic.ValidationError`` says what the server would refuse)."""
     encoded = encode_event(event)
