@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    model_validator,
 )
 
 from app.domain.contact import InvalidEmail, normalise_email
@@ -162,6 +163,7 @@ class OrderPayload(RequestModel):
     lines: Annotated[list[OrderLinePayload], Field(min_length=1, max_length=1000)]
     tenders: Annotated[list[TenderPayload], Field(min_length=1, max_length=20)]
     tax: Annotated[list[TaxEntryPayload], Field(max_length=50)] = []
+    shift_id: UUID | None = Field(default=None, description="the till's shift of the sale")
 
 
 class OrderVoidPayload(RequestModel):
@@ -386,6 +388,225 @@ class PhoneOrderPickedEvent(RequestModel):
     payload: PhoneOrderPickedPayload
 
 
+# --------------------------------------------------------------------------- shifts
+# Issue 14 (docs/manager.md): shift.opened, cash.moved for each paid in/out and no-sale, and
+# shift.closed with the Z report at the close (provisional or final) and again when final.
+
+ShiftZStatus = Literal["provisional", "final"]
+CashMovementKindName = Literal["paid_in", "paid_out", "no_sale"]
+Count = Annotated[StrictInt, Field(ge=0, le=10**9)]
+Pieces = Annotated[StrictInt, Field(ge=0, le=100_000)]
+# A drawer count: denomination in minor units (a decimal string, as JSON keys are) → pieces.
+DrawerCount = Annotated[
+    dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,7}$")], Pieces], Field(max_length=40)
+]
+
+
+def drawer_total(count: dict[str, int]) -> int:
+    return sum(int(value) * pieces for value, pieces in count.items())
+
+
+class ShiftOpenedPayload(RequestModel):
+    shift_id: UUID
+    terminal_code: Code
+    opened_at: AwareDatetime
+    clerk_id: Code
+    float_amount: Amount = Field(description="the float counted into the drawer")
+    float_count: DrawerCount = Field(description="denomination (minor units) → pieces")
+
+    @model_validator(mode="after")
+    def _float_adds_up(self) -> ShiftOpenedPayload:
+        if drawer_total(self.float_count) != self.float_amount:
+            raise ValueError("float_amount is not the total of float_count")
+        return self
+
+
+class CashMovedPayload(RequestModel):
+    movement_id: UUID
+    shift_id: UUID
+    kind: CashMovementKindName
+    amount: Amount = Field(description="0 for a no-sale")
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    clerk_id: Code
+    approval_id: UUID | None = Field(default=None, description="the manager's approval used")
+    at: AwareDatetime
+
+
+class ZTaxLinePayload(RequestModel):
+    rate_bp: RateBp
+    label: ShortText
+    net: SignedAmount
+    tax: SignedAmount
+    gross: SignedAmount
+
+
+class ZTenderPayload(RequestModel):
+    kind: TenderKind
+    count: Count
+    amount: SignedAmount
+
+
+class ZFiguresPayload(RequestModel):
+    """The figures of a Z report (app.domain.shift.ZFigures): over the shift's sales that had
+    reached the server at the close (a final's: all of them)."""
+
+    sales_count: Count
+    first_receipt_no: OptionalCode
+    last_receipt_no: OptionalCode
+    clerks: Annotated[list[ShortText], Field(max_length=100)]
+    gross_sales: SignedAmount
+    discounts: SignedAmount
+    refunds_count: Count
+    refunds: SignedAmount
+    voids_count: Count
+    voids: SignedAmount
+    cancellations_count: Count
+    cancellations: SignedAmount
+    net_sales: SignedAmount
+    tax: Annotated[list[ZTaxLinePayload], Field(max_length=50)]
+    tenders: Annotated[list[ZTenderPayload], Field(max_length=10)]
+    cash_sales: SignedAmount
+    cash_refunds: SignedAmount
+    cash_voids: SignedAmount
+    paid_in: SignedAmount
+    paid_out: SignedAmount
+    no_sales: Count
+    float_amount: SignedAmount
+    expected_cash: SignedAmount
+    phone_orders_taken: Count
+    phone_orders_paid: Count
+
+
+class ShiftClosedPayload(RequestModel):
+    """A Z report. ``expected_cash`` is all the shift's cash, the sales still ``waiting`` at
+    the close included; ``difference`` = ``counted_total`` − ``expected_cash``. A final report
+    of a provisional one names in ``synced_after_close`` the sales that reached the server
+    after the close."""
+
+    shift_id: UUID
+    terminal_code: Code
+    z_number: Annotated[StrictInt, Field(ge=1, le=10**9)]
+    status: ShiftZStatus
+    opened_at: AwareDatetime
+    opened_by: Code
+    closed_at: AwareDatetime
+    closed_by: Code
+    counted: DrawerCount
+    counted_total: Amount
+    expected_cash: SignedAmount
+    difference: SignedAmount
+    figures: ZFiguresPayload
+    waiting: Annotated[list[Code], Field(max_length=100_000)] = Field(
+        description="receipt numbers not yet on the server at the close"
+    )
+    synced_after_close: Annotated[list[Code], Field(max_length=100_000)] = Field(
+        description="final only: the receipts that reached the server after the close"
+    )
+    finalised_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> ShiftClosedPayload:
+        if drawer_total(self.counted) != self.counted_total:
+            raise ValueError("counted_total is not the total of counted")
+        if self.counted_total - self.expected_cash != self.difference:
+            raise ValueError("difference is not counted_total − expected_cash")
+        if self.status == "final" and (self.waiting or self.finalised_at is None):
+            raise ValueError("a final Z report has nothing waiting and a finalised_at")
+        if self.status == "provisional" and (self.synced_after_close or self.finalised_at):
+            raise ValueError("a provisional Z report is not finalised")
+        return self
+
+
+class ShiftOpenedEvent(RequestModel):
+    event_id: UUID = Field(description="the shift's id")
+    type: Literal["shift.opened"]
+    occurred_at: AwareDatetime
+    payload: ShiftOpenedPayload
+
+
+class CashMovedEvent(RequestModel):
+    event_id: UUID = Field(description="the movement's id")
+    type: Literal["cash.moved"]
+    occurred_at: AwareDatetime
+    payload: CashMovedPayload
+
+
+class ShiftClosedEvent(RequestModel):
+    event_id: UUID
+    type: Literal["shift.closed"]
+    occurred_at: AwareDatetime
+    payload: ShiftClosedPayload
+
+
+# --------------------------------------------------------------------------- approvals, clerks
+# Issue 14 (docs/manager.md, "Approvals" and "Clerks"): a manager's approval used at a till
+# (app.domain.approval), and a clerk a manager added or changed there (newest updated_at wins).
+
+ApprovalActionName = Literal[
+    "refund",
+    "void_after_payment",
+    "discount",
+    "price_override",
+    "open_price",
+    "return_without_receipt",
+    "no_sale",
+    "paid_out",
+    "reports",
+]
+
+
+def _check_pin_hash(value: str) -> str:
+    from app.domain.clerk import check_pin_hash
+    from app.domain.errors import InvalidInput
+
+    try:
+        check_pin_hash(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
+    return value
+
+
+class ApprovalUsedPayload(RequestModel):
+    """Who asked, who approved, what (``action`` and its ``subject``), when, on which till."""
+
+    approval_id: UUID
+    action: ApprovalActionName
+    subject: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="what exactly was approved, e.g. refund:order=<id>:amount=1250"
+    )
+    asked_by: Code = Field(description="clerk id of who asked")
+    approved_by: Code = Field(description="clerk id of the manager who approved")
+    terminal_code: Code
+    at: AwareDatetime = Field(description="when the manager approved")
+    used_at: AwareDatetime = Field(description="when the approved action was done")
+
+
+class ClerkSavedPayload(RequestModel):
+    """A clerk as a manager saved it at a till; the server keeps the newest ``updated_at``."""
+
+    clerk_id: UUID
+    name: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_not_blank)]
+    role: ClerkRole
+    active: StrictBool
+    pin_hash: Annotated[str, Field(max_length=200), AfterValidator(_check_pin_hash)]
+    updated_at: AwareDatetime
+    by_clerk_id: Code = Field(description="the manager who saved it")
+
+
+class ApprovalUsedEvent(RequestModel):
+    event_id: UUID = Field(description="the approval's id: an approval is used once")
+    type: Literal["approval.used"]
+    occurred_at: AwareDatetime
+    payload: ApprovalUsedPayload
+
+
+class ClerkSavedEvent(RequestModel):
+    event_id: UUID
+    type: Literal["clerk.saved"]
+    occurred_at: AwareDatetime
+    payload: ClerkSavedPayload
+
+
 # --------------------------------------------------------------------------- push
 
 
@@ -417,7 +638,12 @@ ClientEvent = Annotated[
     | CustomerSavedEvent
     | PhoneOrderPlacedEvent
     | PhoneOrderTransitionedEvent
-    | PhoneOrderPickedEvent,
+    | PhoneOrderPickedEvent
+    | ShiftOpenedEvent
+    | CashMovedEvent
+    | ShiftClosedEvent
+    | ApprovalUsedEvent
+    | ClerkSavedEvent,
     Field(discriminator="type"),
 ]
 # Each push event type and its model (what the server validates an event with).
@@ -429,6 +655,11 @@ EVENT_TYPES: dict[str, type[RequestModel]] = {
     "phone_order.placed": PhoneOrderPlacedEvent,
     "phone_order.transitioned": PhoneOrderTransitionedEvent,
     "phone_order.picked": PhoneOrderPickedEvent,
+    "shift.opened": ShiftOpenedEvent,
+    "cash.moved": CashMovedEvent,
+    "shift.closed": ShiftClosedEvent,
+    "approval.used": ApprovalUsedEvent,
+    "clerk.saved": ClerkSavedEvent,
 }
 
 

@@ -19,6 +19,8 @@ from typing import Any, Final
 
 from app.domain.delivery import Address, Customer, PickedLine
 from app.domain.events import (
+    ApprovalUsed,
+    ClerkSaved,
     CustomerSaved,
     DomainEvent,
     OrderRefunded,
@@ -33,6 +35,7 @@ from app.domain.refund import Refund
 from app.domain.timestamps import utc_iso
 from app.ports import EncodedEvent
 from sync import protocol as p
+from sync.shift_wire import shift_wire_form
 
 ORDER_PAID: Final = "order.paid"
 ORDER_VOIDED: Final = "order.voided"
@@ -41,12 +44,17 @@ CUSTOMER_SAVED: Final = "customer.saved"
 PHONE_ORDER_PLACED: Final = "phone_order.placed"
 PHONE_ORDER_TRANSITIONED: Final = "phone_order.transitioned"
 PHONE_ORDER_PICKED: Final = "phone_order.picked"
+APPROVAL_USED: Final = "approval.used"
+CLERK_SAVED: Final = "clerk.saved"
 
 
 def order_payload(order: Order) -> dict[str, Any]:
-    """``p.OrderPayload`` as JSON types."""
+    """``p.OrderPayload`` as JSON types (``shift_id`` only when the sale had a shift, so a
+    sale of before shifts is the same bytes as ever)."""
+    shift = {"shift_id": order.shift_id} if order.shift_id else {}
     return {
         **order_fields(order),
+        **shift,
         "customer": None,
         "lines": [line_fields(line) for line in order.lines],
         "tenders": [tender_fields(t) for t in order.tenders],
@@ -208,6 +216,36 @@ def _phone_wire_form(event: DomainEvent) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def approval_payload(event: ApprovalUsed) -> dict[str, Any]:
+    """``p.ApprovalUsedPayload`` as JSON types."""
+    approval = event.approval
+    assert approval.used_at is not None
+    return {
+        "approval_id": approval.id,
+        "action": approval.action.value,
+        "subject": approval.subject,
+        "asked_by": approval.asked_by,
+        "approved_by": approval.approved_by,
+        "terminal_code": approval.terminal_code,
+        "at": utc_iso(approval.at),
+        "used_at": utc_iso(approval.used_at),
+    }
+
+
+def clerk_payload(event: ClerkSaved) -> dict[str, Any]:
+    """``p.ClerkSavedPayload`` as JSON types."""
+    clerk = event.clerk
+    return {
+        "clerk_id": clerk.id,
+        "name": clerk.name,
+        "role": clerk.role.value,
+        "active": clerk.active,
+        "pin_hash": clerk.pin_hash,
+        "updated_at": utc_iso(event.updated_at),
+        "by_clerk_id": event.by_clerk_id,
+    }
+
+
 def _wire_form(event: DomainEvent) -> tuple[str, dict[str, Any]]:
     """(event type, payload as JSON types) of a domain event."""
     if isinstance(event, SaleCompleted):
@@ -224,9 +262,16 @@ def _wire_form(event: DomainEvent) -> tuple[str, dict[str, Any]]:
         )
     if isinstance(event, OrderRefunded):
         return ORDER_REFUNDED, refund_payload(event.refund)
+    if isinstance(event, ApprovalUsed):
+        return APPROVAL_USED, approval_payload(event)
+    if isinstance(event, ClerkSaved):
+        return CLERK_SAVED, clerk_payload(event)
     phone = _phone_wire_form(event)
     if phone is not None:
         return phone
+    shift = shift_wire_form(event)
+    if shift is not None:
+        return shift
     raise TypeError(f"no wire form for {type(event).__name__}")
 
 

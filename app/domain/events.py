@@ -21,6 +21,7 @@ from app.domain.delivery import (
 )
 from app.domain.order import Order
 from app.domain.refund import Refund
+from app.domain.shift import CashMoved, ShiftClosed, ShiftOpened
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,4 +169,7 @@ DomainEvent = (
     | PhoneOrderPlaced
     | PhoneOrderTransitioned
     | PhoneOrderPicked
+    | ShiftOpened
+    | CashMoved
+    | ShiftClosed
 )

@@ -178,6 +178,7 @@ class Order:
     extra: dict[str, str] = field(default_factory=dict, compare=False)
     refunded_total: int = 0  # minor units given back so far (refunds keep the order PAID
     # until everything is refunded; then it is REFUNDED)
+    shift_id: str | None = None  # the terminal's shift open when it was paid (docs/manager.md)
 
     @property
     def change(self) -> int:

@@ -495,3 +495,52 @@ def final_z(provisional: ZReport, figures: ZFigures, at: datetime) -> ZReport:
         synced_after_close=provisional.waiting,
         finalised_at=at,
     )
+
+
+# ------------------------------------------------------------------------- events to the server
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftOpened:
+    """A shift opened (its event id is the shift's id: a shift opens once)."""
+
+    shift: Shift
+
+    @property
+    def event_id(self) -> str:
+        return self.shift.id
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.shift.opened_at
+
+
+@dataclass(frozen=True, slots=True)
+class CashMoved:
+    """Paid in, paid out or a no-sale (its event id is the movement's id)."""
+
+    movement: CashMovement
+
+    @property
+    def event_id(self) -> str:
+        return self.movement.id
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.movement.at
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftClosed:
+    """A Z report: sent at the close (provisional or final) and again, as a new event, when a
+    provisional one becomes final."""
+
+    event_id: str
+    report: ZReport
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.report.finalised_at or self.report.closed_at
+
+
+ShiftEvent = ShiftOpened | CashMoved | ShiftClosed
