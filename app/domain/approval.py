@@ -56,9 +56,9 @@ _ACTION_TEXT = {
 SUBJECT_PARTS: dict[ApprovalAction, tuple[str, ...]] = {
     ApprovalAction.REFUND: ("order", "amount"),
     ApprovalAction.VOID_AFTER_PAYMENT: ("order",),
-    ApprovalAction.DISCOUNT: ("sale", "line", "discount"),
-    ApprovalAction.PRICE_OVERRIDE: ("sale", "line", "price"),
-    ApprovalAction.OPEN_PRICE: ("sale", "department", "price"),
+    ApprovalAction.DISCOUNT: ("line", "item", "discount"),
+    ApprovalAction.PRICE_OVERRIDE: ("line", "item", "price"),
+    ApprovalAction.OPEN_PRICE: ("department", "price"),
     ApprovalAction.RETURN_WITHOUT_RECEIPT: ("order", "amount"),
     ApprovalAction.NO_SALE: ("shift",),
     ApprovalAction.PAID_OUT: ("shift", "amount"),

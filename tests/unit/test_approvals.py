@@ -157,13 +157,13 @@ def use(
 def test_subject_has_one_spelling_whatever_order_the_parts_come_in():
     one = approval_subject(ApprovalAction.OPEN_PRICE, price=6000, sale="s1", department="Deli")
     other = approval_subject(ApprovalAction.OPEN_PRICE, department="Deli", sale="s1", price=6000)
-    assert one == other == "open_price:sale=s1:department=Deli:price=6000"
+    assert one == other == "open_price:department=Deli:price=6000:sale=s1"
     assert refund_subject() == f"refund:order={ORDER_A}:amount=1250"
 
 
 def test_subject_quotes_its_parts_so_two_never_spell_alike():
     tricky = approval_subject(ApprovalAction.OPEN_PRICE, sale="s1", department="a:b", price=1)
-    assert tricky == "open_price:sale=s1:department=a%3Ab:price=1"
+    assert tricky == "open_price:department=a%3Ab:price=1:sale=s1"
 
 
 def test_subject_missing_a_part_is_refused():
