@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-HEAD_REVISION = "0010_shifts"
+HEAD_REVISION = "0011_phone_orders"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
