@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, select
+from sqlalchemy import JSON, Table, case, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
@@ -147,3 +147,42 @@ def select_by_keys(
         table.c[key].in_(keys), *(table.c[name] == value for name, value in equal.items())
     )
     return [tuple(r) for r in session.connection().execute(query)]
+
+
+def upsert_adding(
+    session: Session,
+    model: type[Base],
+    rows: list[dict[str, Any]],
+    *,
+    conflict: tuple[str, ...],
+    add: tuple[str, ...],
+    keep_nonempty: tuple[str, ...] = (),
+) -> None:
+    """Insert ``rows``; on a key clash add each of the ``add`` columns to the stored value and
+    take each ``keep_nonempty`` text column's new value unless it is empty (the summaries of
+    server/reports/summaries.py). Sort ``rows`` by key first: concurrent writers then take the
+    row locks in one order."""
+    if not rows:
+        return
+    table = _table(model)
+    columns = list(rows[0])
+    name = table.name
+    sets = [f"{c} = {name}.{c} + excluded.{c}" for c in add] + [
+        f"{c} = CASE WHEN excluded.{c} = '' THEN {name}.{c} ELSE excluded.{c} END"
+        for c in keep_nonempty
+    ]
+    if is_postgresql(session):
+        arrays = ", ".join(f"%b::{_pg_type(table.c[c].type)}[]" for c in columns)
+        sql = (
+            f"INSERT INTO {name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {', '.join(sets)}"
+        )
+        params = [_adapt(table, c, [row[c] for row in rows]) for c in columns]
+        _cursor(session).execute(sql, params, binary=True)
+        return
+    stmt = dialect_insert(session, table)
+    set_: dict[str, Any] = {c: table.c[c] + stmt.excluded[c] for c in add}
+    for c in keep_nonempty:
+        set_[c] = case((stmt.excluded[c] == "", table.c[c]), else_=stmt.excluded[c])
+    stmt = stmt.on_conflict_do_update(index_elements=list(conflict), set_=set_)
+    session.connection().execute(stmt, rows)

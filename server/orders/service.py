@@ -60,6 +60,13 @@ from server.models import (
     Tender,
 )
 from server.payments.service import PaymentStatus, RefundStatus
+from server.reports.summaries import (
+    Sale,
+    SummaryDeltas,
+    catalog_departments,
+    store_time_zone,
+    stored_sales,
+)
 from server.sync.changes import record_changes
 from server.terminals.auth import Caller
 from sync.protocol import (
@@ -234,6 +241,14 @@ class OrderBatch:
         self.flags: list[dict[str, Any]] = []
         self.stock_delta: dict[str, int] = defaultdict(int)
         self.stock_orders: dict[str, list[str]] = defaultdict(list)
+        self._summary: SummaryDeltas | None = None  # server/reports/summaries.py
+
+    def summaries(self) -> SummaryDeltas:
+        """The report summaries' deltas of this batch, written by ``settle``."""
+        if self._summary is None:
+            zone = store_time_zone(self.session, self.who.store_id)
+            self._summary = SummaryDeltas(self.who.store_id, zone)
+        return self._summary
 
     # ------------------------------------------------------------------ checks
 
@@ -458,6 +473,8 @@ class OrderBatch:
         """The flags raised so far, then the stock levels (and their oversold flags)."""
         copy_rows(self.session, Flag, self.flags)
         self.flags = []
+        if self._summary is not None:
+            self._summary.write(self.session)
         self._apply_stock()
         copy_rows(self.session, Flag, self.flags)
         self.flags = []
@@ -524,6 +541,12 @@ class OrderBatch:
             )
             record_changes(self.session, "customer", (str(r[0]) for r in found), who.store_id)
         self._flag_orders(accepted, product_ids)
+        if accepted:
+            departments = catalog_departments(self.catalog, product_ids)
+            deltas = self.summaries()
+            for c in accepted:
+                o = c.order
+                deltas.sale(_sale(o), o.lines, o.tenders, departments)
         return outcomes
 
     def _queue_confirmations(self, accepted: list[PlaceOrder]) -> None:
@@ -659,6 +682,12 @@ class OrderBatch:
             sold = self._stored_lines(voided)
             for order_id in voided:
                 self._move_stock(void_changes(sold[order_id]), order_id)
+            when = {c.void.order_id: c.void.voided_at for c in voids}
+            deltas = self.summaries()
+            for order_id, (sale, lines, tenders) in stored_sales(
+                self.session, self.who.store_id, voided
+            ).items():
+                deltas.void(sale, lines, tenders, when[order_id])
         return outcomes
 
     def _stored_lines(self, order_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, _StoredSale]:
@@ -754,6 +783,11 @@ class OrderBatch:
                 outcomes.append(OrderOutcome(c.key, "duplicate"))
         if not accepted:
             return outcomes
+        deltas = self.summaries()
+        for r in accepted:
+            deltas.refund(
+                r.refunded_at, who.terminal_code, r.clerk_id, r.amount, r.cash_amount, r.card_amount
+            )
         per_order: defaultdict[uuid.UUID, int] = defaultdict(int)
         for r in accepted:
             per_order[r.order_id] += r.amount
@@ -828,6 +862,20 @@ class OrderBatch:
                 reason=r.reason,
                 receipt_no=order.receipt_no,
             )
+
+
+def _sale(o: OrderPayload) -> Sale:
+    """A placed order's figures as the report summaries sum them."""
+    return Sale(
+        paid_at=o.paid_at,
+        terminal_code=o.terminal_code,
+        clerk_id=o.clerk_id,
+        clerk_name=o.clerk_name,
+        subtotal=o.subtotal,
+        discount_total=o.discount_total,
+        total=o.total,
+        tax_total=o.tax_total,
+    )
 
 
 def _unknown_order(key: int, order_id: uuid.UUID) -> OrderOutcome:
