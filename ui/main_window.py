@@ -118,6 +118,9 @@ class MainWindow(QMainWindow):
         self.refused_dialog: Any = None
         self.first_manager_dialog: Any = None
         self.close_dialog: Any = None  # asks before closing with a sale open
+        self.phone_order_dialog: Any = None
+        self.phone_queue_dialog: Any = None
+        self.reconcile_dialog: Any = None
         self.sync: Any = sync  # ui.sync_bridge.SyncBridge, or None (tests without a server)
         self.start_sync = start_sync
         self.sync_status: Any = None
@@ -195,6 +198,19 @@ class MainWindow(QMainWindow):
         self.refused_action.triggered.connect(self.show_refused)
         self.audit_action = QAction("Voids and cancellations…", self)
         self.audit_action.triggered.connect(self.show_audit)
+        self.phone_order_action = QAction("Phone order…\tCtrl+P", self)
+        self.phone_order_action.setShortcut(QKeySequence("Ctrl+P"))
+        self.phone_order_action.triggered.connect(self.show_phone_order)
+        self.phone_queue_action = QAction("Phone orders queue…\tCtrl+Shift+P", self)
+        self.phone_queue_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.phone_queue_action.triggered.connect(self.show_phone_queue)
+        self.reconcile_action = QAction("Reconcile: customers to call…", self)
+        self.reconcile_action.triggered.connect(self.show_reconcile)
+        self.phone_actions = (
+            self.phone_order_action,
+            self.phone_queue_action,
+            self.reconcile_action,
+        )
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         quit_action.triggered.connect(self.close)
@@ -204,6 +220,10 @@ class MainWindow(QMainWindow):
             self.import_action,
             self.audit_action,
         ):
+            action.setEnabled(False)
+            till.addAction(action)
+        till.addSeparator()
+        for action in self.phone_actions:
             action.setEnabled(False)
             till.addAction(action)
         till.addSeparator()
@@ -264,6 +284,7 @@ class MainWindow(QMainWindow):
         self.register = RegisterWidget(terminal, self.runner)
         self.register.switch_clerk_requested.connect(self.switch_clerk)
         self.register.history_requested.connect(self.show_history)
+        self.register.phone_order_requested.connect(self.show_phone_order)
         self.register.sale_completed.connect(self._on_sale_completed)
         self.register.card_state = self.card_state
         self.register.payment_gateway = self.payment_gateway
@@ -339,6 +360,7 @@ class MainWindow(QMainWindow):
             self.sync_now_action,
             self.settings_action,
             self.refused_action,
+            *self.phone_actions,
         ):
             action.setEnabled(False)
         self.login_shown.emit()
@@ -381,6 +403,7 @@ class MainWindow(QMainWindow):
             self.parked_action,
             self.import_action,
             self.switch_action,
+            *self.phone_actions,
         ):
             action.setEnabled(True)
         self.import_action.setEnabled(clerk.is_manager)
@@ -653,6 +676,55 @@ class MainWindow(QMainWindow):
         store = self.terminal.sync_store()
         dialog = RejectedSalesDialog(self.terminal, store, self.sync, self.runner, self)
         self._open_menu_dialog("refused_dialog", dialog)
+
+    def show_phone_order(self) -> None:
+        """Ctrl+P: take a phone order (ui/phone_order.py); the register waits behind it."""
+        from ui.phone_order import PhoneOrderDialog
+
+        if self.clerk is None or self.terminal is None or self.phone_order_dialog is not None:
+            return
+        if self.register is not None and self.register.active_dialog is not None:
+            return
+        dialog = PhoneOrderDialog(self.terminal, self.runner, self.clerk, self)
+        dialog.saved.connect(self._on_phone_order_saved)
+        self._open_menu_dialog("phone_order_dialog", dialog)
+
+    def _on_phone_order_saved(self, order: Any) -> None:
+        from ui.slot_picker import booking_words
+
+        if self.register is not None:
+            self.register.notice.show_notice(
+                f"Phone order {order.order_no} for {order.customer.name} saved "
+                f"({booking_words(order.booking_status)}). Ctrl+Shift+P shows the queue.",
+                seconds=8,
+            )
+        if self.sync is not None:
+            self.sync.kick()
+        self.refresh_status()
+
+    def show_phone_queue(self) -> None:
+        """Ctrl+Shift+P: the store's phone orders by slot, with their next moves."""
+        from ui.phone_queue import PhoneQueueDialog
+
+        if self.clerk is None or self.terminal is None or self.phone_queue_dialog is not None:
+            return
+        if self.register is not None and self.register.active_dialog is not None:
+            return
+        dialog = PhoneQueueDialog(self.terminal, self.runner, self.clerk, self)
+        dialog.moved.connect(lambda _o: self.sync.kick() if self.sync is not None else None)
+        self._open_menu_dialog("phone_queue_dialog", dialog)
+
+    def show_reconcile(self) -> None:
+        """Bookings the server moved or could not place: customers to phone."""
+        from ui.reconcile import ReconcileDialog
+
+        if self.clerk is None or self.terminal is None or self.reconcile_dialog is not None:
+            return
+        if self.register is not None and self.register.active_dialog is not None:
+            return
+        self._open_menu_dialog(
+            "reconcile_dialog", ReconcileDialog(self.terminal, self.runner, self)
+        )
 
     def _open_menu_dialog(self, name: str, dialog: QDialog) -> None:
         """Open a dialog from the Till menu, kept as ``self.<name>`` while it is open; the

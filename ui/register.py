@@ -113,6 +113,7 @@ class RegisterWidget(QWidget):
     sale_resumed = Signal()
     switch_clerk_requested = Signal()
     history_requested = Signal()
+    phone_order_requested = Signal()
     dialog_opened = Signal(object)  # the dialog, for tests and screenshots
     sale_failed = Signal(str)
 
@@ -186,7 +187,7 @@ class RegisterWidget(QWidget):
         outer.addLayout(top, 1)
 
         actions = QHBoxLayout()
-        actions.setSpacing(8)
+        actions.setSpacing(4)
         self.minus_button = button("−", lambda: self.change_quantity_by(-1))
         self.plus_button = button("+", lambda: self.change_quantity_by(1))
         self.qty_button = button("F4 Qty", self.ask_quantity)
@@ -196,6 +197,10 @@ class RegisterWidget(QWidget):
         self.resume_button = button("F9 Resume", self.show_parked)
         self.cancel_button = button("Esc Cancel sale", self.ask_cancel_sale, "Danger")
         self.open_price_button = button("F7 Open price", self.ask_open_price)
+        self.phone_button = button("Ctrl+P Phone", self.phone_order_requested.emit)
+        self.phone_button.setToolTip("Take a phone order (Ctrl+P)")
+        for glyph in (self.minus_button, self.plus_button):  # one glyph: no 80 px text width
+            glyph.setFixedWidth(44)
         self.action_buttons = [
             self.minus_button,
             self.plus_button,
@@ -212,6 +217,8 @@ class RegisterWidget(QWidget):
         self.open_price_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # after F6, in key order
         actions.insertWidget(actions.indexOf(self.discount_button) + 1, self.open_price_button)
         actions.addStretch(1)
+        self.phone_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the phone is not the sale
+        actions.addWidget(self.phone_button)
         for index in range(actions.count()):  # narrow side padding: all fit at 1024 px
             item = actions.itemAt(index).widget()
             if item is not None:
@@ -332,6 +339,7 @@ class RegisterWidget(QWidget):
             widget.setEnabled(has_lines and not self.busy)
         self.resume_button.setEnabled(not self.busy)
         self.open_price_button.setEnabled(not self.busy)
+        self.phone_button.setEnabled(not self.busy)
 
     # scanning ----------------------------------------------------------------------------
 
