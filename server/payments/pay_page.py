@@ -31,7 +31,7 @@ TOKEN_PATTERN = f"^{PAY_TOKEN.pattern}$"  # anything else is answered 404, never
 class PayPageStatus(BaseModel):
     """The pay page's answer to "is it paid now?" (``POST /pay/<token>/refresh``)."""
 
-    status: Literal["pending", "requires_action", "succeeded", "failed"]
+    status: Literal["pending", "requires_action", "authorised", "succeeded", "failed"]
     decline_reason: str | None = None
 
 

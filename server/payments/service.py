@@ -41,6 +41,7 @@ from server.mail.notifications import (
     queue_refund_receipt,
 )
 from server.models import Payment, PaymentRefund, Store, StripeEvent, utcnow
+from server.payments.phone_state import PHONE_ORDER_PURPOSES, phone_payment_changed
 from server.payments.stripe_gateway import (
     CardDeclined,
     GatewayBusy,
@@ -71,6 +72,7 @@ class PaymentStatus(StrEnum):
 
     PENDING = "pending"
     REQUIRES_ACTION = "requires_action"  # the customer must finish 3-D Secure
+    AUTHORISED = "authorised"  # a manual-capture intent holds the amount (phone orders)
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
@@ -120,13 +122,15 @@ def pay_url(base_url: str, payment: Payment) -> str:
 
 def payment_data(payment: Payment, base_url: str) -> PaymentData:
     link_open = payment.status in OPEN and payment.stripe_payment_intent_id is not None
+    # a phone order's authorisation is not paid until captured (server/payments/phone.py)
+    authorised = payment.status == PaymentStatus.AUTHORISED
     return PaymentData(
         payment_id=str(payment.id),
         order_id=str(payment.order_id),
-        status=payment.status,  # type: ignore[arg-type]
+        status="pending" if authorised else payment.status,  # type: ignore[arg-type]
         amount=payment.amount,
         currency=payment.currency,
-        purpose=payment.purpose,  # type: ignore[arg-type]
+        purpose="phone" if payment.purpose.startswith("phone") else payment.purpose,  # type: ignore[arg-type]
         amount_refunded=payment.amount_refunded,
         pay_url=pay_url(base_url, payment) if link_open else None,
         pay_url_expires_at=payment.pay_token_expires_at if link_open else None,
@@ -277,7 +281,7 @@ def _ensure_intent(
                 return payment
             tries = _claim_creation(session, store_id, payment_id, Payment)
             snapshot = (payment.order_id, payment.attempt, payment.amount, payment.currency)
-            purpose = payment.purpose
+            purpose, capture_method = payment.purpose, payment.capture_method
         if tries is not None:
             break
         if time.monotonic() > deadline:  # another request is creating it; ask again later
@@ -307,6 +311,7 @@ def _ensure_intent(
             # a payment id (like an order id) names a payment within its store only
             idempotency_key=f"shopsmart-pi:{store_id}:{payment_id}:{tries}",
             find_existing=look_up,
+            capture_method=capture_method,
         ),
     )
     with svc.sessions() as session, session.begin():
@@ -374,7 +379,12 @@ def _apply_intent(session: Session, payment: Payment, state: IntentState) -> boo
                 "payment succeeded after it was marked failed",
                 extra={"event": "payment_late_success", "payment_id": str(payment.id)},
             )
-        queue_payment_confirmation(session, payment)
+        if payment.purpose not in PHONE_ORDER_PURPOSES:  # those get the final receipt
+            queue_payment_confirmation(session, payment)
+    elif state.status == "requires_capture":  # authorised: captured after picking
+        payment.status = PaymentStatus.AUTHORISED
+        payment.amount_capturable = state.amount_capturable or state.amount
+        payment.decline_code = payment.decline_reason = payment.message = None
     elif state.status == "requires_action":
         payment.status = PaymentStatus.REQUIRES_ACTION
     elif state.status == "canceled":
@@ -389,6 +399,8 @@ def _apply_intent(session: Session, payment: Payment, state: IntentState) -> boo
         payment.status = PaymentStatus.PENDING
     if payment.status != before:
         payment.updated_at = now
+        if payment.purpose in PHONE_ORDER_PURPOSES:
+            phone_payment_changed(session, payment)
     return payment.status == PaymentStatus.SUCCEEDED and before != PaymentStatus.SUCCEEDED
 
 
@@ -739,7 +751,9 @@ def apply_event(svc: Services, event: dict[str, Any]) -> WebhookOutcome:
         elif kind == "charge.refunded":
             intent_id = obj.get("payment_intent")
             payment = _payment_for_intent(session, intent_id, {}) if intent_id else None
-            if payment is not None:
+            # a partial capture releases the rest, which localstripe reports as a refund:
+            # a manual-capture payment's refunds are our payment_refunds rows alone
+            if payment is not None and payment.capture_method != "manual":
                 refunded = int(obj.get("amount_refunded") or 0)
                 if refunded > payment.amount_refunded:
                     payment.amount_refunded = refunded

@@ -78,6 +78,7 @@ class IntentState:
     currency: str
     client_secret: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    amount_capturable: int = 0  # held on the card by a manual-capture intent
     error_code: str | None = None
     decline_code: str | None = None
     error_message: str | None = None
@@ -120,6 +121,7 @@ def intent_state(obj: Any) -> IntentState:
         currency=str(data.get("currency") or "").upper(),
         client_secret=data.get("client_secret"),
         metadata={str(k): str(v) for k, v in _as_dict(data.get("metadata")).items()},
+        amount_capturable=int(data.get("amount_capturable") or 0),
         error_code=error.get("code"),
         decline_code=error.get("decline_code"),
         error_message=error.get("message"),
@@ -242,6 +244,7 @@ class StripeGateway:
         metadata: dict[str, str],
         idempotency_key: str,
         find_existing: Callable[[], IntentState | None] | None = None,
+        capture_method: str = "automatic",
     ) -> IntentState:
         params: dict[str, Any] = {
             "amount": amount,
@@ -249,6 +252,8 @@ class StripeGateway:
             "payment_method_types": ["card"],
             "metadata": metadata,
         }
+        if capture_method == "manual":  # authorise now, capture after picking
+            params["capture_method"] = "manual"
         return self._call(
             "create payment intent",
             lambda: intent_state(
@@ -263,6 +268,21 @@ class StripeGateway:
         return self._call(
             "retrieve payment intent",
             lambda: intent_state(self.client.v1.payment_intents.retrieve(intent_id)),
+        )
+
+    def capture_intent(
+        self, intent_id: str, *, amount_to_capture: int, idempotency_key: str
+    ) -> IntentState:
+        """Capture (part of) an authorised manual-capture intent; the rest is released."""
+        return self._call(
+            "capture payment intent",
+            lambda: intent_state(
+                self.client.v1.payment_intents.capture(
+                    intent_id,
+                    params={"amount_to_capture": amount_to_capture},
+                    options={"idempotency_key": idempotency_key},
+                )
+            ),
         )
 
     def cancel_intent(self, intent_id: str) -> IntentState:

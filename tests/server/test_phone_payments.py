@@ -1,0 +1,404 @@
+"""Card-link phone orders through the real Stripe SDK against localstripe: the estimate plus
+headroom authorised with a manual-capture PaymentIntent, the picked total captured, a
+heavier one decided by staff (capture what was authorised, or a top-up link), and a
+cancelled order's authorisation released or its capture refunded."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import stripe
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from server.app import create_app
+from server.models import (
+    MailOutbox,
+    Payment,
+    PhoneOrder,
+    PhoneOrderLine,
+    PhoneOrderPayment,
+    PhoneOrderPickedLine,
+)
+from server.payments.phone import note_cancelled, open_authorisation, settle_cancelled
+from tests.server.conftest import EnrolledTerminal, Shop, services_of
+from tests.server.test_payments import VISA, pay_as_the_browser
+
+ESTIMATE = 1000  # 2 × milk 2.50 + bananas about 1 kg at 5.00/kg
+AUTHORISED = 1150  # + the store's 15 % headroom
+
+
+@pytest.fixture
+def app(payments_config: Any) -> Iterator[Flask]:
+    app = create_app(payments_config)
+    yield app
+    services_of(app).close()
+
+
+def place(app: Flask, terminal: EnrolledTerminal, *, email: str = "ada@example.com") -> str:
+    """A card-link phone order as the push stores it: the order, its lines, and (in the
+    same transaction) its authorisation and pay link."""
+    svc = services_of(app)
+    order_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    with svc.sessions() as session, session.begin():
+        order = PhoneOrder(
+            store_id=terminal.store_id,
+            id=order_id,
+            terminal_id=uuid.UUID(terminal.terminal_id),
+            event_id=uuid.uuid4(),
+            order_no="T01-P000012",
+            terminal_code=terminal.terminal_code,
+            clerk_id=terminal.clerk_id,
+            clerk_name="Clerk",
+            customer_id=uuid.uuid4(),
+            customer={"name": "Ada Lovelace", "phone": "+353851234567", "email": email},
+            address={"line1": "1 Quay St", "postcode": "D02 X285", "city": "Dublin"},
+            customer_email=email,
+            note="",
+            slot_id=None,
+            booking_id=uuid.uuid4(),
+            booking_status="firm",
+            state="received",
+            version=1,
+            cancel_reason="",
+            payment_method="card_link",
+            currency="EUR",
+            estimated_subtotal=ESTIMATE,
+            estimated_tax_total=65,
+            estimated_total=ESTIMATE,
+            actual_subtotal=0,
+            actual_tax_total=0,
+            actual_total=0,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(order)
+        for line_no, name, sold_by, quantity, price, net, substitution in (
+            (1, "Whole milk 1 l", "each", 2, 250, 500, "best_match"),
+            (2, "Bananas", "weight", 1000, 500, 500, "none"),
+        ):
+            session.add(
+                PhoneOrderLine(
+                    store_id=terminal.store_id,
+                    order_id=order_id,
+                    line_no=line_no,
+                    product_id=f"p{line_no}",
+                    sku=f"SKU{line_no}",
+                    name=name,
+                    sold_by=sold_by,
+                    quantity=quantity,
+                    unit_price=price,
+                    tax_class="food",
+                    tax_rate_bp=700,
+                    net=net,
+                    substitution=substitution,
+                    substitute_product_id="",
+                    note="",
+                )
+            )
+        session.flush()
+        open_authorisation(session, order, public_url=svc.config.public_url, ttl_minutes=60)
+    return str(order_id)
+
+
+def pick(app: Flask, terminal: EnrolledTerminal, order_id: str, banana_grams: int) -> int:
+    """Picked as P2's ``phone_order.picked`` stores it: the milk substituted by oat milk,
+    the bananas weighed; the order's actual totals. Returns the actual total."""
+    bananas = round(banana_grams * 500 / 1000)
+    total = 500 + bananas
+    key = {"store_id": terminal.store_id, "order_id": uuid.UUID(order_id)}
+    with services_of(app).sessions() as session, session.begin():
+        for line_no, status, name, sold_by, quantity, price, net in (
+            (1, "substituted", "Oat milk 1 l", "each", 2, 250, 500),
+            (2, "picked", "Bananas", "weight", banana_grams, 500, bananas),
+        ):
+            session.add(
+                PhoneOrderPickedLine(
+                    **key,
+                    line_no=line_no,
+                    status=status,
+                    product_id=f"p{line_no}",
+                    sku=f"SKU{line_no}",
+                    name=name,
+                    sold_by=sold_by,
+                    quantity=quantity,
+                    unit_price=price,
+                    tax_class="food",
+                    tax_rate_bp=700,
+                    net=net,
+                )
+            )
+        order = session.get_one(PhoneOrder, {"store_id": terminal.store_id, "id": key["order_id"]})
+        order.actual_subtotal = order.actual_total = total
+        order.actual_tax_total = round(total * 700 / 10700)
+        order.state = "picking"
+    return total
+
+
+def mails(app: Flask, kind: str) -> list[MailOutbox]:
+    with services_of(app).sessions() as session:
+        return list(
+            session.scalars(
+                select(MailOutbox).where(MailOutbox.kind == kind).order_by(MailOutbox.id)
+            )
+        )
+
+
+def authorise(client: FlaskClient, app: Flask, stripe_client: Any, pay_link: str) -> Any:
+    """The customer opens the mailed link (the PaymentIntent is made then) and authorises."""
+    token = pay_link.rsplit("/", 1)[-1]
+    assert client.get(f"/pay/{token}").status_code == 200
+    with services_of(app).sessions() as session:
+        payment = session.scalars(select(Payment).where(Payment.pay_token == token)).one()
+        intent = payment.stripe_payment_intent_id
+    assert intent
+    return pay_as_the_browser(stripe_client, intent, VISA)
+
+
+def link_in(mail: MailOutbox) -> str:
+    return next(w for w in mail.text_body.split() if "/pay/" in w)
+
+
+def state(client: FlaskClient, terminal: EnrolledTerminal, order_id: str) -> Any:
+    answer = client.get(f"/api/v1/phone-orders/{order_id}/payment", headers=terminal.headers)
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def capture(
+    client: FlaskClient, terminal: EnrolledTerminal, order_id: str, choice: str, cid: str = ""
+) -> Any:
+    return client.post(
+        f"/api/v1/phone-orders/{order_id}/capture",
+        json={"protocol_version": 1, "capture_id": cid or str(uuid.uuid4()), "choice": choice},
+        headers=terminal.headers,
+    )
+
+
+def intent_of_order(app: Flask, order_id: str, purpose: str = "phone_auth") -> str:
+    with services_of(app).sessions() as session:
+        payment = session.scalars(
+            select(Payment).where(
+                Payment.order_id == uuid.UUID(order_id), Payment.purpose == purpose
+            )
+        ).one()
+        assert payment.stripe_payment_intent_id
+        return payment.stripe_payment_intent_id
+
+
+def test_lighter_pick_captures_less_than_was_authorised(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any
+) -> None:
+    order_id = place(app, shop.s1)
+    [link] = mails(app, "payment_link")
+    assert link.to_address == "ada@example.com"
+    assert "up to €11.50" in link.text_body and "T01-P000012" in link.text_body
+    assert state(client, shop.s1, order_id)["payment_status"] == "link_sent"
+
+    early = capture(client, shop.s1, order_id, "capture")  # picked before the customer paid
+    assert (early.status_code, early.json["error"]) == (409, "payment_not_authorised")
+
+    confirmed = authorise(client, app, stripe_client, link_in(link))
+    assert (confirmed.status, confirmed.amount, confirmed.capture_method) == (
+        "requires_capture",
+        AUTHORISED,
+        "manual",
+    )
+    seen = state(client, shop.s1, order_id)
+    assert (seen["payment_status"], seen["authorised_amount"]) == ("authorised", AUTHORISED)
+
+    actual = pick(app, shop.s1, order_id, banana_grams=820)  # lighter than estimated
+    assert actual == 910
+    cid = str(uuid.uuid4())
+    done = capture(client, shop.s1, order_id, "capture", cid)
+    assert done.status_code == 200, done.json
+    assert (done.json["payment_status"], done.json["captured_amount"]) == ("captured", 910)
+    assert done.json["shortfall"] == 0
+    intent = stripe_client.v1.payment_intents.retrieve(intent_of_order(app, order_id))
+    assert intent.status == "succeeded"
+    charge = intent.latest_charge  # localstripe expands it
+    if isinstance(charge, str):
+        charge = stripe_client.v1.charges.retrieve(charge)
+    assert charge.amount - charge.amount_refunded == 910  # the rest was never charged
+
+    again = capture(client, shop.s1, order_id, "capture", cid)  # a replay changes nothing
+    assert (again.status_code, again.json["captured_amount"]) == (200, 910)
+    other = capture(client, shop.s1, order_id, "capture")
+    assert (other.status_code, other.json["error"]) == (409, "already_captured")
+
+    [receipt] = mails(app, "final_receipt")
+    text = receipt.text_body
+    assert "Oat milk 1 l" in text and "instead of Whole milk 1 l" in text
+    assert "0.820 kg × Bananas" in text and "ordered about 1.000 kg" in text
+    assert "Paid: €9.10, charged to your card" in text
+    with services_of(app).sessions() as session:
+        payment = session.scalars(
+            select(Payment).where(Payment.order_id == uuid.UUID(order_id))
+        ).one()
+        assert (payment.status, payment.amount_received) == ("succeeded", 910)
+
+
+def test_heavier_pick_asks_staff_and_capturing_the_authorised_amount_notes_the_difference(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any
+) -> None:
+    order_id = place(app, shop.s1)
+    authorise(client, app, stripe_client, link_in(mails(app, "payment_link")[0]))
+    actual = pick(app, shop.s1, order_id, banana_grams=1400)  # 500 + 700 = 1200 > 1150
+    asked = capture(client, shop.s1, order_id, "capture")
+    assert asked.status_code == 200, asked.json
+    assert (asked.json["payment_status"], asked.json["shortfall"]) == ("needs_decision", 50)
+    assert asked.json["actual_total"] == actual == 1200
+    assert "€0.50 more" in asked.json["message"]
+    assert stripe_client.v1.payment_intents.retrieve(intent_of_order(app, order_id)).status == (
+        "requires_capture"
+    )  # nothing charged until staff decide
+
+    decided = capture(client, shop.s1, order_id, "capture_authorised")
+    assert decided.status_code == 200, decided.json
+    assert decided.json["payment_status"] == "captured"
+    assert (decided.json["captured_amount"], decided.json["decision"]) == (
+        AUTHORISED,
+        "capture_authorised",
+    )
+    [receipt] = mails(app, "final_receipt")
+    assert "Discount, not authorised by card: -€0.50" in receipt.text_body
+    assert "Paid: €11.50" in receipt.text_body
+
+
+def test_heavier_pick_with_a_top_up_link_is_captured_when_the_customer_pays_it(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any
+) -> None:
+    order_id = place(app, shop.s1)
+    authorise(client, app, stripe_client, link_in(mails(app, "payment_link")[0]))
+    pick(app, shop.s1, order_id, banana_grams=1400)
+    topped = capture(client, shop.s1, order_id, "top_up")
+    assert topped.status_code == 200, topped.json
+    body = topped.json
+    assert (body["payment_status"], body["captured_amount"], body["top_up_amount"]) == (
+        "top_up_sent",
+        AUTHORISED,
+        50,
+    )
+    top_up_mail = mails(app, "payment_link")[-1]
+    assert "remaining €0.50" in top_up_mail.text_body
+    assert body["pay_url"] == link_in(top_up_mail)
+    assert mails(app, "final_receipt") == []
+
+    authorise(client, app, stripe_client, body["pay_url"])  # captured at once: automatic
+    seen = state(client, shop.s1, order_id)
+    assert (seen["payment_status"], seen["captured_amount"]) == ("captured", 1200)
+    assert stripe_client.v1.payment_intents.retrieve(
+        intent_of_order(app, order_id, "phone_top_up")
+    ).status == ("succeeded")
+    [receipt] = mails(app, "final_receipt")
+    assert "Paid: €12.00" in receipt.text_body
+
+
+def _cancel(app: Flask, terminal: EnrolledTerminal, order_id: str) -> None:
+    """What the cancelling transition does: in its transaction, then after it."""
+    svc = services_of(app)
+    key = uuid.UUID(order_id)
+    with svc.sessions() as session, session.begin():
+        order = session.get_one(PhoneOrder, {"store_id": terminal.store_id, "id": key})
+        order.state = "cancelled"
+        assert note_cancelled(session, terminal.store_id, key)
+    settle_cancelled(svc, terminal.store_id, key)
+
+
+def test_cancelled_order_releases_its_authorisation(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any
+) -> None:
+    order_id = place(app, shop.s1)
+    link = link_in(mails(app, "payment_link")[0])
+    authorise(client, app, stripe_client, link)
+    _cancel(app, shop.s1, order_id)
+    intent = stripe_client.v1.payment_intents.retrieve(intent_of_order(app, order_id))
+    assert intent.status == "canceled"
+    assert state(client, shop.s1, order_id)["payment_status"] == "released"
+    late = capture(client, shop.s1, order_id, "capture")
+    assert (late.status_code, late.json["error"]) == (409, "order_cancelled")
+    _cancel_again = settle_cancelled(services_of(app), shop.s1.store_id, uuid.UUID(order_id))
+    assert _cancel_again is None  # settled once; a second call does nothing
+
+
+def test_cancelled_order_after_capture_is_refunded(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any
+) -> None:
+    order_id = place(app, shop.s1)
+    authorise(client, app, stripe_client, link_in(mails(app, "payment_link")[0]))
+    pick(app, shop.s1, order_id, banana_grams=900)
+    assert capture(client, shop.s1, order_id, "capture").json["captured_amount"] == 950
+    _cancel(app, shop.s1, order_id)
+    assert state(client, shop.s1, order_id)["payment_status"] == "refunded"
+    refunds = stripe_client.v1.refunds.list(
+        params={"payment_intent": intent_of_order(app, order_id), "limit": 100}
+    )
+    ours = [r for r in refunds.data if r.metadata.to_dict().get("refund_id")]
+    assert [r.amount for r in ours] == [950]
+
+
+def test_another_stores_terminal_neither_sees_nor_captures_the_order(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    order_id = place(app, shop.s1)
+    for answer in (
+        client.get(f"/api/v1/phone-orders/{order_id}/payment", headers=shop.s2.headers),
+        capture(client, shop.s2, order_id, "capture"),
+        client.post(
+            f"/api/v1/phone-orders/{order_id}/payment-link",
+            json={"protocol_version": 1},
+            headers=shop.s2.headers,
+        ),
+    ):
+        assert answer.status_code == 404, answer.json
+
+
+def test_payment_link_is_sent_again_and_a_declined_authorisation_gets_a_new_one(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any
+) -> None:
+    order_id = place(app, shop.s1, email="")
+    assert mails(app, "payment_link") == []  # no address: no link yet
+    url = f"/api/v1/phone-orders/{order_id}/payment-link"
+    missing = client.post(url, json={"protocol_version": 1}, headers=shop.s1.headers)
+    assert (missing.status_code, missing.json["field"]) == (422, "email")
+    sent = client.post(
+        url, json={"protocol_version": 1, "email": "bob@example.com"}, headers=shop.s1.headers
+    )
+    assert sent.status_code == 200, sent.json
+    first = sent.json["authorisation_payment_id"]
+    [mail] = mails(app, "payment_link")
+    assert mail.to_address == "bob@example.com" and sent.json["pay_url"] == link_in(mail)
+    token = link_in(mail).rsplit("/", 1)[-1]
+    client.get(f"/pay/{token}")
+    with pytest.raises(stripe.CardError):
+        pay_as_the_browser(stripe_client, intent_of_order(app, order_id), "4000000000000341")
+    assert state(client, shop.s1, order_id)["payment_status"] == "failed"
+    again = client.post(url, json={"protocol_version": 1}, headers=shop.s1.headers)
+    assert again.status_code == 200, again.json
+    assert again.json["payment_status"] == "link_sent"
+    assert again.json["authorisation_payment_id"] != first
+    assert len(mails(app, "payment_link")) == 2
+
+
+def test_phone_order_card_state_survives_without_a_card_row_for_door_orders(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    order_id = place(app, shop.s1)
+    with services_of(app).sessions() as session, session.begin():
+        session.execute(
+            PhoneOrderPayment.__table__.delete().where(
+                PhoneOrderPayment.order_id == uuid.UUID(order_id)
+            )
+        )
+        order = session.get_one(
+            PhoneOrder, {"store_id": shop.s1.store_id, "id": uuid.UUID(order_id)}
+        )
+        order.payment_method = "door_cash"
+    answer = client.get(f"/api/v1/phone-orders/{order_id}/payment", headers=shop.s1.headers)
+    assert (answer.status_code, answer.json["error"]) == (409, "not_card_link")
