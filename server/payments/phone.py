@@ -25,13 +25,14 @@ import secrets
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from flask import has_app_context
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.delivery import authorisation_amount, capture_plan
 from app.domain.money import format_money
 from server.errors import ApiError, InvalidBody
-from server.mail.final_receipt import queue_final_receipt
+from server.mail.final_receipt import queue_final_receipt, queue_phone_order_receipt
 from server.mail.notifications import queue_mail
 from server.models import (
     Payment,
@@ -62,7 +63,7 @@ from server.payments.service import (
     refresh_payment,
 )
 from server.payments.stripe_gateway import GatewayError, IntentState, StripeGateway
-from server.services import Services
+from server.services import Services, services
 from server.terminals.auth import Caller, get_owned
 from sync.protocol import CaptureRequest, PhonePaymentData
 
@@ -83,15 +84,23 @@ def open_authorisation(
     session: Session,
     order: PhoneOrder,
     *,
-    public_url: str,
-    ttl_minutes: int,
+    public_url: str | None = None,
+    ttl_minutes: int | None = None,
     email: str | None = None,
 ) -> PhoneOrderPayment | None:
     """The card side of a card-link phone order that has just reached the server (in the
     caller's transaction): an authorisation payment and its link in the mail outbox. None
-    for an order paid at the door, or without an address to send the link to."""
+    for an order paid at the door, without an address to send the link to, or on a server
+    without card payments (the till's staff see ``none`` and take payment at the door).
+    ``public_url`` and ``ttl_minutes`` default to the request's server configuration."""
     if order.payment_method != CARD_LINK or order.estimated_total <= 0:
         return None
+    if public_url is None or ttl_minutes is None:
+        config = services().config
+        if not config.payments_enabled:
+            return None
+        public_url = config.public_url if public_url is None else public_url
+        ttl_minutes = config.pay_link_ttl_minutes if ttl_minutes is None else ttl_minutes
     to = email or order.customer_email
     card = session.get(
         PhoneOrderPayment, {"store_id": order.store_id, "order_id": order.id}, with_for_update=True
@@ -491,9 +500,13 @@ def _capture_at_stripe(
 # ---------------------------------------------------------------------------- cancel
 
 
-def note_cancelled(session: Session, store_id: uuid.UUID, order_id: uuid.UUID) -> bool:
+def note_cancelled(
+    session: Session, store_id: uuid.UUID, order_id: uuid.UUID, *, settle_after_commit: bool = True
+) -> bool:
     """The phone order was cancelled (in the cancelling transaction): no capture may start
-    any more. True when its card side needs settling once the transaction committed."""
+    any more. True when its card side needs settling; within a request that is done once the
+    transaction committed (``settle_cancelled``: the authorisation released, a capture
+    refunded). If Stripe cannot be reached then, the next look at the order's card settles it."""
     card = session.get(
         PhoneOrderPayment, {"store_id": store_id, "order_id": order_id}, with_for_update=True
     )
@@ -501,7 +514,32 @@ def note_cancelled(session: Session, store_id: uuid.UUID, order_id: uuid.UUID) -
         return False
     card.cancelled = True
     announce(session, card)
-    return card.status not in _SETTLED
+    pending = card.status not in _SETTLED
+    if pending and settle_after_commit and has_app_context():
+        svc = services()
+
+        def settle(_: Session) -> None:
+            try:
+                settle_cancelled(svc, store_id, order_id)
+            except (ApiError, GatewayError) as exc:
+                log.warning(
+                    "cancelled phone order not settled yet",
+                    extra={"event": "phone_card_settle_failed", "error": str(exc)},
+                )
+
+        event.listen(session, "after_commit", settle, once=True)
+    return pending
+
+
+def note_delivered(session: Session, order: PhoneOrder) -> int | None:
+    """An order paid at the door was delivered (in the delivering transaction): its final
+    receipt, with what was picked. A card-link order had its receipt at capture."""
+    if order.payment_method == CARD_LINK or not order.customer_email:
+        return None
+    how = "in cash at the door" if order.payment_method == "door_cash" else "by card at the door"
+    return queue_phone_order_receipt(
+        session, order, to=order.customer_email, paid=order.actual_total, paid_how=how
+    )
 
 
 def settle_cancelled(svc: Services, store_id: uuid.UUID, order_id: uuid.UUID) -> None:
