@@ -63,9 +63,10 @@ def as_postgres(args: list[str]) -> list[str]:
 
 
 @contextmanager
-def cluster() -> Iterator[str]:
+def cluster(durable: bool = False) -> Iterator[str]:
     """A throw-away PostgreSQL cluster on a free loopback port: its admin URL. Stopped and
-    deleted on the way out, whatever happened."""
+    deleted on the way out, whatever happened. Tests run it with fsync, synchronous_commit
+    and full_page_writes off; ``durable`` keeps PostgreSQL's own (production) settings."""
     bindir = find_bindir() or install_postgres()
     workdir = Path(tempfile.mkdtemp(prefix="shopsmart-pg-"))
     datadir = workdir / "data"
@@ -93,9 +94,10 @@ def cluster() -> Iterator[str]:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        fast = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
         options = (
-            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 "
+            f"{'' if durable else fast}-c max_connections=200"
         )
         subprocess.run(
             as_postgres(
