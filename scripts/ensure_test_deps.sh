@@ -11,6 +11,8 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || packages+=(ch
 [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
 # nginx in front of gunicorn (tests/e2e/test_nginx.py runs deploy/nginx.conf); -light is ~1 MB
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
+# poppler's pdftotext and pdftoppm read back the Z report's PDF (tests/ui/test_z_report_view.py)
+command -v pdftoppm >/dev/null 2>&1 || packages+=(poppler-utils)
 
 # The real-window test: without these it is skipped (naming what is missing), so a box
 # where they cannot be installed still runs the rest of the suite.

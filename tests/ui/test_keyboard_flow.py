@@ -122,6 +122,20 @@ def _build_refund_receipt(till: Till) -> QDialog:
     return RefundReceiptDialog(slip, till.runner, confirmation="Refunded", parent=till.window)
 
 
+def _build_z_report(till: Till) -> QDialog:
+    from datetime import timedelta
+
+    from app.domain.shift import CashCount, Shift, close_z
+    from ui.z_report_view import ZReportDialog, z_report_sheet
+
+    order, manager = till.order, till.manager
+    opened = order.paid_at - timedelta(minutes=1)
+    shift = Shift("shift-1", "T01", opened, manager.id, CashCount("EUR", {2000: 5}))
+    counted = CashCount.from_counts("EUR", {2000: 5, 1000: 1})
+    report = close_z(shift, 1, order.paid_at, manager.id, counted, [order], {order.id})
+    return ZReportDialog(z_report_sheet(report, till.terminal.store), till.runner, till.window)
+
+
 def _fill_passphrase(dialog: Any) -> None:
     dialog.again.setText("correct horse")
 
@@ -233,6 +247,7 @@ CASES: dict[str, Case] = {
         ),
     ),
     "RefundReceiptDialog": Case(_build_refund_receipt),
+    "ZReportDialog": Case(_build_z_report),
     "TokenFileDialog": Case(
         lambda t: _module("settings_dialog").TokenFileDialog(t.window),
         typed="correct horse",
