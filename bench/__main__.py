@@ -22,10 +22,12 @@ BENCHES = {
     "ui": ("bench.bench_ui", []),
     "server": ("bench.bench_server", []),
     "sync": ("bench.bench_sync", []),
+    "slots": ("bench.bench_slots", []),
 }
 QUICK = {
     "store": ["--preload", "5000", "--commits", "1000", "--products", "20000", "--queries", "200"],
     "sync": ["--sales", "1000"],
+    "slots": ["--clients", "10", "--attempts", "500", "--places", "100", "--no-durable"],
 }
 
 
