@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from app.domain.ids import new_id
 from app.domain.store import StoreProfile
 from app.ports import Clock, IdFactory, PaymentGateway, UnitOfWork
+from app.services.reports import LocalReportQueries
 
 if TYPE_CHECKING:
     from local_db.engine import Database
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from sync.credentials import TokenStore
     from sync.engine import SyncEngine, SyncTransport
     from sync.enrollment import Enrollment
+    from sync.reports import HttpReportClient
     from sync.scheduler import SyncScheduler
 
 log = logging.getLogger(__name__)
@@ -159,6 +161,25 @@ class Terminal:
         self, offer: str, tokens: TokenStore | None = None
     ) -> Callable[[], Enrollment] | None:
         return auto_enrollment(self, offer, tokens)
+
+    def local_reports(self) -> LocalReportQueries:
+        """The manager's reports over this till's own data (offline), on the reader."""
+        from local_db.reports import SqliteReportQueries
+
+        return SqliteReportQueries(self._database().reader)
+
+    def report_server(self, tokens: TokenStore | None = None) -> HttpReportClient | None:
+        """The server's reports for this till, or None while it is not enrolled."""
+        from sync.credentials import TokenStore
+        from sync.enrollment import current_enrollment
+        from sync.http_transport import HttpSyncTransport
+        from sync.reports import HttpReportClient
+
+        url, terminal_id = current_enrollment(self.read)
+        if not url or not terminal_id:
+            return None
+        token_store = tokens or TokenStore()
+        return HttpReportClient(HttpSyncTransport(url, lambda: token_store.load(terminal_id)))
 
 
 STORE_SETTING_KEYS = (

@@ -33,6 +33,7 @@ def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Fla
     upgrade``); the app never changes the schema itself.
     """
     from server.catalog import blueprint as catalog
+    from server.delivery import blueprint as delivery
     from server.health import blueprint as health
     from server.openapi import bp as openapi_bp
     from server.orders import blueprint as orders
@@ -82,6 +83,7 @@ def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Fla
         catalog.bp,
         sync.bp,
         orders.bp,
+        delivery.bp,
         payments.bp,
         webhooks.bp,
         pay_page.bp,

@@ -30,6 +30,9 @@ from sync.errors import (
 
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 20.0
+# The server's own refusals a manager reads (a wrong PIN, an expired session): answered, not
+# raised. 404/405 stay errors: a server without reports is an incompatible one.
+_ANY_CLIENT_ERROR = tuple((status, "*") for status in (400, 401, 403, 409, 422, 423, 429))
 
 
 class HttpSyncTransport:
@@ -115,6 +118,25 @@ class HttpSyncTransport:
             return conflict.payment
         return p.PaymentData.model_validate(data)
 
+    def manager_session(self, body: p.ManagerSessionRequest) -> dict[str, Any]:
+        """Open a manager session (the manager's PIN as the server holds it). The answer's
+        JSON: the session, or the server's 4xx error body (a wrong PIN, a clerk, a lockout),
+        which the caller reads (sync/reports.py)."""
+        return self._request(
+            "POST", "/api/v1/manager-sessions", body=body, accept=_ANY_CLIENT_ERROR
+        )
+
+    def report(self, name: str, params: dict[str, str], manager_token: str) -> dict[str, Any]:
+        """One report (``GET /api/v1/reports/{name}``) in a manager session: the answer's
+        JSON, the report or the server's 4xx error body (the session expired …)."""
+        return self._request(
+            "GET",
+            f"/api/v1/reports/{name}",
+            params=params,
+            headers={p.MANAGER_HEADER: manager_token},
+            accept=_ANY_CLIENT_ERROR,
+        )
+
     def health(self) -> dict[str, Any]:
         return self._request("GET", "/api/v1/health", auth=False)
 
@@ -130,10 +152,16 @@ class HttpSyncTransport:
         params: dict[str, str] | None = None,
         auth: bool = True,
         accept: tuple[tuple[int, str], ...] = (),
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """The answer's JSON; errors raise, except the (status, error code) in ``accept``,
-        whose error body is returned."""
-        headers = {p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION), "Accept": "application/json"}
+        """The answer's JSON; errors raise, except the (status, error code) in ``accept``
+        (code ``*``: any of the server's errors with that status), whose error body is
+        returned. ``headers`` are sent besides the protocol's own."""
+        headers = {
+            **(headers or {}),
+            p.PROTOCOL_HEADER: str(p.PROTOCOL_VERSION),
+            "Accept": "application/json",
+        }
         if auth:
             token = self._token()
             if not token:
@@ -180,7 +208,11 @@ class HttpSyncTransport:
         except ValueError:
             data = None
         error = _server_error(response, data)
-        if error is not None and isinstance(data, dict) and (status, error.error) in accept:
+        if (
+            error is not None
+            and isinstance(data, dict)
+            and ((status, error.error) in accept or (status, "*") in accept)
+        ):
             return data
         if 200 <= status < 300:
             if not isinstance(data, dict):

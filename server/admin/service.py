@@ -244,8 +244,34 @@ def set_stock(session: Session, store: Store, levels: dict[str, int]) -> None:
 
 
 def add_delivery_slot(
-    session: Session, store: Store, starts_at: datetime, length: timedelta, capacity: int
+    session: Session,
+    store: Store,
+    starts_at: datetime,
+    length: timedelta,
+    capacity: int,
+    *,
+    unit: str = "orders",
+    cutoff_minutes: int = 0,
+    lead_time_minutes: int = 0,
+    max_weight_g: int | None = None,
+    postcode_prefixes: Sequence[str] = (),
 ) -> DeliverySlot:
+    """A delivery window of the store: ``capacity`` in ``unit`` (orders or items), no
+    booking later than ``cutoff_minutes`` before it starts nor with less than
+    ``lead_time_minutes`` to go; ``postcode_prefixes`` empty: any address."""
+    if unit not in ("orders", "items"):
+        raise AdminError(f"unit must be orders or items, not {unit!r}")
+    for name, value in (
+        ("capacity", capacity),
+        ("cutoff minutes", cutoff_minutes),
+        ("lead time minutes", lead_time_minutes),
+    ):
+        if value < 0:
+            raise AdminError(f"{name} must not be negative")
+    if max_weight_g is not None and max_weight_g <= 0:
+        raise AdminError("the weight cap must be more than 0 g")
+    if length <= timedelta(0):
+        raise AdminError("a slot must end after it starts")
     slot = DeliverySlot(
         id=uuid.uuid4(),
         store_id=store.id,
@@ -253,6 +279,13 @@ def add_delivery_slot(
         ends_at=starts_at + length,
         capacity=capacity,
         booked=0,
+        unit=unit,
+        cutoff_minutes=cutoff_minutes,
+        lead_time_minutes=lead_time_minutes,
+        max_weight_g=max_weight_g,
+        postcode_prefixes=[p.strip() for p in postcode_prefixes if p.strip()],
+        held=0,
+        booked_weight_g=0,
     )
     session.add(slot)
     session.flush()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, request
 
 from server.api import endpoint, may_hold_nul
+from server.db import in_transaction
+from server.delivery.allotments import refresh_allotments
 from server.errors import InvalidBody, TooLarge
 from server.services import services
+from server.sync.changes import parse_cursor
 from server.sync.pull import pull
 from server.sync.push import ingest
 from server.terminals.auth import caller
@@ -46,12 +50,29 @@ def push(body: dict[str, Any]) -> PushResponse:
 
 @bp.get("/pull")
 @endpoint(
-    "Changes since a cursor: products, stock, clerks, customers, delivery slots",
+    "Changes since a cursor: products, stock, clerks, customers, delivery slots, this "
+    "terminal's slot allotments, phone orders",
     tag="sync",
     query=PullQuery,
     response=PullResponse,
 )
 def pull_changes(query: PullQuery) -> PullResponse:
     svc = services()
+    who = caller()
+    # This terminal's slot allotments first, committed on their own, so the page can carry
+    # the changes announcing them (server/delivery/allotments.py).
+    parse_cursor(query.cursor)
+    in_transaction(
+        svc.sessions,
+        lambda session: refresh_allotments(
+            session,
+            who.store_id,
+            who.terminal(),
+            query.cursor,
+            query.bookings_pending,
+            datetime.now(UTC),
+        ),
+        what="slot allotments",
+    )
     with svc.sessions() as session, session.begin():
-        return pull(session, svc, caller().store_id, query.cursor, query.limit)
+        return pull(session, svc, who.store_id, query.cursor, query.limit, who.terminal_id)

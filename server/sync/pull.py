@@ -10,16 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.models import Clerk, Customer, DeliverySlot, StockLevel
+from server.delivery.changes import delivery_changes
+from server.models import Clerk, StockLevel
 from server.services import Services
 from server.sync.changes import read_changes
 from sync.protocol import (
     ClerkChange,
     ClerkData,
-    CustomerChange,
-    CustomerData,
-    DeliverySlotChange,
-    DeliverySlotData,
     ProductChange,
     PullResponse,
     StockChange,
@@ -38,38 +35,19 @@ def _clerk_data(clerk: Clerk) -> ClerkData:
     )
 
 
-def _customer_data(customer: Customer) -> CustomerData:
-    return CustomerData(
-        id=str(customer.id),
-        name=customer.name,
-        phone=customer.phone,
-        email=customer.email,
-        deleted=customer.deleted,
-    )
-
-
-def _delivery_slot_data(slot: DeliverySlot) -> DeliverySlotData:
-    return DeliverySlotData(
-        id=str(slot.id),
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
-        capacity=slot.capacity,
-        booked=slot.booked,
-        active=slot.active,
-        deleted=slot.deleted,
-    )
-
-
 # Changes whose key is the UUID of a row of the store: kind, model, change, its data.
 _ROW_CHANGES: tuple[tuple[str, Any, Any, Callable[[Any], Any]], ...] = (
     ("clerk", Clerk, ClerkChange, _clerk_data),
-    ("customer", Customer, CustomerChange, _customer_data),
-    ("delivery_slot", DeliverySlot, DeliverySlotChange, _delivery_slot_data),
 )
 
 
 def pull(
-    session: Session, svc: Services, store_id: uuid.UUID, cursor: str, limit: int
+    session: Session,
+    svc: Services,
+    store_id: uuid.UUID,
+    cursor: str,
+    limit: int,
+    terminal_id: uuid.UUID | None = None,
 ) -> PullResponse:
     page = read_changes(session, store_id, cursor, limit)
     keys: dict[str, list[str]] = defaultdict(list)
@@ -97,6 +75,7 @@ def pull(
             select(model).where(model.store_id == store_id, model.id.in_(ids))
         ):
             state[(kind, str(row.id))] = change(kind=kind, cursor="", data=to_data(row))
+    state.update(delivery_changes(session, store_id, terminal_id, keys))  # issue 13's kinds
     changes = []
     for ref in page.changes:
         found = state.get((ref.kind, ref.key))

@@ -39,6 +39,12 @@ from sqlalchemy.orm import Session
 from server.api import has_nul
 from server.bulk import insert_returning, select_by_keys
 from server.db import in_transaction
+from server.delivery.push import (
+    DELIVERY_EVENT_TYPES,
+    DeliveryCommand,
+    DeliveryEvent,
+    apply_delivery_events,
+)
 from server.errors import field_path
 from server.models import SyncConflict, SyncEvent
 from server.orders.service import (
@@ -65,7 +71,7 @@ from sync.protocol import (
 log = logging.getLogger("shopsmart.server.push")
 
 
-Event = OrderPaidEvent | OrderVoidedEvent | OrderRefundedEvent
+Event = OrderPaidEvent | OrderVoidedEvent | OrderRefundedEvent | DeliveryEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,9 +341,11 @@ class _Batch:
             )
 
 
-def _command(c: Candidate) -> OrderCommand:
-    """The order rules' command for a new event."""
+def _command(c: Candidate) -> OrderCommand | DeliveryCommand:
+    """The order rules' command for a new event (or the phone-order part's, issue 13)."""
     event = c.event
+    if isinstance(event, DELIVERY_EVENT_TYPES):
+        return DeliveryCommand(c.index, event)
     if isinstance(event, OrderPaidEvent):
         assert c.order_hash is not None
         return PlaceOrder(c.index, event.payload, c.order_hash, event.event_id)
@@ -365,10 +373,13 @@ def _apply(
     commands = {c.index: _command(c) for c in candidates}
     # The order rules refuse what may not be applied before the event id is stored, so a
     # refused event can be sent again (say, once its card payment is confirmed).
-    kept, refused = orders.check(list(commands.values()))
+    delivery = [k for k, command in commands.items() if isinstance(command, DeliveryCommand)]
+    kept, refused = orders.check(
+        [command for command in commands.values() if not isinstance(command, DeliveryCommand)]
+    )
     for outcome in refused:
         batch.answer(by_index[outcome.key], outcome)
-    candidates = [by_index[command.key] for command in kept]
+    candidates = [by_index[command.key] for command in kept] + [by_index[k] for k in delivery]
     candidates.sort(key=lambda c: c.event.event_id)
     _answer_known_events(batch, known, stored)
     inserted: set[uuid.UUID] = set()
@@ -393,7 +404,11 @@ def _apply(
     _answer_known_events(batch, [c for c in candidates if c.event.event_id not in inserted])
     fresh = [commands[c.index] for c in candidates if c.event.event_id in inserted]
     late_refusals = []
-    for outcome in orders.apply(fresh):
+    outcomes = orders.apply([f for f in fresh if not isinstance(f, DeliveryCommand)])
+    outcomes += apply_delivery_events(
+        session, who, [f for f in fresh if isinstance(f, DeliveryCommand)], now
+    )
+    for outcome in outcomes:
         batch.answer(by_index[outcome.key], outcome)
         if outcome.status == "rejected":  # refused only now: the event id is not kept
             late_refusals.append(by_index[outcome.key].event.event_id)

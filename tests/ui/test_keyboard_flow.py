@@ -248,6 +248,13 @@ CASES: dict[str, Case] = {
     ),
     "RefundReceiptDialog": Case(_build_refund_receipt),
     "ZReportDialog": Case(_build_z_report),
+    "ReportsDialog": Case(
+        lambda t: _module("reports").ReportsDialog(
+            t.terminal, t.runner, t.manager, parent=t.window
+        ),
+        # Enter shows the chosen report (offline: this till's own) and the dialog stays open.
+        confirmed=lambda d, r: r == [] and d.table_shown is not None,
+    ),
     "TokenFileDialog": Case(
         lambda t: _module("settings_dialog").TokenFileDialog(t.window),
         typed="correct horse",

@@ -1,0 +1,1 @@
+"""Phone and delivery orders on the server: slots, allotments, bookings, customers (issue 13)."""

@@ -1,0 +1,207 @@
+"""The Reports screen: managers only; offline it computes this till's own reports, which equal
+sums taken straight over the till's orders; CSV export writes what the table shows; nothing is
+cut at the counter sizes."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.domain.audit import AuditAction, AuditEntry
+from app.domain.cart import Cart, Discount, DiscountKind
+from app.domain.errors import PosError
+from app.domain.order import OrderStatus, TenderInput, TenderKind
+from app.domain.refund import Refund, RefundState
+from app.domain.report import ReportName
+from app.services.checkout import complete_sale
+from app.services.reports import ReportRequest, local_report
+from tests.fakes import StepClock
+from tests.ui.layout_check import clipped_widgets
+from tests.ui.test_layout import SIZES, _fit_to_screen
+from ui.reports import LOCAL_ONLY_TEXT, ReportsDialog
+from ui.sample_catalog import barcode_of
+from ui.tasks import TaskRunner
+
+from .conftest import add_clerk
+
+TIMEOUT = 10_000
+FIRST_DAY = date(2026, 11, 23)  # Europe/Dublin is UTC+0 in winter: local dates are UTC dates
+
+
+@pytest.fixture
+def runner(qapp: Any, terminal: Any) -> Any:
+    tasks = TaskRunner()
+    tasks.route_writes(terminal)
+    yield tasks
+    tasks.shutdown()
+
+
+def _sell(terminal: Any, maria: Any, ben: Any) -> list[Any]:
+    """Nine sales over three days by two clerks (cash, card, split, a discount), one refund,
+    one void: what the reports must add up."""
+    with terminal.read() as uow:
+        coffee = uow.products.by_code(barcode_of("Ground coffee 500 g"))
+        milk = uow.products.by_code(barcode_of("Whole milk 1 L"))
+        eggs = uow.products.by_code(barcode_of("Free-range eggs, 10"))
+    orders = []
+    for n in range(9):
+        at = datetime(2026, 11, 23 + n // 3, 9 + 3 * (n % 3), 15, tzinfo=UTC)
+        cart = Cart(currency="EUR").add(coffee).add(milk, 1 + n % 2)
+        if n % 4 == 0:
+            cart = cart.add(eggs)
+        if n == 4:
+            line = cart.lines[0].line_id
+            cart = cart.set_line_discount(line, Discount(DiscountKind.PERCENT, 1000, "dented"))
+        total = cart.totals(terminal.store.taxes).total
+        tenders = (
+            [TenderInput(TenderKind.CASH, total + 500)],
+            [TenderInput(TenderKind.CARD, total)],
+            [TenderInput(TenderKind.CARD, 300), TenderInput(TenderKind.CASH, total - 300)],
+        )[n % 3]
+        clerk = maria if n % 2 == 0 else ben
+        args = (terminal.store, StepClock(at), terminal.ids)
+        orders.append(complete_sale(terminal.uow(), cart, tenders, clerk, *args))
+    refunded_at = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+    refund = Refund(
+        "r-1", orders[1].id, 250, 250, 0, None, "Damaged", (), maria.id, "Maria",
+        refunded_at, RefundState.DONE, refunded_at,
+    )  # fmt: skip
+    voided = orders[5]
+    with terminal.uow() as uow:
+        uow.refunds.add(refund)
+        uow.orders.set_refunded_total(orders[1].id, 250)
+        uow.orders.set_status(voided.id, OrderStatus.VOIDED)
+        at = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+        uow.audit.add(
+            AuditEntry(
+                at, maria.id, "Maria", AuditAction.ORDER_VOIDED, "Wrong items", voided.total,
+                voided.receipt_no,
+            )
+        )  # fmt: skip
+        uow.commit()
+    return orders
+
+
+def _open(qtbot: Any, terminal: Any, runner: Any, clerk: Any) -> ReportsDialog:
+    dialog = ReportsDialog(terminal, runner, clerk, today=FIRST_DAY + timedelta(days=6))
+    qtbot.addWidget(dialog)
+    dialog.from_date.setDate(FIRST_DAY)
+    dialog.show()
+    return dialog
+
+
+def _show(qtbot: Any, dialog: ReportsDialog, report: ReportName) -> Any:
+    dialog.report_choice.setCurrentIndex(dialog.report_choice.findData(report))
+    with qtbot.waitSignal(dialog.report_shown, timeout=TIMEOUT) as shown:
+        dialog.load()
+    return shown.args[0]
+
+
+def test_a_clerk_cannot_open_reports(terminal: Any, runner: Any) -> None:
+    ben = add_clerk(terminal, "Ben", "1357")
+    with pytest.raises(PosError, match="only a manager may open the reports; Ben is a clerk"):
+        ReportsDialog(terminal, runner, ben)
+    today = date.today()
+    with pytest.raises(PosError, match="only a manager"):  # the use case refuses as well
+        local_report(
+            terminal.local_reports(), ben, ReportRequest(ReportName.SALES_BY_DAY, today, today)
+        )
+
+
+def test_offline_reports_equal_sums_over_the_tills_orders(
+    qtbot: Any, terminal: Any, runner: Any
+) -> None:
+    maria = add_clerk(terminal, "Maria", "246810", manager=True)
+    ben = add_clerk(terminal, "Ben", "1357")
+    orders = _sell(terminal, maria, ben)
+    sales = [o for n, o in enumerate(orders) if n != 5]  # the voided one is no sale
+    dialog = _open(qtbot, terminal, runner, maria)
+    assert not dialog.pin_row.isVisible()  # offline: nothing to ask the server
+
+    by_day = _show(qtbot, dialog, ReportName.SALES_BY_DAY)
+    assert by_day.local_only and dialog.banner.isVisible()
+    assert dialog.banner.text().startswith(LOCAL_ONLY_TEXT)
+    expected: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for order in sales:
+        day = expected[order.paid_at.date().isoformat()]
+        day[0] += 1
+        day[1] += order.total + order.discount_total
+        day[2] += order.discount_total
+        day[3] += order.total
+        day[4] += order.tax_total
+    rows = {row[0]: row for row in by_day.rows}
+    assert sorted(rows) == ["2026-11-23", "2026-11-24", "2026-11-25"]
+    for day, (count, gross, discounts, amount, tax) in expected.items():
+        refunds = 250 if day == "2026-11-25" else 0
+        assert rows[day] == (day, count, gross, discounts, amount, refunds, amount - refunds, tax)
+    assert by_day.totals["sales"] == sum(o.total for o in sales)
+    assert dialog.grid.rowCount() == 4  # three days and the totals
+    assert dialog.chart is not None and dialog.chart_view.isVisible()
+
+    tenders = {row[0]: row for row in _show(qtbot, dialog, ReportName.TENDERS).rows}
+    for kind in ("cash", "card"):
+        taken = [t for o in sales for t in o.tenders if t.kind.value == kind]
+        back = 250 if kind == "card" else 0
+        assert tenders[kind] == (kind, len(taken), sum(t.amount for t in taken), back,
+                                 sum(t.amount for t in taken) - back)  # fmt: skip
+
+    clerks = {row[1]: row for row in _show(qtbot, dialog, ReportName.CLERKS).rows}
+    for clerk in (maria, ben):
+        theirs = [o for o in sales if o.clerk_id == clerk.id]
+        assert clerks[clerk.name][2:4] == (len(theirs), sum(o.total for o in theirs))
+    assert clerks["Maria"][5:] == (1, 250, 1, orders[5].total)  # the refund and void she gave
+
+    adjustments = {row[0]: row[1:] for row in _show(qtbot, dialog, ReportName.ADJUSTMENTS).rows}
+    discounted = [o for o in sales if o.discount_total]
+    assert adjustments == {
+        "refunds": (1, 250),
+        "voids": (1, orders[5].total),
+        "discounts": (len(discounted), sum(o.discount_total for o in discounted)),
+    }
+
+
+def test_csv_export_writes_the_report_with_its_totals(
+    qtbot: Any, terminal: Any, runner: Any, tmp_path: Path
+) -> None:
+    maria = add_clerk(terminal, "Maria", "246810", manager=True)
+    ben = add_clerk(terminal, "Ben", "1357")
+    _sell(terminal, maria, ben)
+    dialog = _open(qtbot, terminal, runner, maria)
+    table = _show(qtbot, dialog, ReportName.SALES_BY_DAY)
+    assert dialog.export_name("csv") == "sales-by-day-local-2026-11-23-2026-11-29.csv"
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as exported:
+        dialog.save_csv(tmp_path / "days.csv")
+    with open(exported.args[0], newline="", encoding="utf-8") as file:
+        lines = list(csv.reader(file))
+    assert lines[0] == [
+        "Date", "Sales", "Gross", "Discounts", "Sales amount", "Refunds", "Net", "Tax",
+    ]  # fmt: skip
+    first = table.rows[0]
+    assert lines[1] == [first[0], str(first[1])] + [f"{v / 100:.2f}" for v in first[2:]]
+    totals = table.totals
+    assert lines[-1] == ["Total", str(totals["orders"])] + [
+        f"{totals[k] / 100:.2f}" for k in ("gross", "discounts", "sales", "refunds", "net", "tax")
+    ]
+    assert len(lines) == 1 + len(table.rows) + 1
+
+
+def test_nothing_is_cut_on_the_reports_screen_at_the_counter_sizes(
+    qtbot: Any, terminal: Any, runner: Any
+) -> None:
+    maria = add_clerk(terminal, "Maria", "246810", manager=True)
+    ben = add_clerk(terminal, "Ben", "1357")
+    _sell(terminal, maria, ben)
+    dialog = _open(qtbot, terminal, runner, maria)
+    problems: list[str] = []
+    for report in (ReportName.CLERKS, ReportName.PRODUCTS):
+        _show(qtbot, dialog, report)
+        for size in SIZES:
+            _fit_to_screen(dialog, size)
+            qtbot.wait(1)
+            problems += [f"{report} at {size}: {p}" for p in clipped_widgets(dialog)]
+    assert problems == []
