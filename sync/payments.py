@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from app.domain.card import CardPayment, CardRefund, CardRefundStatus, CardStatus
+from app.domain.card import (
+    CaptureChoice,
+    CardPayment,
+    CardRefund,
+    CardRefundStatus,
+    CardStatus,
+    PhoneCardState,
+    PhoneCardStatus,
+)
 from app.domain.errors import GatewayRefused, GatewayUnavailable
 from sync import protocol as p
 from sync.errors import AuthFailed, BatchRefused, IncompatibleServer, SyncError
@@ -74,6 +82,49 @@ class HttpPaymentGateway:
     def email_link(self, payment_id: str, email: str) -> str:
         """Mail the payment page link (phone orders); returns the address it goes to."""
         return _money_call(lambda: self._transport.email_link(payment_id, email)).to
+
+    # ------------------------------------------------------------ card links of phone orders
+    # (``PhonePaymentGateway``; the transport's plumbing, as for every call it makes)
+
+    def phone_payment(self, order_id: str) -> PhoneCardState:
+        path = f"/api/v1/phone-orders/{order_id}/payment"
+        return phone_card_state(_money_call(lambda: self._transport._request("GET", path)))
+
+    def send_payment_link(self, order_id: str, email: str) -> PhoneCardState:
+        body = p.PaymentLinkRequest(protocol_version=p.PROTOCOL_VERSION, email=email or None)
+        path = f"/api/v1/phone-orders/{order_id}/payment-link"
+        return phone_card_state(
+            _money_call(lambda: self._transport._request("POST", path, body=body))
+        )
+
+    def capture(self, order_id: str, capture_id: str, choice: CaptureChoice) -> PhoneCardState:
+        body = p.CaptureRequest(
+            protocol_version=p.PROTOCOL_VERSION, capture_id=UUID(capture_id), choice=choice.value
+        )
+        path = f"/api/v1/phone-orders/{order_id}/capture"
+        return phone_card_state(
+            _money_call(lambda: self._transport._request("POST", path, body=body))
+        )
+
+
+def phone_card_state(raw: dict[str, Any]) -> PhoneCardState:
+    data = p.PhonePaymentData.model_validate(raw)
+    return PhoneCardState(
+        order_id=data.order_id,
+        status=PhoneCardStatus(data.payment_status),
+        currency=data.currency,
+        estimated_total=data.estimated_total,
+        authorised_amount=data.authorised_amount,
+        actual_total=data.actual_total,
+        shortfall=data.shortfall,
+        captured_amount=data.captured_amount,
+        decision=CaptureChoice(data.decision) if data.decision else None,
+        authorisation_payment_id=data.authorisation_payment_id,
+        top_up_payment_id=data.top_up_payment_id or "",
+        top_up_amount=data.top_up_amount,
+        pay_url=data.pay_url or "",
+        message=data.message or "",
+    )
 
 
 def card_payment(data: p.PaymentData) -> CardPayment:

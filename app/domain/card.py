@@ -71,3 +71,56 @@ class CardRefund:
     status: CardRefundStatus
     failure_reason: str = ""
     payment_amount_refunded: int = 0
+
+
+class PhoneCardStatus(enum.StrEnum):
+    """The card side of a card-link phone order, as the server keeps it (docs/payments.md
+    "Phone orders: authorise, then capture")."""
+
+    LINK_SENT = "link_sent"  # the customer has the link; nothing authorised yet
+    AUTHORISED = "authorised"  # the card holds the estimate plus the store's headroom
+    NEEDS_DECISION = "needs_decision"  # picked total above the authorisation: staff choose
+    TOP_UP_SENT = "top_up_sent"  # the authorisation captured; a link asks for the rest
+    CAPTURED = "captured"  # charged: the final sale can be completed at delivery
+    RELEASED = "released"  # cancelled before capture: the hold is gone
+    REFUNDED = "refunded"  # cancelled after capture: paid back to the card
+    FAILED = "failed"  # declined or expired: send a new link
+
+
+class CaptureChoice(enum.StrEnum):
+    CAPTURE = "capture"  # the picked total, when the authorisation covers it
+    CAPTURE_AUTHORISED = "capture_authorised"  # all that was authorised; the rest is a discount
+    TOP_UP = "top_up"  # all that was authorised, and a second link for the rest
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneCardState:
+    """What the server says about a card-link phone order's authorisation and capture."""
+
+    order_id: str
+    status: PhoneCardStatus
+    currency: str
+    estimated_total: int
+    authorised_amount: int
+    actual_total: int | None
+    shortfall: int
+    captured_amount: int
+    decision: CaptureChoice | None
+    authorisation_payment_id: str
+    top_up_payment_id: str = ""
+    top_up_amount: int = 0
+    pay_url: str = ""
+    message: str = ""
+
+    def card_charges(self) -> tuple[tuple[str, int], ...]:
+        """(payment id, amount) of each card charge, for the card tenders of the final sale
+        (their reference is the payment id, checked by the server at push): none until
+        the order is captured in full."""
+        if self.status is not PhoneCardStatus.CAPTURED:
+            return ()
+        if self.top_up_payment_id:
+            return (
+                (self.authorisation_payment_id, self.captured_amount - self.top_up_amount),
+                (self.top_up_payment_id, self.top_up_amount),
+            )
+        return ((self.authorisation_payment_id, self.captured_amount),)
