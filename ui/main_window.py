@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.errors import PosError
 from ui.connection_bar import ConnectionReasonBar
 from ui.tasks import TaskControl, TaskRunner
 from ui.widgets import ask_passphrase, button, error_text, label, panel
@@ -115,6 +116,8 @@ class MainWindow(QMainWindow):
         self.import_dialog: Any = None
         self.settings_dialog: Any = None
         self.audit_dialog: Any = None
+        self.reports_dialog: Any = None
+        self.manager_sessions: dict[str, Any] = {}  # clerk id → the server's manager session
         self.refused_dialog: Any = None
         self.first_manager_dialog: Any = None
         self.close_dialog: Any = None  # asks before closing with a sale open
@@ -196,6 +199,9 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.show_settings)
         self.refused_action = QAction("Refused sales…", self)
         self.refused_action.triggered.connect(self.show_refused)
+        self.reports_action = QAction("Reports…\tCtrl+R", self)
+        self.reports_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.reports_action.triggered.connect(self.show_reports)
         self.audit_action = QAction("Voids and cancellations…", self)
         self.audit_action.triggered.connect(self.show_audit)
         self.phone_order_action = QAction("Phone order…\tCtrl+P", self)
@@ -219,6 +225,7 @@ class MainWindow(QMainWindow):
             self.parked_action,
             self.import_action,
             self.audit_action,
+            self.reports_action,
         ):
             action.setEnabled(False)
             till.addAction(action)
@@ -356,6 +363,7 @@ class MainWindow(QMainWindow):
             self.parked_action,
             self.import_action,
             self.audit_action,
+            self.reports_action,
             self.switch_action,
             self.sync_now_action,
             self.settings_action,
@@ -408,6 +416,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(True)
         self.import_action.setEnabled(clerk.is_manager)
         self.audit_action.setEnabled(clerk.is_manager)
+        self.reports_action.setEnabled(clerk.is_manager)
         self.sync_now_action.setEnabled(self.sync is not None)
         self.settings_action.setEnabled(clerk.is_manager and self.sync is not None)
         self.refused_action.setEnabled(clerk.is_manager and self.sync is not None)
@@ -667,6 +676,30 @@ class MainWindow(QMainWindow):
         if self.clerk is None or not self.clerk.is_manager:
             return
         self._open_menu_dialog("audit_dialog", AuditDialog(self.terminal, self.runner, self))
+
+    def show_reports(self) -> None:
+        """Ctrl+R: the store's reports (ui/reports.py), for managers only: a clerk is told
+        so and nothing opens."""
+        from ui.reports import ReportsDialog
+
+        if self.clerk is None or self.terminal is None or self.reports_dialog is not None:
+            return
+        sync = self.sync
+        try:
+            dialog = ReportsDialog(
+                self.terminal,
+                self.runner,
+                self.clerk,
+                server=self.terminal.report_server if sync is not None else None,
+                online=lambda: sync is not None and sync.online,
+                sessions=self.manager_sessions,
+                parent=self,
+            )
+        except PosError as error:
+            if self.register is not None:
+                self.register.notice.show_error(error_text(error))
+            return
+        self._open_menu_dialog("reports_dialog", dialog)
 
     def show_refused(self) -> None:
         from ui.rejected_dialog import RejectedSalesDialog

@@ -205,3 +205,26 @@ def test_nothing_is_cut_on_the_reports_screen_at_the_counter_sizes(
             qtbot.wait(1)
             problems += [f"{report} at {size}: {p}" for p in clipped_widgets(dialog)]
     assert problems == []
+
+
+def test_ctrl_r_opens_reports_for_a_manager_and_a_clerk_is_refused(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from tests.ui.test_register_flow import log_in
+
+    add_clerk(terminal, "Maria", "246810", manager=True)
+    add_clerk(terminal, "Ben", "1357")
+    window = open_window()
+    log_in(qtbot, window, "Ben", "1357")
+    assert not window.reports_action.isEnabled()
+    window.show_reports()
+    assert window.reports_dialog is None
+    assert window.register.notice.text() == "Only a manager may open the reports; Ben is a clerk"
+
+    window.show_login()
+    log_in(qtbot, window, "Maria", "246810")
+    qtbot.keyClick(window.register.scan_field, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.reports_dialog is not None, timeout=TIMEOUT)
+    window.reports_dialog.reject()
