@@ -13,6 +13,14 @@ from app.domain.audit import AuditEntry
 from app.domain.card import CardPayment, CardRefund, CardStatus, LocalCardAttempt
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
+from app.domain.delivery import (
+    BookingStatus,
+    Customer,
+    FulfilmentState,
+    PhoneOrder,
+    Slot,
+    SlotStanding,
+)
 from app.domain.events import DomainEvent
 from app.domain.order import Order, OrderStatus, SyncState
 from app.domain.product import Product
@@ -193,6 +201,64 @@ class SettingsRepository(Protocol):
     def put(self, key: str, value: str) -> None: ...
 
 
+class CustomerRepository(Protocol):
+    """Delivery customers with their addresses (issue 13)."""
+
+    def get(self, customer_id: str) -> Customer | None: ...
+
+    def by_phone_prefix(self, prefix: str, limit: int = 20) -> list[Customer]:
+        """Customers whose E.164 number starts with ``prefix``."""
+
+    def by_name(self, text: str, limit: int = 20) -> list[Customer]:
+        """Customers whose name (or a later word of it) starts with ``text``."""
+
+    def save(self, customer: Customer) -> None: ...
+
+
+class SlotRepository(Protocol):
+    """Delivery slots with this till's allotments and own bookings."""
+
+    def get(self, slot_id: str) -> Slot | None: ...
+
+    def standing(self, slot_id: str) -> SlotStanding | None: ...
+
+    def upcoming(self, start: datetime, end: datetime) -> list[SlotStanding]:
+        """Active slots starting in [start, end), soonest first."""
+
+    def add_booking(
+        self,
+        booking_id: str,
+        slot_id: str,
+        order_id: str,
+        units: int,
+        weight_g: int,
+        status: BookingStatus,
+        booked_at: datetime,
+    ) -> None: ...
+
+
+class PhoneOrderRepository(Protocol):
+    def add(self, order: PhoneOrder) -> None: ...
+
+    def save(self, order: PhoneOrder) -> None:
+        """The header and picked lines as given."""
+
+    def get(self, order_id: str) -> PhoneOrder | None: ...
+
+    def queue(
+        self,
+        states: Sequence[FulfilmentState] | None = None,
+        slot_id: str | None = None,
+        limit: int = 500,
+    ) -> list[PhoneOrder]:
+        """By slot start, then order number."""
+
+    def to_reconcile(self) -> list[PhoneOrder]:
+        """Moved or unplaced bookings the customer has not been told about."""
+
+    def mark_told(self, order_id: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def products(self) -> ProductRepository: ...
@@ -226,6 +292,15 @@ class UnitOfWork(Protocol):
 
     @property
     def refunds(self) -> RefundRepository: ...
+
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def slots(self) -> SlotRepository: ...
+
+    @property
+    def phone_orders(self) -> PhoneOrderRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -182,6 +182,11 @@ CUSTOMERS = Table(
     Column("phone", String(40), default="", index=True, nullable=False),
     Column("email", String(200), default="", nullable=False),
     Column("deleted", Boolean, default=False, nullable=False),
+    # Migration 0011 (phone orders): the name casefolded, for search by its start; notes;
+    # the newest change (a pulled one older than this till's own does not overwrite it).
+    Column("name_key", String(120), index=True, default="", nullable=False),
+    Column("notes", Text, default="", nullable=False),
+    Column("updated_at", String(40), default="", nullable=False),
 )
 
 SLOTS = Table(
@@ -193,6 +198,14 @@ SLOTS = Table(
     Column("capacity", Integer, nullable=False),
     Column("booked", Integer, nullable=False),
     Column("active", Boolean, nullable=False),
+    # Migration 0011: the slot's rules, and the free places the server last announced (less
+    # this till's own provisional bookings since); NULL: capacity - booked.
+    Column("unit", String(8), default="orders", nullable=False),
+    Column("max_weight_g", Integer),
+    Column("cutoff_minutes", Integer, default=0, nullable=False),
+    Column("lead_time_minutes", Integer, default=0, nullable=False),
+    Column("postcode_prefixes", Text, default="[]", nullable=False),  # JSON list
+    Column("free", Integer),
 )
 
 AUDIT = Table(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, case, func, select, update
@@ -17,11 +17,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.barcode import BarcodeClaim, barcode_taken
+from app.domain.delivery import BookingStatus, Customer, PhoneOrder
 from app.domain.errors import PosError
 from app.domain.order import SyncState
 from app.domain.product import Product
 from app.domain.sync import (
     CURSOR_SETTING,
+    TERMINAL_ID_SETTING,
+    CustomerRecord,
     OutboxEvent,
     OutboxState,
     PulledKind,
@@ -44,6 +47,13 @@ from local_db.models import (
     SLOTS,
     UNUSABLE_ROWS,
 )
+from local_db.phone_orders import (
+    PHONE_ORDERS,
+    SLOT_ALLOTMENTS,
+    SLOT_BOOKINGS,
+    write_customer,
+    write_phone_order,
+)
 from local_db.repositories import SqliteProductRepository, SqliteSettingsRepository, upsert
 
 log = logging.getLogger("shopsmart.sync")
@@ -60,6 +70,43 @@ _MARK_SENT = (
     f"UPDATE orders SET sync_state = '{SyncState.SENT.value}' "
     f"WHERE id IN ({_IDS}) AND sync_state = '{SyncState.QUEUED.value}'",
 )
+# The phone order an outbox event is about (phone_order.placed names it ``id``, the others
+# ``order_id``): its sync state follows this till's events about it, as a sale's does.
+_PHONE_ORDER_OF = (
+    "SELECT coalesce(json_extract(payload, '$.payload.order_id'), "
+    "json_extract(payload, '$.payload.id')) FROM outbox "
+    "WHERE event_type LIKE 'phone_order.%' AND event_id IN (" + _IDS + ")"
+)
+_PHONE_SENT = (
+    f"UPDATE phone_orders SET sync_state = '{SyncState.SENT.value}' "
+    f"WHERE id IN ({_PHONE_ORDER_OF}) AND sync_state = '{SyncState.QUEUED.value}'"
+)
+_PHONE_DONE = (
+    f"UPDATE phone_orders SET sync_state = '{SyncState.ACKNOWLEDGED.value}', sync_error = '' "
+    f"WHERE id IN ({_PHONE_ORDER_OF})"
+)
+_PHONE_REFUSED = (
+    f"UPDATE phone_orders SET sync_state = '{SyncState.REJECTED.value}', sync_error = ? "
+    f"WHERE id IN ({_PHONE_ORDER_OF})"
+)
+_PHONE_WAITING_AGAIN = (
+    f"UPDATE phone_orders SET sync_state = ? WHERE id IN ({_PHONE_ORDER_OF}) AND sync_state = ?"
+)
+# A refused transition is undone on this till (the order is back in the state it was moved
+# from; the pull then brings whatever the server holds).
+_UNDO_TRANSITION = (
+    "UPDATE phone_orders SET state = json_extract(o.payload, '$.payload.from_state'), "
+    "version = phone_orders.version - 1 FROM outbox AS o "
+    "WHERE o.event_id = ? AND o.event_type = 'phone_order.transitioned' "
+    "AND phone_orders.id = json_extract(o.payload, '$.payload.order_id') "
+    "AND phone_orders.state = json_extract(o.payload, '$.payload.to_state')"
+)
+_BOOKINGS_PENDING = (
+    "SELECT EXISTS (SELECT 1 FROM outbox WHERE state IN ('"
+    + "', '".join(s.value for s in (OutboxState.PENDING, OutboxState.SENT))
+    + "') AND event_type = 'phone_order.placed')"
+)
+
 _MARK_DONE = (
     f"UPDATE outbox SET state = '{OutboxState.DONE.value}', acked_at = ?, last_error = '' "
     f"WHERE event_id IN ({_IDS})",
@@ -94,6 +141,7 @@ class SqliteSyncStore:
         with self._engine.begin() as c:
             for sql in _MARK_SENT:
                 c.exec_driver_sql(sql, (ids,))
+            c.exec_driver_sql(_PHONE_SENT, (ids,))
 
     def record_results(self, outcomes: list[PushOutcome]) -> None:
         """Apply the server's per-event answers in one transaction.
@@ -111,6 +159,7 @@ class SqliteSyncStore:
                 ids = json.dumps(done)
                 c.exec_driver_sql(_MARK_DONE[0], (stamp, ids))
                 c.exec_driver_sql(_MARK_DONE[1], (ids,))
+                c.exec_driver_sql(_PHONE_DONE, (ids,))
             if refused:
                 c.execute(
                     update(OUTBOX)
@@ -124,6 +173,11 @@ class SqliteSyncStore:
                     .values(sync_state=SyncState.REJECTED.value, sync_error=bindparam("why")),
                     [{"eid": o.event_id, "why": describe(o)} for o in refused],
                 )
+                # A refused phone-order event is shown on the order to whoever tried it
+                # (an illegal or overtaken transition), not only in the manager's queue.
+                for o in refused:
+                    c.exec_driver_sql(_PHONE_REFUSED, (phone_refusal(o), json.dumps([o.event_id])))
+                    c.exec_driver_sql(_UNDO_TRANSITION, (o.event_id,))
 
     def record_transport_error(self, event_ids: list[str], message: str) -> None:
         """No answer came (offline, timeout, a proxy's error page): the events wait to be
@@ -140,6 +194,10 @@ class SqliteSyncStore:
                 .where(ORDERS.c.id.in_(event_ids), ORDERS.c.sync_state == SyncState.SENT.value)
                 .values(sync_state=SyncState.QUEUED.value)
             )
+            c.exec_driver_sql(
+                _PHONE_WAITING_AGAIN,
+                (SyncState.QUEUED.value, json.dumps(event_ids), SyncState.SENT.value),
+            )
 
     def resend(self, event_id: str) -> None:
         """A manager fixed the cause: put a rejected event back in the queue."""
@@ -154,6 +212,18 @@ class SqliteSyncStore:
                 .where(ORDERS.c.id == event_id)
                 .values(sync_state=SyncState.QUEUED.value, sync_error="")
             )
+            c.exec_driver_sql(
+                _PHONE_WAITING_AGAIN,
+                (SyncState.QUEUED.value, json.dumps([event_id]), SyncState.REJECTED.value),
+            )
+
+    def bookings_pending(self) -> bool:
+        """Whether the outbox still holds ``phone_order.placed`` events (the pull says so:
+        the server then keeps this till's slot allotments as they are)."""
+        with self._engine.connect() as c:
+            pending = bool(c.exec_driver_sql(_BOOKINGS_PENDING).scalar())
+            c.rollback()
+        return pending
 
     def counts(self) -> SyncCounts:
         """Events waiting and rejected, pulled rows kept aside."""
@@ -264,18 +334,8 @@ class SqliteSyncStore:
                     .where(CLERKS.c.id.in_(page.deleted_clerk_ids))
                     .values(active=False)
                 )
-            for customer in page.customers:
-                upsert(
-                    c,
-                    CUSTOMERS,
-                    {
-                        "id": customer.id,
-                        "name": customer.name,
-                        "phone": customer.phone,
-                        "email": customer.email,
-                        "deleted": customer.deleted,
-                    },
-                )
+            if page.customers:
+                _apply_customers(c, page.customers)
             for slot in page.slots:
                 upsert(
                     c,
@@ -287,12 +347,34 @@ class SqliteSyncStore:
                         "capacity": slot.capacity,
                         "booked": slot.booked,
                         "active": slot.active,
+                        "unit": slot.unit.value,
+                        "max_weight_g": slot.max_weight_g,
+                        "cutoff_minutes": slot.cutoff_minutes,
+                        "lead_time_minutes": slot.lead_time_minutes,
+                        "postcode_prefixes": json.dumps(list(slot.postcode_prefixes)),
+                        "free": slot.free,
                     },
                 )
             if page.deleted_slot_ids:
                 c.execute(
                     update(SLOTS).where(SLOTS.c.id.in_(page.deleted_slot_ids)).values(active=False)
                 )
+            if page.allotments:
+                own = SqliteSettingsRepository(c).get(TERMINAL_ID_SETTING)
+                for allotment in page.allotments:
+                    if own and allotment.terminal_id and allotment.terminal_id != own:
+                        continue  # another till's share: not this till's to book
+                    upsert(
+                        c,
+                        SLOT_ALLOTMENTS,
+                        {
+                            "slot_id": allotment.slot_id,
+                            "allotted_total": allotment.allotted_total,
+                            "used": allotment.used,
+                        },
+                    )
+            for order in page.phone_orders:
+                _apply_phone_order(c, order)
             if any(waiting.values()):
                 used = {
                     PulledKind.PRODUCT: [product.id for product in applied]
@@ -302,6 +384,8 @@ class SqliteSyncStore:
                     PulledKind.CUSTOMER: [customer.id for customer in page.customers],
                     PulledKind.DELIVERY_SLOT: [slot.id for slot in page.slots]
                     + page.deleted_slot_ids,
+                    PulledKind.SLOT_ALLOTMENT: [a.slot_id for a in page.allotments],
+                    PulledKind.PHONE_ORDER: [order.id for order in page.phone_orders],
                 }
                 _forget_aside(c, used, keep=aside)
             if aside:
@@ -580,6 +664,109 @@ def _apply_stock(c: Connection, stock: list[tuple[str, int]]) -> list[UnusableRo
         for pid, qty in stock
         if pid not in present
     ]
+
+
+def _apply_customers(c: Connection, customers: list[CustomerRecord]) -> None:
+    """Pulled customers, with their addresses; one this till changed later than the pulled
+    version (its own ``customer.saved`` still on the way) keeps this till's version."""
+    ids = [customer.id for customer in customers]
+    local = {
+        row.id: row.updated_at
+        for row in c.execute(
+            select(CUSTOMERS.c.id, CUSTOMERS.c.updated_at).where(CUSTOMERS.c.id.in_(ids))
+        )
+    }
+    for record in customers:
+        mine = from_iso(local.get(record.id) or None)
+        if mine is not None and record.updated_at is not None and mine > record.updated_at:
+            continue
+        if record.id in local and not record.addresses and record.updated_at is None:
+            # a server that sends no addresses: keep this till's
+            upsert(
+                c,
+                CUSTOMERS,
+                {
+                    "id": record.id,
+                    "name": record.name,
+                    "phone": record.phone,
+                    "email": record.email,
+                    "deleted": record.deleted,
+                },
+            )
+            continue
+        customer = Customer(
+            id=record.id,
+            name=record.name,
+            phone=record.phone,
+            email=record.email,
+            addresses=record.addresses,
+            notes=record.notes,
+            updated_at=record.updated_at or _EPOCH,
+        )
+        write_customer(c, customer, deleted=record.deleted)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _apply_phone_order(c: Connection, order: PhoneOrder) -> None:
+    """The server's word on a phone order wins (the queue every till sees), except that a
+    change this till made that has not reached the server yet (a later version, still
+    waiting) keeps its state and picking until the server answers it. This till's own
+    marks stay: the sync state and refusal reason of its last event, whether the customer
+    was told of a move (asked again when the booking moves anew)."""
+    row = c.execute(
+        select(
+            PHONE_ORDERS.c.version,
+            PHONE_ORDERS.c.state,
+            PHONE_ORDERS.c.sync_state,
+            PHONE_ORDERS.c.sync_error,
+            PHONE_ORDERS.c.customer_told,
+            PHONE_ORDERS.c.booking_status,
+            PHONE_ORDERS.c.slot_id,
+        ).where(PHONE_ORDERS.c.id == order.id)
+    ).first()
+    if row is None:
+        write_phone_order(c, replace(order, sync_state=SyncState.ACKNOWLEDGED, sync_error=""))
+    else:
+        waiting = row.sync_state in (SyncState.QUEUED.value, SyncState.SENT.value)
+        told = bool(row.customer_told) and (
+            row.booking_status == order.booking_status.value and row.slot_id == order.slot_id
+        )
+        kept = replace(
+            order,
+            sync_state=SyncState(row.sync_state),
+            sync_error=row.sync_error,
+            customer_told=told,
+        )
+        if waiting and row.version > order.version:
+            current = c.execute(
+                select(PHONE_ORDERS.c.updated_at).where(PHONE_ORDERS.c.id == order.id)
+            ).scalar_one()
+            from local_db.phone_orders import SqlitePhoneOrderRepository
+
+            mine = SqlitePhoneOrderRepository(c).get(order.id)
+            assert mine is not None
+            kept = replace(
+                kept,
+                state=mine.state,
+                version=mine.version,
+                picked=mine.picked,
+                actual_total=mine.actual_total,
+                updated_at=from_iso(current) or order.updated_at,
+            )
+        write_phone_order(c, kept)
+    if order.booking_status is not BookingStatus.FIRM:
+        c.execute(
+            update(SLOT_BOOKINGS)
+            .where(SLOT_BOOKINGS.c.booking_id == order.booking_id)
+            .values(status=order.booking_status.value, slot_id=order.slot_id)
+        )
+
+
+def phone_refusal(outcome: PushOutcome) -> str:
+    """The server's reason for refusing a phone-order event, as the clerk reads it."""
+    return outcome.message or describe(outcome)
 
 
 def _event(row: Any) -> OutboxEvent:

@@ -10,6 +10,11 @@ from sqlalchemy import Connection, Engine, Transaction
 from app.domain.cart import Cart
 from app.domain.tax import TaxTable
 from app.ports import EventEncoder
+from local_db.phone_orders import (
+    SqliteCustomerRepository,
+    SqlitePhoneOrderRepository,
+    SqliteSlotRepository,
+)
 from local_db.repositories import (
     SqliteApprovalRepository,
     SqliteAuditRepository,
@@ -43,6 +48,9 @@ class SqliteUnitOfWork:
     approvals: SqliteApprovalRepository
     card_attempts: SqliteCardAttemptRepository
     refunds: SqliteRefundRepository
+    customers: SqliteCustomerRepository
+    slots: SqliteSlotRepository
+    phone_orders: SqlitePhoneOrderRepository
 
     def __init__(
         self, engine: Engine, taxes: TaxTable | None = None, encode: EventEncoder | None = None
@@ -75,6 +83,9 @@ class SqliteUnitOfWork:
         self.approvals = SqliteApprovalRepository(c)
         self.card_attempts = SqliteCardAttemptRepository(c)
         self.refunds = SqliteRefundRepository(c)
+        self.customers = SqliteCustomerRepository(c)
+        self.slots = SqliteSlotRepository(c)
+        self.phone_orders = SqlitePhoneOrderRepository(c)
         return self
 
     def __exit__(

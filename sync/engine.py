@@ -43,7 +43,21 @@ from tenacity import RetryCallState, Retrying
 from tenacity.wait import wait_exponential
 
 from app.domain.barcode import BarcodeClaim
+from app.domain.delivery import (
+    Address,
+    BookingStatus,
+    CapacityUnit,
+    Customer,
+    FulfilmentState,
+    PaymentMethod,
+    PhoneOrder,
+    PhoneOrderLine,
+    PickedLine,
+    PickStatus,
+    Substitution,
+)
 from app.domain.errors import PosError
+from app.domain.product import SoldBy
 from app.domain.sync import (
     ClerkRecord,
     CustomerRecord,
@@ -52,6 +66,7 @@ from app.domain.sync import (
     PulledPage,
     PushOutcome,
     ResultStatus,
+    SlotAllotmentRecord,
     SyncCounts,
     UnusableRow,
     product_from_wire,
@@ -119,6 +134,7 @@ class SyncStore(Protocol):
     def apply_pull(self, page: PulledPage) -> None: ...
     def last_success(self) -> datetime | None: ...
     def note_success(self, at: datetime) -> None: ...
+    def bookings_pending(self) -> bool: ...
 
 
 class SyncTransport(Protocol):
@@ -128,7 +144,12 @@ class SyncTransport(Protocol):
         """Send events, each the JSON text of one event as it was queued."""
         ...
 
-    def pull(self, cursor: str, limit: int = ...) -> p.PullResponse | PullAnswer: ...
+    def pull(
+        self, cursor: str, limit: int = ..., *, bookings_pending: bool = ...
+    ) -> p.PullResponse | PullAnswer:
+        """``bookings_pending``: the till's outbox still holds phone_order.placed events
+        (sent only when true, so transports that predate it keep working)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +410,11 @@ class SyncEngine:
     def _pull_all(self, transport: SyncTransport) -> None:
         cursor = self._store.cursor()
         for _ in range(MAX_PAGES_PER_RUN):
-            response = transport.pull(cursor, self._pull_page)
+            # Bookings still on the way: the server must not lower this till's allotments.
+            if self._store.bookings_pending():
+                response = transport.pull(cursor, self._pull_page, bookings_pending=True)
+            else:
+                response = transport.pull(cursor, self._pull_page)
             page = page_from_response(response)
             self._store.apply_pull(page)
             cursor = page.next_cursor
@@ -476,6 +501,10 @@ def unusable_change(change: Any, reason: str) -> UnusableRow:
         key, name = data.id, str(BarcodeClaim(data.id, data.name, data.sku))
     elif change.kind == "delivery_slot":
         key, name = data.id, f"slot {data.starts_at.isoformat()}"
+    elif change.kind == "slot_allotment":
+        key, name = data.slot_id, f"allotment of slot {data.slot_id}"
+    elif change.kind == "phone_order":
+        key, name = data.id, f"phone order {data.order_no}"
     else:
         key, name = data.id, data.name
     return UnusableRow(change.kind, key, name, reason, data.model_dump_json())
@@ -497,14 +526,132 @@ def _add_change(page: PulledPage, change: Any) -> None:
         page.clerks.append(ClerkRecord(data.id, data.name, data.role, data.pin_hash, data.active))
     elif change.kind == "customer":
         page.customers.append(
-            CustomerRecord(data.id, data.name, data.phone, data.email, data.deleted)
+            CustomerRecord(
+                data.id,
+                data.name,
+                data.phone,
+                data.email,
+                data.deleted,
+                addresses=tuple(_address(a) for a in data.addresses),
+                notes=data.notes,
+                updated_at=data.updated_at,
+            )
         )
+    elif change.kind == "slot_allotment":
+        page.allotments.append(
+            SlotAllotmentRecord(data.slot_id, data.allotted_total, data.used, data.terminal_id)
+        )
+    elif change.kind == "phone_order":
+        page.phone_orders.append(phone_order_from_wire(data))
     elif change.kind == "delivery_slot":
         if data.deleted:
             page.deleted_slot_ids.append(data.id)
             return
         page.slots.append(
             DeliverySlotRecord(
-                data.id, data.starts_at, data.ends_at, data.capacity, data.booked, data.active
+                data.id,
+                data.starts_at,
+                data.ends_at,
+                data.capacity,
+                data.booked,
+                data.active,
+                unit=CapacityUnit(data.unit),
+                max_weight_g=data.max_weight_g,
+                cutoff_minutes=data.cutoff_minutes,
+                lead_time_minutes=data.lead_time_minutes,
+                postcode_prefixes=tuple(data.postcode_prefixes),
+                free=data.free,
             )
         )
+
+
+def _address(data: p.AddressData) -> Address:
+    return Address(
+        data.id,
+        data.label,
+        data.line1,
+        data.line2,
+        data.postcode,
+        data.city,
+        data.country,
+        data.notes,
+    )
+
+
+def phone_order_from_wire(data: p.PhoneOrderData) -> PhoneOrder:
+    """A pulled phone order in the shop's terms (its checks run: a broken row raises)."""
+    address = _address(data.address)
+    snapshot = data.customer
+    return PhoneOrder(
+        id=data.id,
+        order_no=data.order_no,
+        terminal_code=data.terminal_code,
+        clerk_id=data.clerk_id,
+        clerk_name=data.clerk_name,
+        customer=Customer(
+            snapshot.id,
+            snapshot.name,
+            snapshot.phone,
+            snapshot.email,
+            (address,),
+            snapshot.notes,
+            data.created_at,
+        ),
+        address=address,
+        lines=tuple(
+            PhoneOrderLine(
+                line.line_no,
+                line.product_id,
+                line.sku,
+                line.name,
+                SoldBy(line.sold_by),
+                line.quantity,
+                line.unit_price,
+                line.tax_class,
+                line.tax_rate_bp,
+                line.net,
+                Substitution(line.substitution),
+                line.substitute_product_id,
+                line.note,
+            )
+            for line in data.lines
+        ),
+        picked=tuple(
+            PickedLine(
+                line.line_no,
+                PickStatus(line.status),
+                line.product_id,
+                line.sku,
+                line.name,
+                SoldBy(line.sold_by),
+                line.quantity,
+                line.unit_price,
+                line.tax_class,
+                line.tax_rate_bp,
+                line.net,
+            )
+            for line in data.picked
+        ),
+        note=data.note,
+        slot_id=data.slot_id or "",
+        booking_id=data.booking_id,
+        booking_status=BookingStatus(data.booking_status),
+        moved_from_slot_id=data.moved_from_slot_id or "",
+        state=FulfilmentState(data.state),
+        version=data.version,
+        payment_method=PaymentMethod(data.payment_method),
+        payment_status=data.payment_status,
+        authorised_amount=data.authorised_amount,
+        captured_amount=data.captured_amount,
+        estimated_total=data.estimated_total,
+        actual_total=data.actual_total,
+        currency=data.currency,
+        created_at=data.created_at,
+        updated_at=data.updated_at,
+        slot_starts_at=data.slot_starts_at,
+        slot_ends_at=data.slot_ends_at,
+        moved_from_starts_at=data.moved_from_starts_at,
+        shortfall=data.shortfall,
+        pay_url=data.pay_url or "",
+        cancel_reason=data.cancel_reason,
+    )

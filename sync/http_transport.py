@@ -71,13 +71,16 @@ class HttpSyncTransport:
         data = self._request("POST", "/api/v1/sync/push", raw_body=body)
         return p.PushResponse.model_validate(data)
 
-    def pull(self, cursor: str, limit: int = p.DEFAULT_PULL_LIMIT) -> p.PullResponse | PullAnswer:
+    def pull(
+        self, cursor: str, limit: int = p.DEFAULT_PULL_LIMIT, *, bookings_pending: bool = False
+    ) -> p.PullResponse | PullAnswer:
         """One page of changes. A page with a row that does not match the protocol (a
         timestamp without a zone, a missing field) is read row by row: the rows that do are
         returned as changes, the others as ``unreadable``, each with what is wrong."""
-        data = self._request(
-            "GET", "/api/v1/sync/pull", params={"cursor": cursor, "limit": str(limit)}
-        )
+        params = {"cursor": cursor, "limit": str(limit)}
+        if bookings_pending:
+            params["bookings_pending"] = "true"
+        data = self._request("GET", "/api/v1/sync/pull", params=params)
         try:
             return p.PullResponse.model_validate(data)
         except ValidationError:

@@ -20,6 +20,7 @@ class FakeServerTransport:
         self.fail_next: list[Exception] = []
         self.pages: list[p.PullResponse] = []
         self.pull_cursors: list[str] = []
+        self.bookings_pending: list[bool] = []  # what each pull said
         self.last_duration_s = 0.01
 
     def push(self, events):
@@ -52,8 +53,9 @@ class FakeServerTransport:
             {"results": results, "accepted": 0, "duplicates": 0, "rejected": 0, "conflicts": 0}
         )
 
-    def pull(self, cursor, limit=500):
+    def pull(self, cursor, limit=500, *, bookings_pending=False):
         self.pull_cursors.append(cursor)
+        self.bookings_pending.append(bookings_pending)
         if self.fail_next:
             raise self.fail_next.pop(0)
         index = int(cursor or 0)

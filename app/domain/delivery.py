@@ -219,6 +219,22 @@ class Slot:
         return self.starts_at - timedelta(minutes=max(self.cutoff_minutes, self.lead_time_minutes))
 
 
+@dataclass(frozen=True, slots=True)
+class SlotStanding:
+    """A slot as this till sees it: the free places the server last announced (less this
+    till's own provisional bookings since), this till's cumulative allotment and the units of
+    its own firm bookings in the slot (pushed or not)."""
+
+    slot: Slot
+    free: int
+    allotted_total: int
+    own_firm_units: int
+
+    @property
+    def remaining_allotment(self) -> int:
+        return allotment_remaining(self.allotted_total, self.own_firm_units)
+
+
 def slot_open(slot: Slot, now: datetime) -> bool:
     """Whether ``slot`` still takes bookings at ``now``: active, not past its cut-off
     (``now <= starts_at - cutoff``) and with its lead time left (``now + lead <= starts_at``)."""
@@ -466,6 +482,15 @@ class PhoneOrder:
     sync_state: SyncState = SyncState.QUEUED  # this till's last event about it
     sync_error: str = ""  # the server's reason when it refused that event
     customer_told: bool = False  # a move/unplaced booking the staff has phoned about
+    # As the server last said (the queue every till sees): the slot's times, the times of
+    # the slot it was moved from, what the picked total exceeds the authorisation by, the
+    # payment page link while one is out, why it was cancelled.
+    slot_starts_at: datetime | None = None
+    slot_ends_at: datetime | None = None
+    moved_from_starts_at: datetime | None = None
+    shortfall: int = 0
+    pay_url: str = ""
+    cancel_reason: str = ""
 
     @property
     def is_picked(self) -> bool:

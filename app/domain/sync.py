@@ -14,11 +14,13 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from app.domain.clerk import Role, check_pin_hash
+from app.domain.delivery import Address, CapacityUnit, PhoneOrder
 from app.domain.errors import InvalidInput
 from app.domain.order import SyncState
 from app.domain.product import Product, SoldBy
 
 CURSOR_SETTING = "sync.cursor"  # where the pull resumes; emptied by a new enrollment
+TERMINAL_ID_SETTING = "sync.terminal_id"  # this till's id at the server (its enrollment)
 
 
 class OutboxState(enum.StrEnum):
@@ -103,6 +105,9 @@ class CustomerRecord:
     phone: str = ""
     email: str = ""
     deleted: bool = False
+    addresses: tuple[Address, ...] = ()
+    notes: str = ""
+    updated_at: datetime | None = None  # the newest change wins over this till's own
 
     def __post_init__(self) -> None:
         _check_name(self.name, CUSTOMER_NAME_MAX)
@@ -116,6 +121,12 @@ class DeliverySlotRecord:
     capacity: int
     booked: int
     active: bool
+    unit: CapacityUnit = CapacityUnit.ORDERS
+    max_weight_g: int | None = None
+    cutoff_minutes: int = 0
+    lead_time_minutes: int = 0
+    postcode_prefixes: tuple[str, ...] = ()
+    free: int | None = None  # capacity - booked - every till's held allotment (the server's)
 
     def __post_init__(self) -> None:
         for name in ("starts_at", "ends_at"):
@@ -131,7 +142,22 @@ class DeliverySlotRecord:
                 f"{self.starts_at.isoformat()}",
                 field="ends_at",
             )
-        for name in ("capacity", "booked"):
+        for name in ("capacity", "booked", "cutoff_minutes", "lead_time_minutes"):
+            if getattr(self, name) < 0:
+                raise InvalidInput(f"{name} {getattr(self, name)} is negative", field=name)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotAllotmentRecord:
+    """This till's share of a slot (app.domain.delivery.allotment_remaining)."""
+
+    slot_id: str
+    allotted_total: int
+    used: int
+    terminal_id: str = ""  # the store keeps only its own terminal's
+
+    def __post_init__(self) -> None:
+        for name in ("allotted_total", "used"):
             if getattr(self, name) < 0:
                 raise InvalidInput(f"{name} {getattr(self, name)} is negative", field=name)
 
@@ -154,6 +180,8 @@ class PulledKind(enum.StrEnum):
     CLERK = "clerk"
     CUSTOMER = "customer"
     DELIVERY_SLOT = "delivery_slot"
+    SLOT_ALLOTMENT = "slot_allotment"
+    PHONE_ORDER = "phone_order"
 
     @property
     def label(self) -> str:
@@ -196,6 +224,8 @@ class PulledPage:
     customers: list[CustomerRecord] = field(default_factory=list)
     slots: list[DeliverySlotRecord] = field(default_factory=list)
     deleted_slot_ids: list[str] = field(default_factory=list)
+    allotments: list[SlotAllotmentRecord] = field(default_factory=list)  # this till's only
+    phone_orders: list[PhoneOrder] = field(default_factory=list)  # the store's queue
     unusable: list[UnusableRow] = field(default_factory=list)  # kept aside, never dropped
 
     @property
@@ -209,6 +239,8 @@ class PulledPage:
             + len(self.customers)
             + len(self.slots)
             + len(self.deleted_slot_ids)
+            + len(self.allotments)
+            + len(self.phone_orders)
             + len(self.unusable)
         )
 
