@@ -1,9 +1,11 @@
-"""Clerk log-in with PIN, lockout after repeated failures, and manager approval."""
+"""Clerk log-in with PIN, lockout after repeated failures, and a manager's management of
+clerks (add, deactivate, reset PIN, role) that syncs as ``clerk.saved``."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from app.domain.audit import AuditAction, AuditEntry
 from app.domain.clerk import (
     LOCKOUT,
     MAX_FAILED_ATTEMPTS,
@@ -22,6 +24,7 @@ from app.domain.errors import (
     NotFound,
     PermissionDenied,
 )
+from app.domain.events import ClerkSaved
 from app.ports import Clock, IdFactory, UnitOfWork
 
 # What unlocks a clerk before the lock runs out: a new PIN set on the server, which every till
@@ -119,3 +122,135 @@ def create_clerk(uow: UnitOfWork, name: str, pin: str, role: Role, ids: IdFactor
 def needs_first_manager(uow: UnitOfWork) -> bool:
     with uow:
         return not any(c.is_manager and c.active for c in uow.clerks.all())
+
+
+# --------------------------------------------------------------------------- clerk management
+# A manager adds and changes clerks at the till, offline too; each change is saved with its
+# ``clerk.saved`` event in one transaction, the server keeps the newest change of a clerk and
+# every till pulls it (docs/manager.md, "Clerks").
+
+
+def _manager_doing_it(uow: UnitOfWork, by: Clerk, what: str) -> Clerk:
+    """``by`` as this till knows them now: an active manager, or ``PermissionDenied``."""
+    current = uow.clerks.get(by.id)
+    if current is None or not current.active or not current.is_manager:
+        raise PermissionDenied(f"only a manager may {what}; {by.name} is not one", field="clerk")
+    return current
+
+
+def _clerk(uow: UnitOfWork, clerk_id: str) -> Clerk:
+    clerk = uow.clerks.get(clerk_id)
+    if clerk is None:
+        raise NotFound("unknown clerk", field="clerk")
+    return clerk
+
+
+def _keeps_a_manager(uow: UnitOfWork, changed: Clerk) -> None:
+    """Refuse a change that leaves the till's store without an active manager."""
+    others = [c for c in uow.clerks.all() if c.id != changed.id and c.is_manager and c.active]
+    if not others and not (changed.is_manager and changed.active):
+        raise InvalidInput(
+            f"{changed.name} is the last active manager: make another clerk a manager first",
+            field="clerk",
+        )
+
+
+def _save(
+    uow: UnitOfWork, ids: IdFactory, clock: Clock, clerk: Clerk, by: Clerk, what: str
+) -> Clerk:
+    """Store the clerk, queue ``clerk.saved`` and audit it, in the caller's transaction."""
+    now = clock.now()
+    uow.clerks.save(clerk)
+    uow.outbox.add(ClerkSaved(ids.new_id(), clerk, now, by.id))
+    uow.audit.add(
+        AuditEntry(now, by.id, by.name, AuditAction.CLERK_SAVED, what, 0, f"{clerk.name}: {what}")
+    )
+    return clerk
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 60:
+        raise InvalidInput("a clerk's name is 1–60 characters", field="name")
+    return name
+
+
+def add_clerk(
+    uow: UnitOfWork,
+    ids: IdFactory,
+    clock: Clock,
+    by: Clerk,
+    name: str,
+    pin: str,
+    role: Role = Role.CLERK,
+) -> Clerk:
+    """A manager adds a clerk (or a manager): name, role and PIN (the role's length rule)."""
+    name = _check_name(name)
+    role = Role(role)
+    pin_hash = hash_pin(pin, role=role)  # slow on purpose: before the transaction
+    with uow:
+        _manager_doing_it(uow, by, "add clerks")
+        if any(c.name.lower() == name.lower() for c in uow.clerks.all()):
+            raise InvalidInput(f"there is already a clerk called {name}", field="name")
+        clerk = Clerk(id=ids.new_id(), name=name, role=role, pin_hash=pin_hash)
+        _save(uow, ids, clock, clerk, by, f"added as {role.value}")
+        uow.commit()
+    return clerk
+
+
+def deactivate_clerk(
+    uow: UnitOfWork, ids: IdFactory, clock: Clock, by: Clerk, clerk_id: str
+) -> Clerk:
+    """A manager deactivates a clerk (they can no longer log in or approve); not the last
+    active manager."""
+    with uow:
+        _manager_doing_it(uow, by, "deactivate clerks")
+        clerk = replace(_clerk(uow, clerk_id), active=False)
+        _keeps_a_manager(uow, clerk)
+        _save(uow, ids, clock, clerk, by, "deactivated")
+        uow.commit()
+    return clerk
+
+
+def reactivate_clerk(
+    uow: UnitOfWork, ids: IdFactory, clock: Clock, by: Clerk, clerk_id: str
+) -> Clerk:
+    with uow:
+        _manager_doing_it(uow, by, "reactivate clerks")
+        clerk = replace(_clerk(uow, clerk_id), active=True)
+        _save(uow, ids, clock, clerk, by, "reactivated")
+        uow.commit()
+    return clerk
+
+
+def reset_pin(
+    uow: UnitOfWork, ids: IdFactory, clock: Clock, by: Clerk, clerk_id: str, pin: str
+) -> Clerk:
+    """A manager sets a clerk's new PIN (the role's length rule); it also lifts a lockout."""
+    with uow:
+        role = _clerk(uow, clerk_id).role
+    pin_hash = hash_pin(pin, role=role)  # slow on purpose: before the transaction
+    with uow:
+        _manager_doing_it(uow, by, "reset PINs")
+        clerk = replace(
+            _clerk(uow, clerk_id), pin_hash=pin_hash, failed_attempts=0, locked_until=None
+        )
+        _save(uow, ids, clock, clerk, by, "PIN reset")
+        uow.commit()
+    return clerk
+
+
+def set_role(
+    uow: UnitOfWork, ids: IdFactory, clock: Clock, by: Clerk, clerk_id: str, role: Role
+) -> Clerk:
+    """A manager makes a clerk a manager or a clerk; not the last active manager a clerk. A
+    new manager whose PIN is shorter than a manager's must be is told to change it at log-in
+    (``pin_change_due``)."""
+    role = Role(role)
+    with uow:
+        _manager_doing_it(uow, by, "change roles")
+        clerk = replace(_clerk(uow, clerk_id), role=role)
+        _keeps_a_manager(uow, clerk)
+        _save(uow, ids, clock, clerk, by, f"role set to {role.value}")
+        uow.commit()
+    return clerk
