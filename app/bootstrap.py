@@ -91,11 +91,16 @@ class Terminal:
     ) -> SyncEngine:
         """A sync engine for this till; without ``transport`` it never reaches a server
         (screenshots, tests)."""
+        from app.services.shifts import finalise_ready_shifts
         from local_db.sync_store import SqliteSyncStore
         from sync.engine import SyncEngine
 
         return SyncEngine(
-            SqliteSyncStore(self._database().sync_writer), transport or (lambda: None), self.clock
+            SqliteSyncStore(self._database().sync_writer),
+            transport or (lambda: None),
+            self.clock,
+            # a Z closed during an outage becomes final once its shift has reached the server
+            after_push=lambda: finalise_ready_shifts(self.uow(), self.clock, self.ids),
         )
 
     def token_file_chosen(self) -> bool:

@@ -10,7 +10,14 @@ from typing import Protocol, Self
 
 from app.domain.approval import Approval
 from app.domain.audit import AuditEntry
-from app.domain.card import CardPayment, CardRefund, CardStatus, LocalCardAttempt
+from app.domain.card import (
+    CaptureChoice,
+    CardPayment,
+    CardRefund,
+    CardStatus,
+    LocalCardAttempt,
+    PhoneCardState,
+)
 from app.domain.cart import Cart
 from app.domain.clerk import Clerk
 from app.domain.delivery import (
@@ -25,6 +32,7 @@ from app.domain.events import DomainEvent
 from app.domain.order import Order, OrderStatus, SyncState
 from app.domain.product import Product
 from app.domain.refund import Refund, RefundState
+from app.domain.shift import CashMovement, Shift, ShiftVoid, ZReport
 from app.domain.stock import StockMovement
 
 
@@ -174,6 +182,19 @@ class PaymentGateway(Protocol):
         """Mail the payment page link to a customer (phone orders); the address used."""
 
 
+class PhonePaymentGateway(Protocol):
+    """The server's card links of phone orders (docs/payments.md "Phone orders"). Raises
+    ``GatewayUnavailable`` (ask again) or ``GatewayRefused`` (with the server's reason)."""
+
+    def phone_payment(self, order_id: str) -> PhoneCardState: ...
+
+    def send_payment_link(self, order_id: str, email: str) -> PhoneCardState:
+        """``email`` empty: the order's own address."""
+
+    def capture(self, order_id: str, capture_id: str, choice: CaptureChoice) -> PhoneCardState:
+        """Idempotent by ``capture_id``."""
+
+
 class RefundRepository(Protocol):
     def add(self, refund: Refund) -> None: ...
 
@@ -193,6 +214,57 @@ class RefundRepository(Protocol):
 
     def pending(self) -> list[Refund]:
         """Refunds whose card part is still waiting for the server's word."""
+
+
+class ShiftRepository(Protocol):
+    """Shifts, their cash movements and Z reports, and what a shift did (app.services.shifts)."""
+
+    def add(self, shift: Shift) -> None: ...
+
+    def get(self, shift_id: str) -> Shift | None: ...
+
+    def current(self) -> Shift | None:
+        """The shift open on this terminal, if any."""
+
+    def in_use(self) -> bool:
+        """A shift was ever opened on this terminal (from then on a sale needs one)."""
+
+    def close(self, shift_id: str, closed_at: datetime, closed_by: str) -> None: ...
+
+    def add_movement(self, movement: CashMovement) -> None: ...
+
+    def movements(self, shift_id: str) -> list[CashMovement]: ...
+
+    def sales(self, shift_id: str) -> list[Order]:
+        """The shift's paid sales in receipt order."""
+
+    def unsynced_sales(self, shift_id: str) -> set[str]:
+        """Ids of the shift's sales the server has not acknowledged."""
+
+    def refunds(self, start: datetime, end: datetime | None) -> list[Refund]: ...
+
+    def voids(self, start: datetime, end: datetime | None) -> list[ShiftVoid]: ...
+
+    def cancellations(self, start: datetime, end: datetime | None) -> list[AuditEntry]: ...
+
+    def phone_orders_taken(
+        self, terminal_code: str, start: datetime, end: datetime | None
+    ) -> int: ...
+
+    def events_waiting(self, event_ids: Sequence[str]) -> int:
+        """How many of these outbox events the server has not acknowledged."""
+
+    def add_z(self, report: ZReport) -> None: ...
+
+    def replace_z(self, report: ZReport) -> None:
+        """A provisional report's final written over it."""
+
+    def z(self, shift_id: str) -> ZReport | None: ...
+
+    def z_list(self, limit: int = 50) -> list[ZReport]:
+        """Newest first."""
+
+    def provisional(self) -> list[ZReport]: ...
 
 
 class SettingsRepository(Protocol):
@@ -301,6 +373,9 @@ class UnitOfWork(Protocol):
 
     @property
     def phone_orders(self) -> PhoneOrderRepository: ...
+
+    @property
+    def shifts(self) -> ShiftRepository: ...
 
     def __enter__(self) -> Self: ...
 

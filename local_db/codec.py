@@ -73,6 +73,7 @@ def order_values(order: Order) -> dict[str, Any]:
         "sync_error": order.sync_error,
         "note": order.note,
         "refunded_total": order.refunded_total,
+        "shift_id": order.shift_id,
     }
 
 
@@ -130,6 +131,7 @@ def order_from_rows(row: Any, lines: list[Any], tenders: list[Any]) -> Order:
         note=row.note,
         extra={"kind": row.kind},
         refunded_total=row.refunded_total,
+        shift_id=row.shift_id,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 NAMING_CONVENTION = {
@@ -86,6 +87,7 @@ ORDERS = Table(
     Column("sync_error", Text, default="", nullable=False),
     Column("note", Text, default="", nullable=False),
     Column("refunded_total", Integer, default=0, nullable=False),
+    Column("shift_id", String(36), index=True),  # the shift open when it was paid (0010)
     Index("ix_orders_terminal_sequence", "terminal_code", "sequence", unique=True),
 )
 
@@ -280,4 +282,49 @@ UNUSABLE_ROWS = Table(
     Column("reason", Text, nullable=False),
     Column("payload", Text, nullable=False),
     Column("seen_at", String(40), nullable=False),
+)
+
+# A shift of this terminal's drawer (app.domain.shift), its paid in/out and no-sales, and its
+# Z report (migration 0010: triggers keep a final Z unchanged and the Z numbers gap-free).
+SHIFTS = Table(
+    "shifts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("terminal_code", String(16), nullable=False),
+    Column("opened_at", String(40), nullable=False),
+    Column("opened_by", String(36), nullable=False),
+    Column("opened_by_name", String(60), default="", nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("float_count", Text, nullable=False),  # JSON {denomination: pieces}
+    Column("state", String(12), index=True, nullable=False),
+    Column("closed_at", String(40)),
+    Column("closed_by", String(36)),
+)
+
+CASH_MOVEMENTS = Table(
+    "cash_movements",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("shift_id", String(36), ForeignKey("shifts.id"), index=True, nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("amount", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("clerk_id", String(36), nullable=False),
+    Column("approval_id", String(36)),
+    Column("at", String(40), nullable=False),
+)
+
+Z_REPORTS = Table(
+    "z_reports",
+    metadata,
+    Column("shift_id", String(36), ForeignKey("shifts.id"), primary_key=True),
+    Column("terminal_code", String(16), nullable=False),
+    Column("z_number", Integer, nullable=False),
+    Column("status", String(12), index=True, nullable=False),
+    Column("closed_at", String(40), nullable=False),
+    Column("finalised_at", String(40)),
+    Column("counted_total", Integer, nullable=False),
+    Column("expected_cash", Integer, nullable=False),
+    Column("report", Text, nullable=False),  # the whole ZReport as JSON
+    UniqueConstraint("terminal_code", "z_number"),
 )

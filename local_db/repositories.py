@@ -324,6 +324,10 @@ class SqliteOrderRepository:
             tenders.setdefault(t.order_id, []).append(t)
         return [order_from_rows(r, lines.get(r.id, []), tenders.get(r.id, [])) for r in rows]
 
+    def load_rows(self, rows: Sequence[Any]) -> list[Order]:
+        """Orders of rows of the orders table (their lines and tenders read in two queries)."""
+        return self._load(rows)
+
     def _one(self, condition: Any) -> Order | None:
         found = self._load(self._c.execute(select(ORDERS).where(condition)).all())
         return found[0] if found else None

@@ -28,6 +28,7 @@ from local_db.repositories import (
     SqliteSequenceRepository,
     SqliteSettingsRepository,
 )
+from local_db.shift_store import SqliteShiftRepository
 
 
 class SqliteUnitOfWork:
@@ -51,6 +52,7 @@ class SqliteUnitOfWork:
     customers: SqliteCustomerRepository
     slots: SqliteSlotRepository
     phone_orders: SqlitePhoneOrderRepository
+    shifts: SqliteShiftRepository
 
     def __init__(
         self, engine: Engine, taxes: TaxTable | None = None, encode: EventEncoder | None = None
@@ -86,6 +88,7 @@ class SqliteUnitOfWork:
         self.customers = SqliteCustomerRepository(c)
         self.slots = SqliteSlotRepository(c)
         self.phone_orders = SqlitePhoneOrderRepository(c)
+        self.shifts = SqliteShiftRepository(c)
         return self
 
     def __exit__(

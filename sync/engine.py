@@ -204,8 +204,12 @@ class SyncEngine:
         rng: random.Random | None = None,
         push_batch: int = PUSH_BATCH,
         pull_page: int = PULL_PAGE,
+        after_push: Callable[[], object] | None = None,
     ) -> None:
+        """``after_push`` runs after each push (the till's ``finalise_ready_shifts``); when it
+        answers something true it queued events, and they are pushed in the same run."""
         self._store = store
+        self._after_push = after_push
         self._transport_factory = transport_factory
         self._clock = clock
         self._rng = rng or random.Random()
@@ -283,6 +287,8 @@ class SyncEngine:
         slow = False
         try:
             self._push_all(transport)
+            if self._queued_after_push():
+                self._push_all(transport)
             slow |= transport.last_duration_s > SLOW_ANSWER_S
             self._pull_all(transport)
             slow |= transport.last_duration_s > SLOW_ANSWER_S
@@ -371,6 +377,15 @@ class SyncEngine:
                     self._store.mark_sent([event.event_id for event in upcoming])
                 self._publish_progress()
                 batch = upcoming
+
+    def _queued_after_push(self) -> bool:
+        if self._after_push is None:
+            return False
+        try:
+            return bool(self._after_push())
+        except Exception:  # the till's own bookkeeping must not stop sync
+            log.exception("after-push step failed")
+            return False
 
     def _publish_progress(self) -> None:
         self._publish_counted(lambda counts: replace(self._status.counted(counts), running=True))
