@@ -309,8 +309,9 @@ class CashMovementDialog(PosDialog):
 
 
 class CloseShiftDialog(_CountDialog):
-    """Count the drawer; "Check count" shows expected, counted and difference, and the
-    second confirmation closes the shift into its Z report (``closed`` carries it)."""
+    """Count the drawer (blind: the expected cash is not shown yet); "Check count" shows
+    expected, counted and difference, and the second confirmation closes the shift into its
+    Z report (``closed`` carries it)."""
 
     closed = Signal(object)  # the ZReport
 
@@ -335,8 +336,15 @@ class CloseShiftDialog(_CountDialog):
         )
 
     def _on_figures(self, figures: ZFigures) -> None:
+        """The expected cash is kept back until the count is checked (a blind count)."""
         self.expected = figures.expected_cash
-        self.summary.setText(f"Expected in the drawer: {self._money(figures.expected_cash)}")
+        self._ask_to_count()
+
+    def _ask_to_count(self) -> None:
+        self.summary.setText(
+            "Count first, then Check count: expected, counted and difference are shown "
+            "before anything is closed."
+        )
 
     def _money(self, minor: int) -> str:
         store = self._terminal.store
@@ -346,12 +354,7 @@ class CloseShiftDialog(_CountDialog):
         if self.checked_total is not None:  # the count changed after the check: check again
             self.checked_total = None
             self.ok_button.setText("Check count (Ctrl+Enter)")
-            if self.expected is not None:
-                self._on_figures_text()
-
-    def _on_figures_text(self) -> None:
-        assert self.expected is not None
-        self.summary.setText(f"Expected in the drawer: {self._money(self.expected)}")
+            self._ask_to_count()
 
     def _on_ok(self) -> None:
         count = self._checked_count()

@@ -63,8 +63,8 @@ def open_shift(
     with uow:
         if (open_now := uow.shifts.current()) is not None:
             raise ShiftAlreadyOpen(
-                f"a shift is open on {store.terminal_code} since "
-                f"{open_now.opened_at:%H:%M}: close it first",
+                f"{open_now.opened_by_name or 'a clerk'}'s shift is open on "
+                f"{store.terminal_code}: close it first",
                 field="shift",
             )
         shift = Shift(
