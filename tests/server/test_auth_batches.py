@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from server.admin import service as admin
 from server.app import create_app
 from server.config import TestConfig
-from server.db import upgrade_database
+from server.db import unit_of_work, upgrade_database
 from server.models import (
+    Customer,
+    CustomerAddress,
+    DeliverySlot,
     Flag,
     MailOutbox,
     Order,
     OrderRefund,
+    PhoneOrder,
     StockLevel,
     SyncConflict,
     SyncEvent,
@@ -33,6 +39,13 @@ from server.terminals.auth import authenticate
 from sync.protocol import OrderRefundPayload, OrderVoidPayload
 from tests.server.builders import order, paid_event, push_body, void_event
 from tests.server.conftest import EnrolledTerminal, Shop, services_of
+from tests.server.phone_builders import (
+    customer_event,
+    phone_order_event,
+    picked_event,
+    tomorrow_at,
+    transition_event,
+)
 from tests.server.test_refunds import refund_event
 
 
@@ -207,3 +220,105 @@ def test_an_event_id_of_another_store_is_taken_as_new(
         assert sorted(session.scalars(select(SyncEvent.store_id))) == sorted(
             [shop.s1.store_id, shop.s2.store_id]
         )
+
+
+# ------------------------------------------------------------------ phone orders (issue 13)
+
+
+def phone_state(app: Flask, store_id: uuid.UUID) -> dict[str, Any]:
+    """Everything of a store's phone orders another store's push could have touched."""
+    with services_of(app).sessions() as session:
+        return {
+            "customers": sorted(
+                (str(c.id), c.name, c.phone, c.email, c.updated_at.isoformat())
+                for c in session.scalars(select(Customer).where(Customer.store_id == store_id))
+            ),
+            "addresses": sorted(
+                (str(a.id), a.line1, a.postcode)
+                for a in session.scalars(
+                    select(CustomerAddress).where(CustomerAddress.store_id == store_id)
+                )
+            ),
+            "orders": sorted(
+                (str(o.id), o.state, o.version, o.actual_total, str(o.slot_id))
+                for o in session.scalars(select(PhoneOrder).where(PhoneOrder.store_id == store_id))
+            ),
+            "slots": sorted(
+                (str(s.id), s.booked, s.held)
+                for s in session.scalars(
+                    select(DeliverySlot).where(DeliverySlot.store_id == store_id)
+                )
+            ),
+            "mail": session.scalar(select(func.count()).where(MailOutbox.store_id == store_id)),
+        }
+
+
+@pytest.fixture
+def s1_phone_order(app: Flask, client: FlaskClient, shop: Shop) -> dict[str, Any]:
+    """Store S1's customer, slot and phone order (in picking)."""
+    with unit_of_work(services_of(app).sessions) as session:
+        store = admin.store_by_code(session, "S1")
+        slot = admin.add_delivery_slot(session, store, tomorrow_at(10), timedelta(hours=2), 5)
+        slot_id = str(slot.id)
+    customer = customer_event()
+    placed = phone_order_event(customer["payload"]["id"], slot_id, status="provisional")
+    oid = placed["payload"]["id"]
+    answers = push(
+        client, shop.s1, [customer, placed, transition_event(oid, "received", "picking")]
+    )
+    assert [a["status"] for a in answers] == ["accepted"] * 3
+    return {"customer": customer["payload"], "slot_id": slot_id, "order": placed["payload"]}
+
+
+def phone_aimed_at(kind: str, s1: dict[str, Any]) -> dict[str, Any]:
+    """S2's event of ``kind`` whose target is S1's customer, slot or phone order."""
+    oid = s1["order"]["id"]
+    if kind == "customer.saved":  # S1's customer id, S2's details: S2's own customer
+        return customer_event(s1["customer"]["id"], name="Mallory", email="m@example.com")
+    if kind == "phone_order.placed":
+        return phone_order_event(s1["customer"]["id"], s1["slot_id"], status="firm")
+    if kind == "phone_order.transitioned":
+        return transition_event(oid, "picking", "cancelled", "not yours")
+    return picked_event(oid, 900)
+
+
+PHONE_EXPECTED = {
+    "phone_order.placed": ("rejected", "unknown_customer"),
+    "phone_order.transitioned": ("rejected", "unknown_order"),
+    "phone_order.picked": ("rejected", "unknown_order"),
+    "customer.saved": ("accepted", None),
+}
+# After S2's own customer.saved under S1's customer id: the customer is S2's, the slot still
+# S1's; the orders are still S1's alone.
+PHONE_EXPECTED_AFTER_OWN_CUSTOMER = {
+    **PHONE_EXPECTED,
+    "phone_order.placed": ("rejected", "unknown_slot"),
+}
+
+
+def test_phone_events_aimed_at_another_stores_customer_order_or_slot_change_nothing_of_it(
+    app: Flask, client: FlaskClient, shop: Shop, s1_phone_order: dict[str, Any]
+) -> None:
+    """Each kind alone, then after S2's own customer.saved under S1's customer id, each
+    batch sent twice (the second time answered the same, or as a duplicate)."""
+    before = phone_state(app, shop.s1.store_id)
+    for mixed in (False, True):
+        for kind in PHONE_EXPECTED:  # customer.saved last: it gives S2 the customer id
+            events = [phone_aimed_at(kind, s1_phone_order)]
+            if mixed:
+                events.insert(0, customer_event(s1_phone_order["customer"]["id"], name="Eve"))
+            status, reason = (PHONE_EXPECTED_AFTER_OWN_CUSTOMER if mixed else PHONE_EXPECTED)[kind]
+            for sent in range(2):
+                results = push(client, shop.s2, events)
+                expected = "duplicate" if sent and status == "accepted" else status
+                assert (results[-1]["status"], results[-1]["reason"]) == (expected, reason), (
+                    kind,
+                    mixed,
+                    results,
+                )
+                assert phone_state(app, shop.s1.store_id) == before, (kind, mixed)
+    # S2's pull shows none of S1's phone orders, slots or allotments
+    changes = client.get("/api/v1/sync/pull", headers=shop.s2.headers).json["changes"]  # type: ignore[index]
+    assert not [
+        c for c in changes if c["kind"] in ("phone_order", "delivery_slot", "slot_allotment")
+    ]
