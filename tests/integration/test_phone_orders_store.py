@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -525,3 +526,33 @@ def test_a_customer_is_found_by_phone_among_100_000_in_well_under_5_ms(shop):
     timings.sort()
     median = timings[len(timings) // 2]
     assert median < 0.002, f"median {median * 1000:.2f} ms, p99 {timings[-3] * 1000:.2f} ms"
+
+
+def test_the_pull_says_bookings_are_pending_while_an_order_waits_to_be_pushed(shop, clerk):
+    """An order saved while a push is on the wire is still waiting when the pull goes out:
+    that pull says so (the server keeps the allotment the order was booked against); the
+    next run pushes it and pulls without."""
+    terminal, clock, transport, engine, _pull = shop
+    place_phone_order(terminal.uow(), terminal.ids, clock, terminal.store, clerk, weighed_draft())
+    sent = transport.push
+
+    def push_while_a_clerk_saves(events):
+        answer = sent(events)
+        if len(transport.batches) == 1:
+            draft = weighed_draft(customer_id=outbox(terminal)[0][1]["payload"]["id"])
+            place_phone_order(
+                terminal.uow(),
+                terminal.ids,
+                clock,
+                terminal.store,
+                clerk,
+                replace(draft, new_customer=None),
+            )
+        return answer
+
+    transport.push = push_while_a_clerk_saves
+    engine.run_once(force=True)
+    assert transport.bookings_pending == [True]
+    engine.run_once(force=True)
+    assert transport.bookings_pending == [True, False]
+    assert not SqliteSyncStore(terminal.database.writer).bookings_pending()
