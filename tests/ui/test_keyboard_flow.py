@@ -261,6 +261,7 @@ CASES: dict[str, Case] = {
         fill=_fill_passphrase,
     ),
 }
+CASES.update(importlib.import_module("tests.ui.phone_cases").phone_cases(Case))
 
 
 def _module(name: str) -> Any:
