@@ -91,7 +91,6 @@ class Terminal:
     ) -> SyncEngine:
         """A sync engine for this till; without ``transport`` it never reaches a server
         (screenshots, tests)."""
-        from app.services.shifts import finalise_ready_shifts
         from local_db.sync_store import SqliteSyncStore
         from sync.engine import SyncEngine
 
@@ -99,9 +98,19 @@ class Terminal:
             SqliteSyncStore(self._database().sync_writer),
             transport or (lambda: None),
             self.clock,
-            # a Z closed during an outage becomes final once its shift has reached the server
-            after_push=lambda: finalise_ready_shifts(self.uow(), self.clock, self.ids),
+            after_push=self.finalise_shifts,
         )
+
+    def finalise_shifts(self) -> list[Any]:
+        """After each push: a Z closed during an outage becomes final once its shift has
+        reached the server. The writer is taken only when a provisional Z exists (a read
+        says so first), so a sync run costs no write transaction on an ordinary day."""
+        from app.services.shifts import finalise_ready_shifts
+
+        with self.read() as uow:
+            if not uow.shifts.provisional():
+                return []
+        return finalise_ready_shifts(self.uow(), self.clock, self.ids)
 
     def token_file_chosen(self) -> bool:
         """A manager chose an encrypted token file (no OS keyring): its passphrase is asked
