@@ -15,10 +15,17 @@ Rules that keep money safe (docs/payments.md):
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.domain.card import CardPayment, CardStatus, LocalCardAttempt
+from app.domain.card import (
+    CaptureChoice,
+    CardPayment,
+    CardStatus,
+    LocalCardAttempt,
+    PhoneCardState,
+)
 from app.domain.cart import Cart, DiscountNeedsApproval
 from app.domain.clerk import Clerk
 from app.domain.contact import normalise_email
@@ -26,7 +33,7 @@ from app.domain.errors import InvalidInput, PosError
 from app.domain.money import format_minor
 from app.domain.order import Order, TenderInput, TenderKind
 from app.domain.store import StoreProfile
-from app.ports import Clock, IdFactory, PaymentGateway, UnitOfWork
+from app.ports import Clock, IdFactory, PaymentGateway, PhonePaymentGateway, UnitOfWork
 from app.services.checkout import complete_sale
 from app.services.discounts import check_approvals
 
@@ -239,3 +246,49 @@ def _park(
 def email_payment_link(gateway: PaymentGateway, payment_id: str, email: str) -> str:
     """Phone orders: the server mails the customer the payment page link (once per address)."""
     return gateway.email_link(payment_id, normalise_email(email))
+
+
+# ---------------------------------------------------------------------------- phone orders
+
+
+def phone_card_state(gateway: PhonePaymentGateway, order_id: str) -> PhoneCardState:
+    """The card side of a card-link phone order (the server asks Stripe about an open link)."""
+    return gateway.phone_payment(order_id)
+
+
+def send_phone_payment_link(
+    gateway: PhonePaymentGateway, order_id: str, email: str = ""
+) -> PhoneCardState:
+    """Mail the order's authorisation link again (to ``email``, else the order's address);
+    a declined or expired authorisation gets a new link."""
+    address = normalise_email(email) if email.strip() else ""
+    return gateway.send_payment_link(order_id, address)
+
+
+def capture_phone_payment(
+    gateway: PhonePaymentGateway, order_id: str, choice: CaptureChoice = CaptureChoice.CAPTURE
+) -> PhoneCardState:
+    """Charge a picked card-link phone order. ``CAPTURE`` charges the picked total when the
+    authorisation covers it; when it does not, the answer is ``NEEDS_DECISION`` with the
+    shortfall, and staff call this again with ``CAPTURE_AUTHORISED`` (the final sale then
+    carries an order discount of the shortfall) or ``TOP_UP`` (a second link is mailed).
+
+    The capture id is derived from the order and the choice, so asking again after a lost
+    answer (a timeout: ``GatewayUnavailable``) never charges twice."""
+    capture_id = str(uuid.uuid5(_CAPTURE_IDS, f"{order_id}:{choice.value}"))
+    return gateway.capture(order_id, capture_id, choice)
+
+
+def card_link_tenders(state: PhoneCardState) -> list[TenderInput]:
+    """The card tenders of a captured card-link order's final sale (``complete_delivery``):
+    one per card charge, each referring to its payment. Refused until it is captured."""
+    charges = state.card_charges()
+    if not charges:
+        raise CardUnavailable(
+            f"the card payment of this order is {state.status.value.replace('_', ' ')}, "
+            "not captured: charge it after picking first"
+        )
+    return [TenderInput(TenderKind.CARD, amount, payment_id) for payment_id, amount in charges]
+
+
+_CAPTURE_IDS = uuid.UUID("6b2f1f9e-5a63-4d53-9c4e-0f3a8d1c7e21")  # namespace of capture ids

@@ -16,6 +16,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.domain.card import CaptureChoice, PhoneCardStatus
+from app.services.card_payments import (
+    CardUnavailable,
+    capture_phone_payment,
+    card_link_tenders,
+    phone_card_state,
+)
 from server.app import create_app
 from server.models import (
     MailOutbox,
@@ -26,6 +33,8 @@ from server.models import (
     PhoneOrderPickedLine,
 )
 from server.payments.phone import note_cancelled, open_authorisation, settle_cancelled
+from sync.http_transport import HttpSyncTransport
+from sync.payments import HttpPaymentGateway
 from tests.server.conftest import EnrolledTerminal, Shop, services_of
 from tests.server.test_payments import VISA, pay_as_the_browser
 
@@ -271,28 +280,42 @@ def test_heavier_pick_asks_staff_and_capturing_the_authorised_amount_notes_the_d
     assert "Paid: €11.50" in receipt.text_body
 
 
-def test_heavier_pick_with_a_top_up_link_is_captured_when_the_customer_pays_it(
-    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any
+def test_heavier_pick_with_a_top_up_link_through_the_tills_services_over_http(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any, live_server: str
 ) -> None:
+    """The picking screen's services (app/services/card_payments.py) through the till's
+    HTTP gateway: asked, decided as a top-up, paid by the customer, then the final sale's
+    card tenders."""
+    gateway = HttpPaymentGateway(HttpSyncTransport(live_server, lambda: shop.s1.token))
     order_id = place(app, shop.s1)
     authorise(client, app, stripe_client, link_in(mails(app, "payment_link")[0]))
+    assert phone_card_state(gateway, order_id).status is PhoneCardStatus.AUTHORISED
     pick(app, shop.s1, order_id, banana_grams=1400)
-    topped = capture(client, shop.s1, order_id, "top_up")
-    assert topped.status_code == 200, topped.json
-    body = topped.json
-    assert (body["payment_status"], body["captured_amount"], body["top_up_amount"]) == (
-        "top_up_sent",
+    asked = capture_phone_payment(gateway, order_id)
+    assert (asked.status, asked.shortfall) == (PhoneCardStatus.NEEDS_DECISION, 50)
+    with pytest.raises(CardUnavailable, match="needs decision"):
+        card_link_tenders(asked)
+    topped = capture_phone_payment(gateway, order_id, CaptureChoice.TOP_UP)
+    assert (topped.status, topped.captured_amount, topped.top_up_amount) == (
+        PhoneCardStatus.TOP_UP_SENT,
         AUTHORISED,
         50,
     )
+    again = capture_phone_payment(gateway, order_id, CaptureChoice.TOP_UP)  # a lost answer
+    assert again.top_up_payment_id == topped.top_up_payment_id  # asked again: one top-up
     top_up_mail = mails(app, "payment_link")[-1]
     assert "remaining €0.50" in top_up_mail.text_body
-    assert body["pay_url"] == link_in(top_up_mail)
+    assert topped.pay_url == link_in(top_up_mail)
     assert mails(app, "final_receipt") == []
 
-    authorise(client, app, stripe_client, body["pay_url"])  # captured at once: automatic
-    seen = state(client, shop.s1, order_id)
-    assert (seen["payment_status"], seen["captured_amount"]) == ("captured", 1200)
+    authorise(client, app, stripe_client, topped.pay_url)  # captured at once: automatic
+    paid = phone_card_state(gateway, order_id)
+    assert (paid.status, paid.captured_amount) == (PhoneCardStatus.CAPTURED, 1200)
+    tenders = card_link_tenders(paid)
+    assert [(t.kind.value, t.amount, t.reference) for t in tenders] == [
+        ("card", AUTHORISED, paid.authorisation_payment_id),
+        ("card", 50, paid.top_up_payment_id),
+    ]
     assert stripe_client.v1.payment_intents.retrieve(
         intent_of_order(app, order_id, "phone_top_up")
     ).status == ("succeeded")
