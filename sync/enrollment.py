@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from app.domain.errors import InvalidInput
-from app.domain.sync import CURSOR_SETTING
+from app.domain.sync import CURSOR_SETTING, TERMINAL_ID_SETTING
 from app.ports import UnitOfWork
 from sync.credentials import TokenStore
 from sync.http_transport import HttpSyncTransport
 
 SERVER_URL = "sync.server_url"
-TERMINAL_ID = "sync.terminal_id"
+TERMINAL_ID = TERMINAL_ID_SETTING  # the till keeps only its own slot allotments by it
 STORE_ID = "sync.store_id"
 
 
