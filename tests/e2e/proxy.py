@@ -12,6 +12,9 @@ Modes (set ``proxy.mode``):
   with an HTML page, never forwarded.
 - ``json_error``: the same with a JSON body in the server's error shape but without the
   server's protocol header (a gateway imitating an API error).
+- ``hold_push_answer``: forward a push and let the server answer (it has committed), then
+  hold the answer back (``held`` is set) until ``release`` is set — the till is waiting in
+  the middle of its push, e.g. for the test to SIGKILL it; other requests pass.
 - ``body_limit``: a proxy's request body limit (nginx's ``client_max_body_size``): a request
   whose body is longer than ``body_limit`` bytes is answered 413 with an HTML page; the
   others pass.
@@ -34,6 +37,8 @@ class FaultProxy:
         self.body_limit = 1 << 20
         self.last_push_answer: bytes | None = None  # recorded while passing, for stale_answer
         self.faults = 0  # connections a fault was applied to
+        self.held = threading.Event()  # hold_push_answer: a push answer is being held
+        self.release = threading.Event()  # hold_push_answer: let it go (then close)
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", 0))
@@ -88,6 +93,11 @@ class FaultProxy:
                     if mode == "drop_answer":
                         self.faults += 1
                         return
+                    if mode == "hold_push_answer" and is_push:
+                        self.faults += 1
+                        self.held.set()
+                        self.release.wait(timeout=60)
+                        return
                     if mode == "cut_answer":
                         self.faults += 1
                         client.sendall(answer[: self.cut_after])
@@ -116,6 +126,7 @@ class FaultProxy:
 
     def close(self) -> None:
         self._stopped.set()
+        self.release.set()
         self._listener.close()
         for thread in self._threads:
             thread.join(timeout=5)

@@ -1,7 +1,8 @@
 """Child process for the SIGKILL tests: a till syncing in a loop until nothing is left.
 
-``sync_child DATA_DIR BATCH PAGE`` syncs; ``sync_child --fork-server DATA_DIR BATCH PAGE``
-forks a fresh syncing till for each round the test asks for (tests/fork_server.py).
+``sync_child DATA_DIR BATCH PAGE [URL]`` syncs (through ``URL``, a fault proxy say, instead
+of the server it enrolled with); ``sync_child --fork-server DATA_DIR BATCH PAGE`` forks a
+fresh syncing till for each round the test asks for (tests/fork_server.py).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from sync.http_transport import HttpSyncTransport
 from tests.e2e.harness import keyring_for
 
 
-def main(data_dir: Path, batch: int, page: int) -> int:
+def main(data_dir: Path, batch: int, page: int, via: str = "") -> int:
     terminal = open_terminal(data_dir)
     tokens = keyring_for(data_dir)
     url, terminal_id = current_enrollment(terminal.read)
-    transport = HttpSyncTransport(url, lambda: tokens.load(terminal_id), timeout=(2.0, 10.0))
+    transport = HttpSyncTransport(via or url, lambda: tokens.load(terminal_id), timeout=(2.0, 10.0))
     engine = SyncEngine(
         SqliteSyncStore(terminal.database.sync_writer),
         lambda: transport,
@@ -54,4 +55,5 @@ if __name__ == "__main__":
         warm_up()
         serve(lambda: main(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
     else:
-        sys.exit(main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))
+        via = sys.argv[4] if len(sys.argv) > 4 else ""
+        sys.exit(main(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), via))
