@@ -38,7 +38,8 @@ def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Fla
     from server.openapi import bp as openapi_bp
     from server.orders import blueprint as orders
     from server.payments import blueprint as payments
-    from server.payments import pay_page, webhooks
+    from server.payments import pay_page, phone_blueprint, webhooks
+    from server.reports import blueprint as reports
     from server.sync import blueprint as sync
     from server.terminals import blueprint as terminals
 
@@ -85,8 +86,10 @@ def create_app(config: Config | None = None, *, mongo_client: Any = None) -> Fla
         orders.bp,
         delivery.bp,
         payments.bp,
+        phone_blueprint.bp,
         webhooks.bp,
         pay_page.bp,
+        reports.bp,
         openapi_bp,
     ):
         app.register_blueprint(blueprint)

@@ -78,7 +78,7 @@ M, C, Q, T = ColumnKind.MONEY, ColumnKind.COUNT, ColumnKind.QUANTITY, ColumnKind
 # The figures of a sale, the same in every sales report: a sale counts on the store's local
 # date (and hour) of its payment; a voided order is no sale (it leaves its day and is counted
 # among the voids on the day of the void); a refund counts on the day it was given.
-#   gross      the lines before any discount        (order subtotal)
+#   gross      the lines before any discount        (Σ line gross)
 #   discounts  line and order discounts             (order discount_total)
 #   sales      what the customers paid              (order total = gross − discounts, tax incl.)
 #   tax        the tax inside (or added to) sales   (order tax_total)

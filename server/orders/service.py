@@ -871,7 +871,7 @@ def _sale(o: OrderPayload) -> Sale:
         terminal_code=o.terminal_code,
         clerk_id=o.clerk_id,
         clerk_name=o.clerk_name,
-        subtotal=o.subtotal,
+        gross=sum(line.gross for line in o.lines),
         discount_total=o.discount_total,
         total=o.total,
         tax_total=o.tax_total,

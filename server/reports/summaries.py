@@ -2,8 +2,8 @@
 
 Three tables (migration 0012) hold sums the reports read instead of a million order lines:
 
-- ``report_sales``: per store, local date and hour, terminal and clerk — sales (count, gross,
-  discounts, sales amount, tax, orders with a discount), refunds and voids (count, amount);
+- ``report_sales``: per store, local date and hour, terminal and clerk — sales (count, gross
+  before any discount, discounts, sales amount, tax, orders with a discount), refunds and voids (count, amount);
 - ``report_tenders``: per store, local date, terminal and tender kind — payments taken
   (count, amount) and refunded;
 - ``report_products``: per store, local date, terminal and product — lines, quantity and net
@@ -27,13 +27,13 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.report import local_date_hour, store_zone
 from server.bulk import upsert_adding
@@ -49,7 +49,10 @@ from server.models import (
     Store,
     Tender,
     Terminal,
+    TerminalActivity,
 )
+from server.sql import dialect_insert
+from server.terminals.auth import Caller
 
 SALES_SUMS = (
     "orders",
@@ -96,7 +99,7 @@ class Sale:
     terminal_code: str
     clerk_id: str
     clerk_name: str
-    subtotal: int
+    gross: int  # Σ line gross: before any discount
     discount_total: int
     total: int
     tax_total: int
@@ -157,7 +160,7 @@ class SummaryDeltas:
         key = self._sales_key(sale.paid_at, sale.terminal_code, sale.clerk_id)
         sums = self.sales[key]
         sums[0] += sign
-        sums[1] += sign * sale.subtotal
+        sums[1] += sign * sale.gross
         sums[2] += sign * sale.discount_total
         sums[3] += sign * sale.total
         sums[4] += sign * sale.tax_total
@@ -289,7 +292,7 @@ def _sale_of(row: Any) -> Sale:
         terminal_code=row.terminal_code,
         clerk_id=row.clerk_id,
         clerk_name=row.clerk_name,
-        subtotal=row.subtotal,
+        gross=0,  # from its lines (_fill_lines_and_tenders)
         discount_total=row.discount_total,
         total=row.total,
         tax_total=row.tax_total,
@@ -302,7 +305,6 @@ _SALE_COLUMNS = (
     Order.terminal_code,
     Order.clerk_id,
     Order.clerk_name,
-    Order.subtotal,
     Order.discount_total,
     Order.total,
     Order.tax_total,
@@ -341,6 +343,7 @@ def _fill_lines_and_tenders(
                 OrderLine.name,
                 OrderLine.quantity,
                 OrderLine.net,
+                OrderLine.gross,
             ).where(OrderLine.store_id == store_id, OrderLine.order_id.in_(chunk))
         ):
             found[line.order_id][1].append(line)
@@ -350,6 +353,8 @@ def _fill_lines_and_tenders(
             )
         ):
             found[tender.order_id][2].append(tender)
+    for order_id, (sale, lines, tenders) in found.items():
+        found[order_id] = (replace(sale, gross=sum(ln.gross for ln in lines)), lines, tenders)
 
 
 def rebuild_summaries(session: Session, store_id: uuid.UUID, catalog: CatalogRepository) -> None:
@@ -394,3 +399,22 @@ def rebuild_summaries(session: Session, store_id: uuid.UUID, catalog: CatalogRep
     ):
         deltas.refund(*refund)
     deltas.write(session)
+
+
+def count_refused_events(factory: sessionmaker[Session], who: Caller, refused: int) -> None:
+    """Add ``refused`` (rejected or conflicting) events to the terminal's count, in a small
+    transaction of its own: a push whose events were all fine writes nothing here."""
+    now = datetime.now(UTC)
+    with factory() as session, session.begin():
+        stmt = dialect_insert(session, TerminalActivity.__table__).values(
+            store_id=who.store_id, terminal_id=who.terminal(), last_push_at=now, refused=refused
+        )
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["store_id", "terminal_id"],
+                set_={
+                    "last_push_at": now,
+                    "refused": TerminalActivity.__table__.c.refused + refused,
+                },
+            )
+        )

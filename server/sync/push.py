@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from server.api import has_nul
 from server.bulk import insert_returning, select_by_keys
+from server.clerks.push import CLERK_EVENT_TYPES, ClerkCommand, ClerkEvent, apply_clerk_events
 from server.db import in_transaction
 from server.delivery.push import (
     DELIVERY_EVENT_TYPES,
@@ -56,7 +57,9 @@ from server.orders.service import (
     VoidOrder,
     arithmetic_problem,
 )
+from server.reports.summaries import count_refused_events
 from server.services import Services
+from server.shifts.push import SHIFT_EVENT_TYPES, ShiftCommand, ShiftEvent, apply_shift_events
 from server.terminals.auth import Caller
 from sync.protocol import (
     EVENT_TYPES,
@@ -71,7 +74,11 @@ from sync.protocol import (
 log = logging.getLogger("shopsmart.server.push")
 
 
-Event = OrderPaidEvent | OrderVoidedEvent | OrderRefundedEvent | DeliveryEvent
+Event = (
+    OrderPaidEvent | OrderVoidedEvent | OrderRefundedEvent | DeliveryEvent | ShiftEvent | ClerkEvent
+)
+# Events the order rules do not check before their id is stored (issues 13 and 14).
+_SIDE_COMMANDS = (DeliveryCommand, ShiftCommand, ClerkCommand)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +255,8 @@ def ingest(
     counts: defaultdict[str, int] = defaultdict(int)
     for result in ordered:
         counts[result.status] += 1
+    if counts["rejected"] or counts["conflict"]:  # terminal health (server/reports/)
+        count_refused_events(svc.sessions, who, counts["rejected"] + counts["conflict"])
     return PushResponse(
         results=ordered,
         accepted=counts["accepted"],
@@ -341,9 +350,14 @@ class _Batch:
             )
 
 
-def _command(c: Candidate) -> OrderCommand | DeliveryCommand:
-    """The order rules' command for a new event (or the phone-order part's, issue 13)."""
+def _command(c: Candidate) -> OrderCommand | DeliveryCommand | ShiftCommand | ClerkCommand:
+    """The order rules' command for a new event (or the phone-order part's, issue 13, or
+    the shifts', issue 14)."""
     event = c.event
+    if isinstance(event, SHIFT_EVENT_TYPES):
+        return ShiftCommand(c.index, event)
+    if isinstance(event, CLERK_EVENT_TYPES):
+        return ClerkCommand(c.index, event)
     if isinstance(event, DELIVERY_EVENT_TYPES):
         return DeliveryCommand(c.index, event)
     if isinstance(event, OrderPaidEvent):
@@ -373,9 +387,9 @@ def _apply(
     commands = {c.index: _command(c) for c in candidates}
     # The order rules refuse what may not be applied before the event id is stored, so a
     # refused event can be sent again (say, once its card payment is confirmed).
-    delivery = [k for k, command in commands.items() if isinstance(command, DeliveryCommand)]
+    delivery = [k for k, command in commands.items() if isinstance(command, _SIDE_COMMANDS)]
     kept, refused = orders.check(
-        [command for command in commands.values() if not isinstance(command, DeliveryCommand)]
+        [command for command in commands.values() if not isinstance(command, _SIDE_COMMANDS)]
     )
     for outcome in refused:
         batch.answer(by_index[outcome.key], outcome)
@@ -404,9 +418,15 @@ def _apply(
     _answer_known_events(batch, [c for c in candidates if c.event.event_id not in inserted])
     fresh = [commands[c.index] for c in candidates if c.event.event_id in inserted]
     late_refusals = []
-    outcomes = orders.apply([f for f in fresh if not isinstance(f, DeliveryCommand)])
+    outcomes = orders.apply([f for f in fresh if not isinstance(f, _SIDE_COMMANDS)])
     outcomes += apply_delivery_events(
         session, who, [f for f in fresh if isinstance(f, DeliveryCommand)], now
+    )
+    outcomes += apply_shift_events(
+        session, who, [f for f in fresh if isinstance(f, ShiftCommand)], now
+    )
+    outcomes += apply_clerk_events(
+        session, who, [f for f in fresh if isinstance(f, ClerkCommand)], now
     )
     for outcome in outcomes:
         batch.answer(by_index[outcome.key], outcome)

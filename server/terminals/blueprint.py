@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from sqlalchemy import select
 
 from server.api import endpoint
 from server.db import unit_of_work
+from server.models import Store
 from server.services import services
 from server.terminals.auth import caller, enroll
 from sync.protocol import EnrollRequest, EnrollResponse, StoreInfo, TerminalInfo
@@ -31,6 +33,7 @@ def enroll_terminal(body: EnrollRequest) -> EnrollResponse:
             code=done.store.code,
             name=done.store.name,
             currency=done.store.currency,
+            time_zone=done.store.time_zone,
         )
     return EnrollResponse(
         terminal_id=str(done.terminal_id),
@@ -44,11 +47,17 @@ def enroll_terminal(body: EnrollRequest) -> EnrollResponse:
 @endpoint("The calling terminal and its store", tag="terminals", response=TerminalInfo)
 def me() -> TerminalInfo:
     who = caller()
+    with services().sessions() as session:
+        time_zone = session.scalars(select(Store.time_zone).where(Store.id == who.store_id)).one()
     return TerminalInfo(
         terminal_id=str(who.terminal()),
         terminal_code=who.terminal_code,
         name=who.terminal_name,
         store=StoreInfo(
-            id=str(who.store_id), code=who.store_code, name=who.store_name, currency=who.currency
+            id=str(who.store_id),
+            code=who.store_code,
+            name=who.store_name,
+            currency=who.currency,
+            time_zone=time_zone,
         ),
     )

@@ -50,6 +50,8 @@ class World:
     revoked_token: str
     paid_payment_id: str = ""
     open_payment_id: str = ""
+    manager_id: str = ""  # a manager of S1 (PIN MANAGER_PIN) and a session of theirs at T01
+    manager_token: str = ""
 
 
 @pytest.fixture
@@ -83,13 +85,39 @@ def world(app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any) -> Wo
     revoked = enroll_terminal(app, client, "S1", "T09")
     with unit_of_work(services_of(app).sessions) as session:
         assert revoke_terminal(session, _uuid(revoked.terminal_id))
+    with unit_of_work(services_of(app).sessions) as session:
+        store = admin.store_by_code(session, "S1")
+        manager_id = str(admin.add_clerk(session, store, "Max", "manager", MANAGER_PIN).id)
+    signed_in = client.post(
+        "/api/v1/manager-sessions",
+        json=_manager_body(manager_id),
+        headers=shop.s1.headers,
+    )
+    assert signed_in.status_code == 200, signed_in.json
     return World(
         shop,
         payload["id"],
         revoked.token,
         paid_payment_id=_card_payment(client, shop, stripe_client),
         open_payment_id=_card_payment(client, shop, None),
+        manager_id=manager_id,
+        manager_token=signed_in.json["token"],
     )
+
+
+MANAGER_PIN = "246813"
+
+
+def _manager_body(manager_id: str) -> dict[str, Any]:
+    return {"protocol_version": 1, "clerk_id": manager_id, "pin": MANAGER_PIN}
+
+
+def _manager_refused(error: str) -> Callable[[World, Any], None]:
+    def check(w: World, response: Any) -> None:
+        assert response.status_code == 403
+        assert response.json["error"] == error
+
+    return check
 
 
 def _uuid(text: str) -> Any:
@@ -106,6 +134,7 @@ class Call:
     body: Callable[[World], Any] | None
     # What a terminal of the OTHER store (S2) sees: asserts on the response.
     other_store: Callable[[World, Any], None]
+    headers: Callable[[World], dict[str, str]] | None = None  # beside the bearer token
 
 
 def _no_s1_data(w: World, response: Any) -> None:
@@ -230,6 +259,22 @@ CALLS = [
         lambda w: {"protocol_version": 1, "email": "ada@example.com"},
         _not_found,
     ),
+    # S1's manager is unknown to S2's terminals, and S1's manager session is not S2's
+    Call(
+        "POST",
+        "/api/v1/manager-sessions",
+        lambda w: "/api/v1/manager-sessions",
+        lambda w: _manager_body(w.manager_id),
+        _manager_refused("invalid_pin"),
+    ),
+    Call(
+        "GET",
+        "/api/v1/reports/<name>",
+        lambda w: "/api/v1/reports/sales-by-day?from=2026-11-01&to=2026-11-30",
+        None,
+        _manager_refused("manager_required"),
+        lambda w: {"X-Shopsmart-Manager": w.manager_token},
+    ),
 ]
 
 
@@ -248,7 +293,7 @@ def _call(client: FlaskClient, w: World, call: Call, headers: dict[str, str]) ->
         call.path(w),
         method=call.method,
         json=call.body(w) if call.body else None,
-        headers={PROTOCOL_HEADER: "1", **headers},
+        headers={PROTOCOL_HEADER: "1", **(call.headers(w) if call.headers else {}), **headers},
     )
 
 
