@@ -51,6 +51,7 @@ from local_db.phone_orders import (
     PHONE_ORDERS,
     SLOT_ALLOTMENTS,
     SLOT_BOOKINGS,
+    SqlitePhoneOrderRepository,
     write_customer,
     write_phone_order,
 )
@@ -740,11 +741,6 @@ def _apply_phone_order(c: Connection, order: PhoneOrder) -> None:
             customer_told=told,
         )
         if waiting and row.version > order.version:
-            current = c.execute(
-                select(PHONE_ORDERS.c.updated_at).where(PHONE_ORDERS.c.id == order.id)
-            ).scalar_one()
-            from local_db.phone_orders import SqlitePhoneOrderRepository
-
             mine = SqlitePhoneOrderRepository(c).get(order.id)
             assert mine is not None
             kept = replace(
@@ -753,7 +749,9 @@ def _apply_phone_order(c: Connection, order: PhoneOrder) -> None:
                 version=mine.version,
                 picked=mine.picked,
                 actual_total=mine.actual_total,
-                updated_at=from_iso(current) or order.updated_at,
+                shortfall=mine.shortfall,
+                cancel_reason=mine.cancel_reason,
+                updated_at=mine.updated_at,
             )
         write_phone_order(c, kept)
     if order.booking_status is not BookingStatus.FIRM:

@@ -556,3 +556,36 @@ def test_the_pull_says_bookings_are_pending_while_an_order_waits_to_be_pushed(sh
     engine.run_once(force=True)
     assert transport.bookings_pending == [True, False]
     assert not SqliteSyncStore(terminal.database.writer).bookings_pending()
+
+
+def test_a_pull_older_than_this_tills_waiting_change_keeps_that_change(shop, clerk):
+    """The server's word wins, but not over a move this till made that is still on its
+    way: a pulled version older than it brings the server's payment news and keeps the
+    till's state until the server has the move."""
+    from sync.engine import page_from_response
+
+    terminal, clock, _transport, engine, _pull = shop
+    order = place_phone_order(
+        terminal.uow(), terminal.ids, clock, terminal.store, clerk, weighed_draft()
+    )
+    engine.run_once(force=True)
+    placed = outbox(terminal)
+    transition_phone_order(
+        terminal.uow(), terminal.ids, clock, clerk, order.id, FulfilmentState.PICKING
+    )
+    stale = server_order(placed, payment_status="authorised", authorised_amount=450)
+    store = SqliteSyncStore(terminal.database.writer)
+    store.apply_pull(
+        page_from_response(
+            p.PullResponse.model_validate(
+                {"changes": [stale], "next_cursor": "", "has_more": False}
+            )
+        )
+    )
+    (mine,) = find_queue(terminal)
+    assert (mine.state, mine.version, mine.sync_state) == (
+        FulfilmentState.PICKING,
+        2,
+        SyncState.QUEUED,
+    )
+    assert (mine.payment_status, mine.authorised_amount) == ("authorised", 450)
