@@ -1,5 +1,5 @@
-"""The register's small dialogs: quantity, weight, discount, reason, manager PIN, first manager,
-parked sales. Each collects input and either returns it or runs one service call in the DB
+"""The register's small dialogs: quantity, weight, discount, reason, first manager, parked
+sales (a manager's approval is ui/approval_dialog.py). Each collects input and either returns it or runs one service call in the DB
 worker and reports the result through a signal.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -33,10 +32,9 @@ from app.domain.cart import (
 from app.domain.clerk import Clerk, Role
 from app.domain.errors import InvalidDiscount, PosError
 from app.domain.money import format_minor, parse_amount
-from app.services.clerks import approve_as_manager, create_clerk
+from app.services.clerks import create_clerk
 from ui.tasks import TaskRunner
 from ui.widgets import (
-    PinPadWidget,
     PosDialog,
     button,
     error_text,
@@ -254,63 +252,6 @@ class DiscountDialog(PosDialog):
         return Discount(DiscountKind.AMOUNT, amount, reason)
 
 
-class ManagerApprovalDialog(PosDialog):
-    """A manager approves on the spot with their PIN. The dialog only collects the PIN: the
-    use case ``check`` (default: ``approve_as_manager``) runs with it in the DB worker, and
-    what it returns is ``outcome`` (and, when it is the approving manager, ``manager``)."""
-
-    approved = Signal(object)  # what ``check`` returned (the approving manager by default)
-    refused = Signal(str)
-
-    def __init__(
-        self,
-        what: str,
-        terminal,  # type: ignore[no-untyped-def]
-        runner: TaskRunner,
-        parent: QWidget | None = None,
-        *,
-        check: Callable[[str], Any] | None = None,
-    ):
-        super().__init__("Manager approval", parent)
-        self._terminal = terminal
-        self._runner = runner
-        self._check = check or (lambda pin: approve_as_manager(terminal.uow(), pin, terminal.clock))
-        self.manager: Clerk | None = None
-        self.outcome: Any = None
-        self.body.addWidget(label(what, "Subtitle", wrap=True))
-        self.body.addWidget(label("A manager enters their PIN:"))
-        self.pin = pin_field()
-        self.body.addWidget(self.pin)
-        pad = PinPadWidget(self.pin)
-        pad.submitted.connect(self._on_ok)
-        self.body.addWidget(pad)
-        self.finish_layout("Approve (Enter)")
-
-    def _on_ok(self) -> None:
-        pin = self.pin.text()
-        if not pin:
-            self.show_error("Enter a manager's PIN.")
-            return
-        self.ok_button.setEnabled(False)
-        check = self._check
-        self._runner.run_db("approve", lambda _c: check(pin), self._on_approved, self._on_refused)
-
-    def _on_approved(self, outcome: Any) -> None:
-        self.outcome = outcome
-        if isinstance(outcome, Clerk):
-            self.manager = outcome
-        self.approved.emit(outcome)
-        self.accept()
-
-    def _on_refused(self, error: Exception) -> None:
-        self.ok_button.setEnabled(True)
-        self.pin.clear()
-        self.pin.setFocus()
-        message = error_text(error)
-        self.show_error(message)
-        self.refused.emit(message)
-
-
 class FirstManagerDialog(PosDialog):
     """First run: nobody can log in yet, so the first manager is created here."""
 
@@ -490,7 +431,6 @@ __all__ = [
     "CloseWithSaleDialog",
     "DiscountDialog",
     "FirstManagerDialog",
-    "ManagerApprovalDialog",
     "OpenPriceDialog",
     "ParkedSalesDialog",
     "QuantityDialog",

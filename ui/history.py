@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.approval import ApprovalAction
 from app.domain.errors import NotFound
 from app.domain.order import Order, OrderStatus, SyncState
 from app.domain.refund import Refund
-from app.services.checkout import void_order
+from app.services.checkout import void_order, void_subject
 from app.services.receipt import RefundReceipt, build_refund_receipt, refunded_to
-from ui.dialogs import ManagerApprovalDialog, ReasonDialog
+from ui.approval_dialog import ApprovalDialog, approver
+from ui.dialogs import ReasonDialog
 from ui.receipt_view import ReceiptDialog, RefundReceiptDialog
 from ui.tasks import TaskRunner
 from ui.widgets import PosDialog, button, error_text, label, list_table, money
@@ -120,6 +122,7 @@ class HistoryDialog(PosDialog):
         self.child_dialog: PosDialog | None = None
         # The server's payment API (card refunds), or None offline; set by the main window.
         self.payment_gateway: Any = lambda: None
+        self.clerk: Any = None  # who is logged in (asks for approvals); set by the window
         self.resize(1100, 680)
         filters = QHBoxLayout()
         self.search = QLineEdit()
@@ -300,6 +303,7 @@ class HistoryDialog(PosDialog):
             self.payment_gateway(),
             self,
             with_receipt=found_by_receipt(self.search.text(), order),
+            clerk=self.clerk,
         )
         self.child_dialog = dialog
         dialog.refunded.connect(
@@ -360,23 +364,30 @@ class HistoryDialog(PosDialog):
         reason.open()
 
     def _approve_void(self, order: Order, reason: str) -> None:
-        approval = ManagerApprovalDialog(
-            f"Void sale {order.receipt_no}: {reason}", self._terminal, self._runner, self
+        """A manager approves exactly this void; void_order runs with the approval in the
+        same task (and checks it is one of this order's void)."""
+        terminal, clerk = self._terminal, self.clerk
+        approval = ApprovalDialog(
+            f"Void sale {order.receipt_no}: {reason}",
+            terminal,
+            self._runner,
+            self,
+            action=ApprovalAction.VOID_AFTER_PAYMENT,
+            subject=void_subject(order.id),
+            asked_by=clerk,
+            then=lambda granted: void_order(
+                terminal.uow(),
+                order.id,
+                reason,
+                clerk or approver(terminal, granted),
+                terminal.clock,
+                terminal.ids,
+                approval=granted,
+            ),
         )
         self.child_dialog = approval
-        approval.approved.connect(lambda manager: self._void(order, reason, manager))
+        approval.approved.connect(self._on_voided)
         approval.open()
-
-    def _void(self, order: Order, reason: str, manager) -> None:  # type: ignore[no-untyped-def]
-        terminal = self._terminal
-        self._runner.run_db(
-            "void order",
-            lambda _c: void_order(
-                terminal.uow(), order.id, reason, manager, terminal.clock, terminal.ids
-            ),
-            self._on_voided,
-            lambda error: self.show_error(error_text(error)),
-        )
 
     def _on_voided(self, order: Order) -> None:
         self.error.hide()

@@ -117,11 +117,13 @@ class MainWindow(QMainWindow):
         self.settings_dialog: Any = None
         self.audit_dialog: Any = None
         self.reports_dialog: Any = None
+        self.clerks_dialog: Any = None
         self.manager_sessions: dict[str, Any] = {}  # clerk id → the server's manager session
         self.refused_dialog: Any = None
         self.first_manager_dialog: Any = None
         self.close_dialog: Any = None  # asks before closing with a sale open
         self.phone_order_dialog: Any = None
+        self.shift_dialog: Any = None
         self.phone_queue_dialog: Any = None
         self.reconcile_dialog: Any = None
         self.sync: Any = sync  # ui.sync_bridge.SyncBridge, or None (tests without a server)
@@ -241,6 +243,50 @@ class MainWindow(QMainWindow):
         self.switch_action.setEnabled(False)
         till.addAction(self.switch_action)
         till.addAction(quit_action)
+        self._build_shift_menu()
+        manager = self.menuBar().addMenu("&Manager")
+        self.clerks_action = QAction("Clerks…", self)
+        self.clerks_action.triggered.connect(self.show_clerks)
+        self.clerks_action.setEnabled(False)
+        manager.addAction(self.clerks_action)
+
+    def _build_shift_menu(self) -> None:
+        """Shift: open with a float, paid in/out, no-sale, X report, close into a Z report
+        (ui/shift_dialogs.py)."""
+        from app.domain.shift import CashMovementKind
+
+        shift = self.menuBar().addMenu("S&hift")
+        self.open_shift_action = QAction("Open shift…", self)
+        self.open_shift_action.triggered.connect(self.show_open_shift)
+        self.paid_in_action = QAction("Paid in…", self)
+        self.paid_in_action.triggered.connect(
+            lambda: self.show_cash_movement(CashMovementKind.PAID_IN)
+        )
+        self.paid_out_action = QAction("Paid out…", self)
+        self.paid_out_action.triggered.connect(
+            lambda: self.show_cash_movement(CashMovementKind.PAID_OUT)
+        )
+        self.no_sale_action = QAction("No sale (open drawer)…", self)
+        self.no_sale_action.triggered.connect(
+            lambda: self.show_cash_movement(CashMovementKind.NO_SALE)
+        )
+        self.x_report_action = QAction("X report", self)
+        self.x_report_action.triggered.connect(self.show_x_report)
+        self.close_shift_action = QAction("Close shift…", self)
+        self.close_shift_action.triggered.connect(self.show_close_shift)
+        self.shift_actions = (
+            self.open_shift_action,
+            self.paid_in_action,
+            self.paid_out_action,
+            self.no_sale_action,
+            self.x_report_action,
+            self.close_shift_action,
+        )
+        for action in self.shift_actions:
+            action.setEnabled(False)
+            shift.addAction(action)
+            if action is self.no_sale_action:
+                shift.addSeparator()
 
     def _set_header(self) -> None:
         if self.terminal is not None:
@@ -364,11 +410,13 @@ class MainWindow(QMainWindow):
             self.import_action,
             self.audit_action,
             self.reports_action,
+            self.clerks_action,
             self.switch_action,
             self.sync_now_action,
             self.settings_action,
             self.refused_action,
             *self.phone_actions,
+            *self.shift_actions,
         ):
             action.setEnabled(False)
         self.login_shown.emit()
@@ -412,11 +460,13 @@ class MainWindow(QMainWindow):
             self.import_action,
             self.switch_action,
             *self.phone_actions,
+            *self.shift_actions,
         ):
             action.setEnabled(True)
         self.import_action.setEnabled(clerk.is_manager)
         self.audit_action.setEnabled(clerk.is_manager)
         self.reports_action.setEnabled(clerk.is_manager)
+        self.clerks_action.setEnabled(clerk.is_manager)
         self.sync_now_action.setEnabled(self.sync is not None)
         self.settings_action.setEnabled(clerk.is_manager and self.sync is not None)
         self.refused_action.setEnabled(clerk.is_manager and self.sync is not None)
@@ -649,6 +699,7 @@ class MainWindow(QMainWindow):
         if self.clerk is None or self.terminal is None:
             return
         dialog = HistoryDialog(self.terminal, self.runner, self)
+        dialog.clerk = self.clerk
         dialog.payment_gateway = lambda: self.payment_gateway() if self.card_state()[0] else None
         dialog.order_voided.connect(lambda _o: self.refresh_status())
         self._open_menu_dialog("history_dialog", dialog)
@@ -669,6 +720,23 @@ class MainWindow(QMainWindow):
             return
         dialog = SettingsDialog(self.terminal, self.sync, self.runner, self)
         self._open_menu_dialog("settings_dialog", dialog)
+
+    def show_clerks(self) -> None:
+        """Manager → Clerks…: add, deactivate, reset PIN, role (ui/clerks_dialog.py)."""
+        from app.services.approvals import require_manager_role
+        from ui.clerks_dialog import ClerksDialog
+
+        if self.terminal is None:
+            return
+        try:
+            manager = require_manager_role(self.clerk, "manage clerks")
+        except PosError as error:
+            if self.register is not None:
+                self.register.notice.show_error(error_text(error))
+            return
+        dialog = ClerksDialog(self.terminal, self.runner, manager, self)
+        dialog.changed.connect(lambda _c: self.login.refresh())
+        self._open_menu_dialog("clerks_dialog", dialog)
 
     def show_audit(self) -> None:
         from ui.audit_dialog import AuditDialog
@@ -758,6 +826,101 @@ class MainWindow(QMainWindow):
         self._open_menu_dialog(
             "reconcile_dialog", ReconcileDialog(self.terminal, self.runner, self)
         )
+
+    # shift -------------------------------------------------------------------------------
+
+    def _shift_menu_free(self) -> bool:
+        return (
+            self.clerk is not None
+            and self.terminal is not None
+            and self.shift_dialog is None
+            and (self.register is None or self.register.active_dialog is None)
+        )
+
+    def show_open_shift(self) -> None:
+        from ui.shift_dialogs import OpenShiftDialog
+
+        if not self._shift_menu_free():
+            return
+        dialog = OpenShiftDialog(self.terminal, self.runner, self.clerk, self)
+        dialog.shift_opened.connect(
+            lambda _s: self.register.notice.show_notice("Shift open. Happy selling!", seconds=3)
+        )
+        self._open_menu_dialog("shift_dialog", dialog)
+
+    def show_cash_movement(self, kind: Any) -> None:
+        from ui.shift_dialogs import MOVEMENT_TITLES, CashMovementDialog
+
+        if not self._shift_menu_free():
+            return
+        dialog = CashMovementDialog(self.terminal, self.runner, self.clerk, kind, self)
+        dialog.recorded.connect(
+            lambda _m: self.register.notice.show_notice(
+                f"{MOVEMENT_TITLES[kind]} recorded.", seconds=3
+            )
+        )
+        self._open_menu_dialog("shift_dialog", dialog)
+
+    def show_close_shift(self) -> None:
+        from ui.shift_dialogs import CloseShiftDialog
+
+        if not self._shift_menu_free():
+            return
+        dialog = CloseShiftDialog(self.terminal, self.runner, self.clerk, self)
+        dialog.closed.connect(self._on_shift_closed)
+        self._open_menu_dialog("shift_dialog", dialog)
+
+    def _on_shift_closed(self, report: Any) -> None:
+        """The Z report of the close, on screen to print or save (ui/z_report_view.py)."""
+        from ui.z_report_view import ZReportDialog, z_report_sheet
+
+        if self.sync is not None:
+            self.sync.kick()
+        terminal = self.terminal
+
+        def names(_c: Any) -> dict[str, str]:
+            with terminal.read() as uow:
+                return {clerk.id: clerk.name for clerk in uow.clerks.all()}
+
+        def show(names: dict[str, str]) -> None:
+            sheet = z_report_sheet(report, terminal.store, names)
+            QTimer.singleShot(
+                0,
+                lambda: self._open_menu_dialog(
+                    "shift_dialog", ZReportDialog(sheet, self.runner, self)
+                ),
+            )
+
+        self.runner.run_db("clerk names", names, show, self._on_shift_failed)
+
+    def show_x_report(self) -> None:
+        """The open shift's figures so far; nothing is closed or reset."""
+        from app.services.shifts import x_report
+        from ui.z_report_view import ZReportDialog, x_report_sheet
+
+        if not self._shift_menu_free():
+            return
+        terminal = self.terminal
+
+        def work(_c: Any) -> Any:
+            with terminal.read() as uow:
+                shift = uow.shifts.current()
+                names = {clerk.id: clerk.name for clerk in uow.clerks.all()}
+            figures = x_report(terminal.read(), terminal.store)
+            return shift, figures, names
+
+        def show(found: Any) -> None:
+            shift, figures, names = found
+            sheet = x_report_sheet(shift, figures, terminal.store, terminal.clock.now(), names)
+            self._open_menu_dialog("shift_dialog", ZReportDialog(sheet, self.runner, self))
+
+        self.runner.run_db("x report", work, show, self._on_shift_failed)
+
+    def _on_shift_failed(self, error: Exception) -> None:
+        from ui.widgets import error_text
+
+        if self.register is not None:
+            self.register.notice.show_error(error_text(error))
 
     def _open_menu_dialog(self, name: str, dialog: QDialog) -> None:
         """Open a dialog from the Till menu, kept as ``self.<name>`` while it is open; the

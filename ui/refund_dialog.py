@@ -29,13 +29,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.approval import Approval
 from app.domain.errors import InvalidInput, PosError
 from app.domain.money import parse_amount
 from app.domain.order import Order
 from app.domain.product import SoldBy, format_weight
 from app.domain.refund import Refund, Refundable, RefundLine, RefundPlan
-from app.services.refunds import quote_refund, refund_left, refund_order
-from ui.dialogs import ManagerApprovalDialog
+from app.services.refunds import quote_refund, refund_left, refund_order, refund_subject
+from ui.approval_dialog import ApprovalDialog, approver
 from ui.tasks import TaskControl, TaskRunner
 from ui.widgets import PosDialog, button, error_text, label, money
 
@@ -79,8 +80,10 @@ class RefundDialog(PosDialog):
         parent=None,  # type: ignore[no-untyped-def]
         *,
         with_receipt: bool = True,
+        clerk: Any = None,
     ) -> None:
         super().__init__(f"Refund sale {order.receipt_no}", parent)
+        self._clerk = clerk  # who asks for the refund (None: the approving manager)
         self._terminal = terminal
         self._runner = runner
         self._order = order
@@ -271,18 +274,27 @@ class RefundDialog(PosDialog):
         if self.plan is None:
             self.show_error("Nothing to refund with these choices.")
             return
-        approval = ManagerApprovalDialog(
-            ("" if self.receipt_shown.isChecked() else "Return without receipt: ")
+        with_receipt = self.receipt_shown.isChecked()
+        action, subject = refund_subject(
+            self._order.id, self.plan.amount, with_receipt=with_receipt
+        )
+        approval = ApprovalDialog(
+            ("" if with_receipt else "Return without receipt: ")
             + f"Refund {money(self.plan.amount, self._order.currency)} of sale "
             f"{self._order.receipt_no}",
             self._terminal,
             self._runner,
             self,
+            action=action,
+            subject=subject,
+            asked_by=self._clerk,
         )
         approval.approved.connect(self._refund)
         approval.open()
 
-    def _refund(self, manager: Any) -> None:
+    def _refund(self, approval: Approval) -> None:
+        """The refund with the manager's approval of exactly it (refund_order checks the
+        order and the amount are those approved)."""
         try:
             arguments = self._arguments()
         except PosError as error:
@@ -293,16 +305,19 @@ class RefundDialog(PosDialog):
         with_receipt = self.receipt_shown.isChecked()
         self.ok_button.setEnabled(False)
 
+        clerk = self._clerk
+
         def work(_control: TaskControl) -> Refund:
             return refund_order(
                 terminal.uow,
                 gateway,
                 order.id,
                 reason,
-                manager,
+                clerk or approver(terminal, approval),
                 terminal.clock,
                 terminal.ids,
                 with_receipt=with_receipt,
+                approval=approval,
                 **arguments,
             )
 

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.approval import ApprovalAction
 from app.domain.barcode import parse_scan
 from app.domain.cart import Cart, CartTotals
 from app.domain.clerk import Clerk
@@ -39,16 +40,22 @@ from app.services.checkout import (
     cancel_sale,
     complete_sale,
     open_price_needs_manager,
+    open_price_subject,
     park_sale,
     park_sale_on_close,
     remove_line,
     resume_sale,
 )
-from app.services.discounts import approve_discount, check_discount, give_discount
+from app.services.discounts import (
+    approve_discount,
+    check_discount,
+    discount_subject,
+    give_discount,
+)
+from ui.approval_dialog import ApprovalDialog
 from ui.cart_model import CartTableModel
 from ui.dialogs import (
     DiscountDialog,
-    ManagerApprovalDialog,
     OpenPriceDialog,
     ParkedSalesDialog,
     QuantityDialog,
@@ -522,14 +529,17 @@ class RegisterWidget(QWidget):
         target = None if dialog.whole_sale or line_id is None else line_id
         request = check_discount(self.cart, discount, target, self.store)
         if request.needs_manager:
-            cart, terminal = self.cart, self._terminal
-            approval = ManagerApprovalDialog(
+            cart, terminal, store = self.cart, self._terminal, self.store
+            approval = ApprovalDialog(
                 request.explanation,
                 terminal,
                 self._runner,
                 self,
-                check=lambda pin: approve_discount(
-                    terminal.uow(), cart, discount, target, pin, terminal.clock
+                action=ApprovalAction.DISCOUNT,
+                subject=discount_subject(cart, discount, target),
+                asked_by=self.clerk,
+                then=lambda granted: approve_discount(
+                    terminal.uow(), cart, discount, target, granted, terminal.clock, store=store
                 ),
             )
             self._open(approval, lambda: self.set_cart(approval.outcome, line_id, flash=True))
@@ -567,13 +577,23 @@ class RegisterWidget(QWidget):
         explanation = open_price_needs_manager(price, self.store)
         if explanation:
             cart, terminal, store = self.cart, self._terminal, self.store
-            approval = ManagerApprovalDialog(
+            approval = ApprovalDialog(
                 explanation,
                 terminal,
                 self._runner,
                 self,
-                check=lambda pin: approve_open_price_item(
-                    terminal.uow(), cart, department, price, tax_class, pin, store, terminal.clock
+                action=ApprovalAction.OPEN_PRICE,
+                subject=open_price_subject(department, price),
+                asked_by=self.clerk,
+                then=lambda granted: approve_open_price_item(
+                    terminal.uow(),
+                    cart,
+                    department,
+                    price,
+                    tax_class,
+                    granted,
+                    store,
+                    terminal.clock,
                 ),
             )
             self._open(approval, lambda: self.set_cart(approval.outcome))

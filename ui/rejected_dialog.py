@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from app.domain.sync import OutboxEvent
-from ui.dialogs import ManagerApprovalDialog
+from ui.approval_dialog import ApprovalDialog
 from ui.quarantine_dialog import UnusableRowsDialog
 from ui.sync_bridge import SyncBridge
 from ui.tasks import TaskControl, TaskRunner
@@ -91,7 +91,7 @@ class RejectedSalesDialog(PosDialog):
             self.show_error("Select the sales to resend.")
             return
         chosen = [self._events[row].event_id for row in rows]
-        approval = ManagerApprovalDialog(
+        approval = ApprovalDialog(
             f"Resend {len(chosen)} refused sale(s)", self._terminal, self._tasks, self
         )
         if not approval.exec():

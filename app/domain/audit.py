@@ -18,6 +18,7 @@ class AuditAction(enum.StrEnum):
     SALE_PARKED_ON_CLOSE = "sale_parked_on_close"  # the till was closed with the sale open
     OPEN_PRICE_APPROVED = "open_price_approved"  # an open-price item above the store's limit
     APPROVAL_USED = "approval_used"  # a manager's approval, used (app.domain.approval)
+    PRICE_OVERRIDDEN = "price_overridden"  # a line's price changed, a manager approving
     CLERK_SAVED = "clerk_saved"  # a clerk added or changed by a manager on this till
 
 

@@ -337,6 +337,18 @@ class Cart:
         self.line(line_id)
         return replace(self, lines=tuple(ln for ln in self.lines if ln.line_id != line_id))
 
+    def with_price(
+        self, line_id: int, unit_price: int, *, approver_id: str, approver_name: str
+    ) -> Cart:
+        """Line ``line_id`` at another unit price, marked with the manager who approved it
+        (app.services.checkout.override_price)."""
+        line = self.line(line_id)
+        return self._replace_line(
+            replace(
+                line, unit_price=unit_price, approver_id=approver_id, approver_name=approver_name
+            )
+        )
+
     def set_line_discount(self, line_id: int, discount: Discount | None) -> Cart:
         line = self.line(line_id)
         if discount and discount.kind is DiscountKind.AMOUNT and discount.value > line.gross:

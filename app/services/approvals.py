@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from app.domain.approval import Approval, ApprovalAction, ApprovalNeeded, ApprovalRefused
 from app.domain.audit import AuditAction, AuditEntry
-from app.domain.clerk import Clerk
-from app.domain.errors import NotFound, PermissionDenied
+from app.domain.clerk import Clerk, verify_pin
+from app.domain.errors import AuthenticationFailed, NotFound, PermissionDenied
 from app.domain.events import ApprovalUsed
 from app.domain.store import StoreProfile
 from app.ports import Clock, IdFactory, UnitOfWork
@@ -35,7 +35,7 @@ def grant_approval(
     action: ApprovalAction,
     subject: str,
     asked_by: str,
-    manager_id: str,
+    manager_id: str | None,
     pin: str,
     *,
     store: StoreProfile,
@@ -44,10 +44,17 @@ def grant_approval(
     PIN. A clerk cannot approve (``ApprovalRefused``, their PIN is not even checked); a wrong
     PIN raises ``AuthenticationFailed`` and counts toward the manager's lockout
     (``ClerkLocked`` after five); with ``store.approver_must_differ`` a manager cannot approve
-    what they asked for. The approval is stored unused, for this terminal."""
+    what they asked for. The approval is stored unused, for this terminal.
+
+    ``manager_id`` None (the dialog had no manager chosen): the active manager whose PIN it
+    is; a PIN of none of them counts against the one manager the till has, or against the
+    asking clerk when they are a manager."""
     action = ApprovalAction(action)
     if not subject.startswith(f"{action.value}:"):
         raise ApprovalRefused(f"that subject does not name a {action.text}")
+    if manager_id is None:
+        manager_id = _whose_pin(uow, pin, asked_by)
+    asked_by = asked_by or manager_id  # nobody else asked: the manager did
     with uow:
         manager = uow.clerks.get(manager_id)
         if manager is None or not manager.active:
@@ -75,6 +82,20 @@ def grant_approval(
         uow.approvals.add(approval)
         uow.commit()
     return approval
+
+
+def _whose_pin(uow: UnitOfWork, pin: str, asked_by: str) -> str:
+    with uow:
+        managers = [c for c in uow.clerks.all() if c.is_manager and c.active]
+    for manager in managers:
+        if verify_pin(pin, manager.pin_hash):
+            return manager.id
+    for manager in managers:
+        if manager.id == asked_by:
+            return manager.id
+    if len(managers) == 1:
+        return managers[0].id
+    raise AuthenticationFailed("that is not a manager's PIN", field="pin")
 
 
 def use_approval(

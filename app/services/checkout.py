@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from app.domain.approval import Approval, ApprovalAction, approval_subject
 from app.domain.audit import AuditAction, AuditEntry
 from app.domain.card import CardStatus
 from app.domain.cart import (
+    MAX_OPEN_PRICE,
     Cart,
     CartLine,
     OpenPriceNeedsApproval,
@@ -15,7 +17,7 @@ from app.domain.cart import (
     open_price_needs_approval,
 )
 from app.domain.clerk import Clerk
-from app.domain.errors import EmptyCart, InvalidInput, NotFound
+from app.domain.errors import EmptyCart, InvalidInput, InvalidPrice, NotFound
 from app.domain.events import OrderVoided, SaleCompleted
 from app.domain.money import format_minor, format_money
 from app.domain.order import (
@@ -28,11 +30,22 @@ from app.domain.order import (
     order_lines_from,
     settle_tenders,
 )
+from app.domain.shift import NoOpenShift
 from app.domain.stock import sale_movements
 from app.domain.store import StoreProfile
 from app.ports import Clock, IdFactory, UnitOfWork
-from app.services.clerks import approve_as_manager, require_manager
+from app.services.approvals import use_approval
 from app.services.discounts import audit_approved_discounts, check_approvals
+
+
+def current_shift_for_sale(uow: UnitOfWork) -> str | None:
+    """The id of the shift a sale belongs to: the one open on the terminal. Once the till has
+    had a shift, a sale with none open is refused (``NoOpenShift``); a till that never opened
+    one sells without (docs/manager.md, "Shifts and cash")."""
+    shift = uow.shifts.current()
+    if shift is None and uow.shifts.in_use():
+        raise NoOpenShift("open a shift (Shift → Open shift…) before selling", field="shift")
+    return shift.id if shift else None
 
 
 def receipt_sequence_name(terminal_code: str) -> str:
@@ -89,6 +102,7 @@ def complete_sale(
             tax_total=totals.tax_total,
             total=totals.total,
             prices_include_tax=store.taxes.prices_include_tax,
+            shift_id=current_shift_for_sale(uow),
         )
         order = replace(order.with_status(OrderStatus.PAID), paid_at=now)
         uow.orders.add(order)
@@ -134,25 +148,118 @@ def add_open_price_item(
     return cart.add_open_price(department, unit_price, tax_class)
 
 
+def open_price_subject(department: str, unit_price: int) -> str:
+    """What a manager approves for an open price above the limit."""
+    return approval_subject(
+        ApprovalAction.OPEN_PRICE, department=department.strip(), price=unit_price
+    )
+
+
 def approve_open_price_item(
     uow: UnitOfWork,
     cart: Cart,
     department: str,
     unit_price: int,
     tax_class: str,
-    pin: str,
+    approval: Approval | None,
     store: StoreProfile,
     clock: Clock,
 ) -> Cart:
-    """A manager approves an open price above the limit with their PIN: the cart with the
-    line, marked with the approver (audited when the sale completes). A wrong PIN raises and
-    changes nothing."""
+    """An open price above the limit, with a manager's approval of exactly it (this
+    department, this price): the cart with the line, marked with the approver (audited again
+    when the sale completes). Without an approval ``ApprovalNeeded`` names what to approve;
+    within the limit the item is just added."""
     check_open_price(department, unit_price)
     store.taxes.rate_for(tax_class)
-    manager = approve_as_manager(uow, pin, clock)
+    explanation = open_price_needs_manager(unit_price, store)
+    if not explanation:
+        return add_open_price_item(cart, department, unit_price, tax_class, store)
+    with uow:
+        used = use_approval(
+            uow,
+            clock,
+            approval,
+            ApprovalAction.OPEN_PRICE,
+            open_price_subject(department, unit_price),
+            explanation,
+            amount=unit_price,
+        )
+        manager = uow.clerks.get(used.approved_by)
+        assert manager is not None  # use_approval checked it is an active manager
+        uow.commit()
     return cart.add_open_price(
         department, unit_price, tax_class, approver_id=manager.id, approver_name=manager.name
     )
+
+
+def price_override_subject(cart: Cart, line_id: int, unit_price: int) -> str:
+    """What a manager approves to change line ``line_id``'s price to ``unit_price``."""
+    line = cart.line(line_id)
+    return approval_subject(
+        ApprovalAction.PRICE_OVERRIDE,
+        line=line_id,
+        item=line.sku or line.name,
+        price=unit_price,
+        was=line.unit_price,
+    )
+
+
+def override_price(
+    uow: UnitOfWork,
+    cart: Cart,
+    line_id: int,
+    unit_price: int,
+    reason: str,
+    clerk: Clerk,
+    clock: Clock,
+    *,
+    approval: Approval | None = None,
+) -> Cart:
+    """A line's price changed (the shelf label was lower, damaged goods): always with a
+    manager's approval of exactly this line and price (``ApprovalNeeded`` without one). The
+    approval and a PRICE_OVERRIDDEN entry (old and new price, who asked, who approved) are
+    written now; the line keeps its approver, which ``complete_sale`` checks again."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("a price override needs a reason", field="reason")
+    line = cart.line(line_id)
+    if line.is_open_price:
+        raise InvalidInput("an open-price item's price is typed when it is added", field="price")
+    if isinstance(unit_price, bool) or not isinstance(unit_price, int) or unit_price < 0:
+        raise InvalidPrice("a price is 0 or more, in minor units", field="price")
+    if unit_price > MAX_OPEN_PRICE:
+        raise InvalidPrice(f"a price of {unit_price} is more than one item may cost", field="price")
+    if unit_price == line.unit_price:
+        raise InvalidInput(f"{line.name} already costs {format_minor(unit_price)}", field="price")
+    subject = price_override_subject(cart, line_id, unit_price)
+    now = clock.now()
+    with uow:
+        used = use_approval(
+            uow,
+            clock,
+            approval,
+            ApprovalAction.PRICE_OVERRIDE,
+            subject,
+            f"changing the price of {line.name} from {format_minor(line.unit_price)} to "
+            f"{format_minor(unit_price)}",
+            amount=unit_price,
+        )
+        manager = uow.clerks.get(used.approved_by)
+        assert manager is not None  # use_approval checked it is an active manager
+        uow.audit.add(
+            AuditEntry(
+                now,
+                manager.id,
+                manager.name,
+                AuditAction.PRICE_OVERRIDDEN,
+                reason[:500],
+                unit_price,
+                f"{line.name}: {format_minor(line.unit_price)} → {format_minor(unit_price)}, "
+                f"asked by {clerk.name}",
+            )
+        )
+        uow.commit()
+    return cart.with_price(line_id, unit_price, approver_id=manager.id, approver_name=manager.name)
 
 
 def check_open_prices(uow: UnitOfWork, cart: Cart, store: StoreProfile) -> None:
@@ -160,6 +267,8 @@ def check_open_prices(uow: UnitOfWork, cart: Cart, store: StoreProfile) -> None:
     or approved by someone who is not (or no longer) an active manager of this till."""
     for line in cart.lines:
         if not line.is_open_price:
+            if line.approver_id:  # a price a manager overrode
+                _check_price_approver(uow, line.approver_id)
             continue
         check_open_price(line.name, line.unit_price)
         if not open_price_needs_approval(line.unit_price, store.open_price_approval_limit):
@@ -177,6 +286,15 @@ def check_open_prices(uow: UnitOfWork, cart: Cart, store: StoreProfile) -> None:
                 f"{name} may not approve open prices: ask a manager to approve it again",
                 field="price",
             )
+
+
+def _check_price_approver(uow: UnitOfWork, approver_id: str) -> None:
+    approver = uow.clerks.get(approver_id)
+    if approver is None or not approver.active or not approver.is_manager:
+        name = approver.name if approver else "an unknown clerk"
+        raise InvalidPrice(
+            f"{name} may not override prices: ask a manager to approve it again", field="price"
+        )
 
 
 def _audit_approved_open_prices(uow: UnitOfWork, cart: Cart, order: Order, asked_by: Clerk) -> None:
@@ -280,10 +398,18 @@ def resume_sale(uow: UnitOfWork, sale_id: str) -> Cart:
 
 
 def void_order(
-    uow: UnitOfWork, order_id: str, reason: str, approver: Clerk, clock: Clock, ids: IdFactory
+    uow: UnitOfWork,
+    order_id: str,
+    reason: str,
+    clerk: Clerk,
+    clock: Clock,
+    ids: IdFactory,
+    *,
+    approval: Approval | None = None,
 ) -> Order:
-    """Void a paid order (manager only); the void travels to the server as its own event."""
-    require_manager(approver)
+    """Void a paid order: a manager's approval for exactly this void (``ApprovalNeeded``
+    without one); the void travels to the server as its own event, with the approving
+    manager."""
     if not reason.strip():
         raise InvalidInput("a void needs a reason", field="reason")
     now = clock.now()
@@ -298,21 +424,39 @@ def void_order(
                 field="order_id",
             )
         voided = order.with_status(OrderStatus.VOIDED)
+        used = use_approval(
+            uow,
+            clock,
+            approval,
+            ApprovalAction.VOID_AFTER_PAYMENT,
+            void_subject(order.id),
+            f"voiding paid sale {order.receipt_no}",
+            amount=order.total,
+        )
+        manager = uow.clerks.get(used.approved_by)
+        assert manager is not None  # use_approval checked it is an active manager
         uow.orders.set_status(voided.id, voided.status)
         uow.audit.add(
             AuditEntry(
                 now,
-                approver.id,
-                approver.name,
+                manager.id,
+                manager.name,
                 AuditAction.ORDER_VOIDED,
                 reason.strip(),
                 order.total,
-                order.receipt_no,
+                order.receipt_no
+                if clerk.id == manager.id
+                else f"{order.receipt_no}, asked by {clerk.name}",
             )
         )
-        uow.outbox.add(OrderVoided(ids.new_id(), order.id, reason.strip(), now, approver.id))
+        uow.outbox.add(OrderVoided(ids.new_id(), order.id, reason.strip(), now, manager.id))
         uow.commit()
     return voided
+
+
+def void_subject(order_id: str) -> str:
+    """What a manager approves to void order ``order_id``."""
+    return approval_subject(ApprovalAction.VOID_AFTER_PAYMENT, order=order_id)
 
 
 def stale_lines(uow: UnitOfWork, cart: Cart) -> list[tuple[int, str]]:

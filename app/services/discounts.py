@@ -1,20 +1,21 @@
 """Discounts at the counter: what a clerk may give alone, and a manager's approval of more.
 
 The rule (StoreProfile.discount_approval_bp): a line or order discount above that share of
-what it is taken off needs a manager's PIN. ``give_discount`` refuses such a discount
-(``DiscountNeedsApproval``); ``approve_discount`` checks the PIN (wrong PINs count towards
-the manager's lockout) and returns the cart with the discount marked approved. The sale
-itself (``complete_sale``) refuses any unapproved one and writes the audit entry of each
-approved discount in the sale's transaction. A dialog only collects the PIN.
+what it is taken off needs a manager's approval (app.services.approvals). ``give_discount``
+refuses such a discount (``DiscountNeedsApproval``); ``approve_discount`` uses a manager's
+approval of exactly that discount (``ApprovalNeeded`` without one) and returns the cart with
+the discount marked approved. The sale itself (``complete_sale``) refuses any unapproved one
+and writes the audit entry of each approved discount in the sale's transaction. A dialog
+only asks for the approval.
 
-The till has no price overrides (a line's price is the catalog's); a discount is the only way
-to lower it, so this is the one approval rule for prices.
+A price override (``checkout.override_price``) is the other way a line's price changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from app.domain.approval import Approval, ApprovalAction, approval_subject
 from app.domain.audit import AuditAction, AuditEntry
 from app.domain.cart import (
     Cart,
@@ -29,7 +30,7 @@ from app.domain.money import format_minor
 from app.domain.order import Order
 from app.domain.store import StoreProfile
 from app.ports import Clock, UnitOfWork
-from app.services.clerks import approve_as_manager
+from app.services.approvals import use_approval
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +70,54 @@ def give_discount(cart: Cart, discount: Discount, line_id: int | None, store: St
     return cart.with_discount(unapproved, line_id)
 
 
+def discount_subject(cart: Cart, discount: Discount, line_id: int | None) -> str:
+    """What a manager approves for this discount on line ``line_id`` (None: the sale)."""
+    if line_id is None:
+        line, item = "sale", "sale"
+    else:
+        cart_line = cart.line(line_id)
+        line, item = str(line_id), cart_line.sku or cart_line.name
+    return approval_subject(
+        ApprovalAction.DISCOUNT,
+        line=line,
+        item=item,
+        discount=f"{discount.kind.value}:{discount.value}",
+        base=cart.discount_base(line_id),
+    )
+
+
 def approve_discount(
-    uow: UnitOfWork, cart: Cart, discount: Discount, line_id: int | None, pin: str, clock: Clock
+    uow: UnitOfWork,
+    cart: Cart,
+    discount: Discount,
+    line_id: int | None,
+    approval: Approval | None,
+    clock: Clock,
+    *,
+    store: StoreProfile,
 ) -> Cart:
-    """A manager approves a discount with their PIN: the cart with it applied and marked
-    approved (the receipt shows who approved it). A wrong PIN raises and changes nothing."""
-    cart.discount_base(line_id)  # an unknown line is refused before the PIN is checked
-    manager = approve_as_manager(uow, pin, clock)
+    """A discount above the clerk's limit, with a manager's approval of exactly it (this
+    line, this discount): the cart with it applied and marked approved (the receipt shows who
+    approved it). The approval is used, audited and queued now; without one
+    ``ApprovalNeeded`` names what to approve. Within the limit it is just given."""
+    subject = discount_subject(cart, discount, line_id)  # an unknown line is refused here
+    request = check_discount(cart, discount, line_id, store)
+    if not request.needs_manager:
+        return give_discount(cart, discount, line_id, store)
+    base = cart.discount_base(line_id)
+    with uow:
+        used = use_approval(
+            uow,
+            clock,
+            approval,
+            ApprovalAction.DISCOUNT,
+            subject,
+            request.explanation,
+            amount=discount.amount_off(base),
+        )
+        manager = uow.clerks.get(used.approved_by)
+        assert manager is not None  # use_approval checked it is an active manager
+        uow.commit()
     reason = discount.reason or "discount"
     approved = replace(
         discount,

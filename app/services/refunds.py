@@ -1,4 +1,4 @@
-"""Refunds at the till (manager only): full or partial, by lines or by amount, to the card
+"""Refunds at the till (approved by a manager): full or partial, by lines or by amount, to the card
 through the server's payment API and/or in cash.
 
 Money safety, in the order things happen (docs/payments.md, "Refunds at the till"):
@@ -13,9 +13,10 @@ Money safety, in the order things happen (docs/payments.md, "Refunds at the till
    row pending and blocks further refunds of the order until ``retry_refund`` or
    ``settle_pending_refunds`` has the server's word; a refusal marks it failed and nothing
    changes.
-4. A return without a receipt (the customer has none; the sale was found by searching the
-   history) needs a manager, checked here and not only in the dialog, and is audited as such
-   (``AuditAction.RETURN_WITHOUT_RECEIPT``).
+4. Every refund needs a manager's approval of exactly it (this order, this amount:
+   ``refund_subject``), used in the transaction of step 2 (app.services.approvals). A return
+   without a receipt (the customer has none; the sale was found by searching the history) is
+   approved as such and audited as such (``AuditAction.RETURN_WITHOUT_RECEIPT``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from app.domain.approval import Approval, ApprovalAction, approval_subject
 from app.domain.audit import AuditAction, AuditEntry
 from app.domain.card import CardRefundStatus
 from app.domain.clerk import Clerk
@@ -31,7 +33,6 @@ from app.domain.errors import (
     GatewayUnavailable,
     InvalidInput,
     NotFound,
-    PermissionDenied,
     PosError,
 )
 from app.domain.events import OrderRefunded
@@ -48,7 +49,7 @@ from app.domain.refund import (
 )
 from app.domain.stock import refund_movements
 from app.ports import Clock, IdFactory, PaymentGateway, UnitOfWork
-from app.services.clerks import require_manager
+from app.services.approvals import use_approval
 
 
 class CardRefundNeedsConnection(PosError):
@@ -93,12 +94,21 @@ def quote_refund(
         )
 
 
+def refund_subject(
+    order_id: str, amount: int, *, with_receipt: bool = True
+) -> tuple[ApprovalAction, str]:
+    """What a manager approves to refund ``amount`` of order ``order_id`` (a return without a
+    receipt is its own action)."""
+    action = ApprovalAction.REFUND if with_receipt else ApprovalAction.RETURN_WITHOUT_RECEIPT
+    return action, approval_subject(action, order=order_id, amount=amount)
+
+
 def refund_order(
     uow_factory: Callable[[], UnitOfWork],
     gateway: PaymentGateway | None,
     order_id: str,
     reason: str,
-    approver: Clerk,
+    clerk: Clerk,
     clock: Clock,
     ids: IdFactory,
     *,
@@ -106,22 +116,19 @@ def refund_order(
     lines: Sequence[RefundLine] | None = None,
     to_card: int | None = None,
     with_receipt: bool = True,
+    approval: Approval | None = None,
 ) -> Refund:
-    """Refund (part of) a paid order, approved by a manager.
+    """Refund (part of) a paid order, asked by ``clerk`` with a manager's ``approval`` of
+    exactly this refund: this order, this amount (``ApprovalNeeded`` without one, naming the
+    subject to approve; ``ApprovalRefused`` for an approval of anything else).
 
     Nothing but ``reason``: everything that is left, lines back to stock. ``lines``: those
     quantities (``amount`` may lower what is paid back for them). ``amount`` alone: that much,
     no stock. ``to_card``: the card part (default as much as the order's card payment can
     take back; ``0`` for all cash). ``gateway`` is None when the till is offline or not
     enrolled: then only cash refunds work. ``with_receipt=False``: the customer has no
-    receipt; a manager must approve it and the audit says so.
+    receipt; the approval is of a return without a receipt and the audit says so.
     """
-    if not with_receipt and not approver.is_manager:
-        raise PermissionDenied(
-            f"a return without a receipt needs a manager; {approver.name} is not one",
-            field="approver",
-        )
-    require_manager(approver)
     reason = reason.strip()
     if not reason:
         raise InvalidInput("a refund needs a reason", field="reason")
@@ -137,6 +144,13 @@ def refund_order(
                 "back to the card. Refund it in cash, or try again when the till is online",
                 field="to_card",
             )
+        action, subject = refund_subject(order.id, plan.amount, with_receipt=with_receipt)
+        why = f"refunding {format_minor(plan.amount)} of {order.receipt_no}"
+        if not with_receipt:
+            why += " without a receipt"
+        used = use_approval(uow, clock, approval, action, subject, why, amount=plan.amount)
+        manager = uow.clerks.get(used.approved_by)
+        assert manager is not None  # use_approval checked it is an active manager
         refund = Refund(
             id=ids.new_id(),
             order_id=order.id,
@@ -146,8 +160,8 @@ def refund_order(
             card_payment_id=plan.card_payment_id,
             reason=reason[:200],
             lines=plan.lines,
-            clerk_id=approver.id,
-            clerk_name=approver.name,
+            clerk_id=manager.id,
+            clerk_name=manager.name,
             created_at=now,
             state=RefundState.PENDING if plan.card_amount else RefundState.DONE,
             refunded_at=None if plan.card_amount else now,
@@ -157,12 +171,13 @@ def refund_order(
             uow.audit.add(
                 AuditEntry(
                     now,
-                    approver.id,
-                    approver.name,
+                    manager.id,
+                    manager.name,
                     AuditAction.RETURN_WITHOUT_RECEIPT,
                     refund.reason,
                     refund.amount,
-                    f"{order.receipt_no}: no receipt shown, approved by {approver.name}",
+                    f"{order.receipt_no}: no receipt shown, approved by {manager.name}, "
+                    f"asked by {clerk.name}",
                 )
             )
         if not plan.card_amount:

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 import stripe
 
+from app.data import DEMO_MANAGER_PIN
+from app.domain.approval import ApprovalNeeded
 from app.domain.card import CardStatus
-from app.domain.clerk import Clerk, Role
 from app.domain.errors import InvalidInput
 from app.domain.order import TenderInput, TenderKind
 from app.domain.refund import RefundLine, RefundState
+from app.services.approvals import grant_approval
 from app.services.card_payments import cancel_card_payment, card_tender, check_card_payment
 from app.services.refunds import refund_order
 from local_db.engine import DB_FILENAME
@@ -35,7 +37,43 @@ from tests.server.test_payments import intents_for_order, pay_as_the_browser
 
 __all__ = ["server_env_extra", "webhooks"]  # fixtures shared with test_card_payment
 
-MANAGER = Clerk(id="e2e-manager", name="Sam", role=Role.MANAGER, pin_hash="x")
+
+def approved_refund(till: Any, gateway: Any, order_id: str, reason: str, **kwargs: Any) -> Any:
+    """The till's flow: the clerk asks, the refund wants an approval of exactly itself, the
+    demo store's manager (pulled from the server) types their PIN, and it is asked again."""
+    terminal = till.terminal
+
+    def ask(approval: Any = None) -> Any:
+        return refund_order(
+            terminal.uow,
+            gateway,
+            order_id,
+            reason,
+            till.clerk,
+            terminal.clock,
+            terminal.ids,
+            approval=approval,
+            **kwargs,
+        )
+
+    try:
+        return ask()
+    except ApprovalNeeded as needed:
+        with terminal.read() as uow:
+            manager = next(c for c in uow.clerks.all() if c.is_manager and c.active)
+        return ask(
+            grant_approval(
+                terminal.uow(),
+                terminal.ids,
+                terminal.clock,
+                needed.action,
+                needed.subject,
+                till.clerk.id,
+                manager.id,
+                DEMO_MANAGER_PIN,
+                store=terminal.store,
+            )
+        )
 
 
 def paid_by_card(till: Any, gateway: Any, stripe_client: Any) -> tuple[Any, Any]:
@@ -70,14 +108,11 @@ def test_partial_card_refund_is_made_once_at_stripe_and_recorded_once_on_the_ser
     milk_after_sale = server_stock(backend, "demo-milk")
 
     terminal = till.terminal
-    refund = refund_order(
-        terminal.uow,
+    refund = approved_refund(
+        till,
         gateway,
         order.id,
         "one bottle was broken",
-        MANAGER,
-        terminal.clock,
-        terminal.ids,
         lines=[RefundLine(1, 1)],  # one of the two milks
     )
     assert refund.state is RefundState.DONE
@@ -104,9 +139,7 @@ def test_cash_refund_made_offline_syncs_when_the_server_is_back(backend, make_ti
 
     till.base_url = f"http://127.0.0.1:{free_loopback_port()}"  # nothing listens: offline
     terminal = till.terminal
-    refund = refund_order(
-        terminal.uow, None, order.id, "changed mind", MANAGER, terminal.clock, terminal.ids
-    )
+    refund = approved_refund(till, None, order.id, "changed mind")
     assert refund.cash_amount == order.total
     with terminal.read() as uow:
         assert uow.orders.get(order.id).status.value == "refunded"
@@ -131,14 +164,11 @@ def test_line_refund_reaches_the_server_exactly_once_and_restocks_there(backend,
     assert till.engine.run_once(force=True).waiting == 0
     milk_after_sale = server_stock(backend, "demo-milk")
     terminal = till.terminal
-    refund = refund_order(
-        terminal.uow,
+    refund = approved_refund(
+        till,
         None,
         order.id,
         "one bottle was broken",
-        MANAGER,
-        terminal.clock,
-        terminal.ids,
         lines=[RefundLine(1, 1)],
     )
     assert refund.lines == (RefundLine(1, 1),) and refund.cash_amount == refund.amount > 0
@@ -155,14 +185,11 @@ def test_line_refund_reaches_the_server_exactly_once_and_restocks_there(backend,
     assert backend.sql("SELECT status, refunded_total FROM orders") == [("paid", refund.amount)]
     assert server_stock(backend, "demo-milk") == milk_after_sale + 1
     with pytest.raises(InvalidInput, match="line 1: only 1 of it can still be refunded"):
-        refund_order(
-            terminal.uow,
+        approved_refund(
+            till,
             None,
             order.id,
             "both",
-            MANAGER,
-            terminal.clock,
-            terminal.ids,
             lines=[RefundLine(1, 2)],
         )
 

@@ -66,3 +66,25 @@ def clerk(terminal: Terminal):
 @pytest.fixture
 def manager(terminal: Terminal):
     return create_clerk(terminal.uow(), "Sam", DEMO_MANAGER_PIN, Role.MANAGER, terminal.ids)
+
+
+@pytest.fixture
+def approve(terminal: Terminal, manager):
+    """``approve(action, subject, asked_by=None)``: the manager Sam's approval (PIN typed) of
+    ``action`` on ``subject``, asked by ``asked_by`` (default Sam himself)."""
+    from app.services.approvals import grant_approval
+
+    def grant(action, subject, asked_by=None):
+        return grant_approval(
+            terminal.uow(),
+            terminal.ids,
+            terminal.clock,
+            action,
+            subject,
+            (asked_by or manager).id,
+            manager.id,
+            DEMO_MANAGER_PIN,
+            store=terminal.store,
+        )
+
+    return grant

@@ -8,13 +8,18 @@ from dataclasses import replace
 
 import pytest
 
-from app.data import DEMO_MANAGER_PIN
+from app.domain.approval import ApprovalAction, ApprovalNeeded, ApprovalRefused
 from app.domain.audit import AuditAction
 from app.domain.cart import Cart, Discount, DiscountKind, DiscountNeedsApproval
-from app.domain.errors import PermissionDenied
 from app.domain.order import TenderInput, TenderKind
+from app.services.approvals import grant_approval
 from app.services.checkout import complete_sale, park_sale, resume_sale
-from app.services.discounts import approve_discount, check_discount, give_discount
+from app.services.discounts import (
+    approve_discount,
+    check_discount,
+    discount_subject,
+    give_discount,
+)
 from local_db.engine import DB_FILENAME
 
 from .conftest import MILK, WINE
@@ -43,6 +48,20 @@ def counts(terminal) -> tuple[int, int, int]:
         )
 
 
+def approved(terminal, approve, cart, discount, line_id, asked_by):
+    """The till's flow: approve_discount asks for an approval of exactly this discount, the
+    manager Sam grants it with his PIN, and it is asked again with it."""
+    with pytest.raises(ApprovalNeeded) as needed:
+        approve_discount(
+            terminal.uow(), cart, discount, line_id, None, terminal.clock, store=terminal.store
+        )
+    assert needed.value.subject == discount_subject(cart, discount, line_id)
+    approval = approve(needed.value.action, needed.value.subject, asked_by)
+    return approve_discount(
+        terminal.uow(), cart, discount, line_id, approval, terminal.clock, store=terminal.store
+    )
+
+
 def test_a_clerk_gives_a_small_discount_alone(terminal, clerk):
     cart = give_discount(Cart().add(WINE), TEN_OFF, 1, terminal.store)
     order = sell(terminal, clerk, cart)
@@ -68,16 +87,38 @@ def test_a_sale_with_an_unapproved_large_discount_is_refused_and_nothing_is_writ
     assert counts(terminal) == (0, 0, 0)
 
 
-def test_a_clerks_pin_does_not_approve_a_discount(terminal, clerk, manager):
-    with pytest.raises(PermissionDenied, match="not a manager's PIN"):
-        approve_discount(terminal.uow(), Cart().add(WINE), HALF_OFF, 1, "2468", terminal.clock)
+def test_a_clerk_cannot_approve_a_discount(terminal, clerk, manager):
+    cart = Cart().add(WINE)
+    with pytest.raises(ApprovalRefused, match="Maria is not a manager"):
+        grant_approval(
+            terminal.uow(),
+            terminal.ids,
+            terminal.clock,
+            ApprovalAction.DISCOUNT,
+            discount_subject(cart, HALF_OFF, 1),
+            clerk.id,
+            clerk.id,
+            "2468",
+            store=terminal.store,
+        )
+
+
+def test_an_approval_of_one_discount_does_not_approve_a_larger_one(terminal, clerk, approve):
+    cart = Cart().add(WINE)
+    approval = approve(ApprovalAction.DISCOUNT, discount_subject(cart, HALF_OFF, 1), clerk)
+    more = Discount(DiscountKind.PERCENT, 6000, "best before today")
+    with pytest.raises(ApprovalRefused, match="another discount"):
+        approve_discount(
+            terminal.uow(), cart, more, 1, approval, terminal.clock, store=terminal.store
+        )
+    assert counts(terminal) == (0, 0, 0)
 
 
 def test_an_approved_discount_is_sold_and_audited_with_who_asked_and_who_approved(
-    terminal, clerk, manager
+    terminal, clerk, manager, approve
 ):
     cart = Cart().add(WINE).add(MILK)
-    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, DEMO_MANAGER_PIN, terminal.clock)
+    cart = approved(terminal, approve, cart, HALF_OFF, 1, clerk)
     wine = cart.lines[0].discount
     assert wine is not None and (wine.approver_id, wine.approver_name) == (manager.id, "Sam")
     assert wine.reason == "best before today, approved by Sam"  # printed on the receipt
@@ -85,13 +126,15 @@ def test_an_approved_discount_is_sold_and_audited_with_who_asked_and_who_approve
     order = sell(terminal, clerk, cart)
     assert order.lines[0].line_discount == 400  # 7.99 − 50 %, half up
     with terminal.read() as uow:
-        (entry,) = uow.audit.recent()
+        entry, approval_entry = uow.audit.recent()
     assert entry.action is AuditAction.DISCOUNT_APPROVED
     assert (entry.clerk_id, entry.clerk_name, entry.amount) == (manager.id, "Sam", 400)
     assert entry.reason == "best before today, approved by Sam"
     assert entry.detail == (
         f"{order.receipt_no}: 50 % off Rioja Crianza 0.75 L, asked by {clerk.name}"
     )
+    assert approval_entry.action is AuditAction.APPROVAL_USED
+    assert approval_entry.amount == 400 and "asked by Maria" in approval_entry.detail
 
 
 def test_an_approval_by_someone_who_is_not_a_manager_is_refused(terminal, clerk):
@@ -102,14 +145,14 @@ def test_an_approval_by_someone_who_is_not_a_manager_is_refused(terminal, clerk)
     assert counts(terminal) == (0, 0, 0)
 
 
-def test_a_parked_sale_keeps_its_approval(terminal, clerk, manager):
+def test_a_parked_sale_keeps_its_approval(terminal, clerk, manager, approve):
     cart = Cart().add(WINE)
-    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, DEMO_MANAGER_PIN, terminal.clock)
+    cart = approved(terminal, approve, cart, HALF_OFF, 1, clerk)
     sale_id = park_sale(terminal.uow(), cart, clerk, "Mrs Smith", terminal.clock, terminal.ids)
     resumed = resume_sale(terminal.uow(), sale_id)
     assert resumed.lines[0].discount == cart.lines[0].discount
     sell(terminal, clerk, resumed)
-    assert counts(terminal) == (1, 1, 1)
+    assert counts(terminal) == (1, 2, 2)  # the approval's event and entry, and the sale's
 
 
 def test_a_card_payment_is_not_started_for_an_unapproved_discount(terminal, clerk):
@@ -126,7 +169,7 @@ def test_a_card_payment_is_not_started_for_an_unapproved_discount(terminal, cler
 
 
 def test_a_card_paid_sale_whose_discount_lost_its_approval_is_parked_not_lost(
-    terminal, clerk, manager
+    terminal, clerk, manager, approve
 ):
     """The customer paid by card, but meanwhile the approver stopped being a manager (a pull
     changed their role): the sale is parked for the clerk to finish, not left half done, and
@@ -136,7 +179,7 @@ def test_a_card_paid_sale_whose_discount_lost_its_approval_is_parked_not_lost(
     from tests.fakes import FakeGateway
 
     cart = Cart().add(WINE).with_order_id(terminal.ids.new_id())
-    cart = approve_discount(terminal.uow(), cart, HALF_OFF, 1, DEMO_MANAGER_PIN, terminal.clock)
+    cart = approved(terminal, approve, cart, HALF_OFF, 1, clerk)
     gateway = FakeGateway(checks_until_done=0)
     total = cart.totals(terminal.store.taxes).total
     start_card_payment(

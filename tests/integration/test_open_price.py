@@ -8,17 +8,19 @@ from dataclasses import replace
 
 import pytest
 
-from app.data import DEMO_MANAGER_PIN
+from app.domain.approval import ApprovalAction, ApprovalNeeded, ApprovalRefused
 from app.domain.audit import AuditAction
 from app.domain.cart import Cart, OpenPriceNeedsApproval
 from app.domain.clerk import Role
-from app.domain.errors import PermissionDenied
+from app.domain.errors import AuthenticationFailed
 from app.domain.order import TenderInput, TenderKind
+from app.services.approvals import grant_approval
 from app.services.checkout import (
     add_open_price_item,
     approve_open_price_item,
     complete_sale,
     open_price_needs_manager,
+    open_price_subject,
     park_sale,
     resume_sale,
 )
@@ -64,20 +66,30 @@ def test_above_the_limit_a_clerk_alone_is_refused_and_nothing_is_sold(terminal, 
         assert db.execute("SELECT count(*) FROM orders").fetchone() == (0,)
 
 
-def test_a_manager_approves_it_with_their_pin_and_the_sale_audits_it(terminal, clerk, manager):
-    with pytest.raises(PermissionDenied):
-        approve_open_price_item(
-            terminal.uow(), Cart(), "Deli", 7500, "food", "0000", terminal.store, terminal.clock
+def approve_item(terminal, cart, approval):
+    return approve_open_price_item(
+        terminal.uow(), cart, "Deli", 7500, "food", approval, terminal.store, terminal.clock
+    )
+
+
+def test_a_manager_approves_it_and_the_sale_audits_it(terminal, clerk, manager, approve):
+    with pytest.raises(ApprovalNeeded) as needed:
+        approve_item(terminal, Cart(), None)
+    assert needed.value.subject == open_price_subject("Deli", 7500)
+    with pytest.raises(AuthenticationFailed):  # a wrong PIN grants nothing
+        grant_approval(
+            terminal.uow(),
+            terminal.ids,
+            terminal.clock,
+            ApprovalAction.OPEN_PRICE,
+            needed.value.subject,
+            clerk.id,
+            manager.id,
+            "000000",
+            store=terminal.store,
         )
-    cart = approve_open_price_item(
-        terminal.uow(),
-        Cart(),
-        "Deli",
-        7500,
-        "food",
-        DEMO_MANAGER_PIN,
-        terminal.store,
-        terminal.clock,
+    cart = approve_item(
+        terminal, Cart(), approve(ApprovalAction.OPEN_PRICE, needed.value.subject, clerk)
     )
     assert cart.lines[0].approver_name == "Sam"
     # Parked and resumed, the approval stays with the line.
@@ -86,24 +98,23 @@ def test_a_manager_approves_it_with_their_pin_and_the_sale_audits_it(terminal, c
     assert cart.lines[0].approver_id == manager.id
     order = sell(terminal, clerk, cart)
     with terminal.read() as uow:
-        (entry,) = uow.audit.recent()
+        entry, approval_entry = uow.audit.recent()
     assert entry.action is AuditAction.OPEN_PRICE_APPROVED
     assert (entry.clerk_name, entry.amount) == ("Sam", 7500)
     assert order.receipt_no in entry.detail and "Deli (open price)" in entry.detail
     assert "Maria" in entry.reason
+    assert approval_entry.action is AuditAction.APPROVAL_USED
 
 
-def test_an_approver_who_is_no_longer_a_manager_does_not_count(terminal, clerk, manager):
-    cart = approve_open_price_item(
-        terminal.uow(),
-        Cart(),
-        "Deli",
-        7500,
-        "food",
-        DEMO_MANAGER_PIN,
-        terminal.store,
-        terminal.clock,
-    )
+def test_an_approval_of_one_open_price_does_not_approve_a_higher_one(terminal, clerk, approve):
+    approval = approve(ApprovalAction.OPEN_PRICE, open_price_subject("Deli", 6000), clerk)
+    with pytest.raises(ApprovalRefused, match="another open price"):
+        approve_item(terminal, Cart(), approval)
+
+
+def test_an_approver_who_is_no_longer_a_manager_does_not_count(terminal, clerk, manager, approve):
+    approval = approve(ApprovalAction.OPEN_PRICE, open_price_subject("Deli", 7500), clerk)
+    cart = approve_item(terminal, Cart(), approval)
     with terminal.uow() as uow:
         uow.clerks.save(replace(manager, role=Role.CLERK))
         uow.commit()

@@ -8,14 +8,17 @@ import sqlite3
 
 import pytest
 
+from app.data import DEMO_MANAGER_PIN
+from app.domain.approval import ApprovalAction, ApprovalNeeded, ApprovalRefused
 from app.domain.card import CardStatus
 from app.domain.cart import Cart
 from app.domain.errors import InvalidInput
 from app.domain.order import OrderStatus, TenderInput, TenderKind
 from app.domain.refund import RefundLine, RefundState
+from app.services.approvals import grant_approval
 from app.services.card_payments import cancel_card_payment, start_card_payment
 from app.services.checkout import complete_sale, void_order
-from app.services.refunds import quote_refund, refund_left, refund_order
+from app.services.refunds import quote_refund, refund_left, refund_order, refund_subject
 from local_db.engine import DB_FILENAME
 from local_db.repositories import SqliteOutboxRepository
 from sync.protocol import OrderRefundedEvent
@@ -45,17 +48,37 @@ def stock(terminal, product) -> int:
         return uow.products.by_id(product.id).stock
 
 
-def refund(terminal, gateway, manager, **kwargs):
-    return refund_order(
-        terminal.uow,
-        gateway,
-        kwargs.pop("order_id"),
-        kwargs.pop("reason", "customer returned it"),
-        manager,
-        terminal.clock,
-        terminal.ids,
-        **kwargs,
-    )
+def refund(terminal, gateway, asked_by, **kwargs):
+    """The till's flow: the refund asks for an approval, the manager Sam types his PIN, the
+    refund is asked again with it (``approve=False``: nobody approves)."""
+    approve = kwargs.pop("approve", True)
+    args = (kwargs.pop("order_id"), kwargs.pop("reason", "customer returned it"), asked_by)
+
+    def ask(approval=None):
+        return refund_order(
+            terminal.uow, gateway, *args, terminal.clock, terminal.ids, approval=approval, **kwargs
+        )
+
+    try:
+        return ask()
+    except ApprovalNeeded as needed:
+        if not approve:
+            raise
+        with terminal.read() as uow:
+            (sam,) = [c for c in uow.clerks.all() if c.is_manager]
+        return ask(
+            grant_approval(
+                terminal.uow(),
+                terminal.ids,
+                terminal.clock,
+                needed.action,
+                needed.subject,
+                asked_by.id,
+                sam.id,
+                DEMO_MANAGER_PIN,
+                store=terminal.store,
+            )
+        )
 
 
 def outbox_rows(terminal) -> list[tuple[str, dict]]:
@@ -76,7 +99,7 @@ def test_cash_refund_of_lines_is_stored_with_its_event_and_stock_comes_back(
         stored = uow.orders.get(order.id)
         assert (stored.status, stored.refunded_total) == (OrderStatus.PAID, 218)
         assert uow.refunds.for_order(order.id) == [done]
-        assert uow.audit.recent(1)[0].action.value == "order_refunded"
+        assert [e.action.value for e in uow.audit.recent(2)] == ["order_refunded", "approval_used"]
     kind, event = outbox_rows(terminal)[-1]
     assert kind == "order.refunded"
     parsed = OrderRefundedEvent.model_validate(event)  # speaks the protocol
@@ -159,7 +182,7 @@ def test_card_refund_is_pending_on_disk_while_the_server_is_asked(terminal, cler
 
     gateway.on_refund = look
     done = refund(terminal, gateway, manager, order_id=order.id, lines=[RefundLine(2, 1)])
-    assert seen == [("pending",), (1,)]  # only the sale's event so far
+    assert seen == [("pending",), (2,)]  # the sale's and the approval's events so far
     assert (done.card_amount, done.cash_amount) == (799, 0)
     assert outbox_rows(terminal)[-1][1]["payload"]["card_amount"] == 799
     assert stock(terminal, WINE) == 12
@@ -201,30 +224,88 @@ def test_cancel_after_the_customer_paid_keeps_the_payment_for_the_sale(terminal,
 
 
 def test_a_return_without_a_receipt_needs_a_manager_in_the_use_case_and_is_audited(
-    terminal, clerk, manager
+    terminal, clerk, manager, approve
 ):
-    from app.domain.errors import PermissionDenied
-
     order = sell(terminal, clerk, Cart().add(MILK, 2))
-    with pytest.raises(PermissionDenied, match="without a receipt needs a manager; Maria"):
+    with pytest.raises(ApprovalNeeded, match="without a receipt: a manager must approve") as needed:
         refund(
-            terminal, None, clerk, order_id=order.id, lines=[RefundLine(1, 1)], with_receipt=False
+            terminal,
+            None,
+            clerk,
+            order_id=order.id,
+            lines=[RefundLine(1, 1)],
+            with_receipt=False,
+            approve=False,
         )
+    assert needed.value.action is ApprovalAction.RETURN_WITHOUT_RECEIPT
     with terminal.read() as uow:  # nothing was written
         assert uow.refunds.for_order(order.id) == []
         assert uow.orders.get(order.id).refunded_total == 0
     assert stock(terminal, MILK) == 38
+    # an approval of a refund with a receipt does not approve one without
+    with_receipt = approve(
+        ApprovalAction.REFUND,
+        needed.value.subject.replace("return_without_receipt:", "refund:"),
+        clerk,
+    )
+    with pytest.raises(ApprovalRefused, match="is for a refund, not a return without a receipt"):
+        refund_order(
+            terminal.uow,
+            None,
+            order.id,
+            "no receipt",
+            clerk,
+            terminal.clock,
+            terminal.ids,
+            lines=[RefundLine(1, 1)],
+            with_receipt=False,
+            approval=with_receipt,
+        )
 
     done = refund(
-        terminal, None, manager, order_id=order.id, lines=[RefundLine(1, 1)], with_receipt=False
+        terminal, None, clerk, order_id=order.id, lines=[RefundLine(1, 1)], with_receipt=False
     )
     assert done.state is RefundState.DONE and stock(terminal, MILK) == 39
+    assert done.clerk_name == "Sam"  # the approving manager
     with terminal.read() as uow:
         actions = {e.action.value: e for e in uow.audit.recent(5)}
-    assert set(actions) == {"return_without_receipt", "order_refunded"}
+    assert set(actions) == {"return_without_receipt", "order_refunded", "approval_used"}
     no_receipt = actions["return_without_receipt"]
     assert (no_receipt.clerk_name, no_receipt.amount) == ("Sam", done.amount)
     assert "no receipt shown" in no_receipt.detail and order.receipt_no in no_receipt.detail
+    assert "asked by Maria" in no_receipt.detail
+
+
+def test_an_approval_of_a_refund_is_for_that_amount_and_that_order_and_used_once(
+    terminal, clerk, approve
+):
+    order = sell(terminal, clerk, Cart().add(MILK, 3))
+    other = sell(terminal, clerk, Cart().add(MILK, 3))
+    approval = approve(ApprovalAction.REFUND, refund_subject(order.id, 109)[1], clerk)
+
+    def ask(order_id, amount):
+        return refund_order(
+            terminal.uow,
+            None,
+            order_id,
+            "dented",
+            clerk,
+            terminal.clock,
+            terminal.ids,
+            amount=amount,
+            approval=approval,
+        )
+
+    with pytest.raises(ApprovalRefused, match="another refund"):
+        ask(order.id, 110)
+    with pytest.raises(ApprovalRefused, match="another refund"):
+        ask(other.id, 109)
+    assert ask(order.id, 109).amount == 109
+    with pytest.raises(ApprovalRefused, match="used already"):
+        ask(order.id, 109)
+    with terminal.read() as uow:
+        assert [r.amount for r in uow.refunds.for_order(order.id)] == [109]
+        assert uow.refunds.for_order(other.id) == []
 
 
 def test_a_sale_without_its_receipt_is_found_by_what_was_bought(terminal, clerk):

@@ -7,10 +7,11 @@ import sqlite3
 
 import pytest
 
+from app.domain.approval import ApprovalAction, ApprovalNeeded, ApprovalRefused
 from app.domain.cart import Cart, Discount, DiscountKind
-from app.domain.errors import EmptyCart, IllegalTransition, PermissionDenied, TenderShortfall
+from app.domain.errors import EmptyCart, IllegalTransition, TenderShortfall
 from app.domain.order import OrderStatus, SyncState, TenderInput, TenderKind
-from app.services.checkout import complete_sale, park_sale, resume_sale, void_order
+from app.services.checkout import complete_sale, park_sale, resume_sale, void_order, void_subject
 from local_db.engine import DB_FILENAME
 
 from .conftest import BANANAS, MILK, WINE
@@ -124,19 +125,58 @@ def test_parked_sale_survives_reopening_the_store(terminal, clerk, tmp_path):
         reopened.close()
 
 
-def test_void_needs_a_manager_and_a_paid_order_voids_once(terminal, clerk, manager):
+def test_void_needs_a_manager_and_a_paid_order_voids_once(terminal, clerk, manager, approve):
     order = sell(terminal, clerk, Cart().add(WINE))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ApprovalNeeded) as needed:
         void_order(terminal.uow(), order.id, "wrong item", clerk, terminal.clock, terminal.ids)
+    assert needed.value.action is ApprovalAction.VOID_AFTER_PAYMENT
+    approval = approve(needed.value.action, needed.value.subject, clerk)
     voided = void_order(
-        terminal.uow(), order.id, "wrong item", manager, terminal.clock, terminal.ids
+        terminal.uow(),
+        order.id,
+        "wrong item",
+        clerk,
+        terminal.clock,
+        terminal.ids,
+        approval=approval,
     )
     assert voided.status is OrderStatus.VOIDED
     with pytest.raises(IllegalTransition, match="is voided; it cannot become voided"):
-        void_order(terminal.uow(), order.id, "again", manager, terminal.clock, terminal.ids)
+        void_order(
+            terminal.uow(),
+            order.id,
+            "again",
+            manager,
+            terminal.clock,
+            terminal.ids,
+            approval=approval,
+        )
     with raw(terminal) as db:
         types = [r[0] for r in db.execute("SELECT event_type FROM outbox ORDER BY seq")]
-    assert types == ["order.paid", "order.voided"]
+        (body,) = [
+            r[0] for r in db.execute("SELECT payload FROM outbox WHERE event_type LIKE 'order.v%'")
+        ]
+    assert types == ["order.paid", "approval.used", "order.voided"]
+    assert json.loads(body)["payload"]["clerk_id"] == manager.id  # the approving manager
+
+
+def test_an_approval_of_one_void_does_not_void_another_order(terminal, clerk, approve):
+    first = sell(terminal, clerk, Cart().add(WINE))
+    second = sell(terminal, clerk, Cart().add(MILK))
+    approval = approve(ApprovalAction.VOID_AFTER_PAYMENT, void_subject(first.id), clerk)
+    with pytest.raises(ApprovalRefused, match="another void"):
+        void_order(
+            terminal.uow(),
+            second.id,
+            "oops",
+            clerk,
+            terminal.clock,
+            terminal.ids,
+            approval=approval,
+        )
+    with terminal.read() as uow:
+        assert uow.orders.get(second.id).status is OrderStatus.PAID
+        assert uow.approvals.get(approval.id).used_at is None
 
 
 def test_history_finds_orders_by_receipt_number_and_day(terminal, clerk):
@@ -175,7 +215,9 @@ def test_resumed_sale_flags_lines_deleted_or_repriced_on_the_server(terminal, cl
     ]
 
 
-def test_removed_lines_cancelled_sales_and_voids_are_audited_with_reasons(terminal, clerk, manager):
+def test_removed_lines_cancelled_sales_and_voids_are_audited_with_reasons(
+    terminal, clerk, manager, approve
+):
     from app.domain.audit import AuditAction
     from app.domain.errors import InvalidInput
     from app.services.checkout import cancel_sale, remove_line
@@ -190,11 +232,27 @@ def test_removed_lines_cancelled_sales_and_voids_are_audited_with_reasons(termin
     )
     assert emptied.is_empty
     order = sell(terminal, clerk, Cart().add(WINE))
-    void_order(terminal.uow(), order.id, "rang up twice", manager, terminal.clock, terminal.ids)
+    approval = approve(ApprovalAction.VOID_AFTER_PAYMENT, void_subject(order.id))
+    void_order(
+        terminal.uow(),
+        order.id,
+        "rang up twice",
+        manager,
+        terminal.clock,
+        terminal.ids,
+        approval=approval,
+    )
     with terminal.read() as uow:
         entries = uow.audit.recent()
     assert [(e.action, e.clerk_name, e.reason, e.amount, e.detail) for e in entries] == [
         (AuditAction.ORDER_VOIDED, "Sam", "rang up twice", 799, order.receipt_no),
+        (
+            AuditAction.APPROVAL_USED,
+            "Sam",
+            f"voiding paid sale {order.receipt_no}",
+            799,
+            f"void of a paid order approved by Sam, asked by Sam, on T01: {approval.subject}",
+        ),
         (
             AuditAction.SALE_CANCELLED,
             "Maria",

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication
 
 from app.domain.audit import AuditAction
 from local_db.engine import DB_FILENAME
-from ui.dialogs import CloseWithSaleDialog, ManagerApprovalDialog, ParkedSalesDialog
+from ui.approval_dialog import ApprovalDialog
+from ui.dialogs import CloseWithSaleDialog, ParkedSalesDialog
 from ui.sample_catalog import barcode_of
 
 from .conftest import add_clerk
@@ -35,9 +36,7 @@ def half_price_sale(qtbot: Any, window: Any) -> Any:
     discount.sale_button.setChecked(True)
     qtbot.keyClicks(focus_in(qtbot, discount.value_field), "50")
     qtbot.keyClick(discount.value_field, Qt.Key.Key_Return)
-    qtbot.waitUntil(
-        lambda: isinstance(register.active_dialog, ManagerApprovalDialog), timeout=TIMEOUT
-    )
+    qtbot.waitUntil(lambda: isinstance(register.active_dialog, ApprovalDialog), timeout=TIMEOUT)
     approval = register.active_dialog
     qtbot.keyClicks(focus_in(qtbot, approval.pin), PIN)
     qtbot.keyClick(approval.pin, Qt.Key.Key_Return)

@@ -92,9 +92,9 @@ def _build_parked(till: Till) -> QDialog:
 
 
 def _approval_opened(dialog: QDialog, _results: list[int]) -> bool:
-    from ui.dialogs import ManagerApprovalDialog
+    from ui.approval_dialog import ApprovalDialog
 
-    return any(child.isVisible() for child in dialog.findChildren(ManagerApprovalDialog))
+    return any(child.isVisible() for child in dialog.findChildren(ApprovalDialog))
 
 
 def _fill_first_manager(dialog: Any) -> None:
@@ -103,11 +103,22 @@ def _fill_first_manager(dialog: Any) -> None:
 
 
 def _build_refund_receipt(till: Till) -> QDialog:
+    from app.services.approvals import grant_approval
     from app.services.receipt import build_refund_receipt
-    from app.services.refunds import refund_order
+    from app.services.refunds import refund_order, refund_subject
     from ui.receipt_view import RefundReceiptDialog
 
     terminal, order = till.terminal, till.order
+    approval = grant_approval(
+        terminal.uow(),
+        terminal.ids,
+        terminal.clock,
+        *refund_subject(order.id, 100),
+        till.manager.id,
+        till.manager.id,
+        MANAGER_PIN,
+        store=terminal.store,
+    )
     refund = refund_order(
         terminal.uow,
         None,
@@ -117,6 +128,7 @@ def _build_refund_receipt(till: Till) -> QDialog:
         terminal.clock,
         terminal.ids,
         amount=100,
+        approval=approval,
     )
     slip = build_refund_receipt(order, refund, terminal.store)
     return RefundReceiptDialog(slip, till.runner, confirmation="Refunded", parent=till.window)
@@ -146,6 +158,44 @@ def _build_settings(till: Till) -> QDialog:
     return SettingsDialog(till.terminal, till.bridge, till.runner, till.window)
 
 
+def _shift_open(till: Till) -> Any:
+    """Open a shift on the till (once) for the dialogs that need one; its manager."""
+    from app.domain.shift import CashCount
+    from app.services.shifts import current_shift, open_shift
+
+    terminal = till.terminal
+    if current_shift(terminal.read()) is None:
+        open_shift(
+            terminal.uow(),
+            terminal.ids,
+            terminal.clock,
+            terminal.store,
+            till.manager,
+            CashCount.from_counts("EUR", {1000: 5}),
+        )
+    return till.manager
+
+
+def _paid_in() -> Any:
+    from app.domain.shift import CashMovementKind
+
+    return CashMovementKind.PAID_IN
+
+
+def _fill_reason(dialog: Any) -> None:
+    dialog.reason_field.setText("change from the bank")
+
+
+def _moved_down(dialog: Any, results: list[int]) -> bool:
+    """Enter in the first count (500.00 × 2) moved to the next, the dialog still open."""
+    grid = dialog.grid
+    return (
+        results == []
+        and grid.total == 2 * 50000
+        and QApplication.focusWidget() is grid.fields[20000]
+    )
+
+
 CASES: dict[str, Case] = {
     "QuantityDialog": Case(
         lambda t: _dialogs().QuantityDialog("Whole milk 1 L", 1, False, t.window),
@@ -172,8 +222,10 @@ CASES: dict[str, Case] = {
         typed="10",
         confirmed=lambda d, r: r == [1] and d.discount is not None and d.discount.value == 1000,
     ),
-    "ManagerApprovalDialog": Case(
-        lambda t: _dialogs().ManagerApprovalDialog("A refund", t.terminal, t.runner, t.window),
+    "ApprovalDialog": Case(
+        lambda t: _module("approval_dialog").ApprovalDialog(
+            "A refund", t.terminal, t.runner, t.window
+        ),
         typed=MANAGER_PIN,
         confirmed=lambda d, r: r == [1] and d.manager is not None,
     ),
@@ -247,6 +299,16 @@ CASES: dict[str, Case] = {
         ),
     ),
     "RefundReceiptDialog": Case(_build_refund_receipt),
+    "ClerksDialog": Case(
+        lambda t: _module("clerks_dialog").ClerksDialog(t.terminal, t.runner, t.manager, t.window),
+        ready=lambda d: d.table.rowCount() > 0,
+    ),
+    "ClerkPinDialog": Case(
+        lambda t: _module("clerks_dialog").ClerkPinDialog("Add a clerk", t.window, new_clerk=True),
+        typed="Nina",
+        fill=lambda d: (d.pin.setText("4321"), d.pin_again.setText("4321")),
+        confirmed=lambda d, r: r == [1] and d.name == "Nina",
+    ),
     "ZReportDialog": Case(_build_z_report),
     "ReportsDialog": Case(
         lambda t: _module("reports").ReportsDialog(
@@ -259,6 +321,29 @@ CASES: dict[str, Case] = {
         lambda t: _module("settings_dialog").TokenFileDialog(t.window),
         typed="correct horse",
         fill=_fill_passphrase,
+    ),
+    # The count grids: Enter moves down to the next note or coin (Ctrl+Enter confirms).
+    "OpenShiftDialog": Case(
+        lambda t: _module("shift_dialogs").OpenShiftDialog(
+            t.terminal, t.runner, t.manager, t.window
+        ),
+        typed="2",
+        confirmed=_moved_down,
+    ),
+    "CashMovementDialog": Case(
+        lambda t: _module("shift_dialogs").CashMovementDialog(
+            t.terminal, t.runner, _shift_open(t), _paid_in(), t.window
+        ),
+        typed="5.00",
+        fill=_fill_reason,
+    ),
+    "CloseShiftDialog": Case(
+        lambda t: _module("shift_dialogs").CloseShiftDialog(
+            t.terminal, t.runner, _shift_open(t), t.window
+        ),
+        typed="2",
+        ready=lambda d: d.expected is not None,
+        confirmed=_moved_down,
     ),
 }
 CASES.update(importlib.import_module("tests.ui.phone_cases").phone_cases(Case))

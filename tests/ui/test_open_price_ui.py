@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from local_db.engine import DB_FILENAME
-from ui.dialogs import ManagerApprovalDialog, OpenPriceDialog
+from ui.approval_dialog import ApprovalDialog
+from ui.dialogs import OpenPriceDialog
 
 from .conftest import add_clerk
 from .test_register_flow import TIMEOUT, log_in, press
@@ -89,9 +90,7 @@ def test_above_the_store_limit_a_manager_approves_and_the_sale_audits_it(
     log_in(qtbot, window, "Jo", "1357")
     register = window.register
     open_price(qtbot, register, "75", "Bakery")
-    qtbot.waitUntil(
-        lambda: isinstance(register.active_dialog, ManagerApprovalDialog), timeout=TIMEOUT
-    )
+    qtbot.waitUntil(lambda: isinstance(register.active_dialog, ApprovalDialog), timeout=TIMEOUT)
     approval = register.active_dialog
     assert any(
         "above the €50.00 a clerk may type" in w.text()
@@ -104,6 +103,7 @@ def test_above_the_store_limit_a_manager_approves_and_the_sale_audits_it(
     order = pay_exact(qtbot, register)
     with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
         audit = db.execute("SELECT action, clerk_name, amount, detail FROM audit_log").fetchall()
-    assert audit == [
+    assert audit[1:] == [
         ("open_price_approved", "Maria", 7500, f"{order.receipt_no}: Bakery (open price) at 75.00")
     ]
+    assert audit[0][:3] == ("approval_used", "Maria", 7500)  # used when the line was added

@@ -16,7 +16,7 @@ from app.services.receipt import receipt_text, refund_receipt_text
 from local_db.engine import DB_FILENAME
 from tests.ui.conftest import add_clerk
 from tests.ui.test_register_flow import TIMEOUT, enter, log_in, press, scan
-from ui.dialogs import ManagerApprovalDialog
+from ui.approval_dialog import ApprovalDialog
 from ui.history import HistoryDialog
 from ui.receipt_view import ReceiptDialog, RefundReceiptDialog
 from ui.refund_dialog import RefundDialog
@@ -96,7 +96,7 @@ def test_refund_by_line_and_quantity_gives_a_receipt_and_the_history_shows_it(
     qtbot.waitUntil(lambda: refund.preview.text().startswith("Refund €1.09"), timeout=TIMEOUT)
     assert "1 item line back to stock" in refund.preview.text()
     refund._on_ok()
-    approval = refund.findChild(ManagerApprovalDialog)
+    approval = refund.findChild(ApprovalDialog)
     assert approval is not None
     with qtbot.waitSignal(history.refund_receipt_shown, timeout=TIMEOUT) as shown:
         qtbot.keyClicks(approval.pin, MANAGER_PIN)
@@ -130,7 +130,7 @@ def test_refund_by_line_and_quantity_gives_a_receipt_and_the_history_shows_it(
     assert stock_of(terminal, MILK) == 9
     with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
         events = [r[0] for r in db.execute("SELECT event_type FROM outbox ORDER BY seq")]
-    assert events == ["order.paid", "order.refunded"]
+    assert events == ["order.paid", "approval.used", "order.refunded"]
 
     # The history row says what was refunded; the sale is still "paid" for the rest.
     qtbot.waitUntil(
@@ -194,7 +194,7 @@ def test_a_sale_picked_from_the_list_is_a_return_without_receipt_audited_as_such
     refund.set_quantity(2, 1)  # the loaf
     qtbot.waitUntil(lambda: refund.preview.text().startswith("Refund €3.20"), timeout=TIMEOUT)
     refund._on_ok()
-    approval = refund.findChild(ManagerApprovalDialog)
+    approval = refund.findChild(ApprovalDialog)
     assert approval is not None
     shown_text = [w.text() for w in approval.findChildren(QLabel)]
     assert any(t.startswith("Return without receipt: Refund €3.20") for t in shown_text)
@@ -273,7 +273,8 @@ def test_a_refund_still_on_its_way_makes_its_received_sale_waiting_then_refused(
 ) -> None:
     from app.domain.refund import RefundLine
     from app.domain.sync import PushOutcome, ResultStatus
-    from app.services.refunds import refund_order
+    from app.services.approvals import grant_approval
+    from app.services.refunds import quote_refund, refund_order, refund_subject
     from local_db.sync_store import SqliteSyncStore
 
     window, register = manager_at_the_register(qtbot, open_window, terminal)
@@ -285,6 +286,17 @@ def test_a_refund_still_on_its_way_makes_its_received_sale_waiting_then_refused(
     history.accept()
     with terminal.read() as uow:
         manager = next(c for c in uow.clerks.all() if c.name == "Maria")
+    one = RefundLine(1, 1)
+    approval = grant_approval(
+        terminal.uow(),
+        terminal.ids,
+        terminal.clock,
+        *refund_subject(order.id, quote_refund(terminal.read(), order.id, lines=[one]).amount),
+        manager.id,
+        manager.id,
+        MANAGER_PIN,
+        store=terminal.store,
+    )
     refund_order(
         terminal.uow,
         None,
@@ -294,6 +306,7 @@ def test_a_refund_still_on_its_way_makes_its_received_sale_waiting_then_refused(
         terminal.clock,
         terminal.ids,
         lines=[RefundLine(1, 1)],
+        approval=approval,
     )
     history = open_history(qtbot, window, register, order.receipt_no)
     assert history.table.item(0, 6).text() == "● waiting"  # the refund is not at the server

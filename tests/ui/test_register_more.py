@@ -13,8 +13,9 @@ from app.data import DEMO_MANAGER_PIN
 from local_db.engine import DB_FILENAME
 from tests.ui.conftest import add_clerk
 from tests.ui.test_register_flow import TIMEOUT, enter, log_in, press, scan
+from ui.approval_dialog import ApprovalDialog
 from ui.catalog_dialog import CatalogImportDialog
-from ui.dialogs import ManagerApprovalDialog, ReasonDialog, WeightDialog
+from ui.dialogs import ReasonDialog, WeightDialog
 from ui.history import HistoryDialog
 from ui.pay import PayDialog
 from ui.sample_catalog import barcode_of
@@ -92,7 +93,7 @@ def test_history_shows_queued_sale_and_a_manager_voids_it(
     assert isinstance(reason, ReasonDialog)
     reason._pick("Duplicate sale")
     approval = history.child_dialog
-    assert isinstance(approval, ManagerApprovalDialog)
+    assert isinstance(approval, ApprovalDialog)
     with qtbot.waitSignal(history.order_voided, timeout=TIMEOUT):
         qtbot.keyClicks(approval.pin, DEMO_MANAGER_PIN)
         enter(qtbot, approval.pin)
@@ -101,9 +102,10 @@ def test_history_shows_queued_sale_and_a_manager_voids_it(
         assert db.execute("SELECT status FROM orders").fetchall() == [("voided",)]
         assert db.execute("SELECT event_type FROM outbox ORDER BY seq").fetchall() == [
             ("order.paid",),
+            ("approval.used",),
             ("order.voided",),
         ]
-    qtbot.waitUntil(lambda: window.status_label.text() == "● Offline · 2 waiting", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.status_label.text() == "● Offline · 3 waiting", timeout=TIMEOUT)
 
 
 def test_catalog_import_lists_every_problem_and_imports_nothing(
@@ -226,13 +228,13 @@ def test_manager_refunds_part_of_a_cash_sale_in_cash_offline(
     qtbot.waitUntil(lambda: refund.preview.text().startswith("Refund €3.00"), timeout=TIMEOUT)
     assert "in cash" in refund.preview.text()
     refund._on_ok()
-    approval = refund.findChild(ManagerApprovalDialog)
+    approval = refund.findChild(ApprovalDialog)
     assert approval is not None
     with qtbot.waitSignal(refund.refunded, timeout=TIMEOUT):
         qtbot.keyClicks(approval.pin, DEMO_MANAGER_PIN)
         enter(qtbot, approval.pin)
     with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
         events = [r[0] for r in db.execute("SELECT event_type FROM outbox ORDER BY seq")]
-        assert events == ["order.paid", "order.refunded"]
+        assert events == ["order.paid", "approval.used", "order.refunded"]
         assert db.execute("SELECT status FROM orders").fetchall() == [("paid",)]
     assert order.total == 899

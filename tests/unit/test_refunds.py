@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.domain.approval import Approval, ApprovalNeeded
 from app.domain.cart import TaxBreakdownEntry
 from app.domain.clerk import Clerk, Role
-from app.domain.errors import GatewayUnavailable, InvalidInput, PermissionDenied
-from app.domain.events import OrderRefunded
+from app.domain.errors import GatewayUnavailable, InvalidInput
+from app.domain.events import ApprovalUsed, OrderRefunded
 from app.domain.order import Order, OrderLine, OrderStatus, Tender, TenderKind
 from app.domain.product import SoldBy
 from app.domain.refund import (
@@ -281,6 +282,8 @@ class FakeUnitOfWork:
         self.outbox = FakeList(self, "outbox")
         self.audit = FakeList(self, "audit")
         self.products = self
+        self.clerks = FakeClerks(self)
+        self.approvals = FakeApprovals(self)
         self.work: dict[str, Any] = {}
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -321,6 +324,26 @@ class FakeList:
         self.uow.work[self.key].append(item)
 
 
+class FakeClerks:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    def get(self, clerk_id: str) -> Clerk | None:
+        return {c.id: c for c in (MANAGER, CLERK)}.get(clerk_id)
+
+
+class FakeApprovals:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    def get(self, approval_id: str) -> Any:
+        return self.uow.work["approvals"].get(approval_id)
+
+    def mark_used(self, approval_id: str, used_at: datetime) -> None:
+        approvals = self.uow.work["approvals"]
+        approvals[approval_id] = replace(approvals[approval_id], used_at=used_at)
+
+
 class FakeRefunds:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self.uow = uow
@@ -359,26 +382,57 @@ class Ids:
 
 @pytest.fixture
 def shop() -> dict[str, Any]:
-    return {"orders": {"o1": card_order()}, "refunds": {}, "outbox": [], "audit": [], "stock": []}
+    return {
+        "orders": {"o1": card_order()},
+        "refunds": {},
+        "outbox": [],
+        "audit": [],
+        "stock": [],
+        "approvals": {},
+    }
 
 
 def refund(shop: dict[str, Any], gateway: Any, **kwargs: Any) -> Any:
-    return refund_order(
-        lambda: FakeUnitOfWork(shop),
-        gateway,
-        "o1",
-        kwargs.pop("reason", "damaged"),
-        kwargs.pop("approver", MANAGER),
-        Clock(),
-        Ids(),
-        **kwargs,
-    )
+    """Asked by the clerk Maria; when the refund asks for an approval, the manager Sam's
+    approval of exactly what it names is granted and the refund asked again (the till's
+    flow; ``approve=False``: nobody approves)."""
+    approve = kwargs.pop("approve", True)
+    args = (kwargs.pop("reason", "damaged"), kwargs.pop("asked_by", CLERK), Clock(), Ids())
+
+    def ask(approval: Approval | None = None) -> Any:
+        return refund_order(
+            lambda: FakeUnitOfWork(shop), gateway, "o1", *args, approval=approval, **kwargs
+        )
+
+    try:
+        return ask()
+    except ApprovalNeeded as needed:
+        if not approve:
+            raise
+        approval = Approval("a1", needed.action, needed.subject, CLERK.id, MANAGER.id, "T01", NOW)
+        shop["approvals"][approval.id] = approval
+        return ask(approval)
 
 
-def test_only_a_manager_may_refund(shop):
-    with pytest.raises(PermissionDenied):
-        refund(shop, FakeRefundGateway(), approver=CLERK)
+def refund_events(shop: dict[str, Any]) -> list[Any]:
+    """The outbox but for the approval's own event (queued once the approval is used)."""
+    return [e for e in shop["outbox"] if not isinstance(e, ApprovalUsed)]
+
+
+def test_no_refund_without_a_managers_approval(shop):
+    with pytest.raises(ApprovalNeeded) as needed:
+        refund(shop, FakeRefundGateway(), approve=False)
+    assert needed.value.subject == "refund:order=o1:amount=1250"
     assert shop["refunds"] == {} and shop["outbox"] == []
+
+
+def test_approved_refund_names_the_manager_and_queues_the_approval_first(shop):
+    done = refund(shop, FakeRefundGateway(), amount=500)
+    assert done.clerk_name == "Sam"
+    used, refunded = shop["outbox"]
+    assert isinstance(used, ApprovalUsed) and used.approval.subject.endswith(":amount=500")
+    assert isinstance(refunded, OrderRefunded)
+    assert shop["approvals"]["a1"].used_at == NOW
 
 
 def test_card_refund_writes_its_row_before_asking_the_server(shop):
@@ -389,7 +443,7 @@ def test_card_refund_writes_its_row_before_asking_the_server(shop):
     assert seen == [RefundState.PENDING]
     assert done.state is RefundState.DONE and done.card_amount == 500
     assert gateway.refund_calls == [(PAYMENT, done.id, 500)]
-    (event,) = shop["outbox"]
+    (event,) = refund_events(shop)
     assert isinstance(event, OrderRefunded) and event.refund.card_payment_id == PAYMENT
     assert event.refund == done
     assert shop["stock"] == []  # a refund by amount moves no stock
@@ -412,13 +466,13 @@ def test_unclear_answer_keeps_the_refund_pending_and_a_retry_refunds_once(shop):
     with pytest.raises(CardRefundNeedsConnection):
         refund(shop, gateway, amount=500)
     (pending,) = shop["refunds"].values()
-    assert pending.state is RefundState.PENDING and shop["outbox"] == []
+    assert pending.state is RefundState.PENDING and refund_events(shop) == []
     with pytest.raises(InvalidInput, match="still waiting"):
         refund(shop, gateway, amount=100, to_card=0)
     done = retry_refund(lambda: FakeUnitOfWork(shop), gateway, pending.id, Clock(), Ids())
     assert done.state is RefundState.DONE
     assert [c[1] for c in gateway.refund_calls] == [pending.id, pending.id]
-    assert len(shop["outbox"]) == 1
+    assert len(refund_events(shop)) == 1
 
 
 def test_refused_card_refund_changes_nothing_but_its_own_row(shop):
@@ -428,5 +482,5 @@ def test_refused_card_refund_changes_nothing_but_its_own_row(shop):
         refund(shop, gateway, amount=500)
     (failed,) = shop["refunds"].values()
     assert failed.state is RefundState.FAILED
-    assert shop["outbox"] == [] and shop["orders"]["o1"].refunded_total == 0
+    assert refund_events(shop) == [] and shop["orders"]["o1"].refunded_total == 0
     assert refund(shop, gateway).amount == 1250  # the failed one does not count
