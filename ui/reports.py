@@ -37,6 +37,7 @@ from PySide6.QtGui import (
     QPageSize,
     QPainter,
     QPdfWriter,
+    QResizeEvent,
     QTextDocument,
 )
 from PySide6.QtWidgets import (
@@ -76,6 +77,7 @@ REPORT_TITLES: dict[ReportName, str] = {
 }
 LOCAL_ONLY_TEXT = "Local only: this till's sales"
 ALL_TERMINALS = "All terminals"
+PIE_COLOURS = (ACCENT, "#6fb3c9", "#b9dbe6", "#1f2933", "#9aa5b1")  # the accent, its tints
 CHART_BARS = 12  # a chart shows at most this many categories (the table has them all)
 
 
@@ -217,10 +219,13 @@ def build_chart(table: ReportTable, currency: str, locale: str) -> QChart | None
     major = [float(to_major(value, currency)) for _name, value in points]
     if spec.style == "pie":
         pie = QPieSeries()
-        for (name, value), amount in zip(points, major, strict=True):
+        pie.setPieSize(0.75)
+        for index, ((name, value), amount) in enumerate(zip(points, major, strict=True)):
             if value > 0:
                 slice_ = pie.append(f"{name} {format_minor(value, currency, locale)}", amount)
                 slice_.setLabelVisible(True)
+                slice_.setColor(QColor(PIE_COLOURS[index % len(PIE_COLOURS)]))
+                slice_.setBorderColor(QColor("#ffffff"))
         chart.addSeries(pie)
         return chart
     bars = QBarSet(table.columns[table.column(spec.value)].label)
@@ -664,10 +669,26 @@ class ReportsDialog(PosDialog):
                 if column.key in table.totals:
                     item.setTextAlignment(right)
                 self.grid.setItem(rows - 1, c, item)
-        header = self.grid.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self._fit_columns()
         self._set_chart(build_chart(table, self._currency, self._locale))
+
+    def _fit_columns(self) -> None:
+        """Each column as wide as its widest cell; the room left over shared out evenly (a
+        table wider than the window scrolls)."""
+        header = self.grid.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        widths = [header.sectionSize(i) for i in range(header.count())]
+        scroll_bar = self.grid.verticalScrollBar().sizeHint().width()  # may appear
+        spare = self.grid.viewport().width() - scroll_bar - sum(widths)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for index, width in enumerate(widths):
+            header.resizeSection(index, width + max(0, spare) // len(widths))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.table_shown is not None:
+            self._fit_columns()
 
     def _set_chart(self, chart: QChart | None) -> None:
         self.chart = chart

@@ -35,6 +35,12 @@ SCREENS = (
     "register-online.png",
     "register-refused.png",
     "settings.png",
+    "shift-close.png",
+    "z-report.png",
+    "z-report-sheet.png",
+    "z-report-pdf.png",
+    "reports.png",
+    "reports-tenders.png",
 )
 """The files each size's directory gets."""
 
@@ -203,6 +209,7 @@ def render(out: Path, size: tuple[int, int]) -> int:
         history.accept()
         _settle(app)
         _sync_screens(app, window, terminal, out)
+        _manager_screens(app, window, terminal, clerk, out)
         window.close()
         terminal.close()
     print(f"screenshots at {size_name(size)} written to {out}")
@@ -299,6 +306,127 @@ def _sync_screens(app: Any, window: Any, terminal: Any, out: Path) -> None:
     dialog.grab().save(str(out / "settings.png"))
     dialog.close()
     window.sync = None
+
+
+class _Clock:
+    """Screenshots only: the moment the past week's sales were made."""
+
+    def __init__(self, moment: Any) -> None:
+        self.moment = moment
+
+    def now(self) -> Any:
+        return self.moment
+
+
+def _manager_screens(app: Any, window: Any, terminal: Any, clerk: Any, out: Path) -> None:
+    """The shift close (its count checked), the provisional Z report it makes (dialog, sheet,
+    and its PDF turned to PNG with poppler's pdftoppm), and Reports with real charts over a
+    week of sales."""
+    import random
+    import shutil
+    from datetime import UTC, date, datetime, timedelta
+
+    from app.domain.cart import Cart
+    from app.domain.order import TenderInput, TenderKind
+    from app.domain.shift import CashCount
+    from app.services.checkout import complete_sale
+    from app.services.shifts import open_shift
+    from ui.reports import ReportsDialog
+    from ui.sample_catalog import sample_products
+    from ui.shift_dialogs import CloseShiftDialog
+    from ui.z_report_view import (
+        ZReportDialog,
+        render_shift_sheet_image,
+        save_shift_sheet_pdf,
+        z_report_sheet,
+    )
+
+    products = [p for p in sample_products() if p.sold_by.value == "each" and p.active]
+    picks = random.Random(14)
+    today = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
+
+    def sell(clock: Any, lines: int) -> Any:
+        cart = Cart(currency=terminal.store.currency)
+        for product in picks.sample(products, lines):
+            cart = cart.add(product, picks.choice((1, 1, 2)))
+        total = cart.totals(terminal.store.taxes).total
+        tender = picks.choice(
+            (
+                [TenderInput(TenderKind.CASH, total)],
+                [TenderInput(TenderKind.CARD, total)],
+                [TenderInput(TenderKind.CARD, total // 2), TenderInput(TenderKind.CASH, total)],
+            )
+        )
+        return complete_sale(
+            terminal.uow(), cart, tender, clerk, terminal.store, clock, terminal.ids
+        )
+
+    for day in range(6, 0, -1):  # the past week, before this till used shifts
+        for n in range(8 + picks.randrange(10)):
+            at = today - timedelta(days=day, minutes=-n * 50 - picks.randrange(40))
+            sell(_Clock(at), 1 + picks.randrange(4))
+    float_count = CashCount.from_counts(terminal.store.currency, {2000: 5, 1000: 5, 200: 10})
+    open_shift(terminal.uow(), terminal.ids, terminal.clock, terminal.store, clerk, float_count)
+    for _sale in range(6):
+        sell(terminal.clock, 1 + picks.randrange(3))
+    # The server has everything so far; the last two sales are still waiting at the close.
+    from app.domain.sync import PushOutcome, ResultStatus
+
+    outbox = terminal.sync_store()
+    sent = [event.event_id for event in outbox.pending_events(100_000)]
+    outbox.mark_sent(sent)
+    outbox.record_results([PushOutcome(event_id, ResultStatus.ACCEPTED) for event_id in sent])
+    for _sale in range(2):
+        sell(terminal.clock, 1 + picks.randrange(3))
+
+    close = CloseShiftDialog(terminal, window.runner, clerk, window)
+    close.show()
+    _wait(app, lambda: close.expected is not None)
+    short = close.expected - 150  # the drawer is 1.50 short
+    counts: dict[int, int] = {}
+    for value in (5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1):
+        counts[value], short = divmod(short, value)
+    close.grid.set_counts({value: pieces for value, pieces in counts.items() if pieces})
+    close._on_ok()  # Check count: expected, counted and difference before anything closes
+    _settle(app)
+    close.grab().save(str(out / "shift-close.png"))
+    reports: list[Any] = []
+    close.closed.connect(reports.append)
+    close._on_ok()
+    _wait(app, lambda: bool(reports))
+    with terminal.read() as uow:
+        names = {c.id: c.name for c in uow.clerks.all()}
+    sheet = z_report_sheet(reports[0], terminal.store, names)
+    z_dialog = ZReportDialog(sheet, window.runner, window)
+    z_dialog.show()
+    _settle(app)
+    z_dialog.grab().save(str(out / "z-report.png"))
+    z_dialog.done(0)
+    render_shift_sheet_image(sheet).save(str(out / "z-report-sheet.png"))
+    pdftoppm = shutil.which("pdftoppm")
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = save_shift_sheet_pdf(sheet, Path(tmp) / "z.pdf")
+        if pdftoppm is None:
+            print("pdftoppm missing (apt-get install poppler-utils): z-report-pdf.png not made")
+        else:
+            page = Path(tmp) / "page"
+            subprocess.run(
+                [pdftoppm, "-r", "150", "-png", "-singlefile", str(pdf), str(page)], check=True
+            )
+            shutil.copyfile(page.with_suffix(".png"), out / "z-report-pdf.png")
+
+    dialog = ReportsDialog(terminal, window.runner, clerk, today=date.today(), parent=window)
+    dialog.show()
+    for name, file in (("sales-by-day", "reports.png"), ("tenders", "reports-tenders.png")):
+        dialog.report_choice.setCurrentIndex(dialog.report_choice.findData(name))
+        shown: list[Any] = []
+        dialog.report_shown.connect(shown.append)
+        dialog.load()
+        _wait(app, lambda shown=shown: bool(shown))
+        _settle(app)
+        dialog.grab().save(str(out / file))
+    dialog.done(0)
+    _settle(app)
 
 
 if __name__ == "__main__":

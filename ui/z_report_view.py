@@ -445,10 +445,13 @@ class ZReportDialog(_PrintableDialog):
                 wrap=True,
             )
         self.body.addWidget(self.status_label)
+        screen = QTextDocument()  # as wide as the view: the browser lays it out
+        screen.setDocumentMargin(12)
+        screen.setHtml(shift_sheet_html(sheet, base_pt=12))
         self._add_document(
             sheet,  # type: ignore[arg-type]  # printed as the receipt is; saved by save_pdf
             shift_sheet_document(sheet),
-            shift_sheet_document(sheet, width_px=560, base_pt=12),
+            screen,
         )
         self.finish_layout("Close (Enter)", "Close (Esc)", stretch=False)
         self.cancel_button.hide()
