@@ -1,6 +1,8 @@
 """Structured JSON logs, one line per request, with a request id. Tokens are never logged:
 only method, path, status, duration, the terminal id and the request id are — and the path
-with a pay page's token cut out (``/pay/…``: the token is all a customer's link holds)."""
+with a pay page's token cut out (``/pay/…``: the token is all a customer's link holds).
+A customer's personal data (name, phone, e-mail, address) is never logged: bodies are not,
+and the search terms of ``GET /customers`` are cut out of any request line."""
 
 from __future__ import annotations
 
@@ -18,13 +20,17 @@ log = logging.getLogger("shopsmart.server.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 _PAY_TOKEN_IN_PATH = re.compile(r"(/pay/)[^/?#\s]+")
+# A customer's personal data in a query string (``GET /customers?phone=…&q=…``).
+_PERSONAL_QUERY = re.compile(r"((?:^|[?&])(?:phone|q|email|name)=)[^&#\s]*", re.IGNORECASE)
 REDACTED = "[redacted]"
 
 
 def redact_path(text: str) -> str:
-    """``text`` (a path, a URL, a request line) with any pay page token replaced; the same
-    rule for the app's request log and gunicorn's access log (gunicorn.conf.py)."""
-    return _PAY_TOKEN_IN_PATH.sub(r"\1" + REDACTED, text)
+    """``text`` (a path, a URL, a request line) with any pay page token and any customer
+    search term (phone, name, e-mail) replaced; the same rule for the app's request log and
+    gunicorn's access log (gunicorn.conf.py)."""
+    text = _PAY_TOKEN_IN_PATH.sub(r"\1" + REDACTED, text)
+    return _PERSONAL_QUERY.sub(r"\1" + REDACTED, text)
 
 
 class RedactingFilter(logging.Filter):

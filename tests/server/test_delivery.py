@@ -3,10 +3,13 @@ e-mails, transitions, picking, and the REST endpoints of issue 13."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -14,8 +17,15 @@ from sqlalchemy import select
 from server.admin import service as admin
 from server.db import unit_of_work
 from server.models import DeliverySlot, MailOutbox, SlotAllotment
+from server.request_log import redact_path
 from tests.server.builders import push_body
-from tests.server.conftest import EnrolledTerminal, Shop, enroll_terminal, services_of
+from tests.server.conftest import (
+    EnrolledTerminal,
+    Shop,
+    enroll_terminal,
+    served_on_loopback,
+    services_of,
+)
 from tests.server.phone_builders import (
     customer_event,
     phone_order_event,
@@ -325,4 +335,25 @@ def test_customer_and_phone_order_endpoints_are_store_scoped(
             url, json={**step, "transition_id": str(uuid.uuid4())}, headers=shop.s2.headers
         ).status_code
         == 404
+    )
+
+
+def test_customer_search_terms_never_reach_a_log_line(
+    app: Flask, shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    """werkzeug's request line (the embedded server) and gunicorn's query atom both go
+    through redact_path: the phone and name searched for are cut out."""
+    with caplog.at_level(logging.INFO, logger="werkzeug"), served_on_loopback(app) as url:
+        answer = requests.get(
+            f"{url}/api/v1/customers",
+            params={"phone": "+353871234567", "q": "Aoife Byrne", "limit": 5},
+            headers=shop.s1.headers,
+            timeout=30,
+        )
+    assert answer.status_code == 200
+    lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    assert any("/api/v1/customers?phone=[redacted]&q=[redacted]&limit=5" in line for line in lines)
+    assert not [line for line in lines if "871234567" in line or "Aoife" in line]
+    assert redact_path("phone=%2B353871234567&q=Aoife&limit=5") == (
+        "phone=[redacted]&q=[redacted]&limit=5"
     )
