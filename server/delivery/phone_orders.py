@@ -42,6 +42,7 @@ from server.models import (
     Store,
 )
 from server.orders.service import OrderOutcome
+from server.payments.phone import note_cancelled, note_delivered, open_authorisation
 from server.sync.changes import record_changes
 from sync.protocol import (
     AddressData,
@@ -196,6 +197,7 @@ def place_phone_order(
     queue_phone_order_confirmed(session, stored, placed_in)
     if status == BookingStatus.MOVED and placed_in is not None:
         queue_slot_moved(session, stored, slot, placed_in)
+    open_authorisation(session, stored)  # card link: the authorisation and its link mailed
     return OrderOutcome(key, "accepted")
 
 
@@ -295,6 +297,9 @@ def transition_phone_order(
     if target is FulfilmentState.CANCELLED:
         order.cancel_reason = change.reason
         _release_booking(session, order, now)
+        note_cancelled(session, store_id, order.id)  # released / refunded after the commit
+    elif target is FulfilmentState.DELIVERED:
+        note_delivered(session, order)  # paid at the door: the final receipt
     session.flush()
     record_changes(session, "phone_order", [str(order.id)], store_id)
     return OrderOutcome(key, "accepted")

@@ -96,6 +96,8 @@ def open_authorisation(
     if order.payment_method != CARD_LINK or order.estimated_total <= 0:
         return None
     if public_url is None or ttl_minutes is None:
+        if not has_app_context():  # no server configuration to take the link from
+            return None
         config = services().config
         if not config.payments_enabled:
             return None

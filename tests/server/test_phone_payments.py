@@ -36,6 +36,13 @@ from server.payments.phone import note_cancelled, open_authorisation, settle_can
 from sync.http_transport import HttpSyncTransport
 from sync.payments import HttpPaymentGateway
 from tests.server.conftest import EnrolledTerminal, Shop, services_of
+from tests.server.phone_builders import (
+    customer_event,
+    phone_order_event,
+    picked_event,
+    transition_event,
+)
+from tests.server.test_delivery import add_slot, push
 from tests.server.test_payments import VISA, pay_as_the_browser
 
 ESTIMATE = 1000  # 2 × milk 2.50 + bananas about 1 kg at 5.00/kg
@@ -425,3 +432,47 @@ def test_phone_order_card_state_survives_without_a_card_row_for_door_orders(
         order.payment_method = "door_cash"
     answer = client.get(f"/api/v1/phone-orders/{order_id}/payment", headers=shop.s1.headers)
     assert (answer.status_code, answer.json["error"]) == (409, "not_card_link")
+
+
+def test_through_the_push_a_card_link_order_is_authorised_captured_and_refunded_on_cancel(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any
+) -> None:
+    """The delivery package's push handlers call the card hooks: the placed order mails
+    its link, the picked total is captured, and a cancel pushed afterwards refunds it once
+    the push committed."""
+    slot_id = add_slot(app, 10, 5)
+    customer = customer_event(email="aoife@example.com")
+    placed = phone_order_event(customer["payload"]["id"], slot_id, payment_method="card_link")
+    order_id = placed["payload"]["id"]
+    assert [r["status"] for r in push(client, shop.s1, customer, placed)] == ["accepted"] * 2
+    [link] = mails(app, "payment_link")
+    assert link.to_address == "aoife@example.com"
+    estimate = placed["payload"]["estimated_total"]  # 2 × 1.01 + 1.250 kg × 1.99 = 4.51
+    assert state(client, shop.s1, order_id)["authorised_amount"] == -(-estimate * 115 // 100)
+    authorise(client, app, stripe_client, link_in(link))
+    assert [
+        r["status"]
+        for r in push(
+            client,
+            shop.s1,
+            transition_event(order_id, "received", "picking"),
+            picked_event(order_id, grams=1000),
+        )
+    ] == ["accepted"] * 2
+    charged = capture(client, shop.s1, order_id, "capture")
+    assert charged.status_code == 200, charged.json
+    assert (charged.json["payment_status"], charged.json["captured_amount"]) == (
+        "captured",
+        202 + 199,
+    )
+    [cancel] = push(client, shop.s1, transition_event(order_id, "picking", "cancelled", "gone"))
+    assert cancel["status"] == "accepted"
+    with services_of(app).sessions() as session:  # settled once the push had committed
+        card = session.get_one(
+            PhoneOrderPayment, {"store_id": shop.s1.store_id, "order_id": uuid.UUID(order_id)}
+        )
+        assert (card.status, card.cancelled) == ("refunded", True)
+    refunds = stripe_client.v1.refunds.list(
+        params={"payment_intent": intent_of_order(app, order_id), "limit": 100}
+    )
+    assert [r.amount for r in refunds.data if r.metadata.to_dict().get("refund_id")] == [401]
