@@ -30,7 +30,7 @@ from tests.fakes import StepClock
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 MANAGER_PIN, CLERK_PIN = "246810", "1357"
 MANAGER = Clerk("m1", "Sam", Role.MANAGER, hash_pin(MANAGER_PIN))
-OTHER_MANAGER = Clerk("m2", "Ana", Role.MANAGER, hash_pin(MANAGER_PIN))
+OTHER_MANAGER = Clerk("m2", "Ana", Role.MANAGER, hash_pin("975310"))
 CLERK = Clerk("c1", "Maria", Role.CLERK, hash_pin(CLERK_PIN))
 STORE = StoreProfile()
 ORDER_A, ORDER_B = "0190f1c2-0000-7000-8000-00000000000a", "0190f1c2-0000-7000-8000-00000000000b"
@@ -267,7 +267,15 @@ def test_store_that_needs_two_people_refuses_a_manager_approving_their_own(shop,
     with pytest.raises(ApprovalRefused, match="second person"):
         grant(shop, clock, asked_by=MANAGER.id, store=two_people)
     assert grant(shop, clock, asked_by=MANAGER.id).approved_by == MANAGER.id  # the default
-    assert grant(shop, clock, asked_by=MANAGER.id, manager_id=OTHER_MANAGER.id, store=two_people)
+    ana = grant(
+        shop,
+        clock,
+        asked_by=MANAGER.id,
+        manager_id=OTHER_MANAGER.id,
+        pin="975310",
+        store=two_people,
+    )
+    assert ana.approved_by == OTHER_MANAGER.id
 
 
 def test_manager_role_check_refuses_a_clerk():
@@ -276,3 +284,12 @@ def test_manager_role_check_refuses_a_clerk():
         require_manager_role(CLERK, "open Reports")
     with pytest.raises(PermissionDenied):
         require_manager_role(None, "open Reports")
+
+
+def test_without_a_chosen_manager_the_pin_says_who_approves(shop, clock):
+    assert grant(shop, clock, manager_id=None).approved_by == MANAGER.id  # Sam's PIN
+    with pytest.raises(AuthenticationFailed, match="not a manager's PIN"):
+        grant(shop, clock, manager_id=None, pin="999999")  # two managers: nobody to blame
+    with pytest.raises(AuthenticationFailed, match="wrong PIN for Sam"):
+        grant(shop, clock, manager_id=None, pin="999999", asked_by=MANAGER.id)
+    assert shop.state["clerks"][MANAGER.id].failed_attempts == 1
