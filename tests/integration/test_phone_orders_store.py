@@ -42,6 +42,7 @@ from app.services.phone_orders import (
     read_back,
     reconcile_list,
     record_picking,
+    save_customer,
     transition_phone_order,
 )
 from local_db.engine import DB_FILENAME
@@ -529,18 +530,17 @@ def test_a_customer_is_found_by_phone_among_100_000_in_well_under_5_ms(shop):
 
 
 def test_the_pull_says_bookings_are_pending_while_an_order_waits_to_be_pushed(shop, clerk):
-    """An order saved while a push is on the wire is still waiting when the pull goes out:
+    """An order saved after the push went out is still waiting when the pull goes out:
     that pull says so (the server keeps the allotment the order was booked against); the
     next run pushes it and pulls without."""
-    terminal, clock, transport, engine, _pull = shop
+    terminal, clock, transport, _engine, _pull = shop
     place_phone_order(terminal.uow(), terminal.ids, clock, terminal.store, clerk, weighed_draft())
-    sent = transport.push
+    saved: list[str] = []
 
-    def push_while_a_clerk_saves(events):
-        answer = sent(events)
-        if len(transport.batches) == 1:
+    def a_clerk_saves_an_order_meanwhile():  # on the engine's thread, between push and pull
+        if not saved:
             draft = weighed_draft(customer_id=outbox(terminal)[0][1]["payload"]["id"])
-            place_phone_order(
+            order = place_phone_order(
                 terminal.uow(),
                 terminal.ids,
                 clock,
@@ -548,9 +548,16 @@ def test_the_pull_says_bookings_are_pending_while_an_order_waits_to_be_pushed(sh
                 clerk,
                 replace(draft, new_customer=None),
             )
-        return answer
+            saved.append(order.id)
+        return False  # nothing for this run to push again
 
-    transport.push = push_while_a_clerk_saves
+    engine = SyncEngine(
+        SqliteSyncStore(terminal.database.writer),
+        lambda: transport,
+        clock,
+        rng=random.Random(1),
+        after_push=a_clerk_saves_an_order_meanwhile,
+    )
     engine.run_once(force=True)
     assert transport.bookings_pending == [True]
     engine.run_once(force=True)
@@ -589,3 +596,25 @@ def test_a_pull_older_than_this_tills_waiting_change_keeps_that_change(shop, cle
         SyncState.QUEUED,
     )
     assert (mine.payment_status, mine.authorised_amount) == ("authorised", 450)
+
+
+def test_a_customer_is_found_by_the_number_as_the_caller_says_it(shop):
+    terminal, clock, *_ = shop
+    saved = save_customer(
+        terminal.uow(),
+        terminal.ids,
+        clock,
+        CustomerDraft("Ada Byrne", "087 123 4567", addresses=(HOME,)),
+        country="IE",
+    )
+    save_customer(
+        terminal.uow(),
+        terminal.ids,
+        clock,
+        CustomerDraft("Bo Lane", "+44 20 7946 0958", addresses=(HOME,)),
+        country="IE",
+    )
+    for typed in ("0871234567", "087 123", "(087) 123-45", "+353 87 123", "00353871"):
+        found = find_customers(terminal.read(), typed, "IE")
+        assert [c.id for c in found] == [saved.id], typed
+    assert find_customers(terminal.read(), "0871239", "IE") == []
