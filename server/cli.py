@@ -96,6 +96,32 @@ def build_parser() -> argparse.ArgumentParser:
     clerks = clerk.add_parser("list", help="a store's clerks: id, name, role, active")
     clerks.add_argument("--store", required=True)
 
+    slot = sub.add_parser("slot", help="delivery slots").add_subparsers(
+        dest="action", required=True
+    )
+    slot_add = slot.add_parser("add", help="add a delivery window to a store")
+    slot_add.add_argument("--store", required=True)
+    slot_add.add_argument(
+        "--starts-at", required=True, help="ISO date and time (UTC unless an offset is given)"
+    )
+    slot_add.add_argument("--minutes", type=int, default=120, help="how long the window is")
+    slot_add.add_argument("--capacity", type=int, required=True, help="in --unit")
+    slot_add.add_argument("--unit", choices=["orders", "items"], default="orders")
+    slot_add.add_argument(
+        "--cutoff-minutes", type=int, default=0, help="no booking later than this before start"
+    )
+    slot_add.add_argument(
+        "--lead-time-minutes", type=int, default=0, help="the store needs this long to pick"
+    )
+    slot_add.add_argument("--max-weight-g", type=int, default=None, help="a weight cap (grams)")
+    slot_add.add_argument(
+        "--postcodes", default="", help="comma-separated postcode prefixes served (default: any)"
+    )
+    slot_list = slot.add_parser(
+        "list", help="a store's upcoming slots: id, window, unit, capacity, booked, held, free"
+    )
+    slot_list.add_argument("--store", required=True)
+
     product = sub.add_parser("product", help="catalog").add_subparsers(dest="action", required=True)
     imp = product.add_parser(
         "import",
@@ -295,11 +321,64 @@ def _admin(config: Any, args: argparse.Namespace) -> int:
                 text, kind = read_catalog_file(args.file)
                 stock_for = admin.store_by_code(session, args.store) if args.store else None
                 print(admin.import_products(session, svc.catalog(session), text, kind, stock_for))
+            elif args.command == "slot" and args.action == "add":
+                print(_add_slot(session, args))
+            elif args.command == "slot":
+                for line in _slot_lines(session, admin.store_by_code(session, args.store)):
+                    print(line)
             elif args.command == "demo":
                 print(load_demo(session, svc, config))
     finally:
         svc.close()
     return 0
+
+
+def _add_slot(session: Any, args: argparse.Namespace) -> str:
+    from server.admin import service as admin
+
+    try:
+        starts_at = datetime.fromisoformat(args.starts_at)
+    except ValueError:
+        raise admin.AdminError(
+            f"--starts-at {args.starts_at!r} is not an ISO date and time"
+        ) from None
+    if starts_at.tzinfo is None:
+        starts_at = starts_at.replace(tzinfo=UTC)
+    slot = admin.add_delivery_slot(
+        session,
+        admin.store_by_code(session, args.store),
+        starts_at,
+        timedelta(minutes=args.minutes),
+        args.capacity,
+        unit=args.unit,
+        cutoff_minutes=args.cutoff_minutes,
+        lead_time_minutes=args.lead_time_minutes,
+        max_weight_g=args.max_weight_g,
+        postcode_prefixes=[p for p in args.postcodes.split(",") if p.strip()],
+    )
+    return f"slot {slot.id} added: {_slot_line(slot)}"
+
+
+def _slot_line(slot: Any) -> str:
+    free = max(0, slot.capacity - slot.booked - slot.held)
+    rules = [f"cut-off {slot.cutoff_minutes} min", f"lead time {slot.lead_time_minutes} min"]
+    if slot.max_weight_g is not None:
+        rules.append(f"at most {slot.max_weight_g} g")
+    rules.append("postcodes " + (",".join(slot.postcode_prefixes) or "any"))
+    return (
+        f"{slot.starts_at.astimezone(UTC):%Y-%m-%d %H:%M}–{slot.ends_at.astimezone(UTC):%H:%M} UTC"
+        f"\t{slot.capacity} {slot.unit}\tbooked {slot.booked}\theld {slot.held}\tfree {free}"
+        f"\t{'; '.join(rules)}{'' if slot.active else ' (closed)'}"
+    )
+
+
+def _slot_lines(session: Any, store: Any) -> list[str]:
+    from server.delivery.slots import upcoming_slots
+
+    return [
+        f"{slot.id}\t{_slot_line(slot)}"
+        for slot in upcoming_slots(session, store.id, datetime.now(UTC))
+    ]
 
 
 def read_catalog_file(path: Path) -> tuple[str, str]:

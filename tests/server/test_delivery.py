@@ -33,6 +33,7 @@ from tests.server.phone_builders import (
     tomorrow_at,
     transition_event,
 )
+from tests.server.test_cli import cli_env, run  # noqa: F401  (cli_env: a fixture)
 
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
@@ -357,3 +358,55 @@ def test_customer_search_terms_never_reach_a_log_line(
     assert redact_path("phone=%2B353871234567&q=Aoife&limit=5") == (
         "phone=[redacted]&q=[redacted]&limit=5"
     )
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_operator_adds_a_slot_with_its_rules_and_lists_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(capsys, "store", "create", "--code", "S7", "--name", "Quay")[0] == 0
+    starts = tomorrow_at(9).strftime("%Y-%m-%dT%H:%M")
+    code, out, _ = run(
+        capsys,
+        "slot",
+        "add",
+        "--store",
+        "S7",
+        "--starts-at",
+        starts,
+        "--capacity",
+        "40",
+        "--unit",
+        "items",
+        "--cutoff-minutes",
+        "120",
+        "--lead-time-minutes",
+        "60",
+        "--max-weight-g",
+        "80000",
+        "--postcodes",
+        "D02, D04",
+    )
+    assert code == 0, out
+    slot_id = out.split()[1]
+    code, listed, _ = run(capsys, "slot", "list", "--store", "S7")
+    assert code == 0
+    (line,) = listed.splitlines()
+    assert line.startswith(slot_id)
+    for part in (
+        "40 items",
+        "free 40",
+        "cut-off 120 min",
+        "lead time 60 min",
+        "80000 g",
+        "D02,D04",
+    ):
+        assert part in line
+    code, _, err = run(
+        capsys, "slot", "add", "--store", "S7", "--starts-at", "tomorrow", "--capacity", "1"
+    )
+    assert code == 1 and "--starts-at" in err
+    code, _, err = run(
+        capsys, "slot", "add", "--store", "S7", "--starts-at", starts, "--capacity", "-1"
+    )
+    assert (code, err) == (1, "error: capacity must not be negative")
