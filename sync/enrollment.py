@@ -91,6 +91,7 @@ def enroll(
         uow.settings.put("store_code", answer.store.code)
         uow.settings.put("store_name", answer.store.name)
         uow.settings.put("currency", answer.store.currency)
+        uow.settings.put("time_zone", answer.store.time_zone)  # the reports' local days
         uow.settings.put(CURSOR_SETTING, "")
         uow.commit()
     return Enrollment(
