@@ -62,6 +62,7 @@ from app.domain.product import SoldBy, department_key, department_name, format_q
 from app.domain.stock import sale_movements
 from app.domain.store import StoreProfile
 from app.ports import Clock, IdFactory, UnitOfWork
+from app.services.checkout import current_shift_for_sale
 
 OPEN_STATES = (
     FulfilmentState.RECEIVED,
@@ -646,6 +647,7 @@ def complete_delivery(
             prices_include_tax=store.taxes.prices_include_tax,
             note=f"phone order {phone.order_no}",
             extra={"kind": "phone"},
+            shift_id=current_shift_for_sale(uow),  # the drawer that took the door's cash
         )
         _transition(uow, ids, clerk, phone, FulfilmentState.DELIVERED, "", now)
         uow.orders.add(order)

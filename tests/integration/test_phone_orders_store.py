@@ -28,6 +28,7 @@ from app.domain.delivery import (
 from app.domain.errors import IllegalTransition, InvalidInput
 from app.domain.order import SyncState, TenderInput, TenderKind
 from app.domain.product import SoldBy
+from app.domain.shift import CashCount
 from app.domain.sync import TERMINAL_ID_SETTING
 from app.services.phone_orders import (
     CustomerDraft,
@@ -45,6 +46,7 @@ from app.services.phone_orders import (
     save_customer,
     transition_phone_order,
 )
+from app.services.shifts import open_shift
 from local_db.engine import DB_FILENAME
 from local_db.phone_orders import CUSTOMERS_BY_PHONE
 from local_db.sync_store import SqliteSyncStore
@@ -477,6 +479,14 @@ def test_picking_lighter_and_a_substitute_then_delivery_is_a_phone_sale(shop, cl
     for state in (FulfilmentState.READY, FulfilmentState.OUT_FOR_DELIVERY):
         transition_phone_order(terminal.uow(), terminal.ids, clock, clerk, order.id, state)
     assert "Total: €3.71" in delivery_note(terminal.read(), order.id).text
+    shift = open_shift(
+        terminal.uow(),
+        terminal.ids,
+        clock,
+        terminal.store,
+        clerk,
+        CashCount.from_counts("EUR", {1000: 5}),
+    )
     sale = complete_delivery(
         terminal.uow(),
         terminal.ids,
@@ -487,6 +497,7 @@ def test_picking_lighter_and_a_substitute_then_delivery_is_a_phone_sale(shop, cl
         [TenderInput(TenderKind.CASH, 500)],
     )
     assert sale.id == order.id and sale.total == 371 and sale.extra["kind"] == "phone"
+    assert sale.shift_id == shift.id  # the door's cash is in the drawer's shift
     kinds = [kind for kind, _ in outbox(terminal)]
     assert kinds[-2:] == ["phone_order.transitioned", "order.paid"]
     push = p.PushRequest.model_validate(
