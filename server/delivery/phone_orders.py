@@ -42,7 +42,12 @@ from server.models import (
     Store,
 )
 from server.orders.service import OrderOutcome
-from server.payments.phone import note_cancelled, note_delivered, open_authorisation
+from server.payments.phone import (
+    note_cancelled,
+    note_delivered,
+    open_authorisation,
+    pay_urls,
+)
 from server.sync.changes import record_changes
 from sync.protocol import (
     AddressData,
@@ -479,6 +484,7 @@ def phone_orders_data(session: Session, orders: Sequence[PhoneOrder]) -> list[Ph
             )
         )
     }
+    links = pay_urls(session, payments.values())
     found = []
     for o in orders:
         slot = slots.get(o.slot_id) if o.slot_id else None
@@ -516,6 +522,7 @@ def phone_orders_data(session: Session, orders: Sequence[PhoneOrder]) -> list[Ph
                 slot_ends_at=slot.ends_at if slot else None,
                 moved_from_starts_at=moved_from.starts_at if moved_from else None,
                 shortfall=pay.shortfall if pay else 0,
+                pay_url=links.get((o.store_id, o.id)),
             )
         )
     return found

@@ -23,10 +23,11 @@ import hashlib
 import logging
 import secrets
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import has_app_context
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.domain.delivery import authorisation_amount, capture_plan
@@ -286,6 +287,31 @@ def phone_payment_fields(
     """For the phone order's pull record: its card side, or None (paid at the door)."""
     card = session.get(PhoneOrderPayment, {"store_id": store_id, "order_id": order_id})
     return None if card is None else phone_payment_data(session, card, base_url)
+
+
+def pay_urls(
+    session: Session, cards: Iterable[PhoneOrderPayment]
+) -> dict[tuple[uuid.UUID, uuid.UUID], str]:
+    """The open link of each card (authorisation or top-up) by (store, order), for the
+    phone orders' pull records; none without a server configuration to build it from."""
+    wanted: dict[tuple[uuid.UUID, uuid.UUID], tuple[uuid.UUID, uuid.UUID]] = {}
+    for card in cards:
+        if card.status == PhonePaymentStatus.LINK_SENT:
+            wanted[(card.store_id, card.authorisation_id)] = (card.store_id, card.order_id)
+        elif card.status == PhonePaymentStatus.TOP_UP_SENT and card.top_up_id:
+            wanted[(card.store_id, card.top_up_id)] = (card.store_id, card.order_id)
+    if not wanted or not has_app_context():
+        return {}
+    base_url = services().config.public_url
+    found = {}
+    for payment in session.scalars(
+        select(Payment).where(
+            tuple_(Payment.store_id, Payment.id).in_(list(wanted)),
+            Payment.status.in_(OPEN),
+        )
+    ):
+        found[wanted[(payment.store_id, payment.id)]] = pay_url(base_url, payment)
+    return found
 
 
 def get_phone_payment(svc: Services, who: Caller, order_id: str, base_url: str) -> PhonePaymentData:

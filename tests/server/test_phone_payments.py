@@ -42,7 +42,7 @@ from tests.server.phone_builders import (
     picked_event,
     transition_event,
 )
-from tests.server.test_delivery import add_slot, push
+from tests.server.test_delivery import add_slot, latest, pull, push
 from tests.server.test_payments import VISA, pay_as_the_browser
 
 ESTIMATE = 1000  # 2 × milk 2.50 + bananas about 1 kg at 5.00/kg
@@ -449,6 +449,8 @@ def test_through_the_push_a_card_link_order_is_authorised_captured_and_refunded_
     assert link.to_address == "aoife@example.com"
     estimate = placed["payload"]["estimated_total"]  # 2 × 1.01 + 1.250 kg × 1.99 = 4.51
     assert state(client, shop.s1, order_id)["authorised_amount"] == -(-estimate * 115 // 100)
+    pulled = latest(pull(client, shop.s1)[0], "phone_order")[order_id]
+    assert (pulled["payment_status"], pulled["pay_url"]) == ("link_sent", link_in(link))
     authorise(client, app, stripe_client, link_in(link))
     assert [
         r["status"]
