@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -63,9 +62,14 @@ SUBSTITUTION_WORDS = {
     Substitution.NONE: "no substitute",
 }
 PAYMENT_WORDS = {
-    PaymentMethod.DOOR_CASH: "Cash at the door",
-    PaymentMethod.DOOR_CARD: "Card at the door",
-    PaymentMethod.CARD_LINK: "Card link (e-mail)",
+    PaymentMethod.DOOR_CASH: "cash at the door",
+    PaymentMethod.DOOR_CARD: "card at the door",
+    PaymentMethod.CARD_LINK: "card link by e-mail",
+}
+PAYMENT_KEYS = {  # the buttons' words: short, the key under them
+    PaymentMethod.DOOR_CASH: "Cash at door",
+    PaymentMethod.DOOR_CARD: "Card at door",
+    PaymentMethod.CARD_LINK: "Card link",
 }
 CARD_LINK_NEEDS_EMAIL = "A card link is e-mailed: the customer needs an e-mail address."
 
@@ -147,7 +151,7 @@ class PhoneCartModel(CartTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation is Qt.Orientation.Horizontal and section == 5:
-            return "If out of stock" if role == Qt.ItemDataRole.DisplayRole else None
+            return "Substitute" if role == Qt.ItemDataRole.DisplayRole else None
         return super().headerData(section, orientation, role)
 
     def data(
@@ -157,7 +161,7 @@ class PhoneCartModel(CartTableModel):
             line = self.line_at(index.row())
             if line is None:
                 return None
-            if role == Qt.ItemDataRole.DisplayRole:
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
                 if self.row_of_line(line.line_id) != index.row():
                     return ""  # the discount row under a line
                 return self.choices.get(line.line_id, LineChoice()).text
@@ -573,7 +577,7 @@ class PhoneOrderDialog(PosDialog):
         self._esc_armed = False
         self._slot_request = 0
         self._search_request = 0
-        self.resize(1280, 860)
+        self.resize(1500, 940)  # PosDialog keeps it within the screen
         self._build()
         self._keys()
         self._render_cart()
@@ -620,6 +624,25 @@ class PhoneOrderDialog(PosDialog):
         self.slot_picker = SlotPickerWidget()
         self.slot_picker.slot_chosen.connect(lambda _o: self._render_summary())
         left.addWidget(self.slot_picker, 1)
+        payment = QHBoxLayout()
+        payment.setSpacing(6)
+        self.payment_group = QButtonGroup(self)
+        self.payment_buttons: dict[PaymentMethod, QPushButton] = {}
+        for index, method in enumerate(PaymentMethod):
+            choice = button(f"{PAYMENT_KEYS[method]}\nAlt+{index + 1}")
+            choice.setToolTip(f"Payment: {PAYMENT_WORDS[method]}")
+            choice.setCheckable(True)
+            choice.setObjectName("Department")
+            choice.setAutoDefault(False)
+            choice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            choice.toggled.connect(lambda _on: self._render_summary())
+            self.payment_group.addButton(choice, index)
+            self.payment_buttons[method] = choice
+            payment.addWidget(choice)
+        left.addLayout(payment)
+        # What the order still needs, or its slot and payment as they will be read back.
+        self.summary = label("", "Muted", wrap=True)
+        left.addWidget(self.summary)
         columns.addLayout(left, 5)
 
         right = QVBoxLayout()
@@ -638,8 +661,9 @@ class PhoneOrderDialog(PosDialog):
         cart_header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         cart_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         cart_header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 34), (2, 90), (3, 80), (4, 76)):
+        for column, width in ((0, 34), (2, 90), (4, 70)):
             self.view.setColumnWidth(column, width)
+        self.view.setColumnHidden(3, True)  # the unit price: the total says enough here
         right.addWidget(self.view, 3)
         line_keys = QHBoxLayout()
         self.qty_button = button("F4 Qty / weight", self.ask_quantity)
@@ -655,39 +679,18 @@ class PhoneOrderDialog(PosDialog):
         self.picker = ProductPickerWidget(self._terminal)
         self.picker.product_chosen.connect(self._on_product_chosen)
         self.picker.leave.connect(self.focus_scan)
-        right.addWidget(self.picker, 4)
+        self.picker.department_area.hide()  # on the phone, staff search (F2) for what is asked
+        right.addWidget(self.picker, 2)
         columns.addLayout(right, 6)
         self.body.addLayout(columns, 1)
 
-        bottom = QGridLayout()
-        bottom.setHorizontalSpacing(10)
-        bottom.setVerticalSpacing(6)
         self.note_field = QLineEdit()
         self.note_field.setPlaceholderText("Order note (e.g. leave with the neighbour at no. 14)")
-        bottom.addWidget(self.note_field, 0, 0, 1, 4)
-        self.payment_group = QButtonGroup(self)
-        self.payment_buttons: dict[PaymentMethod, QPushButton] = {}
-        for index, method in enumerate(PaymentMethod):
-            choice = button(PAYMENT_WORDS[method])
-            choice.setCheckable(True)
-            choice.setObjectName("Department")
-            choice.setAutoDefault(False)
-            choice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            choice.toggled.connect(lambda _on: self._render_summary())
-            self.payment_group.addButton(choice, index)
-            self.payment_buttons[method] = choice
-            bottom.addWidget(choice, 1, index)
-        self.payment_reason = label("", "Muted", wrap=True)
-        bottom.addWidget(self.payment_reason, 1, 3)
-        self.summary = label("", "Muted", wrap=True)
-        bottom.addWidget(self.summary, 2, 0, 1, 3)
-        total_box = QHBoxLayout()
-        total_box.addStretch(1)
-        total_box.addWidget(label("Estimated", "TotalCaption"))
+        self.body.addWidget(self.note_field)
+        self.buttons.addWidget(label("Estimated", "TotalCaption"), 0, Qt.AlignmentFlag.AlignVCenter)
+        self.buttons.addSpacing(8)
         self.total_label = label("", "BigAmount")
-        total_box.addWidget(self.total_label)
-        bottom.addLayout(total_box, 2, 3)
-        self.body.addLayout(bottom)
+        self.buttons.addWidget(self.total_label)
         self.payment_buttons[PaymentMethod.DOOR_CASH].setChecked(True)
         self.finish_layout("F12 Read back and save", stretch=False)
         self._search_timer = QTimer(self)
@@ -760,6 +763,7 @@ class PhoneOrderDialog(PosDialog):
         self.search_customers(choose_first=True)
 
     def search_customers(self, choose_first: bool = False) -> None:
+        self._search_timer.stop()
         text = self.customer_search.text().strip()
         if self.customer is not None and text == self.customer.name:
             if choose_first:
@@ -800,7 +804,12 @@ class PhoneOrderDialog(PosDialog):
         if not found and text:
             self.customer_label.setText(f"No customer found for “{text}”: F3 creates one.")
         if found and choose_first:
+            table.blockSignals(True)
             table.selectRow(0)
+            table.blockSignals(False)
+            if found[0].id != self._new_customer_id():
+                self.new_customer = None
+            self.set_customer(found[0])
             self.focus_scan()
         self.customers_shown.emit(len(found))
 
@@ -1069,18 +1078,23 @@ class PhoneOrderDialog(PosDialog):
         link.setEnabled(has_email)
         if not has_email and link.isChecked():
             self.payment_buttons[PaymentMethod.DOOR_CASH].setChecked(True)
-        self.payment_reason.setText("" if has_email else CARD_LINK_NEEDS_EMAIL)
+        link.setToolTip("Payment: card link by e-mail" if has_email else CARD_LINK_NEEDS_EMAIL)
         missing = self.missing()
         offer = self.slot_picker.selected
         if missing:
             self.summary.setText("Still needed: " + ", ".join(missing) + ".")
-        else:
-            booking = "firm" if offer.firm else "provisional: the server confirms or moves it"
+        elif not has_email:
             self.summary.setText(
-                f"{len(self.cart.lines)} line{'s' if len(self.cart.lines) != 1 else ''} · "
-                f"{slot_text(offer.slot.starts_at, offer.slot.ends_at)} ({booking}) · "
-                f"{PAYMENT_WORDS[self.payment_method()]}"
+                f"{self._booking_text(offer)} · {CARD_LINK_NEEDS_EMAIL} Edit adds one."
             )
+        else:
+            self.summary.setText(
+                f"{self._booking_text(offer)} · {PAYMENT_WORDS[self.payment_method()]}"
+            )
+
+    def _booking_text(self, offer: Any) -> str:
+        booking = "firm" if offer.firm else "provisional: the server confirms or moves it"
+        return f"{slot_text(offer.slot.starts_at, offer.slot.ends_at)} ({booking})"
 
     def missing(self) -> list[str]:
         """What the order still needs before it can be read back."""

@@ -156,6 +156,7 @@ class PhoneQueueDialog(PosDialog):
         for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
         self.table.itemSelectionChanged.connect(self._on_selection)
         self.table.doubleClicked.connect(lambda _i: self._on_ok())
         self.body.addWidget(self.table, 1)
@@ -215,13 +216,15 @@ class PhoneQueueDialog(PosDialog):
         table.blockSignals(True)
         table.setRowCount(len(orders))
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        previous_slot: str | None = None
         for row, order in enumerate(orders):
             booking = BOOKING_WORDS[order.booking_status]
             total = order.actual_total or order.estimated_total
+            slot = names.get(order.slot_id, "—")
             cells = (
-                names.get(order.slot_id, "—"),
+                slot if slot != previous_slot else "",  # the slot once, over its orders
                 order.order_no,
-                f"{order.customer.name} · {order.customer.phone}",
+                order.customer.name,
                 order.state.label,
                 booking,
                 payment_text(order),
@@ -241,6 +244,7 @@ class PhoneQueueDialog(PosDialog):
                 ):
                     item.setForeground(QBrush(WARN))
                 table.setItem(row, column, item)
+            previous_slot = slot
         ids = [o.id for o in orders]
         if orders:
             table.selectRow(ids.index(keep) if keep in ids else 0)
@@ -264,7 +268,7 @@ class PhoneQueueDialog(PosDialog):
             self.detail.setText("No phone orders to show." if not self.orders else "")
         else:
             where = order.address.one_line
-            text = f"{order.order_no}: {order.customer.name}, {where}"
+            text = f"{order.order_no}: {order.customer.name} · {order.customer.phone} · {where}"
             if order.note:
                 text += f" · note: {order.note}"
             if order.sync_state is SyncState.REJECTED and order.sync_error:
@@ -297,7 +301,10 @@ class PhoneQueueDialog(PosDialog):
             self.move_buttons[target] = move
             self.move_row.addWidget(move)
         self.move_row.addStretch(1)
-        if forward is not None and order is not None:
+        if order is not None and order.state is FulfilmentState.PICKING and not order.picked:
+            self.ok_button.setText("Enter: Picking screen")
+            self.ok_button.setEnabled(True)
+        elif forward is not None and order is not None:
             self.ok_button.setText(f"Enter: {move_text(order.state, forward)}")
             self.ok_button.setEnabled(True)
         else:
@@ -310,6 +317,9 @@ class PhoneQueueDialog(PosDialog):
     def _on_ok(self) -> None:
         order = self.selected()
         if order is None or order.state not in FORWARD:
+            return
+        if order.state is FulfilmentState.PICKING and not order.picked:
+            self.pick(order)  # picked first: then Enter makes it ready
             return
         self.request_move(FORWARD[order.state])
 

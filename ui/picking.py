@@ -78,11 +78,12 @@ def start_picking(order: PhoneOrder) -> list[PickedLine]:
     ]
 
 
-def substitution_words(line: PhoneOrderLine) -> str:
+def substitution_words(line: PhoneOrderLine, names: dict[str, str] | None = None) -> str:
     if line.substitution is Substitution.NONE:
         words = "no substitute"
     elif line.substitution is Substitution.SPECIFIC:
-        words = "the product asked for"
+        words = (names or {}).get(line.substitute_product_id) or "the product asked for"
+        words = f"→ {words}"
     else:
         words = "best match"
     return f"{words} · {line.note}" if line.note else words
@@ -114,6 +115,7 @@ class PickingDialog(PosDialog):
             p.line_no for p in self.lines if p.sold_by is not SoldBy.WEIGHT or order.picked
         }
         self.child_dialog: PosDialog | None = None
+        self.substitute_names: dict[str, str] = {}
         self.resize(1100, 680)
         self.body.addWidget(label(f"{order.address.one_line}", "Muted", wrap=True))
         self.table = list_table(list(COLUMNS), 40, len(self.lines))
@@ -160,6 +162,17 @@ class PickingDialog(PosDialog):
         self._render()
         if self.lines:
             self.table.selectRow(0)
+        wanted = [ln.substitute_product_id for ln in order.lines if ln.substitute_product_id]
+        if wanted:
+            self._runner.run_db(
+                "substitute names",
+                lambda _c: product_names(terminal, wanted),
+                self._on_names,
+            )
+
+    def _on_names(self, names: dict[str, str]) -> None:
+        self.substitute_names = names
+        self._render(self.current_row())
 
     def first_field(self) -> QWidget | None:
         return self.table
@@ -304,7 +317,7 @@ class PickingDialog(PosDialog):
             cells = (
                 str(line.line_no),
                 ordered_text,
-                substitution_words(ordered),
+                substitution_words(ordered, self.substitute_names),
                 picked,
                 quantity,
                 total,
@@ -395,6 +408,13 @@ class PickingDialog(PosDialog):
         self.table.setFocus()
 
 
+def product_names(terminal: Any, product_ids: list[str]) -> dict[str, str]:
+    """The names of products by id (the substitutes customers asked for)."""
+    with terminal.read() as uow:
+        found = (uow.products.by_id(product_id) for product_id in product_ids)
+        return {product.id: product.name for product in found if product is not None}
+
+
 # paper -------------------------------------------------------------------------------------
 
 
@@ -478,7 +498,8 @@ def delivery_note_html(note: Any, store_name: str, base_pt: int = 10) -> str:
     else:
         for line in order.lines:
             text = f"{format_quantity(line.quantity, line.sold_by)} × {line.name}"
-            rows.append((text + (" (est.)" if line.sold_by is SoldBy.WEIGHT else ""), ""))
+            estimated = " (est.)" if line.sold_by is SoldBy.WEIGHT else ""
+            rows.append((text + estimated, format_minor(line.net)))
         total = ("ESTIMATED TOTAL", money(order.estimated_total, order.currency))
     parts.append(_table(rows))
     parts.append("<hr>")

@@ -27,20 +27,31 @@ REFRESH_MS = 10_000
 def call_script(order: PhoneOrder, slots: dict[str, str], store_name: str) -> str:
     """What staff say on the phone."""
     name = order.customer.name.split()[0] if order.customer.name.split() else "there"
-    was = slots.get(order.moved_from_slot_id, "the slot you chose")
+    was = booked_for(order, slots)
+    chosen = f"The slot you chose, {was}," if was else "The slot you chose"
     greeting = f"Hello {name}, this is {store_name} about your delivery order {order.order_no}."
     if order.booking_status is BookingStatus.UNPLACED:
         return (
-            f"{greeting} The slot {was} filled up before your order reached us, and no other "
+            f"{greeting} {chosen} filled up before your order reached us, and no other "
             "slot this week can deliver to your address. When would suit you instead? "
-            "(Take the new time, then change the order's slot.)"
+            "(Take the order again for the time agreed, Ctrl+P, then cancel this one in the "
+            "queue.)"
         )
     now = slots.get(order.slot_id, "another slot")
     return (
-        f"{greeting} The slot {was} filled up before your order reached us, so we have "
+        f"{greeting} {chosen} filled up before your order reached us, so we have "
         f"booked it for {now}, the nearest we could find. Does that suit you? You will get "
         "an e-mail of the change as well."
     )
+
+
+def booked_for(order: PhoneOrder, slots: dict[str, str]) -> str:
+    """The slot the customer chose: the one moved from, or an unplaced order's own."""
+    if order.moved_from_slot_id:
+        return slots.get(order.moved_from_slot_id, "")
+    if order.booking_status is BookingStatus.UNPLACED:
+        return slots.get(order.slot_id, "")
+    return ""
 
 
 class ReconcileDialog(PosDialog):
@@ -109,7 +120,7 @@ class ReconcileDialog(PosDialog):
                 order.order_no,
                 order.customer.name,
                 order.customer.phone,
-                slots.get(order.moved_from_slot_id, "—"),
+                booked_for(order, slots) or "—",
                 "no slot" if unplaced else slots.get(order.slot_id, "—"),
                 "no slot could take it: agree a time" if unplaced else "moved: slot was full",
             )

@@ -20,6 +20,8 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from ui import phone_screenshots
+
 SIZES = ((1024, 768), (1366, 768), (1920, 1080))
 MANAGER_PIN = "246810"
 SCREENS = (
@@ -43,6 +45,7 @@ SCREENS = (
     "reports-tenders.png",
 )
 """The files each size's directory gets."""
+SCREENS += phone_screenshots.SCREENS
 
 
 def size_name(size: tuple[int, int]) -> str:
@@ -209,6 +212,7 @@ def render(out: Path, size: tuple[int, int]) -> int:
         history.accept()
         _settle(app)
         _sync_screens(app, window, terminal, out)
+        phone_screenshots.render(app, window, terminal, clerk, out, _wait, _settle)
         _manager_screens(app, window, terminal, clerk, out)
         window.close()
         terminal.close()

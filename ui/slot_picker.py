@@ -21,11 +21,10 @@ from ui.widgets import label
 
 SLOT_STYLE = """
 QPushButton#Slot { min-height: 44px; padding: 2px 4px; font-size: 13px; }
-QPushButton#Slot:checked { background: #e3f1f5; border: 2px solid #0f6e8c; font-weight: bold; }
+QPushButton#Slot:checked { background: #e3f1f5; border: 3px solid #0f6e8c; }
 QPushButton#SlotProvisional { min-height: 44px; padding: 2px 4px; font-size: 13px;
     border: 1px dashed #9a6700; color: #7a5200; }
-QPushButton#SlotProvisional:checked { background: #fff4e5; border: 2px solid #9a6700;
-    font-weight: bold; }
+QPushButton#SlotProvisional:checked { background: #fff4e5; border: 3px solid #9a6700; }
 QPushButton#SlotFull { min-height: 44px; padding: 2px 4px; font-size: 13px; }
 """
 
@@ -54,12 +53,13 @@ def start_text(starts_at: datetime) -> str:
 
 
 def places_text(offer: Any) -> str:
-    """What a cell says: the places left, then firm / provisional (or full)."""
+    """What a cell says: the places left (items when the slot counts items), then firm or
+    provisional; or full."""
     unit = getattr(offer.slot.unit, "value", offer.slot.unit)
-    noun = "items" if unit == "items" else "orders"
     if offer.free <= 0 and not offer.firm:
         return "full"
-    return f"{max(offer.free, 0)} {noun} free\n{'firm' if offer.firm else 'provisional'}"
+    noun = " items" if unit == "items" else ""
+    return f"{max(offer.free, 0)}{noun} free\n{'firm' if offer.firm else 'provisional'}"
 
 
 def offer_bookable(offer: Any) -> bool:
@@ -122,7 +122,7 @@ class SlotPickerWidget(QWidget):
         if not self.offers:
             self.caption.setText(caption or "No open delivery slot in the next 7 days.")
         else:
-            self.caption.setText(caption or "Delivery slot (arrow keys to move):")
+            self.caption.setText(caption or "Delivery slot: places free (F8, then the arrow keys)")
         for column, (start, end) in enumerate(windows, start=1):
             head = label(f"{start:%H:%M}–{end:%H:%M}", "Muted")
             head.setAlignment(Qt.AlignmentFlag.AlignCenter)
