@@ -28,7 +28,7 @@ from PySide6.QtCharts import (
     QPieSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QDate, QMarginsF, QSizeF, Qt, Signal
+from PySide6.QtCore import QDate, QMarginsF, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -192,6 +192,8 @@ def chart_points(table: ReportTable, currency: str, locale: str) -> list[tuple[s
             return date.fromisoformat(value).strftime("%d %b")
         if key == "z_number":
             return f"Z {value}"
+        if kind is ColumnKind.HOUR and isinstance(value, int):
+            return str(value)  # 24 bars: the hour alone fits under each
         return shown_words(key, cell_text(kind, value, currency, locale))
 
     points = [(category(row[category_at]), row[value_at]) for row in table.rows]
@@ -447,8 +449,10 @@ class ReportsDialog(PosDialog):
         self.status = label("", "Muted", wrap=True)
         self.body.addWidget(self.status)
         self.finish_layout("Show (Enter)", "Close (Esc)", stretch=False)
-        self._on_report_changed()
+        self.order_choice.setVisible(False)
+        self.chart_view.hide()  # until there is a report to draw
         self._show_pin_row()
+        QTimer.singleShot(0, self._auto_load)
 
     @staticmethod
     def _date_edit(day: date) -> QDateEdit:
@@ -461,7 +465,16 @@ class ReportsDialog(PosDialog):
     # ------------------------------------------------------------------ what is asked
 
     def _on_report_changed(self) -> None:
+        """Another report chosen: shown at once, unless the server still needs the PIN."""
         self.order_choice.setVisible(self.report_name() is ReportName.PRODUCTS)
+        self._auto_load()
+
+    def _auto_load(self) -> None:
+        if self.loading or not self.isVisible():
+            return
+        if self._use_server() and self._session() is None:
+            return  # the PIN first
+        self.load()
 
     def report_name(self) -> ReportName:
         value = self.report_choice.currentData()
@@ -606,6 +619,9 @@ class ReportsDialog(PosDialog):
     def _on_loaded(self, table: ReportTable) -> None:
         self.loading = False
         self.ok_button.setEnabled(True)
+        if table.report is not self.report_name():  # another was chosen while this loaded
+            self.load()
+            return
         if table.local_only:
             reason = getattr(self, "_local_reason", "")
             extra = f" The store's server {reason}." if reason else ""
