@@ -39,6 +39,7 @@ class EndpointSpec:
     errors: tuple[int, ...] = ()
     raw_body: bool = False  # the view validates the body itself (push: per item)
     error_bodies: tuple[tuple[int, type[BaseModel]], ...] = ()  # not plain ErrorResponse
+    path_values: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a path parameter's values
 
 
 def check_protocol_version(value: Any, where: str) -> None:
@@ -141,6 +142,7 @@ def endpoint(
     errors: tuple[int, ...] = (),
     raw_body: bool = False,
     error_bodies: tuple[tuple[int, type[BaseModel]], ...] = (),
+    path_values: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     spec = EndpointSpec(
         summary=summary,
@@ -154,6 +156,7 @@ def endpoint(
         errors=errors,
         raw_body=raw_body,
         error_bodies=error_bodies,
+        path_values=path_values,
     )
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:

@@ -181,8 +181,14 @@ def build_openapi(app: Flask) -> dict[str, Any]:
     error_ref = refs[(ErrorResponse, "serialization")]
     paths: dict[str, dict[str, Any]] = {}
     for path, method, name, spec in endpoints:
+        known = dict(spec.path_values)  # a parameter that takes one of a few values
         parameters: list[dict[str, Any]] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            {
+                "name": p,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", **({"enum": list(known[p])} if p in known else {})},
+            }
             for p in _PATH_PARAM.findall(app.url_map._rules_by_endpoint[name][0].rule)
         ]
         if spec.query is not None:

@@ -290,7 +290,13 @@ def local_days_utc(from_date: date, to_date: date, zone: ZoneInfo) -> tuple[date
     return start, end
 
 
+FIRST_REPORT_DATE, LAST_REPORT_DATE = date(2000, 1, 1), date(2999, 12, 31)
+
+
 def check_date_range(from_date: date, to_date: date) -> None:
+    for name, day in (("from", from_date), ("to", to_date)):
+        if not FIRST_REPORT_DATE <= day <= LAST_REPORT_DATE:
+            raise InvalidInput(f"{name} {day} is outside the years 2000 to 2999", field=name)
     if to_date < from_date:
         raise InvalidInput(f"to {to_date} is before from {from_date}", field="to")
     if (to_date - from_date).days >= MAX_REPORT_DAYS:

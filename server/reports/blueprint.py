@@ -51,6 +51,7 @@ def create_manager_session(body: ManagerSessionRequest) -> ManagerSessionRespons
     query=ReportQuery,
     response=ReportResponse,
     errors=(403, 404, 422),
+    path_values=(("name", tuple(name.value for name in ReportName)),),
 )
 def get_report(name: str, query: ReportQuery) -> ReportResponse:
     who = caller()

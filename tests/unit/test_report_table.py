@@ -59,3 +59,5 @@ def test_bad_zone_and_ranges_are_named() -> None:
         check_date_range(date(2026, 2, 2), date(2026, 2, 1))
     with pytest.raises(InvalidInput, match="366 days"):
         check_date_range(date(2025, 1, 1), date(2026, 1, 2))
+    with pytest.raises(InvalidInput, match="years 2000 to 2999"):
+        check_date_range(date(9999, 12, 30), date(9999, 12, 31))
