@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--code", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--currency", default="EUR")
+    zone = store.add_parser(
+        "set-time-zone", help="the store's time zone (IANA); its report summaries are summed again"
+    )
+    zone.add_argument("--store", required=True)
+    zone.add_argument("--time-zone", required=True, help="e.g. Europe/Dublin")
+    rebuild = store.add_parser(
+        "rebuild-reports", help="sum the store's report summaries again from its orders"
+    )
+    rebuild.add_argument("--store", required=True)
 
     terminal = sub.add_parser("terminal", help="terminals").add_subparsers(
         dest="action", required=True
@@ -285,7 +294,9 @@ def _admin(config: Any, args: argparse.Namespace) -> int:
     svc = app.extensions["shopsmart"]
     try:
         with unit_of_work(svc.sessions) as session:
-            if args.command == "store":
+            if args.command == "store" and args.action in ("set-time-zone", "rebuild-reports"):
+                print(_store_reports(session, svc, args))
+            elif args.command == "store":
                 store = admin.create_store(session, args.code, args.name, args.currency)
                 print(f"store {store.code} created ({store.id})")
             elif args.command == "terminal" and args.action == "enroll-code":
@@ -331,6 +342,18 @@ def _admin(config: Any, args: argparse.Namespace) -> int:
     finally:
         svc.close()
     return 0
+
+
+def _store_reports(session: Any, svc: Any, args: argparse.Namespace) -> str:
+    from server.admin import service as admin
+    from server.reports.summaries import rebuild_summaries, set_store_time_zone
+
+    store = admin.store_by_code(session, args.store)
+    if args.action == "set-time-zone":
+        set_store_time_zone(session, store.id, args.time_zone, svc.catalog(session))
+        return f"store {store.code} is in {args.time_zone}; its report summaries are summed again"
+    rebuild_summaries(session, store.id, svc.catalog(session))
+    return f"store {store.code}: report summaries summed again from its orders"
 
 
 def _add_slot(session: Any, args: argparse.Namespace) -> str:

@@ -32,13 +32,14 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.domain.report import local_date_hour, store_zone
+from app.domain.report import check_time_zone, local_date_hour, store_zone
 from server.bulk import upsert_adding
 from server.catalog.repository import CatalogRepository, SqlCatalogRepository
 from server.models import (
+    AuditEntry,
     Order,
     OrderLine,
     OrderRefund,
@@ -418,3 +419,18 @@ def count_refused_events(factory: sessionmaker[Session], who: Caller, refused: i
                 },
             )
         )
+
+
+def set_store_time_zone(
+    session: Session, store_id: uuid.UUID, time_zone: str, catalog: CatalogRepository
+) -> None:
+    """Move a store to another time zone (refused with ``InvalidTimeZone`` unless IANA knows
+    it) and sum its summaries again in that zone, in the caller's transaction."""
+    name = check_time_zone(time_zone)
+    session.execute(update(Store).where(Store.id == store_id).values(time_zone=name))
+    session.add(
+        AuditEntry(
+            actor="cli", action="store.set_time_zone", store_id=store_id, detail={"time_zone": name}
+        )
+    )
+    rebuild_summaries(session, store_id, catalog)
