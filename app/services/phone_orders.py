@@ -285,11 +285,11 @@ def _order_lines(
 
 
 def _slot_text(slot: Slot) -> str:
-    return (
-        f"{slot.starts_at:%a %d %b %H:%M}–{slot.ends_at:%H:%M} UTC"
-        if slot.starts_at.date() == slot.ends_at.date()
-        else f"{slot.starts_at:%a %d %b %H:%M} – {slot.ends_at:%a %d %b %H:%M} UTC"
-    )
+    """The slot as staff read it out: in the till's own time zone (the store's)."""
+    starts, ends = slot.starts_at.astimezone(), slot.ends_at.astimezone()
+    if starts.date() == ends.date():
+        return f"{starts:%a %d %b %H:%M}–{ends:%H:%M}"
+    return f"{starts:%a %d %b %H:%M} – {ends:%a %d %b %H:%M}"
 
 
 def _resolve_customer(
@@ -676,9 +676,15 @@ def reconcile_script(order: PhoneOrder) -> str:
             "the delivery time you chose filled up and we have no other time we can deliver "
             "it to you. Which day and time would suit you?"
         )
-    when = f"{order.slot_starts_at:%A %d %B, %H:%M}" if order.slot_starts_at else "another time"
+    when = (
+        f"{order.slot_starts_at.astimezone():%A %d %B, %H:%M}"
+        if order.slot_starts_at
+        else "another time"
+    )
     before = (
-        f" instead of {order.moved_from_starts_at:%A %H:%M}" if order.moved_from_starts_at else ""
+        f" instead of {order.moved_from_starts_at.astimezone():%A %H:%M}"
+        if order.moved_from_starts_at
+        else ""
     )
     return (
         f"Hello {name}, about your order {order.order_no}: the delivery time you chose filled "

@@ -42,6 +42,7 @@ from app.services.phone_orders import (
     place_phone_order,
     read_back,
     reconcile_list,
+    reconcile_script,
     record_picking,
     save_customer,
     transition_phone_order,
@@ -198,6 +199,13 @@ def weighed_draft(slot_id=SLOT_1, **fields):
 
 def test_an_offline_order_for_a_new_customer_queues_the_customer_then_the_order(shop, clerk):
     terminal, clock, *_ = shop
+    said = read_back(terminal.read(), terminal.store, weighed_draft()).text
+    assert (
+        "0.900 kg × Bananas, loose (estimated weight) — if out of stock: a specific product" in said
+    )
+    assert "To: 1 Main Street, D02 X285 Dublin, IE (ring twice)" in said
+    assert "authorised for up to €4.47" in said  # 3.88 + 15 % = 4.462, rounded up
+    assert "Estimated total: €3.88" in said and "provisional" not in said
     order = place_phone_order(
         terminal.uow(), terminal.ids, clock, terminal.store, clerk, weighed_draft()
     )
@@ -386,6 +394,8 @@ def test_pulled_changes_apply_and_the_servers_state_wins(shop, clerk):
     assert moved.id == provisional.id and moved.booking_status is BookingStatus.MOVED
     assert moved.slot_id == SLOT_2 and moved.moved_from_slot_id == SLOT_1
     assert moved.sync_state is SyncState.ACKNOWLEDGED
+    script = reconcile_script(moved)
+    assert "your order T01-P000002" in script and "instead of" in script
     mark_customer_told(terminal.uow(), moved.id)
     assert reconcile_list(terminal.read()) == []
     (customer,) = find_customers(terminal.read(), "+35387", "IE")
