@@ -24,7 +24,6 @@ from PySide6.QtCharts import (
     QBarSet,
     QChart,
     QChartView,
-    QHorizontalBarSeries,
     QPieSeries,
     QValueAxis,
 )
@@ -79,6 +78,9 @@ LOCAL_ONLY_TEXT = "Local only: this till's sales"
 ALL_TERMINALS = "All terminals"
 PIE_COLOURS = (ACCENT, "#6fb3c9", "#b9dbe6", "#1f2933", "#9aa5b1")  # the accent, its tints
 CHART_BARS = 12  # a chart shows at most this many categories (the table has them all)
+CHART_ROWS = 6  # a chart of named bars (departments, products, clerks): the largest six, so
+# each name has the width to be read under its bar, on a 1024-pixel screen too
+NAME_CHARS = 20  # a longer name is cut with "…" under its bar (the table has it whole)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +89,15 @@ class ChartSpec:
 
     category: str
     value: str
-    style: str = "bar"  # bar, hbar (long names), pie (shares of a whole)
+    style: str = "bar"  # bar, named (bars of the largest few, by name), pie (a whole's shares)
 
 
 CHARTS: dict[ReportName, ChartSpec] = {
     ReportName.SALES_BY_DAY: ChartSpec("date", "sales"),
     ReportName.SALES_BY_HOUR: ChartSpec("hour", "sales"),
-    ReportName.DEPARTMENTS: ChartSpec("department", "sales", "hbar"),
-    ReportName.PRODUCTS: ChartSpec("name", "sales", "hbar"),
-    ReportName.CLERKS: ChartSpec("clerk", "sales", "hbar"),
+    ReportName.DEPARTMENTS: ChartSpec("department", "sales", "named"),
+    ReportName.PRODUCTS: ChartSpec("name", "sales", "named"),
+    ReportName.CLERKS: ChartSpec("clerk", "sales", "named"),
     ReportName.TERMINALS: ChartSpec("terminal", "sales"),
     ReportName.TENDERS: ChartSpec("tender", "amount", "pie"),
     ReportName.ADJUSTMENTS: ChartSpec("kind", "amount"),
@@ -194,15 +196,19 @@ def chart_points(table: ReportTable, currency: str, locale: str) -> list[tuple[s
             return f"Z {value}"
         if kind is ColumnKind.HOUR and isinstance(value, int):
             return str(value)  # 24 bars: the hour alone fits under each
-        return shown_words(key, cell_text(kind, value, currency, locale))
+        text = shown_words(key, cell_text(kind, value, currency, locale))
+        if spec.style == "named" and len(text) > NAME_CHARS:
+            return text[: NAME_CHARS - 1].rstrip() + "…"
+        return text
 
     points = [(category(row[category_at]), row[value_at]) for row in table.rows]
     numeric = [(name, value) for name, value in points if isinstance(value, int)]
     if table.report in (ReportName.SALES_BY_DAY, ReportName.SALES_BY_HOUR, ReportName.SHIFTS):
         return numeric[-CHART_BARS * 3 :] if table.report is ReportName.SALES_BY_DAY else numeric
+    most = CHART_ROWS if spec.style == "named" else CHART_BARS
     if table.report is ReportName.PRODUCTS:
-        return numeric[:CHART_BARS]
-    return sorted(numeric, key=lambda p: -p[1])[:CHART_BARS]
+        return numeric[:most]
+    return sorted(numeric, key=lambda p: -p[1])[:most]
 
 
 def build_chart(table: ReportTable, currency: str, locale: str) -> QChart | None:
@@ -234,16 +240,7 @@ def build_chart(table: ReportTable, currency: str, locale: str) -> QChart | None
     bars.setColor(QColor(ACCENT))
     bars.append(major)
     names = [name for name, _value in points]
-    series: QBarSeries | QHorizontalBarSeries
-    if spec.style == "hbar":
-        series = QHorizontalBarSeries()
-        names.reverse()  # the largest on top
-        reversed_set = QBarSet(bars.label())
-        reversed_set.setColor(QColor(ACCENT))
-        reversed_set.append(list(reversed(major)))
-        bars = reversed_set
-    else:
-        series = QBarSeries()
+    series = QBarSeries()
     series.append(bars)
     series.setBarWidth(0.7)
     chart.addSeries(series)
@@ -258,12 +255,8 @@ def build_chart(table: ReportTable, currency: str, locale: str) -> QChart | None
         axis.setLabelsColor(QColor(INK))
         axis.setLabelsFont(QFont("DejaVu Sans", 9))
     values.setGridLineColor(QColor("#e4e7eb"))
-    if spec.style == "hbar":
-        chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
-        chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
-    else:
-        chart.addAxis(categories, Qt.AlignmentFlag.AlignBottom)
-        chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
+    chart.addAxis(categories, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
     series.attachAxis(categories)
     series.attachAxis(values)
     return chart
