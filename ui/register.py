@@ -123,6 +123,7 @@ class RegisterWidget(QWidget):
     phone_order_requested = Signal()
     dialog_opened = Signal(object)  # the dialog, for tests and screenshots
     sale_failed = Signal(str)
+    shift_needed = Signal()  # Pay with no shift open on a till that has had shifts
 
     def __init__(self, terminal, runner: TaskRunner, parent: QWidget | None = None):  # type: ignore[no-untyped-def]
         super().__init__(parent)
@@ -138,6 +139,7 @@ class RegisterWidget(QWidget):
         self.card_state: Callable[[], tuple[bool, str]] = lambda: (False, CARD_OFFLINE_REASON)
         self.payment_gateway: Callable[[], Any] = lambda: None
         self.busy = False
+        self.shift_required = False  # a till that has had shifts, none open: no sale
         self._pending_scans: list[str] = []
         self._last_line: int | None = None
         self._flash_timer = QTimer(self)
@@ -281,6 +283,7 @@ class RegisterWidget(QWidget):
 
     def start_session(self, clerk: Clerk) -> None:
         self.clerk = clerk
+        self.refresh_shift_required()
         self.picker.reload()
         self._render()
         self.focus_scan()
@@ -704,8 +707,29 @@ class RegisterWidget(QWidget):
 
     # pay ---------------------------------------------------------------------------------
 
+    def refresh_shift_required(self) -> None:
+        """Read (in the DB worker) whether a sale needs a shift opened first: the till has
+        had shifts and none is open (``complete_sale`` refuses such a sale)."""
+        terminal = self._terminal
+
+        def required(_c: Any) -> bool:
+            with terminal.read() as uow:
+                return uow.shifts.current() is None and uow.shifts.in_use()
+
+        self._runner.run_db("shift state", required, self._set_shift_required)
+
+    def _set_shift_required(self, required: bool) -> None:
+        self.shift_required = required
+
     def ask_pay(self) -> None:
         if self.cart.is_empty or self.busy:
+            return
+        if self.shift_required:  # the use case would refuse it: ask for the shift first
+            self.notice.show_error(
+                "Open a shift first (Shift → Open shift…): the float is counted before the "
+                "first sale. The sale stays as it is."
+            )
+            self.shift_needed.emit()
             return
         available, reason = self.card_state()
         # The order id is fixed now: a card attempt names it, and a parked sale keeps it.
