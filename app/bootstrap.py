@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain.ids import new_id
 from app.domain.store import StoreProfile
-from app.ports import Clock, IdFactory, PaymentGateway, UnitOfWork
+from app.ports import Clock, IdFactory, PaymentGateway, PhonePaymentGateway, UnitOfWork
 from app.services.reports import LocalReportQueries
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sync.credentials import TokenStore
     from sync.engine import SyncEngine, SyncTransport
     from sync.enrollment import Enrollment
+    from sync.payments import HttpPaymentGateway
     from sync.reports import HttpReportClient
     from sync.scheduler import SyncScheduler
 
@@ -171,6 +172,10 @@ class Terminal:
     def payments(self, tokens: TokenStore | None = None) -> PaymentGateway | None:
         return open_payments(self, tokens)
 
+    def phone_payments(self, tokens: TokenStore | None = None) -> PhonePaymentGateway | None:
+        """The card links of phone orders (capture after picking): the same server API."""
+        return _http_payments(self, tokens)
+
     def auto_enrollment(
         self, offer: str, tokens: TokenStore | None = None
     ) -> Callable[[], Enrollment] | None:
@@ -264,6 +269,12 @@ def open_sync(terminal: Terminal, tokens: TokenStore | None = None) -> SyncSched
 
 def open_payments(terminal: Terminal, tokens: TokenStore | None = None) -> PaymentGateway | None:
     """The server's payment API for this till, or None while it is not enrolled."""
+    return _http_payments(terminal, tokens)
+
+
+def _http_payments(
+    terminal: Terminal, tokens: TokenStore | None = None
+) -> HttpPaymentGateway | None:
     from sync.credentials import TokenStore
     from sync.enrollment import current_enrollment
     from sync.http_transport import HttpSyncTransport

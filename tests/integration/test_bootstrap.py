@@ -17,9 +17,10 @@ def enrolled(terminal: Terminal) -> None:
 
 
 def test_no_payment_gateway_until_the_till_is_enrolled(terminal: Terminal) -> None:
-    assert terminal.payments() is None
+    assert terminal.payments() is None and terminal.phone_payments() is None
     enrolled(terminal)
     assert isinstance(terminal.payments(), HttpPaymentGateway)
+    assert isinstance(terminal.phone_payments(), HttpPaymentGateway)  # phone orders' links
 
 
 def test_the_sync_scheduler_is_built_but_not_started(terminal: Terminal) -> None:
