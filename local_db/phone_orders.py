@@ -564,6 +564,13 @@ class SqliteSlotRepository:
                 .where(
                     SLOT_BOOKINGS.c.slot_id.in_(ids),
                     SLOT_BOOKINGS.c.status == BookingStatus.FIRM.value,
+                    # a cancelled order's places go back to this till's allotment (the
+                    # server releases them when the cancel reaches it, which comes first)
+                    SLOT_BOOKINGS.c.order_id.not_in(
+                        select(PHONE_ORDERS.c.id).where(
+                            PHONE_ORDERS.c.state == FulfilmentState.CANCELLED.value
+                        )
+                    ),
                 )
                 .group_by(SLOT_BOOKINGS.c.slot_id)
             )

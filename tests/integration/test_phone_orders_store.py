@@ -250,6 +250,18 @@ def test_an_order_past_the_allotment_is_booked_provisional(shop, clerk):
     # its place is taken off the free count this till shows until the server's word
     again = {o.slot.id: o for o in offer_slots(terminal.read(), clock, 3, 900, first.address)}
     assert again[SLOT_1].free == offers[SLOT_1].free - 1
+    # cancelling the firm order gives its place back to this till's allotment
+    transition_phone_order(
+        terminal.uow(),
+        terminal.ids,
+        clock,
+        clerk,
+        first.id,
+        FulfilmentState.CANCELLED,
+        "the customer phoned back",
+    )
+    freed = {o.slot.id: o for o in offer_slots(terminal.read(), clock, 3, 900, first.address)}
+    assert freed[SLOT_1].remaining_allotment == 1 and freed[SLOT_1].firm
     # an items slot counts a weighed line as one item: 2 milk + 1 bananas = 3 of 5, firm
     third = place_phone_order(
         terminal.uow(),
