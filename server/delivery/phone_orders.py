@@ -219,7 +219,8 @@ def _book(
         session, store_id, slot.id, terminal_id, b.units, b.weight_g
     ):
         return BookingStatus.FIRM, slot
-    if take_unallotted(session, store_id, slot.id, b.units, b.weight_g):
+    # a booking outside the allotment stays in its slot only if the slot has not started
+    if slot.starts_at > now and take_unallotted(session, store_id, slot.id, b.units, b.weight_g):
         return (BookingStatus.FIRM if b.status == "firm" else BookingStatus.CONFIRMED), slot
     session.refresh(slot)
     moved = move_booking(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -410,3 +410,22 @@ def test_operator_adds_a_slot_with_its_rules_and_lists_it(
         capsys, "slot", "add", "--store", "S7", "--starts-at", starts, "--capacity", "-1"
     )
     assert (code, err) == (1, "error: capacity must not be negative")
+
+
+def test_a_provisional_booking_for_a_slot_already_started_is_moved(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    with unit_of_work(services_of(app).sessions) as session:
+        store = admin.store_by_code(session, "S1")
+        started = admin.add_delivery_slot(
+            session, store, datetime.now(UTC) - timedelta(minutes=10), timedelta(hours=2), 5
+        )
+        started_id = str(started.id)
+    tomorrow = add_slot(app, 10, capacity=5)
+    customer = customer_event()
+    order = phone_order_event(customer["payload"]["id"], started_id, status="provisional")
+    push(client, shop.s1, customer, order)
+    changes, _ = pull(client, shop.s1)
+    placed = latest(changes, "phone_order")[order["payload"]["id"]]
+    assert (placed["booking_status"], placed["slot_id"]) == ("moved", tomorrow)
+    assert slot_row(app, started_id).booked == 0
