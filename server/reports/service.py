@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from app.domain.money import format_minor, round_half_up
+from app.domain.money import format_money, round_half_up
 from app.domain.report import (
     LOW_STOCK_UNITS,
     Cell,
@@ -28,10 +28,11 @@ from app.domain.report import (
     report_table,
     store_zone,
 )
-from server.catalog.repository import CatalogRepository
+from server.catalog.repository import CatalogRepository, SqlCatalogRepository
 from server.models import (
     Flag,
     Order,
+    Product,
     RateBucket,
     ReportProducts,
     ReportSales,
@@ -329,8 +330,25 @@ def shifts(ctx: _Context) -> list[tuple[Cell, ...]]:
 
 
 def low_stock(ctx: _Context) -> list[tuple[Cell, ...]]:
-    """Products at or below LOW_STOCK_UNITS (grams: a thousand times that), lowest first."""
+    """Products at or below LOW_STOCK_UNITS (grams: a thousand times that), lowest first:
+    one join with the catalog when it is in SQL, else the catalog asked for the candidates."""
     r = ctx.request
+    if isinstance(ctx.catalog, SqlCatalogRepository):
+        doc = Product.document
+        weight = doc["sold_by"].as_string() == "weight"
+        limit = case((weight, LOW_STOCK_UNITS * 1000), else_=LOW_STOCK_UNITS)
+        stmt = (
+            select(StockLevel.product_id, Product.sku, doc["name"].as_string(), StockLevel.quantity)
+            .join(Product, Product.id == StockLevel.product_id)
+            .where(
+                StockLevel.store_id == r.store_id,
+                StockLevel.quantity <= limit,
+                Product.deleted.is_(False),
+            )
+            .order_by(StockLevel.quantity, StockLevel.product_id)
+            .limit(r.limit)
+        )
+        return [(pid, sku, name, _int(q)) for pid, sku, name, q in _rows(ctx, stmt)]
     stmt = (
         select(StockLevel.product_id, StockLevel.quantity)
         .where(StockLevel.store_id == r.store_id, StockLevel.quantity <= LOW_STOCK_UNITS * 1000)
@@ -340,12 +358,11 @@ def low_stock(ctx: _Context) -> list[tuple[Cell, ...]]:
     docs = ctx.catalog.get_many(pid for pid, _ in levels)
     rows: list[tuple[Cell, ...]] = []
     for pid, quantity in levels:
-        doc = docs.get(pid)
-        if doc is None or doc.deleted:
+        found = docs.get(pid)
+        if found is None or found.deleted:
             continue
-        limit = LOW_STOCK_UNITS * (1000 if doc.sold_by == "weight" else 1)
-        if quantity <= limit:
-            rows.append((pid, doc.sku, doc.name, _int(quantity)))
+        if quantity <= LOW_STOCK_UNITS * (1000 if found.sold_by == "weight" else 1):
+            rows.append((pid, found.sku, found.name, _int(quantity)))
         if len(rows) >= r.limit:
             break
     return rows
@@ -354,8 +371,8 @@ def low_stock(ctx: _Context) -> list[tuple[Cell, ...]]:
 def _flag_detail(ctx: _Context, kind: str, detail: dict[str, Any]) -> str:
     money = ctx.currency
     if kind == "price_mismatch":
-        paid = format_minor(_int(detail.get("paid_unit_price")), money)
-        listed = format_minor(_int(detail.get("catalog_unit_price")), money)
+        paid = format_money(_int(detail.get("paid_unit_price")), money)
+        listed = format_money(_int(detail.get("catalog_unit_price")), money)
         return f"line {detail.get('line_no')}: paid {paid}, catalog {listed}"
     if kind == "oversold":
         return f"stock {detail.get('quantity')} after the sale"

@@ -3,14 +3,20 @@ get a clear 4xx; the store's time zone decides the report dates (CLI set-time-zo
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
+from server.admin import service as admin
 from server.cli import main
+from server.db import unit_of_work
 from sync.protocol import MANAGER_HEADER
+from tests.server.builders import order, paid_event
+from tests.server.conftest import services_of
 from tests.server.report_builders import (
     MANAGER_PIN,
     ReportShop,
@@ -95,9 +101,6 @@ def test_the_store_time_zone_decides_the_report_day(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import random
-    from datetime import UTC, datetime
-
     shop = report_shop(app, tills=1)
     late = build_sale(
         random.Random(1), "T01", 1, ("c-anna", "Anna"), datetime(2026, 10, 10, 23, 30, tzinfo=UTC)
@@ -122,3 +125,25 @@ def test_the_store_time_zone_decides_the_report_day(
     assert [r[0] for r in hours] == [19]
     me = shop.client.get("/api/v1/terminals/me", headers=shop.tills[0].headers).json
     assert me["store"]["time_zone"] == "America/New_York"
+
+
+def test_low_stock_and_flags_name_the_products_a_manager_must_look_at(app: Flask) -> None:
+    shop = report_shop(app, tills=1)
+    with unit_of_work(services_of(app).sessions) as session:
+        store = admin.store_by_code(session, "S1")
+        admin.set_stock(session, store, {"p1": 3, "p2": 6, "bananas": 4_000, "p3": -2})
+    cheap = order(clerk_id="c-anna", lines=[("p1", 1)], unit_prices={"p1": 50})
+    cheap["paid_at"] = "2026-10-05T10:00:00+00:00"
+    assert shop.push(shop.tills[0], [paid_event(cheap)]) == ["accepted"]
+    token = shop.manager_token()
+    low = shop.report("low-stock", token, **DAY)["rows"]
+    # by the unit: at most 5; by weight: at most 5 kg; lowest first (the sale took one p1)
+    assert low == [
+        ["p3", "SKU-3", "Product 3", -2],
+        ["p1", "SKU-1", "Product 1", 2],
+        ["bananas", "SKU-BAN", "Bananas", 4_000],
+    ]
+    today = datetime.now(UTC).date().isoformat()  # flags are dated when the server raised them
+    flags = shop.report("flags", token, **{"from": today, "to": today})["rows"]
+    assert [r[1:5] for r in flags] == [["price_mismatch", "T01-000001", "T01", "p1"]]
+    assert flags[0][5] == "line 1: paid €0.50, catalog €1.01"
