@@ -113,8 +113,8 @@ def test_a_clerk_cannot_open_reports(terminal: Any, runner: Any) -> None:
         )
 
 
-def test_offline_reports_equal_sums_over_the_tills_orders(
-    qtbot: Any, terminal: Any, runner: Any
+def test_offline_reports_equal_sums_over_the_tills_orders_export_and_fit_the_screen(
+    qtbot: Any, terminal: Any, runner: Any, tmp_path: Path
 ) -> None:
     maria = add_clerk(terminal, "Maria", "246810", manager=True)
     ben = add_clerk(terminal, "Ben", "1357")
@@ -164,14 +164,7 @@ def test_offline_reports_equal_sums_over_the_tills_orders(
         "discounts": (len(discounted), sum(o.discount_total for o in discounted)),
     }
 
-
-def test_csv_export_writes_the_report_with_its_totals(
-    qtbot: Any, terminal: Any, runner: Any, tmp_path: Path
-) -> None:
-    maria = add_clerk(terminal, "Maria", "246810", manager=True)
-    ben = add_clerk(terminal, "Ben", "1357")
-    _sell(terminal, maria, ben)
-    dialog = _open(qtbot, terminal, runner, maria)
+    # CSV export: what the table shows, with its totals line
     table = _show(qtbot, dialog, ReportName.SALES_BY_DAY)
     assert dialog.export_name("csv") == "sales-by-day-local-2026-11-23-2026-11-29.csv"
     with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as exported:
@@ -189,14 +182,7 @@ def test_csv_export_writes_the_report_with_its_totals(
     ]
     assert len(lines) == 1 + len(table.rows) + 1
 
-
-def test_nothing_is_cut_on_the_reports_screen_at_the_counter_sizes(
-    qtbot: Any, terminal: Any, runner: Any
-) -> None:
-    maria = add_clerk(terminal, "Maria", "246810", manager=True)
-    ben = add_clerk(terminal, "Ben", "1357")
-    _sell(terminal, maria, ben)
-    dialog = _open(qtbot, terminal, runner, maria)
+    # nothing cut at the counter sizes, for the widest tables
     problems: list[str] = []
     for report in (ReportName.CLERKS, ReportName.PRODUCTS):
         _show(qtbot, dialog, report)

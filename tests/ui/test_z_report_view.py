@@ -29,6 +29,8 @@ from ui.z_report_view import (
 )
 
 from .conftest import add_clerk
+from .layout_check import clipped_widgets
+from .test_layout import SIZES, _fit_to_screen
 
 TIMEOUT = 10_000
 
@@ -145,7 +147,7 @@ def test_z_report_pdf_shows_every_figure_and_its_status(
     assert final.figures.net_sales - f.net_sales == orders[-1].total
 
 
-def test_x_report_closes_nothing_and_the_dialog_saves_its_pdf(
+def test_x_report_closes_nothing_fits_the_counter_screens_and_saves_its_pdf(
     qtbot: Any, terminal: Any, tmp_path: Path
 ) -> None:
     from ui.tasks import TaskRunner
@@ -163,6 +165,10 @@ def test_x_report_closes_nothing_and_the_dialog_saves_its_pdf(
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.pdf_name().startswith("x-report-T01-")
+    for size in SIZES:  # nothing cut at the counter sizes
+        _fit_to_screen(dialog, size)
+        qtbot.wait(1)
+        assert clipped_widgets(dialog) == [], size
     with qtbot.waitSignal(dialog.pdf_saved, timeout=TIMEOUT) as saved:
         dialog.save_pdf(tmp_path / dialog.pdf_name())
     assert "X REPORT" in _text(Path(saved.args[0]))
