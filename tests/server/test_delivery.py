@@ -119,7 +119,11 @@ def test_a_pull_allots_the_free_places_and_a_firm_booking_within_it_is_honoured(
     assert queued["state"] == "received"
     assert queued["customer"]["name"] == "Aoife Byrne"
     assert latest(seen, "customer")[customer["payload"]["id"]]["addresses"][0]["city"] == "Dublin"
-    assert [m.to_address for m in mails(app, "phone_order_confirmed")] == ["aoife@example.com"]
+    (confirmed,) = mails(app, "phone_order_confirmed")
+    assert confirmed.to_address == "aoife@example.com"
+    for told in ("Bananas", "charged by the weight picked", "1 Quay Street", "cash at the door"):
+        assert told in confirmed.text_body
+    assert f"{tomorrow_at(10):%H:%M}" in confirmed.text_body  # the slot
     # the other store sees none of it
     theirs, _ = pull(client, shop.s2)
     assert not [c for c in theirs if c["kind"] in ("phone_order", "customer", "slot_allotment")]
