@@ -24,12 +24,14 @@ BENCHES = {
     "sync": ("bench.bench_sync", []),
     "slots": ("bench.bench_slots", []),
     "zreport": ("bench.bench_zreport", []),
+    "reports": ("bench.bench_reports", []),
 }
 QUICK = {
     "store": ["--preload", "5000", "--commits", "1000", "--products", "20000", "--queries", "200"],
     "sync": ["--sales", "1000"],
     "slots": ["--clients", "10", "--attempts", "500", "--places", "100", "--no-durable"],
     "zreport": ["--sales", "200", "--runs", "5"],
+    "reports": ["--orders", "2000", "--runs", "5"],
 }
 
 
