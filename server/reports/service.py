@@ -159,29 +159,34 @@ def departments(ctx: _Context) -> list[tuple[Cell, ...]]:
 
 
 def products(ctx: _Context) -> list[tuple[Cell, ...]]:
+    """Top (or slow) sellers by sales amount: the sums first, over every product, then the
+    names of only the ones shown (a max() of text over every summary row costs more than
+    the sums)."""
     p = ReportProducts
     net = func.sum(p.net)
     ordering = (net.desc(), p.product_key) if ctx.request.order == "top" else (net, p.product_key)
     stmt = (
-        select(
-            p.product_key,
-            func.max(p.sku),
-            func.max(p.name),
-            func.max(p.department),
-            _sum(p.lines),
-            _sum(p.quantity),
-            _sum(p.net),
-        )
+        select(p.product_key, _sum(p.lines), _sum(p.quantity), _sum(p.net))
         .where(*_in_range(ctx, p))
         .group_by(p.product_key)
         .having(func.sum(p.lines) != 0)
         .order_by(*ordering)
         .limit(ctx.request.limit)
     )
-    return [
-        (key or None, sku, name, dep or NO_DEPARTMENT, _int(n), _int(q), _int(a))
-        for key, sku, name, dep, n, q, a in _rows(ctx, stmt)
-    ]
+    sums = _rows(ctx, stmt)
+    if not sums:
+        return []
+    names_stmt = (
+        select(p.product_key, func.max(p.sku), func.max(p.name), func.max(p.department))
+        .where(*_in_range(ctx, p), p.product_key.in_([k for k, *_ in sums]))
+        .group_by(p.product_key)
+    )
+    names = {key: rest for key, *rest in _rows(ctx, names_stmt)}
+    rows: list[tuple[Cell, ...]] = []
+    for key, n, q, a in sums:
+        sku, name, dep = names.get(key, ("", "", ""))
+        rows.append((key or None, sku, name, dep or NO_DEPARTMENT, _int(n), _int(q), _int(a)))
+    return rows
 
 
 def clerks(ctx: _Context) -> list[tuple[Cell, ...]]:
