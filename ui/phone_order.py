@@ -171,6 +171,15 @@ class PhoneCartModel(CartTableModel):
         return super().data(index, role)
 
 
+def favourite_products(terminal: Any) -> list[Product]:
+    """The register's favourites (as its picker shows them first), read in the DB worker."""
+    from ui.picker import FAVOURITES_KEY
+
+    with terminal.read() as uow:
+        skus = [s for s in uow.settings.get(FAVOURITES_KEY, "").split(",") if s]
+        return [p for p in (uow.products.by_code(s) for s in skus[:40]) if p is not None]
+
+
 def cart_view(model: CartTableModel) -> QTableView:
     """The cart table as the register shows it."""
     view = QTableView()
@@ -575,6 +584,7 @@ class PhoneOrderDialog(PosDialog):
         self.order: PhoneOrder | None = None
         self.child_dialog: PosDialog | None = None
         self._esc_armed = False
+        self._favourites_asked = False
         self._slot_request = 0
         self._search_request = 0
         self.resize(1500, 940)  # PosDialog keeps it within the screen
@@ -606,7 +616,7 @@ class PhoneOrderDialog(PosDialog):
             search_row.addWidget(extra)
         left.addLayout(search_row)
         self.customer_table = list_table(["Name", "Phone", "Address"], 34)
-        self.customer_table.setMaximumHeight(34 * 3 + 34)
+        self.customer_table.setMaximumHeight(34 * 3 + 2)  # two rows under the header
         header = self.customer_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
@@ -720,9 +730,13 @@ class PhoneOrderDialog(PosDialog):
             QShortcut(QKeySequence(key), self, slot)
 
     def showEvent(self, event: Any) -> None:
-        if not self.picker.shown_products:
-            self.picker.reload()
         super().showEvent(event)
+        if not self.picker.shown_products and not self._favourites_asked:
+            self._favourites_asked = True
+            terminal = self._terminal
+            self._runner.run_db(
+                "favourites", lambda _c: favourite_products(terminal), self.picker.set_favourites
+            )
 
     def first_field(self) -> QWidget | None:
         return self.customer_search

@@ -325,6 +325,11 @@ class ProductPickerWidget(QWidget):
         )
         self.department_area.setVerticalScrollBarPolicy(policy)
 
+    def set_favourites(self, favourites: list[Product]) -> None:
+        """Favourites read elsewhere (in the DB worker), without the department buttons."""
+        self._favourites = list(favourites)
+        self.show_favourites()
+
     def show_favourites(self) -> None:
         button = self.department_group.button(0)
         if button is not None:

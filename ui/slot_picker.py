@@ -15,18 +15,16 @@ from datetime import date, datetime, time
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QButtonGroup, QGridLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGridLayout,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.widgets import label
-
-SLOT_STYLE = """
-QPushButton#Slot { min-height: 44px; padding: 2px 4px; font-size: 13px; }
-QPushButton#Slot:checked { background: #e3f1f5; border: 3px solid #0f6e8c; }
-QPushButton#SlotProvisional { min-height: 44px; padding: 2px 4px; font-size: 13px;
-    border: 1px dashed #9a6700; color: #7a5200; }
-QPushButton#SlotProvisional:checked { background: #fff4e5; border: 3px solid #9a6700; }
-QPushButton#SlotFull { min-height: 44px; padding: 2px 4px; font-size: 13px; }
-"""
 
 
 def local(moment: datetime) -> datetime:
@@ -74,7 +72,6 @@ class SlotPickerWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setStyleSheet(SLOT_STYLE)
         self.offers: list[Any] = []
         self.selected: Any = None
         self._buttons: dict[str, QPushButton] = {}
@@ -90,13 +87,13 @@ class SlotPickerWidget(QWidget):
         self.grid.setHorizontalSpacing(4)
         self.grid.setVerticalSpacing(4)
         box.addWidget(self.grid_holder)
+        self.grid_holder.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.legend = label(
-            "Firm: within this till's share, never moved. Provisional: the server confirms "
-            "it on sync or moves it (you then call the customer).",
-            "Muted",
+            "Firm: this till's share, never moved. Provisional: the server confirms it or "
+            "moves it on sync.",
+            "SlotLegend",
             wrap=True,
         )
-        self.legend.setStyleSheet("font-size: 13px;")
         box.addWidget(self.legend)
         box.addStretch(1)
         self.group = QButtonGroup(self)

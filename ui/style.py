@@ -100,6 +100,13 @@ QPushButton#ClerkButton:checked {{ background: {ACCENT}; color: #ffffff; border:
 QPushButton#KeyButton {{ font-size: 24px; min-height: 56px; min-width: 72px; }}
 QPushButton#Department {{ min-height: 40px; padding: 4px 4px; font-weight: bold; }}
 QPushButton#Department:checked {{ background: {ACCENT_LIGHT}; border: 2px solid {ACCENT}; }}
+QPushButton#Slot, QPushButton#SlotProvisional, QPushButton#SlotFull {{
+    min-height: 44px; padding: 2px 4px; font-size: 13px;
+}}
+QPushButton#Slot:checked {{ background: {ACCENT_LIGHT}; border: 3px solid {ACCENT}; }}
+QPushButton#SlotProvisional {{ border: 1px dashed {WARN}; color: #7a5200; }}
+QPushButton#SlotProvisional:checked {{ background: #fff4e5; border: 3px solid {WARN}; }}
+QLabel#SlotLegend {{ color: {MUTED}; font-size: 13px; }}
 QPushButton#QuickCash {{ font-size: 20px; min-height: 56px; }}
 QPushButton#Tender {{ font-size: 18px; min-height: 52px; font-weight: bold; }}
 QTableView, QListWidget, QTableWidget {{
