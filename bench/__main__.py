@@ -25,6 +25,7 @@ BENCHES = {
     "slots": ("bench.bench_slots", []),
     "zreport": ("bench.bench_zreport", []),
     "reports": ("bench.bench_reports", []),
+    "phone": ("bench.bench_phone", []),
 }
 QUICK = {
     "store": ["--preload", "5000", "--commits", "1000", "--products", "20000", "--queries", "200"],
@@ -32,6 +33,7 @@ QUICK = {
     "slots": ["--clients", "10", "--attempts", "500", "--places", "100", "--no-durable"],
     "zreport": ["--sales", "200", "--runs", "5"],
     "reports": ["--orders", "2000", "--runs", "5"],
+    "phone": ["--products", "2000", "--customers", "5000", "--opens", "5", "--lookups", "100"],
 }
 
 
