@@ -18,6 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCharts import (
     QBarCategoryAxis,
     QBarSeries,
@@ -296,7 +297,8 @@ def report_html(table: ReportTable, currency: str, locale: str, chart: bool) -> 
                 if column.key in table.totals
                 else ("Total" if index == 0 else "")
             )
-            parts.append(f"<td align='right'><b>{escape(text)}</b></td>")
+            align = "right" if column.key in table.totals else "left"
+            parts.append(f"<td align='{align}'><b>{escape(text)}</b></td>")
         parts.append("</tr>")
     parts.append("</table></div>")
     return "".join(parts)
@@ -322,8 +324,10 @@ def save_report_pdf(
     if chart_image is not None:
         document.addResource(QTextDocument.ResourceType.ImageResource, "chart", chart_image)
     document.setHtml(report_html(table, currency, locale, chart_image is not None))
-    room = writer.pageLayout().paintRectPixels(writer.resolution())
-    document.setPageSize(QSizeF(room.width(), room.height()))
+    # The page in the document's own (screen) pixels: print_ scales it to the writer's
+    # resolution, so 9 pt stays 9 pt on paper, and a long table goes on to the next pages.
+    room = writer.pageLayout().paintRect(QPageLayout.Unit.Millimeter)
+    document.setPageSize(QSizeF(room.width() / 25.4 * 96, room.height() / 25.4 * 96))
     document.print_(writer)
     return path
 
@@ -579,6 +583,8 @@ class ReportsDialog(PosDialog):
         def fall_back(error: Exception) -> None:
             from sync.reports import ReportRefused
 
+            if not shiboken6.isValid(self):  # closed while the server was asked
+                return
             self.loading = False
             self.ok_button.setEnabled(True)
             if isinstance(error, ReportRefused):

@@ -28,6 +28,7 @@ from ui.sample_catalog import barcode_of
 from ui.tasks import TaskRunner
 
 from .conftest import add_clerk
+from .test_z_report_view import _text
 
 TIMEOUT = 10_000
 FIRST_DAY = date(2026, 11, 23)  # Europe/Dublin is UTC+0 in winter: local dates are UTC dates
@@ -181,6 +182,11 @@ def test_offline_reports_equal_sums_over_the_tills_orders_export_and_fit_the_scr
         f"{totals[k] / 100:.2f}" for k in ("gross", "discounts", "sales", "refunds", "net", "tax")
     ]
     assert len(lines) == 1 + len(table.rows) + 1
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as exported:
+        dialog.save_pdf(tmp_path / "days.pdf")  # the PDF: title, scope, chart and table
+    words = _text(Path(exported.args[0]))
+    assert "Sales by day" in words and LOCAL_ONLY_TEXT in words
+    assert f"Total {totals['orders']} {totals['gross'] / 100:.2f}" in words
 
     # nothing cut at the counter sizes, for the widest tables
     problems: list[str] = []
