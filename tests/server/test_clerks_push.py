@@ -151,6 +151,18 @@ def test_approval_used_is_kept_in_the_stores_audit_log(
         shop.s1.clerk_id,
         True,
     )
+    by_a_clerk = {**event, "event_id": str(uuid.uuid4())}
+    by_a_clerk["payload"] = {
+        **event["payload"],
+        "approval_id": by_a_clerk["event_id"],
+        "approved_by": shop.s1.clerk_id,
+    }
+    assert push(client, shop.s1.headers, by_a_clerk) == [("accepted", None)]  # it happened
+    with unit_of_work(services_of(app).sessions) as session:
+        flagged = session.scalars(
+            select(AuditEntry).where(AuditEntry.actor == shop.s1.clerk_id)
+        ).one()
+        assert flagged.detail["approver_is_manager"] is False  # marked for a person to look at
     bad = {**event, "event_id": str(uuid.uuid4())}
     bad["payload"] = {**event["payload"], "action": "free_money"}
     assert push(client, shop.s1.headers, bad)[0][0] == "rejected"
