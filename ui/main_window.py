@@ -340,6 +340,7 @@ class MainWindow(QMainWindow):
         self.register.switch_clerk_requested.connect(self.switch_clerk)
         self.register.history_requested.connect(self.show_history)
         self.register.phone_order_requested.connect(self.show_phone_order)
+        self.register.shift_needed.connect(self.show_open_shift)
         self.register.sale_completed.connect(self._on_sale_completed)
         self.register.card_state = self.card_state
         self.register.payment_gateway = self.payment_gateway
@@ -873,10 +874,13 @@ class MainWindow(QMainWindow):
         if not self._shift_menu_free():
             return
         dialog = OpenShiftDialog(self.terminal, self.runner, self.clerk, self)
-        dialog.shift_opened.connect(
-            lambda _s: self.register.notice.show_notice("Shift open. Happy selling!", seconds=3)
-        )
+        dialog.shift_opened.connect(self._on_shift_opened)
         self._open_menu_dialog("shift_dialog", dialog)
+
+    def _on_shift_opened(self, _shift: Any) -> None:
+        if self.register is not None:
+            self.register.shift_required = False
+            self.register.notice.show_notice("Shift open. Happy selling!", seconds=3)
 
     def show_cash_movement(self, kind: Any) -> None:
         from ui.shift_dialogs import MOVEMENT_TITLES, CashMovementDialog
@@ -906,6 +910,8 @@ class MainWindow(QMainWindow):
 
         if self.sync is not None:
             self.sync.kick()
+        if self.register is not None:
+            self.register.shift_required = True  # the next sale waits for the next shift
         terminal = self.terminal
 
         def names(_c: Any) -> dict[str, str]:

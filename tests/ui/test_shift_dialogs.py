@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from app.domain.order import TenderInput, TenderKind
 from app.domain.shift import CashCount, CashMovementKind, ZStatus
 from app.services.checkout import complete_sale
-from app.services.shifts import current_shift, open_shift
+from app.services.shifts import close_shift, current_shift, open_shift
 from ui.approval_dialog import ApprovalDialog
 from ui.shift_dialogs import CashMovementDialog, CloseShiftDialog, OpenShiftDialog
 from ui.tasks import TaskRunner
@@ -132,3 +132,37 @@ def test_no_sale_asks_a_manager_then_records_it(qtbot: Any, terminal: Any, runne
         approval._on_ok()
     movement = recorded.args[0]
     assert movement.kind is CashMovementKind.NO_SALE and movement.approval_id
+
+
+def test_pay_on_a_till_that_has_had_shifts_asks_to_open_one_first(
+    qtbot: Any, open_window: Any, terminal: Any
+) -> None:
+    from ui.pay import PayDialog
+    from ui.sample_catalog import barcode_of
+
+    from .test_register_flow import log_in, press, scan
+
+    clerk = add_clerk(terminal, "Ana", "2468")
+    add_clerk(terminal, "Sam", MANAGER_PIN, manager=True)
+    open_shift(
+        terminal.uow(), terminal.ids, terminal.clock, terminal.store, clerk, CashCount("EUR")
+    )
+    close_shift(
+        terminal.uow(), terminal.ids, terminal.clock, terminal.store, clerk, CashCount("EUR")
+    )
+    window = open_window()
+    log_in(qtbot, window, "Ana", "2468")
+    register = window.register
+    qtbot.waitUntil(lambda: register.shift_required, timeout=TIMEOUT)
+    scan(qtbot, register, barcode_of("Ground coffee 500 g"))
+    press(qtbot, register, Qt.Key.Key_F12)
+    qtbot.waitUntil(lambda: isinstance(window.shift_dialog, OpenShiftDialog), timeout=TIMEOUT)
+    assert "Open a shift first" in register.notice.text()
+    assert not register.cart.is_empty  # the sale stays
+    dialog = window.shift_dialog
+    dialog.grid.set_counts({1000: 10})
+    with qtbot.waitSignal(dialog.shift_opened, timeout=TIMEOUT):
+        dialog._on_ok()
+    assert not register.shift_required
+    press(qtbot, register, Qt.Key.Key_F12)
+    qtbot.waitUntil(lambda: isinstance(register.active_dialog, PayDialog), timeout=TIMEOUT)
