@@ -416,22 +416,22 @@ def test_payment_link_is_sent_again_and_a_declined_authorisation_gets_a_new_one(
     assert len(mails(app, "payment_link")) == 2
 
 
-def test_phone_order_card_state_survives_without_a_card_row_for_door_orders(
+def test_an_order_paid_at_the_door_gets_no_card_link(
     app: Flask, client: FlaskClient, shop: Shop
 ) -> None:
-    order_id = place(app, shop.s1)
-    with services_of(app).sessions() as session, session.begin():
-        session.execute(
-            PhoneOrderPayment.__table__.delete().where(
-                PhoneOrderPayment.order_id == uuid.UUID(order_id)
-            )
-        )
-        order = session.get_one(
-            PhoneOrder, {"store_id": shop.s1.store_id, "id": uuid.UUID(order_id)}
-        )
-        order.payment_method = "door_cash"
-    answer = client.get(f"/api/v1/phone-orders/{order_id}/payment", headers=shop.s1.headers)
-    assert (answer.status_code, answer.json["error"]) == (409, "not_card_link")
+    slot_id = add_slot(app, 10, 5)
+    customer = customer_event()
+    placed = phone_order_event(customer["payload"]["id"], slot_id, payment_method="door_cash")
+    order_id = placed["payload"]["id"]
+    assert [r["status"] for r in push(client, shop.s1, customer, placed)] == ["accepted"] * 2
+    assert mails(app, "payment_link") == []
+    url = f"/api/v1/phone-orders/{order_id}"
+    for answer in (
+        client.get(f"{url}/payment", headers=shop.s1.headers),
+        client.post(f"{url}/payment-link", json={"protocol_version": 1}, headers=shop.s1.headers),
+        capture(client, shop.s1, order_id, "capture"),
+    ):
+        assert (answer.status_code, answer.json["error"]) == (409, "not_card_link"), answer.json
 
 
 def test_through_the_push_a_card_link_order_is_authorised_captured_and_refunded_on_cancel(
