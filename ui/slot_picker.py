@@ -171,10 +171,13 @@ class SlotPickerWidget(QWidget):
         return self._buttons.get(slot_id)
 
     def focus_slots(self) -> None:
-        """F8: into the grid, on the chosen slot or the first that can be booked."""
+        """F8: into the grid, on the chosen slot, or choosing the first that can be booked;
+        the arrow keys then move the choice (an exclusive group moves its check along)."""
         target = self._buttons.get(self.selected.slot.id) if self.selected else None
         if target is None:
             target = next((b for b in self._buttons.values() if b.isEnabled()), None)
+            if target is not None:
+                target.setChecked(True)
         if target is not None:
             target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 

@@ -198,10 +198,13 @@ def test_new_customer_weighed_item_with_substitution_in_a_firm_slot_is_saved_off
     assert "firm" in picker.cell(FIRM_SLOT).text()
     assert "provisional" in picker.cell(PROVISIONAL_SLOT).text()
     assert not picker.cell(FULL_SLOT).isEnabled() and "full" in picker.cell(FULL_SLOT).text()
-    key(qtbot, Qt.Key.Key_F8)
+    key(qtbot, Qt.Key.Key_F8)  # the first bookable slot is chosen; arrows move the choice
     focus(qtbot, picker.cell(FIRM_SLOT))
-    key(qtbot, Qt.Key.Key_Space)
     assert picker.selected is not None and picker.selected.slot.id == FIRM_SLOT
+    key(qtbot, Qt.Key.Key_Right)
+    assert picker.selected.slot.id == PROVISIONAL_SLOT and "provisional" in screen.summary.text()
+    key(qtbot, Qt.Key.Key_Left)
+    assert picker.selected.slot.id == FIRM_SLOT
     assert "(firm)" in screen.summary.text()
 
     # F12: the read-back to confirm with the caller; Enter saves.
