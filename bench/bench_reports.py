@@ -111,15 +111,18 @@ def load(database_url: str, store_id: str, orders: int) -> dict[str, float]:
             """
             CREATE TEMP TABLE gen AS
             SELECT g, gen_random_uuid() AS id, t.id AS terminal_id, t.code AS terminal_code,
-                   'clerk-' || (g %% %(clerks)s) AS clerk_id,
-                   (%(first)s::timestamp + make_interval(days => g %% %(days)s,
-                        hours => 8, secs => (g * 7919) %% 43200)) AT TIME ZONE %(zone)s AS paid_at,
-                   (SELECT sum((1 + (g + l) %% 3) * (100 + (g * 5 + l * 7) %% %(products)s))
+                   'clerk-' || (abs(hashtext('c' || g)) %% %(clerks)s) AS clerk_id,
+                   (%(first)s::timestamp + make_interval(days => abs(hashtext('d' || g))
+                        %% %(days)s, hours => 8, secs => abs(hashtext('s' || g)) %% 43200))
+                        AT TIME ZONE %(zone)s AS paid_at,
+                   (SELECT sum((1 + (g + l) %% 3)
+                        * (100 + abs(hashtext(g || '-' || l)) %% %(products)s))
                     FROM generate_series(1, 5) l) AS total,
                    g %% 100 = 7 AS voided
             FROM generate_series(1, %(orders)s) g
             JOIN (SELECT id, code, row_number() OVER (ORDER BY code) - 1 AS n
-                  FROM terminals WHERE store_id = %(store)s) t ON t.n = g %% %(terminals)s
+                  FROM terminals WHERE store_id = %(store)s) t
+                ON t.n = abs(hashtext('t' || g)) %% %(terminals)s
             """.replace("%(clerks)s", str(CLERKS)),
             first=FIRST.isoformat(),
             days=DAYS,
@@ -153,7 +156,8 @@ def load(database_url: str, store_id: str, orders: int) -> dict[str, float]:
             SELECT %(store)s, gen.id, l, 'bp-' || p, 'B-' || p, 'Bench product ' || p, 'each',
                 q, 100 + p, q * (100 + p), 0, 0, q * (100 + p), 'food', 700, ''
             FROM gen, generate_series(1, 5) l,
-                LATERAL (SELECT (g * 5 + l * 7) %% %(products)s AS p, 1 + (g + l) %% 3 AS q) x
+                LATERAL (SELECT abs(hashtext(g || '-' || l)) %% %(products)s AS p,
+                    1 + (g + l) %% 3 AS q) x
             """,
             products=PRODUCTS,
         )

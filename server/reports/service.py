@@ -385,18 +385,13 @@ def _flag_detail(ctx: _Context, kind: str, detail: dict[str, Any]) -> str:
 
 
 def flags(ctx: _Context) -> list[tuple[Cell, ...]]:
+    """Oversold and price-mismatch flags raised in the range, newest first, with their
+    order's receipt and till: the flags first (limited), then their orders by key; with a
+    terminal filter, the flags of that terminal's orders."""
     r = ctx.request
     start, end = _utc_range(ctx)
     stmt = (
-        select(
-            Flag.created_at,
-            Flag.kind,
-            Order.receipt_no,
-            Order.terminal_code,
-            Flag.product_id,
-            Flag.detail,
-        )
-        .outerjoin(Order, and_(Order.store_id == Flag.store_id, Order.id == Flag.order_id))
+        select(Flag.created_at, Flag.kind, Flag.order_id, Flag.product_id, Flag.detail)
         .where(
             Flag.store_id == r.store_id,
             Flag.kind.in_(REPORT_FLAGS),
@@ -407,11 +402,33 @@ def flags(ctx: _Context) -> list[tuple[Cell, ...]]:
         .limit(r.limit)
     )
     if r.terminal:
-        stmt = stmt.where(Order.terminal_code == r.terminal)
-    return [
-        (_iso(at), kind, receipt, code, pid, _flag_detail(ctx, kind, detail or {}))
-        for at, kind, receipt, code, pid, detail in _rows(ctx, stmt)
-    ]
+        stmt = stmt.where(
+            Flag.order_id.in_(
+                select(Order.id).where(
+                    Order.store_id == r.store_id, Order.terminal_code == r.terminal
+                )
+            )
+        )
+    found = _rows(ctx, stmt)
+    order_ids = list({order_id for _, _, order_id, _, _ in found if order_id is not None})
+    receipts = (
+        {
+            oid: (receipt, code)
+            for oid, receipt, code in _rows(
+                ctx,
+                select(Order.id, Order.receipt_no, Order.terminal_code).where(
+                    Order.store_id == r.store_id, Order.id.in_(order_ids)
+                ),
+            )
+        }
+        if order_ids
+        else {}
+    )
+    rows: list[tuple[Cell, ...]] = []
+    for at, kind, order_id, pid, detail in found:
+        receipt, code = receipts.get(order_id, (None, None))
+        rows.append((_iso(at), kind, receipt, code, pid, _flag_detail(ctx, kind, detail or {})))
+    return rows
 
 
 def terminal_health(ctx: _Context) -> list[tuple[Cell, ...]]:
