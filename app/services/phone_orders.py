@@ -344,19 +344,19 @@ def read_back(uow: UnitOfWork, store: StoreProfile, draft: PhoneOrderDraft) -> R
         raise EmptyCart("the order has no items", field="lines")
     lines, _subtotal, _tax, total = _order_lines(draft, store)
     with uow:
-        if draft.new_customer is not None:
+        customer = None
+        if draft.new_customer is not None:  # checked as it will be saved: errors now
             typed = draft.new_customer
-            customer = Customer(
-                typed.id or "new",
-                typed.name,
-                typed.phone,
-                typed.email,
-                tuple(typed.addresses),
-                typed.notes,
-                datetime.fromtimestamp(0, UTC),
+            customer = make_customer(
+                id=typed.id or "new",
+                name=typed.name,
+                phone=typed.phone,
+                email=typed.email,
+                addresses=typed.addresses,
+                notes=typed.notes,
+                updated_at=datetime.fromtimestamp(0, UTC),
+                country=store.country or typed.country,
             )
-        else:
-            customer = None
         customer, address = _resolve_customer(uow, draft, customer)
         standing = uow.slots.standing(draft.slot_id) if draft.slot_id else None
     text = [f"Order for {customer.name}, {customer.phone}"]

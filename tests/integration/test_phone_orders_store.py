@@ -206,6 +206,10 @@ def test_an_offline_order_for_a_new_customer_queues_the_customer_then_the_order(
     assert "To: 1 Main Street, D02 X285 Dublin, IE (ring twice)" in said
     assert "authorised for up to €4.47" in said  # 3.88 + 15 % = 4.462, rounded up
     assert "Estimated total: €3.88" in said and "provisional" not in said
+    assert "Order for Ada Byrne, +353871234567" in said  # the number as it will be saved
+    wrong = replace(weighed_draft().new_customer, phone="087 12")
+    with pytest.raises(InvalidInput, match="too few digits"):
+        read_back(terminal.read(), terminal.store, weighed_draft(new_customer=wrong))
     order = place_phone_order(
         terminal.uow(), terminal.ids, clock, terminal.store, clerk, weighed_draft()
     )
