@@ -105,12 +105,23 @@ def refresh_allotments(
         )
         .on_conflict_do_nothing()
     )
-    rows = session.scalars(
-        select(SlotAllotment)
-        .where(SlotAllotment.store_id == store_id, SlotAllotment.slot_id.in_(slot_ids))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
+    query = select(SlotAllotment).where(
+        SlotAllotment.store_id == store_id, SlotAllotment.slot_id.in_(slot_ids)
+    )
+    # this terminal's rows locked (its own push may run meanwhile); a revoked terminal's
+    # rows change no more, and the others' are only read
+    rows = (
+        session.scalars(
+            query.where(SlotAllotment.terminal_id == terminal_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        + session.scalars(
+            query.where(SlotAllotment.terminal_id != terminal_id).execution_options(
+                populate_existing=True
+            )
+        ).all()
+    )
     for found in rows:  # changed through UPDATEs only, never flushed by the ORM
         session.expunge(found)
     by_slot = {s.id: s for s in slots}

@@ -60,7 +60,7 @@ from sync.protocol import (
     PickedLineData,
 )
 
-from .slots import give_back, move_booking, take_allotted, take_unallotted
+from .slots import give_back, move_booking, store_zone, take_allotted, take_unallotted
 
 TERMINAL_STATES = frozenset({FulfilmentState.DELIVERED, FulfilmentState.CANCELLED})
 
@@ -540,10 +540,13 @@ def _payment_status(order: PhoneOrder, pay: PhoneOrderPayment | None) -> str:
 # ---------------------------------------------------------------------------- e-mails
 
 
-def _slot_text(slot: DeliverySlot | None) -> str:
+def _slot_text(session: Session, slot: DeliverySlot | None) -> str:
+    """The window in the store's time zone, as the customer reads it."""
     if slot is None:
         return "to be arranged: we will phone you"
-    return f"{slot.starts_at:%a %d %b %Y, %H:%M}–{slot.ends_at:%H:%M} UTC"
+    zone = store_zone(session, slot.store_id)
+    starts, ends = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+    return f"{starts:%a %d %b %Y, %H:%M}–{ends:%H:%M} ({starts:%Z})"
 
 
 def _mail_context(session: Session, order: PhoneOrder) -> dict[str, Any]:
@@ -601,7 +604,7 @@ def queue_phone_order_confirmed(
         to=order.customer_email,
         subject=f"Your order {order.order_no}",
         template="phone_order_confirmed",
-        context={**_mail_context(session, order), "slot": _slot_text(slot)},
+        context={**_mail_context(session, order), "slot": _slot_text(session, slot)},
     )
 
 
@@ -621,7 +624,7 @@ def queue_slot_moved(
         template="slot_moved",
         context={
             **_mail_context(session, order),
-            "old_slot": _slot_text(old),
-            "new_slot": _slot_text(new),
+            "old_slot": _slot_text(session, old),
+            "new_slot": _slot_text(session, new),
         },
     )

@@ -7,6 +7,7 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -123,7 +124,8 @@ def test_a_pull_allots_the_free_places_and_a_firm_booking_within_it_is_honoured(
     assert confirmed.to_address == "aoife@example.com"
     for told in ("Bananas", "charged by the weight picked", "1 Quay Street", "cash at the door"):
         assert told in confirmed.text_body
-    assert f"{tomorrow_at(10):%H:%M}" in confirmed.text_body  # the slot
+    dublin = ZoneInfo("Europe/Dublin")  # the store's time zone (the default)
+    assert f"{tomorrow_at(10).astimezone(dublin):%H:%M}" in confirmed.text_body  # the slot
     # the other store sees none of it
     theirs, _ = pull(client, shop.s2)
     assert not [c for c in theirs if c["kind"] in ("phone_order", "customer", "slot_allotment")]
