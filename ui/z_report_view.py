@@ -39,6 +39,7 @@ from ui.receipt_view import DOC_WIDTH_PX, _PrintableDialog, html_document
 from ui.tasks import TaskRunner
 from ui.widgets import error_text, label
 
+SCREEN_LIST_LIMIT = 100  # sales named on screen of those listed apart (paper: all)
 TENDER_WORDS = {"cash": "Cash", "card": "Card", "pay_later": "Pay later"}
 
 
@@ -162,9 +163,16 @@ def _when(moment: datetime | None, tz: tzinfo | None) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else "–"
 
 
-def shift_sheet_html(sheet: ShiftSheet, base_pt: int = 10, tz: tzinfo | None = None) -> str:
+def shift_sheet_html(
+    sheet: ShiftSheet,
+    base_pt: int = 10,
+    tz: tzinfo | None = None,
+    list_limit: int | None = None,
+) -> str:
     """The printed report as HTML for a ``QTextDocument`` (80 mm paper, like the receipt);
-    ``tz`` is the wall clock the times are printed in (default: the till's)."""
+    ``tz`` is the wall clock the times are printed in (default: the till's). ``list_limit``
+    names at most that many of the sales listed apart, then how many more (the screen's
+    view; paper and PDF list them all)."""
     f = sheet.figures
 
     def amount(minor: int) -> str:
@@ -306,6 +314,7 @@ def shift_sheet_html(sheet: ShiftSheet, base_pt: int = 10, tz: tzinfo | None = N
         amount,
         tz,
         base_pt,
+        list_limit,
     )
     parts += _sales_list(
         "Synced after close",
@@ -314,6 +323,7 @@ def shift_sheet_html(sheet: ShiftSheet, base_pt: int = 10, tz: tzinfo | None = N
         amount,
         tz,
         base_pt,
+        list_limit,
     )
     parts.append(
         f"<hr><p align='center' style='margin:0'>Printed {_when(sheet.printed_at, tz)}"
@@ -329,18 +339,22 @@ def _sales_list(
     amount: Callable[[int], str],
     tz: tzinfo | None,
     base_pt: int,
+    limit: int | None = None,
 ) -> list[str]:
     """The sales named apart, one line each in a fixed-width paragraph (a shift closed in a
     long outage lists thousands: a table of that many rows takes seconds to lay out)."""
     if not sales:
         return []
-    width = max(len(amount(sale.total)) for sale in sales)
+    named = sales if limit is None else sales[:limit]
+    width = max((len(amount(sale.total)) for sale in named), default=0)
     lines = [
         escape(
             f"{sale.receipt_no}  {sale.paid_at.astimezone(tz):%H:%M}  {amount(sale.total):>{width}}"
         ).replace(" ", "&nbsp;")
-        for sale in sales
+        for sale in named
     ]
+    if len(named) < len(sales):
+        lines.append(escape(f"… and {len(sales) - len(named):,} more: Print or PDF lists them all"))
     return [
         "<hr>",
         f"<p style='margin:0; font-size:{base_pt - 1}pt'><b>{escape(heading)} ({len(sales)})</b>"
@@ -447,12 +461,11 @@ class ZReportDialog(_PrintableDialog):
         self.body.addWidget(self.status_label)
         screen = QTextDocument()  # as wide as the view: the browser lays it out
         screen.setDocumentMargin(12)
-        screen.setHtml(shift_sheet_html(sheet, base_pt=12))
-        self._add_document(
-            sheet,  # type: ignore[arg-type]  # printed as the receipt is; saved by save_pdf
-            shift_sheet_document(sheet),
-            screen,
-        )
+        screen.setHtml(shift_sheet_html(sheet, base_pt=12, list_limit=SCREEN_LIST_LIMIT))
+        # The paper's document is laid out when it is printed (paper_document): a long list
+        # of sales waiting to sync costs its layout once, on screen, at the close.
+        self._add_document(sheet, screen, screen)  # type: ignore[arg-type]
+        self._paper: QTextDocument | None = None
         self.finish_layout("Close (Enter)", "Close (Esc)", stretch=False)
         self.cancel_button.hide()
         self.ok_button.setFocus()
@@ -460,22 +473,30 @@ class ZReportDialog(_PrintableDialog):
     def pdf_name(self) -> str:
         return self.sheet.pdf_name
 
+    def paper_document(self) -> QTextDocument:
+        """The sheet as printed (80 mm roll), made on first use."""
+        if self._paper is None:
+            self._paper = shift_sheet_document(self.sheet)
+        return self._paper
+
     def print_receipt(self) -> None:
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
+        paper = self.paper_document()
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setPageLayout(sheet_page_layout(self.document))
+        printer.setPageLayout(sheet_page_layout(paper))
         dialog = QPrintDialog(printer, self)
         if dialog.exec():
-            paint_sheet(self.document, printer)
+            paint_sheet(paper, printer)
 
     def preview(self) -> None:
         from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 
+        paper = self.paper_document()
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setPageLayout(sheet_page_layout(self.document))
+        printer.setPageLayout(sheet_page_layout(paper))
         dialog = QPrintPreviewDialog(printer, self)
-        dialog.paintRequested.connect(lambda device: paint_sheet(self.document, device))
+        dialog.paintRequested.connect(lambda device: paint_sheet(paper, device))
         dialog.exec()
 
     def save_pdf(self, path: Path) -> None:

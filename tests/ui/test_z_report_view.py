@@ -109,6 +109,9 @@ def test_z_report_pdf_shows_every_figure_and_its_status(
     difference = counted.total - provisional.expected_cash
     assert f"Difference ({'over' if difference > 0 else 'short'}) {difference / 100:.2f}" in words
     assert "Waiting to sync at the close (1) " in words and orders[-1].receipt_no in words
+    screen = shift_sheet_html(sheet, list_limit=0)  # the screen names at most so many
+    assert "… and 1 more: Print or PDF lists them all" in screen
+    assert orders[-1].receipt_no not in screen and orders[-1].receipt_no in shift_sheet_html(sheet)
     assert provisional.expected_cash == (
         10_000 + sum(o.total for o in orders) - orders[1].total - 500 - 150
     )
