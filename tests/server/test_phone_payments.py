@@ -44,6 +44,7 @@ from tests.server.phone_builders import (
 )
 from tests.server.test_delivery import add_slot, latest, pull, push
 from tests.server.test_payments import VISA, pay_as_the_browser
+from tests.server.test_payments_webhooks import deliver, event_for, signature
 
 ESTIMATE = 1000  # 2 × milk 2.50 + bananas about 1 kg at 5.00/kg
 AUTHORISED = 1150  # + the store's 15 % headroom
@@ -478,3 +479,42 @@ def test_through_the_push_a_card_link_order_is_authorised_captured_and_refunded_
         params={"payment_intent": intent_of_order(app, order_id), "limit": 100}
     )
     assert [r.amount for r in refunds.data if r.metadata.to_dict().get("refund_id")] == [401]
+
+
+def card_state_in_db(app: Flask, terminal: EnrolledTerminal, order_id: str) -> tuple[str, int]:
+    with services_of(app).sessions() as session:
+        card = session.get_one(
+            PhoneOrderPayment, {"store_id": terminal.store_id, "order_id": uuid.UUID(order_id)}
+        )
+        return card.status, card.captured_amount
+
+
+def test_stripes_webhooks_alone_keep_the_card_state_when_the_customer_pays_later(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any
+) -> None:
+    """Nobody asks Stripe: the customer authorises after the till tried to capture, and pays
+    the top-up long after staff sent it; the signed webhooks bring both."""
+    order_id = place(app, shop.s1)
+    token = link_in(mails(app, "payment_link")[0]).rsplit("/", 1)[-1]
+    assert client.get(f"/pay/{token}").status_code == 200  # the intent is made, unpaid
+    pick(app, shop.s1, order_id, banana_grams=1400)
+    early = capture(client, shop.s1, order_id, "top_up")
+    assert (early.status_code, early.json["error"]) == (409, "payment_not_authorised")
+    auth_intent = intent_of_order(app, order_id)
+    pay_as_the_browser(stripe_client, auth_intent, VISA)
+    assert card_state_in_db(app, shop.s1, order_id) == ("link_sent", 0)  # not asked yet
+    payload = event_for(stripe_client, auth_intent, "payment_intent.amount_capturable_updated")
+    assert deliver(client, payload, signature(payload)).status_code == 200
+    assert card_state_in_db(app, shop.s1, order_id) == ("authorised", 0)
+
+    topped = capture(client, shop.s1, order_id, "top_up")
+    assert topped.json["payment_status"] == "top_up_sent", topped.json
+    client.get(f"/pay/{topped.json['pay_url'].rsplit('/', 1)[-1]}")
+    top_up_intent = intent_of_order(app, order_id, "phone_top_up")
+    pay_as_the_browser(stripe_client, top_up_intent, VISA)
+    payload = event_for(stripe_client, top_up_intent, "payment_intent.succeeded")
+    assert deliver(client, payload, signature(payload)).status_code == 200
+    assert card_state_in_db(app, shop.s1, order_id) == ("captured", 1200)
+    assert deliver(client, payload, signature(payload)).json["duplicate"] is True
+    assert card_state_in_db(app, shop.s1, order_id) == ("captured", 1200)  # counted once
+    assert len(mails(app, "final_receipt")) == 1
