@@ -70,6 +70,10 @@ class SqliteReportQueries:
             local_only=True,
         )
 
+    def time_zone(self) -> str:
+        with self._connect() as c:
+            return self._setting(c, TIME_ZONE_SETTING) or DEFAULT_TIME_ZONE
+
     @staticmethod
     def _setting(c: Connection, key: str) -> str:
         value = c.execute(text("SELECT value FROM settings WHERE key = :k"), {"k": key}).scalar()

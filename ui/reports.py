@@ -564,7 +564,7 @@ class ReportsDialog(PosDialog):
         self._local_reason = why
 
         def work(_control: TaskControl) -> ReportTable:
-            return local_report(terminal.local_reports(), clerk, request)
+            return local_report(terminal.local_reports(), clerk, request, terminal.read)
 
         self._runner.run_db("local report", work, self._on_loaded, self._on_failed)
 

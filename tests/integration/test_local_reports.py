@@ -71,3 +71,30 @@ def test_sales_count_on_the_local_day_of_the_time_zone_the_server_sent(tmp_path:
         assert hours.time_zone == "America/New_York" and hours.local_only
     finally:
         terminal.close()
+
+
+def test_the_shifts_report_offline_lists_this_tills_z_reports_with_their_variance(
+    tmp_path: Path,
+) -> None:
+    from app.domain.shift import CashCount
+    from app.services.shifts import close_shift, open_shift
+
+    terminal = open_terminal(tmp_path / "till")
+    try:
+        maria = create_clerk(terminal.uow(), "Maria", "246810", Role.MANAGER, terminal.ids)
+        float_count = CashCount.from_counts("EUR", {2000: 5})
+        at = StepClock(datetime(2026, 11, 25, 8, 0, tzinfo=UTC))
+        args = (terminal.ids, at, terminal.store, maria)
+        open_shift(terminal.uow(), *args, float_count)
+        at.moment = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
+        close_shift(terminal.uow(), *args, CashCount.from_counts("EUR", {2000: 4, 500: 1, 200: 2}))
+        request = ReportRequest(ReportName.SHIFTS, date(2026, 11, 25), date(2026, 11, 25))
+        table = local_report(terminal.local_reports(), maria, request, terminal.read)
+        assert table.local_only and table.rows == (
+            ("T01", 1, "final", "2026-11-25T08:00:00.000000+00:00",
+             "2026-11-25T18:00:00.000000+00:00", "Maria", 0, 10_000, 8_900, -1_100, 0),
+        )  # fmt: skip
+        another_day = ReportRequest(ReportName.SHIFTS, date(2026, 11, 26), date(2026, 11, 26))
+        assert local_report(terminal.local_reports(), maria, another_day, terminal.read).rows == ()
+    finally:
+        terminal.close()
