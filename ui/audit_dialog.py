@@ -20,6 +20,9 @@ ACTION_WORDS = {
     AuditAction.DISCOUNT_APPROVED: "Discount approved",
     AuditAction.SALE_PARKED_ON_CLOSE: "Sale parked when the till closed",
     AuditAction.OPEN_PRICE_APPROVED: "Open price approved",
+    AuditAction.APPROVAL_USED: "Manager approval used",
+    AuditAction.PRICE_OVERRIDDEN: "Price overridden",
+    AuditAction.CLERK_SAVED: "Clerk added or changed",
 }
 
 
