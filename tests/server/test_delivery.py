@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,10 +14,11 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 
 from server.admin import service as admin
-from server.db import unit_of_work
+from server.db import make_engine, unit_of_work
 from server.models import DeliverySlot, MailOutbox, SlotAllotment
 from server.request_log import redact_path
 from tests.server.builders import push_body
@@ -435,3 +437,17 @@ def test_a_provisional_booking_for_a_slot_already_started_is_moved(
     placed = latest(changes, "phone_order")[order["payload"]["id"]]
     assert (placed["booking_status"], placed["slot_id"]) == ("moved", tomorrow)
     assert slot_row(app, started_id).booked == 0
+
+
+def test_a_database_error_never_carries_a_customers_details(tmp_path: Path) -> None:
+    """What an unhandled database error would write to the log names no parameter."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE people (phone TEXT PRIMARY KEY)"))
+            connection.execute(text("INSERT INTO people VALUES (:p)"), {"p": "+353871234567"})
+            with pytest.raises(IntegrityError) as raised:
+                connection.execute(text("INSERT INTO people VALUES (:p)"), {"p": "+353871234567"})
+    finally:
+        engine.dispose()
+    assert "871234567" not in str(raised.value)
