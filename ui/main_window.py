@@ -843,6 +843,9 @@ class MainWindow(QMainWindow):
         if self.register is not None and self.register.active_dialog is not None:
             return
         dialog = PhoneQueueDialog(self.terminal, self.runner, self.clerk, self)
+        dialog.phone_gateway = lambda: (
+            self.terminal.phone_payments() if self.card_state()[0] else None
+        )
         dialog.moved.connect(lambda _o: self.sync.kick() if self.sync is not None else None)
         self._open_menu_dialog("phone_queue_dialog", dialog)
 

@@ -102,6 +102,15 @@ class DialogTasks:
     ) -> Any:
         return self.runner.run_db(name, work, self._guard(on_done), self._guard(on_failed))
 
+    def run_network(
+        self,
+        name: str,
+        work: Callable[[Any], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_failed: Callable[[Any], None] | None = None,
+    ) -> Any:
+        return self.runner.run_network(name, work, self._guard(on_done), self._guard(on_failed))
+
     def run_io(
         self,
         name: str,

@@ -9,6 +9,7 @@ the server and the row says why, in red, with the word "refused".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -137,6 +138,9 @@ class PhoneQueueDialog(PosDialog):
         self.slots: dict[str, str] = {}
         self.child_dialog: PosDialog | None = None
         self._selected_id = ""
+        # The server's card links (None offline); the main window sets it.
+        self.phone_gateway: Callable[[], Any] = lambda: None
+        self.decision: tuple[PhoneOrder, Any] | None = None  # a card link above its hold
         self.resize(1240, 720)
         # The list first in the focus chain (↑/↓ and Enter), the filter above it after.
         self.table = list_table(list(COLUMNS), 40)
@@ -179,6 +183,8 @@ class PhoneQueueDialog(PosDialog):
             ("F7", self.show_delivery_note),
             ("F8", lambda: self.request_move(FulfilmentState.CANCELLED)),
             ("Ctrl+B", self._back),
+            ("Alt+1", lambda: self.decide(_choice("capture_authorised"))),
+            ("Alt+2", lambda: self.decide(_choice("top_up"))),
         ):
             QShortcut(QKeySequence(key), self, slot)
         self._timer = QTimer(self)
@@ -300,6 +306,24 @@ class PhoneQueueDialog(PosDialog):
                 move.setObjectName("Danger")
             self.move_buttons[target] = move
             self.move_row.addWidget(move)
+        if self.decision is not None and order is not None and self.decision[0].id == order.id:
+            from app.domain.card import CaptureChoice
+
+            state = self.decision[1]
+            for text, choice in (
+                (
+                    f"Alt+1 Charge {money(state.authorised_amount, order.currency)} "
+                    "(the rest not charged)",
+                    CaptureChoice.CAPTURE_AUTHORISED,
+                ),
+                (
+                    f"Alt+2 Top-up link for {money(state.shortfall, order.currency)}",
+                    CaptureChoice.TOP_UP,
+                ),
+            ):
+                decide = button(text, lambda c=choice: self.decide(c), "Primary")
+                decide.setAutoDefault(False)
+                self.move_row.addWidget(decide)
         self.move_row.addStretch(1)
         if order is not None and order.state is FulfilmentState.PICKING and not order.picked:
             self.ok_button.setText("Enter: Picking screen")
@@ -358,8 +382,12 @@ class PhoneQueueDialog(PosDialog):
         self.move(order, target)
 
     def move(self, order: PhoneOrder, target: FulfilmentState, reason: str = "") -> None:
+        from app.domain.card import CaptureChoice
         from app.services import phone_orders
 
+        if target is FulfilmentState.DELIVERED and order.payment_method is PaymentMethod.CARD_LINK:
+            self.charge_card_link(order, CaptureChoice.CAPTURE)
+            return
         terminal, clerk = self._terminal, self.clerk
 
         def work(_control: Any) -> PhoneOrder:
@@ -381,6 +409,88 @@ class PhoneQueueDialog(PosDialog):
             )
 
         self._runner.run_db("move phone order", work, self._on_moved, self._on_refused)
+
+    # card links -------------------------------------------------------------------------
+
+    def charge_card_link(self, order: PhoneOrder, choice: Any) -> None:
+        """Delivered, paid by card link: the server captures the picked total (or, when it
+        is more than the card authorised, what staff choose), then the sale is completed
+        with the card charges as its tenders (app.services.card_payments)."""
+        from app.domain.card import CaptureChoice, PhoneCardStatus
+        from app.services import phone_orders
+        from app.services.card_payments import capture_phone_payment, card_link_tenders
+
+        gateway = self.phone_gateway()
+        if gateway is None:
+            self.show_error(
+                f"{order.order_no} is paid by card link: the store's server charges it, so "
+                "mark it delivered once this till is online."
+            )
+            return
+        terminal, clerk = self._terminal, self.clerk
+        self.decision = None
+        self._render_moves()
+
+        def work(_control: Any) -> Any:
+            state = capture_phone_payment(gateway, order.id, choice)
+            if state.status is PhoneCardStatus.CAPTURED:
+                absorbed = state.shortfall if choice is CaptureChoice.CAPTURE_AUTHORISED else 0
+                phone_orders.complete_delivery(
+                    terminal.uow(),
+                    terminal.ids,
+                    terminal.clock,
+                    terminal.store,
+                    clerk,
+                    order.id,
+                    card_link_tenders(state),
+                    absorbed_shortfall=absorbed,
+                )
+            return state
+
+        self._runner.run_network(
+            "charge card link", work, lambda state: self._on_charged(order, state), self._on_refused
+        )
+
+    def _on_charged(self, order: PhoneOrder, state: Any) -> None:
+        from app.domain.card import PhoneCardStatus
+
+        currency = order.currency
+        if state.status is PhoneCardStatus.CAPTURED:
+            self.error.hide()
+            self.detail.setText(
+                f"{order.order_no}: {money(state.captured_amount, currency)} charged to the "
+                "card; delivered."
+            )
+            self.moved.emit(order)
+            self.reload()
+        elif state.status is PhoneCardStatus.NEEDS_DECISION:
+            self.decision = (order, state)
+            self.show_error(
+                f"{order.order_no} came to {money(state.actual_total or 0, currency)}, "
+                f"{money(state.shortfall, currency)} more than the card authorised "
+                f"({money(state.authorised_amount, currency)}): charge what was authorised "
+                "(Alt+1) or send a top-up link for the rest (Alt+2)."
+            )
+            self._render_moves()
+        elif state.status is PhoneCardStatus.TOP_UP_SENT:
+            self.error.hide()
+            self.detail.setText(
+                f"{order.order_no}: a link for the remaining "
+                f"{money(state.top_up_amount or state.shortfall, currency)} was e-mailed; mark "
+                "it delivered once the customer has paid."
+            )
+        else:
+            status = state.status.value.replace("_", " ")
+            self.show_error(
+                state.message
+                or f"The card payment of {order.order_no} is {status}: it cannot be charged now."
+            )
+
+    def decide(self, choice: Any) -> None:
+        """Alt+1 / Alt+2 after "more than the card authorised"."""
+        if self.decision is not None:
+            order, _state = self.decision
+            self.charge_card_link(order, choice)
 
     def _on_moved(self, order: PhoneOrder) -> None:
         self.error.hide()
@@ -448,16 +558,20 @@ class PhoneQueueDialog(PosDialog):
         super().done(result)
 
 
+def _choice(value: str) -> Any:
+    from app.domain.card import CaptureChoice
+
+    return CaptureChoice(value)
+
+
 def door_tenders(order: PhoneOrder) -> list[Any]:
-    """What was taken at the door: the picked total in cash or by card; a card link's
-    payment was captured already (the card tender names it)."""
+    """What was taken at the door: the picked total in cash or by card (a card link's
+    tenders are its card charges: ``charge_card_link``)."""
     from app.domain.order import TenderInput, TenderKind
 
     amount = order.actual_total or order.estimated_total
     if order.payment_method is PaymentMethod.DOOR_CASH:
         return [TenderInput(TenderKind.CASH, amount)]
-    if order.payment_method is PaymentMethod.CARD_LINK:
-        return [TenderInput(TenderKind.CARD, order.captured_amount or amount, order.id)]
     return [TenderInput(TenderKind.CARD, amount)]
 
 

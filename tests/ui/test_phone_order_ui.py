@@ -475,3 +475,116 @@ def test_phone_screens_cut_no_text_at_the_counter_sizes(
             dialog.done(0)
     assert problems == [], "\n".join(problems)
     screen.reject()
+
+
+class FakePhoneGateway:
+    """The server's card links as a test scripts them: the picked total is more than the
+    card authorised, so the first capture asks staff to decide."""
+
+    def __init__(self, authorised: int) -> None:
+        self.authorised = authorised
+        self.captures: list[str] = []
+
+    def _state(self, order_id: str, status: Any, actual: int, captured: int = 0) -> Any:
+        from app.domain.card import PhoneCardState
+
+        return PhoneCardState(
+            order_id=order_id,
+            status=status,
+            currency="EUR",
+            estimated_total=actual,
+            authorised_amount=self.authorised,
+            actual_total=actual,
+            shortfall=max(0, actual - self.authorised),
+            captured_amount=captured,
+            decision=None,
+            authorisation_payment_id="pay-1",
+        )
+
+    def capture(self, order_id: str, capture_id: str, choice: Any) -> Any:
+        from app.domain.card import CaptureChoice, PhoneCardStatus
+
+        self.captures.append(choice.value)
+        with self.terminal.read() as uow:
+            actual = uow.phone_orders.get(order_id).actual_total
+        if choice is CaptureChoice.CAPTURE and actual > self.authorised:
+            return self._state(order_id, PhoneCardStatus.NEEDS_DECISION, actual)
+        return self._state(order_id, PhoneCardStatus.CAPTURED, actual, self.authorised)
+
+
+def test_a_card_link_order_heavier_than_authorised_is_charged_as_staff_choose(
+    qtbot: Any, phone_till: Any, terminal: Any
+) -> None:
+    from app.domain.delivery import PickedLine, priced_picked_lines
+    from app.domain.order import TenderKind
+
+    window = phone_till
+    clerk = window.clerk
+    order = place(terminal, FIRM_SLOT, grams=500)
+    for target in (FulfilmentState.PICKING,):
+        phone_orders.transition_phone_order(
+            terminal.uow(), terminal.ids, terminal.clock, clerk, order.id, target
+        )
+    heavier = [  # 900 g picked instead of 500 g estimated
+        PickedLine(
+            ln.line_no,
+            PickStatus.PICKED,
+            ln.product_id,
+            ln.sku,
+            ln.name,
+            ln.sold_by,
+            900 if ln.line_no == 1 else ln.quantity,
+            ln.unit_price,
+            ln.tax_class,
+            0,
+            0,
+        )
+        for ln in order.lines
+    ]
+    picked = phone_orders.record_picking(
+        terminal.uow(),
+        terminal.ids,
+        terminal.clock,
+        terminal.store,
+        clerk,
+        order.id,
+        priced_picked_lines(heavier, terminal.store),
+    )
+    for target in (FulfilmentState.READY, FulfilmentState.OUT_FOR_DELIVERY):
+        phone_orders.transition_phone_order(
+            terminal.uow(), terminal.ids, terminal.clock, clerk, order.id, target
+        )
+    with terminal.database.writer.begin() as connection:
+        connection.execute(
+            update(PHONE_ORDERS)
+            .where(PHONE_ORDERS.c.id == order.id)
+            .values(payment_method="card_link")
+        )
+    gateway = FakePhoneGateway(authorised=order.estimated_total)
+    gateway.terminal = terminal
+    queue = PhoneQueueDialog(terminal, window.runner, clerk, window)
+    queue.open()
+    qtbot.waitUntil(lambda: queue.orders != [], timeout=TIMEOUT)
+    assert queue.ok_button.text() == "Enter: Delivered"
+    queue._on_ok()  # offline: no gateway
+    assert "once this till is online" in queue.error.text()
+
+    queue.phone_gateway = lambda: gateway
+    focus(qtbot, queue.table)
+    key(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: queue.decision is not None, timeout=TIMEOUT)
+    shortfall = picked.actual_total - order.estimated_total
+    assert "more than the card authorised" in queue.error.text()
+    with qtbot.waitSignal(queue.moved, timeout=TIMEOUT):
+        key(qtbot, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)  # charge what was authorised
+    assert gateway.captures == ["capture", "capture_authorised"]
+    with terminal.read() as uow:
+        sale = uow.orders.get(order.id)
+        delivered = uow.phone_orders.get(order.id)
+    assert delivered.state is FulfilmentState.DELIVERED
+    assert sale is not None and sale.total == order.estimated_total
+    assert sale.discount_total == shortfall  # "not authorised by card"
+    assert [(t.kind, t.amount, t.reference) for t in sale.tenders] == [
+        (TenderKind.CARD, order.estimated_total, "pay-1")
+    ]
+    queue.reject()
