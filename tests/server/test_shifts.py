@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from tests.server.report_builders import (
@@ -83,6 +84,7 @@ def _closed(
     }
 
 
+@pytest.mark.parametrize("report_app", ["postgresql"], indirect=True)  # the reports: both
 def test_a_shift_closed_during_an_outage_becomes_final_once_and_for_all(
     report_app: Flask,  # noqa: F811
 ) -> None:
