@@ -121,6 +121,13 @@ class DialogTasks:
         return self.runner.run_io(name, work, self._guard(on_done), self._guard(on_failed))
 
 
+ADDRESS_WORDS = {  # an address field as its caption names it
+    "line1": "street and number",
+    "line2": "flat, floor",
+    "notes": "delivery notes",
+}
+
+
 def _services() -> Any:
     """app.services.phone_orders, imported when a screen first needs it."""
     from app.services import phone_orders
@@ -402,7 +409,10 @@ class CustomerDialog(PosDialog):
         text = error_text(error)
         for number, form in enumerate(self.addresses, start=1):
             if widget is not None and widget in form.fields.values():
-                text = f"Address {number}: {text[:1].lower()}{text[1:]}"
+                said = text[:1].lower() + text[1:]
+                if field in ADDRESS_WORDS and said.startswith(field):  # the caption's words
+                    said = ADDRESS_WORDS[field] + said[len(field) :]
+                text = f"Address {number}: {said}"
         self.show_error(text)
         if widget is not None:
             widget.setFocus()
