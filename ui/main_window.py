@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
         self.phone_queue_action = QAction("Phone orders queue…\tCtrl+Shift+P", self)
         self.phone_queue_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         self.phone_queue_action.triggered.connect(self.show_phone_queue)
-        self.reconcile_action = QAction("Reconcile: customers to call…", self)
+        self.reconcile_action = QAction("Customers to call…", self)
         self.reconcile_action.triggered.connect(self.show_reconcile)
         self.phone_actions = (
             self.phone_order_action,
