@@ -914,6 +914,22 @@ class ReportProducts(Base):
     net: Mapped[int] = _sum_column()
 
 
+class ReportProductDays(Base):
+    """``report_products`` without the terminal: lines sold per store, local date and product,
+    read by the departments and products reports when no terminal is asked for."""
+
+    __tablename__ = "report_product_days"
+    store_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    department: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    lines: Mapped[int] = _sum_column()
+    quantity: Mapped[int] = _sum_column()
+    net: Mapped[int] = _sum_column()
+
+
 class TerminalActivity(Base):
     """A terminal's last push and how many of its events the server refused."""
 
