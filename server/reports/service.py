@@ -34,6 +34,7 @@ from server.models import (
     Order,
     Product,
     RateBucket,
+    ReportProductDays,
     ReportProducts,
     ReportSales,
     ReportTenders,
@@ -141,8 +142,13 @@ def sales_by_hour(ctx: _Context) -> list[tuple[Cell, ...]]:
     return [(_int(h), _int(o), _int(a)) for h, o, a in _rows(ctx, stmt)]
 
 
+def _product_summary(ctx: _Context) -> Any:
+    """The product summary to read: per till only when a terminal is asked for."""
+    return ReportProducts if ctx.request.terminal else ReportProductDays
+
+
 def departments(ctx: _Context) -> list[tuple[Cell, ...]]:
-    p = ReportProducts
+    p = _product_summary(ctx)
     stmt = (
         select(p.department, _sum(p.lines), _sum(p.net))
         .where(*_in_range(ctx, p))
@@ -162,7 +168,7 @@ def products(ctx: _Context) -> list[tuple[Cell, ...]]:
     """Top (or slow) sellers by sales amount: the sums first, over every product, then the
     names of only the ones shown (a max() of text over every summary row costs more than
     the sums)."""
-    p = ReportProducts
+    p = _product_summary(ctx)
     net = func.sum(p.net)
     ordering = (net.desc(), p.product_key) if ctx.request.order == "top" else (net, p.product_key)
     stmt = (

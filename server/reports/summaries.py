@@ -1,13 +1,16 @@
 """The report summaries, kept by the push in the transaction of what they sum.
 
-Three tables (migration 0012) hold sums the reports read instead of a million order lines:
+Four tables (migrations 0012 and 0013) hold sums the reports read instead of a million order
+lines:
 
 - ``report_sales``: per store, local date and hour, terminal and clerk — sales (count, gross
   before any discount, discounts, sales amount, tax, orders with a discount), refunds and voids (count, amount);
 - ``report_tenders``: per store, local date, terminal and tender kind — payments taken
   (count, amount) and refunded;
 - ``report_products``: per store, local date, terminal and product — lines, quantity and net
-  amount sold, with the product's sku, name and department when it was pushed.
+  amount sold, with the product's sku, name and department when it was pushed;
+- ``report_product_days``: the same per store, local date and product without the terminal
+  (read when a report asks for no terminal: a month is a quarter of the rows at four tills).
 
 The rules (the same as app.domain.report's): a sale counts on the store's local date and
 hour of its ``paid_at``, at the terminal and clerk on the order. A void takes the order out
@@ -44,6 +47,7 @@ from server.models import (
     OrderLine,
     OrderRefund,
     Product,
+    ReportProductDays,
     ReportProducts,
     ReportSales,
     ReportTenders,
@@ -257,9 +261,22 @@ class SummaryDeltas:
             add=TENDER_SUMS,
         )
         products = []
+        days: defaultdict[tuple[date, str], list[int]] = defaultdict(
+            lambda: [0] * len(PRODUCT_SUMS)
+        )
+        day_names: dict[tuple[date, str], tuple[str, str, str]] = {}
         for key, sums in sorted(self.products.items()):
             sku, name, department = self.product_names.get(key, ("", "", ""))
             day, terminal, product_key = key
+            day_sums = days[(day, product_key)]
+            for i, value in enumerate(sums):
+                day_sums[i] += value
+            old_sku, old_name, old_department = day_names.get((day, product_key), ("", "", ""))
+            day_names[(day, product_key)] = (
+                sku or old_sku,
+                name or old_name,
+                department or old_department,
+            )
             products.append(
                 {
                     "store_id": store_id,
@@ -277,6 +294,28 @@ class SummaryDeltas:
             ReportProducts,
             products,
             conflict=("store_id", "local_date", "terminal_code", "product_key"),
+            add=PRODUCT_SUMS,
+            keep_nonempty=("sku", "name", "department"),
+        )
+        product_days = []
+        for (day, product_key), sums in sorted(days.items()):
+            sku, name, department = day_names[(day, product_key)]
+            product_days.append(
+                {
+                    "store_id": store_id,
+                    "local_date": day,
+                    "product_key": product_key,
+                    "sku": sku,
+                    "name": name,
+                    "department": department,
+                    **dict(zip(PRODUCT_SUMS, sums, strict=True)),
+                }
+            )
+        upsert_adding(
+            session,
+            ReportProductDays,
+            product_days,
+            conflict=("store_id", "local_date", "product_key"),
             add=PRODUCT_SUMS,
             keep_nonempty=("sku", "name", "department"),
         )
@@ -361,7 +400,7 @@ def _fill_lines_and_tenders(
 def rebuild_summaries(session: Session, store_id: uuid.UUID, catalog: CatalogRepository) -> None:
     """Sum a store's summaries again from its orders, voids and refunds (in the store's
     current time zone), in the caller's transaction."""
-    for model in (ReportSales, ReportTenders, ReportProducts):
+    for model in (ReportSales, ReportTenders, ReportProducts, ReportProductDays):
         session.execute(delete(model).where(model.store_id == store_id))
     deltas = SummaryDeltas(store_id, store_time_zone(session, store_id))
     order_ids = list(session.scalars(select(Order.id).where(Order.store_id == store_id)))

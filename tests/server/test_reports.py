@@ -20,6 +20,7 @@ from server.models import (
     Order,
     OrderLine,
     OrderRefund,
+    ReportProductDays,
     ReportProducts,
     ReportSales,
     ReportTenders,
@@ -211,7 +212,7 @@ def _check_summaries_equal_the_base_rows_and_a_rebuild(app: Flask, shop: ReportS
                         select(*model.__table__.columns).where(model.store_id == store_id)
                     )
                 )
-                for model in (ReportSales, ReportTenders, ReportProducts)
+                for model in (ReportSales, ReportTenders, ReportProducts, ReportProductDays)
             }
 
     with svc.sessions() as session:
@@ -242,6 +243,52 @@ def _check_summaries_equal_the_base_rows_and_a_rebuild(app: Flask, shop: ReportS
             .join(Order, (Order.store_id == OrderLine.store_id) & (Order.id == OrderLine.order_id))
             .where(*live)
         )
+        lines_of_live_orders = (
+            select(func.sum(OrderLine.net), func.sum(OrderLine.quantity), func.count())
+            .join(Order, (Order.store_id == OrderLine.store_id) & (Order.id == OrderLine.order_id))
+            .where(*live)
+        )
+        want_net, want_quantity, want_lines = session.execute(lines_of_live_orders).one()
+        assert (
+            summed(ReportProductDays.net),
+            summed(ReportProductDays.quantity),
+            summed(ReportProductDays.lines),
+        ) == (want_net, want_quantity, want_lines)
+        p = ReportProducts
+        per_till_by_day = {
+            (day, key): (int(n), int(q), int(a), sku, name, dep)
+            for day, key, n, q, a, sku, name, dep in session.execute(
+                select(
+                    p.local_date,
+                    p.product_key,
+                    func.sum(p.lines),
+                    func.sum(p.quantity),
+                    func.sum(p.net),
+                    func.max(p.sku),
+                    func.max(p.name),
+                    func.max(p.department),
+                )
+                .where(p.store_id == store_id)
+                .group_by(p.local_date, p.product_key)
+            )
+        }
+        d = ReportProductDays
+        by_day = {
+            (day, key): (n, q, a, sku, name, dep)
+            for day, key, n, q, a, sku, name, dep in session.execute(
+                select(
+                    d.local_date,
+                    d.product_key,
+                    d.lines,
+                    d.quantity,
+                    d.net,
+                    d.sku,
+                    d.name,
+                    d.department,
+                ).where(d.store_id == store_id)
+            )
+        }
+        assert len(by_day) > 100 and by_day == per_till_by_day  # the tills' rows, summed per day
         assert summed(ReportTenders.amount) == one(
             select(func.sum(Tender.amount))
             .join(Order, (Order.store_id == Tender.store_id) & (Order.id == Tender.order_id))
