@@ -40,6 +40,7 @@ REPORTS = (
     "flags",
     "terminal-health",
 )
+TILL_FILTERED = ("departments", "products")  # also asked with &terminal=T01 (per-till summary)
 LIMIT_MS = 300.0
 FIRST = date(2026, 11, 1)
 DAYS = 30
@@ -234,7 +235,14 @@ def load(database_url: str, store_id: str, orders: int) -> dict[str, float]:
                 count(*), sum(l.quantity), sum(l.net)
             FROM gen JOIN order_lines l ON l.store_id = %(store)s AND l.order_id = gen.id
             WHERE NOT gen.voided
-            GROUP BY 2, 3, 4
+            GROUP BY 2, 3, 4;
+
+            INSERT INTO report_product_days (store_id, local_date, product_key, sku, name,
+                department, lines, quantity, net)
+            SELECT store_id, local_date, product_key, max(sku), max(name), max(department),
+                sum(lines), sum(quantity), sum(net)
+            FROM report_products WHERE store_id = %(store)s
+            GROUP BY store_id, local_date, product_key
             """,
             zone=ZONE,
             departments=DEPARTMENTS,
@@ -277,7 +285,9 @@ def load(database_url: str, store_id: str, orders: int) -> dict[str, float]:
     return timings
 
 
-def capture_sql(database_url: str, store_id: str, name: str) -> list[tuple[str, Any]]:
+def capture_sql(
+    database_url: str, store_id: str, name: str, terminal: str | None = None
+) -> list[tuple[str, Any]]:
     """The statements (and parameters) the endpoint runs for report ``name``."""
     from sqlalchemy import event
 
@@ -299,7 +309,9 @@ def capture_sql(database_url: str, store_id: str, name: str) -> list[tuple[str, 
             session,
             svc.catalog(session),
             ReportName(name),
-            ReportRequest(uuid.UUID(store_id), FIRST, FIRST + timedelta(days=DAYS - 1)),
+            ReportRequest(
+                uuid.UUID(store_id), FIRST, FIRST + timedelta(days=DAYS - 1), terminal=terminal
+            ),
         )
     svc.close()
     return statements
@@ -373,26 +385,31 @@ def main(argv: list[str] | None = None) -> int:
             }
             session = requests.Session()
             rows = []
-            for name in REPORTS:
+            asked = [(name, None) for name in REPORTS] + [(name, "T01") for name in TILL_FILTERED]
+            for name, terminal in asked:
+                params = query | ({"terminal": terminal} if terminal else {})
                 samples = []
                 for i in range(args.runs + 5):
                     started = time.perf_counter()
                     answer = session.get(
-                        f"{base}/api/v1/reports/{name}", params=query, headers=headers, timeout=30
+                        f"{base}/api/v1/reports/{name}", params=params, headers=headers, timeout=30
                     )
                     elapsed = time.perf_counter() - started
                     assert answer.status_code == 200, answer.text
                     if i >= 5:
                         samples.append(elapsed)
                 found = len(answer.json()["rows"])
-                sql = time_sql(database_url, capture_sql(database_url, store_id, name), args.runs)
-                rows.append((name, found, summary_ms(samples), summary_ms(sql)))
+                captured = capture_sql(database_url, store_id, name, terminal)
+                same_sql = time_sql(database_url, captured, args.runs)
+                label = f"{name} (terminal={terminal})" if terminal else name
+                rows.append((label, found, summary_ms(samples), summary_ms(same_sql)))
         start, end = local_days_utc(FIRST, FIRST + timedelta(days=DAYS - 1), store_zone(ZONE))
         base_rows = []
         with psycopg.connect(database_url, autocommit=True) as conn:
             lines = conn.execute("SELECT count(*) FROM order_lines").fetchone()[0]  # type: ignore[index]
             summary_rows = conn.execute(
-                "SELECT (SELECT count(*) FROM report_sales), (SELECT count(*) FROM report_products)"
+                "SELECT (SELECT count(*) FROM report_sales), (SELECT count(*) FROM report_products),"
+                " (SELECT count(*) FROM report_product_days)"
             ).fetchone()
             for label, sql in BASE_SQL.items():
                 samples = []
@@ -410,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{PRODUCTS:,} products, {DAYS} days, 1 % voided, 2 % refunded) loaded set-based "
         f"(INSERT … SELECT, not the push) in "
         f"{sum(loaded.values()):.1f} s; summaries: {summary_rows[0]:,} sales rows, "  # type: ignore[index]
-        f"{summary_rows[1]:,} product rows. PostgreSQL fsync={fsync}. gunicorn 2 sync workers "  # type: ignore[index]
+        f"{summary_rows[1]:,} product rows per till, {summary_rows[2]:,} per store and day. "  # type: ignore[index]
+        f"PostgreSQL fsync={fsync}. gunicorn 2 sync workers "
         f"on 127.0.0.1, one client connection, {args.runs} requests per report over the whole "
         "month (after 5 warm-ups); beside each, the same SQL the endpoint ran, straight "
         "through psycopg.\n"
