@@ -50,7 +50,16 @@ from ui.picker import ProductPickerWidget
 from ui.register import ScanField
 from ui.slot_picker import SlotPickerWidget, slot_text
 from ui.tasks import TaskRunner
-from ui.widgets import NoticeWidget, PosDialog, button, error_text, label, list_table, money
+from ui.widgets import (
+    ChildDialogHost,
+    NoticeWidget,
+    PosDialog,
+    button,
+    error_text,
+    label,
+    list_table,
+    money,
+)
 
 SEARCH_DEBOUNCE_MS = 200
 SLOTS_DEBOUNCE_MS = 250
@@ -578,14 +587,13 @@ class ReadBackDialog(PosDialog):
         self.finish_layout("Save the order (Enter)", "Back to the order (Esc)", stretch=False)
 
 
-class PhoneOrderDialog(PosDialog):
+class PhoneOrderDialog(ChildDialogHost):
     """Take a phone order: customer, address, items, slot, payment, read-back, save."""
 
     saved = Signal(object)  # PhoneOrder
     customers_shown = Signal(int)
     slots_shown = Signal(int)
     item_added = Signal()
-    dialog_opened = Signal(object)
 
     def __init__(
         self, terminal: Any, runner: TaskRunner, clerk: Any, parent: QWidget | None = None
@@ -601,7 +609,6 @@ class PhoneOrderDialog(PosDialog):
         self.new_customer: Any = None  # the CustomerDraft of a customer created here
         self.address: Address | None = None
         self.order: PhoneOrder | None = None
-        self.child_dialog: PosDialog | None = None
         self._esc_armed = False
         self._favourites_asked = False
         self._slot_request = 0
@@ -893,7 +900,7 @@ class PhoneOrderDialog(PosDialog):
             self._terminal, self._runner, customer, typed=typed, unsaved=unsaved, parent=self
         )
         dialog.saved.connect(lambda c, d=dialog: self._on_customer_saved(c, d))
-        self._open_child(dialog)
+        self.open_child(dialog)
 
     def _new_customer_id(self) -> str:
         return str(self.new_customer.id) if self.new_customer is not None else ""
@@ -955,7 +962,7 @@ class PhoneOrderDialog(PosDialog):
             dialog.field.setPlaceholderText("grams, e.g. 500")
             dialog.ok_button.setText("Add (Enter)")
             dialog.accepted.connect(lambda: self._add(product, dialog.value))
-            self._open_child(dialog)
+            self.open_child(dialog)
             return
         self._add(product, grams)
 
@@ -1009,7 +1016,7 @@ class PhoneOrderDialog(PosDialog):
         title = "Estimated weight" if weighed else "Change quantity (F4)"
         dialog = QuantityDialog(line.name, line.quantity, weighed, self, title=title)
         dialog.accepted.connect(lambda: self._set_quantity(line_id, dialog.value))
-        self._open_child(dialog)
+        self.open_child(dialog)
 
     def _set_quantity(self, line_id: int, quantity: int) -> None:
         try:
@@ -1041,7 +1048,7 @@ class PhoneOrderDialog(PosDialog):
             self._render_cart(line_id)
 
         dialog.accepted.connect(chosen)
-        self._open_child(dialog)
+        self.open_child(dialog)
 
     def set_choice(self, line_id: int, choice: LineChoice) -> None:
         self.model.choices[line_id] = choice
@@ -1191,7 +1198,7 @@ class PhoneOrderDialog(PosDialog):
         self.ok_button.setEnabled(True)
         dialog = ReadBackDialog(lines, self)
         dialog.accepted.connect(lambda: self.save(draft))
-        self._open_child(dialog)
+        self.open_child(dialog)
 
     def save(self, draft: Any) -> None:
         terminal, store, clerk = self._terminal, self.store, self.clerk
@@ -1217,20 +1224,7 @@ class PhoneOrderDialog(PosDialog):
 
     # dialogs -----------------------------------------------------------------------------
 
-    def _open_child(self, dialog: PosDialog) -> None:
-        self.child_dialog = dialog
-        dialog.finished.connect(lambda _r, d=dialog: self._on_child_closed(d))
-        dialog.open()
-        self.dialog_opened.emit(dialog)
-
-    def _on_child_closed(self, dialog: PosDialog) -> None:
-        if self.child_dialog is dialog:
-            self.child_dialog = None
-            QTimer.singleShot(0, self._focus_after_child)
-
-    def _focus_after_child(self) -> None:
-        if self.isVisible() and not self.isActiveWindow():
-            self.activateWindow()  # a closed child leaves no active window on some platforms
+    def focus_after_child(self) -> None:
         if self.customer is None:
             self.focus_customer()
         else:

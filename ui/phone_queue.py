@@ -28,7 +28,7 @@ from ui.dialogs import ReasonDialog
 from ui.phone_order import DialogTasks
 from ui.slot_picker import slot_text, start_text
 from ui.tasks import TaskRunner
-from ui.widgets import PosDialog, button, error_text, label, list_table, money
+from ui.widgets import ChildDialogHost, button, error_text, label, list_table, money
 
 REFRESH_MS = 5_000
 QUEUE_LIMIT = 300
@@ -119,13 +119,12 @@ def sync_text(order: PhoneOrder) -> str:
     return f"● {order.sync_state.shown}"
 
 
-class PhoneQueueDialog(PosDialog):
+class PhoneQueueDialog(ChildDialogHost):
     """The queue; Enter makes the selected order's forward move (the button says which)."""
 
     loaded = Signal(int)
     moved = Signal(object)  # PhoneOrder after a move
     refused = Signal(str)
-    dialog_opened = Signal(object)
 
     def __init__(
         self, terminal: Any, runner: TaskRunner, clerk: Any, parent: QWidget | None = None
@@ -136,7 +135,6 @@ class PhoneQueueDialog(PosDialog):
         self.clerk = clerk
         self.orders: list[PhoneOrder] = []
         self.slots: dict[str, str] = {}
-        self.child_dialog: PosDialog | None = None
         self._selected_id = ""
         # The server's card links (None offline); the main window sets it.
         self.phone_gateway: Callable[[], Any] = lambda: None
@@ -377,7 +375,7 @@ class PhoneQueueDialog(PosDialog):
                 self,
             )
             dialog.accepted.connect(lambda: self.move(order, target, dialog.reason))
-            self._open_child(dialog)
+            self.open_child(dialog)
             return
         self.move(order, target)
 
@@ -521,36 +519,23 @@ class PhoneQueueDialog(PosDialog):
             return
         dialog = PickingDialog(self._terminal, self._runner, self.clerk, order, self)
         dialog.saved.connect(lambda picked: (self.moved.emit(picked), self.reload()))
-        self._open_child(dialog)
+        self.open_child(dialog)
 
     def show_pick_list(self) -> None:
         from ui.picking import open_pick_list
 
         order = self.selected()
         if order is not None:
-            open_pick_list(self._terminal, self._runner, order.slot_id, self._open_child, self)
+            open_pick_list(self._terminal, self._runner, order.slot_id, self.open_child, self)
 
     def show_delivery_note(self) -> None:
         from ui.picking import open_delivery_note
 
         order = self.selected()
         if order is not None:
-            open_delivery_note(self._terminal, self._runner, order.id, self._open_child, self)
+            open_delivery_note(self._terminal, self._runner, order.id, self.open_child, self)
 
-    def _open_child(self, dialog: PosDialog) -> None:
-        self.child_dialog = dialog
-        dialog.finished.connect(lambda _r, d=dialog: self._on_child_closed(d))
-        dialog.open()
-        self.dialog_opened.emit(dialog)
-
-    def _on_child_closed(self, dialog: PosDialog) -> None:
-        if self.child_dialog is dialog:
-            self.child_dialog = None
-            QTimer.singleShot(0, self._focus_table)
-
-    def _focus_table(self) -> None:
-        if self.isVisible() and not self.isActiveWindow():
-            self.activateWindow()  # a closed child leaves no active window on some platforms
+    def focus_after_child(self) -> None:
         self.table.setFocus()
 
     def done(self, result: int) -> None:

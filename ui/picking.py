@@ -42,7 +42,7 @@ from ui.phone_order import DialogTasks
 from ui.receipt_view import _PrintableDialog, html_document
 from ui.slot_picker import slot_text
 from ui.tasks import TaskRunner
-from ui.widgets import PosDialog, button, error_text, label, list_table, money
+from ui.widgets import ChildDialogHost, PosDialog, button, error_text, label, list_table, money
 
 COLUMNS = ("#", "Ordered", "If out of stock", "Picked", "Qty", "Total")
 STATUS_WORDS = {
@@ -89,12 +89,11 @@ def substitution_words(line: PhoneOrderLine, names: dict[str, str] | None = None
     return f"{words} · {line.note}" if line.note else words
 
 
-class PickingDialog(PosDialog):
+class PickingDialog(ChildDialogHost):
     """Pick one order: per line picked / substituted / not available, actual weights."""
 
     saved = Signal(object)  # PhoneOrder
     total_changed = Signal(int)
-    dialog_opened = Signal(object)
 
     def __init__(
         self,
@@ -114,7 +113,6 @@ class PickingDialog(PosDialog):
         self._weighed: set[int] = {
             p.line_no for p in self.lines if p.sold_by is not SoldBy.WEIGHT or order.picked
         }
-        self.child_dialog: PosDialog | None = None
         self.substitute_names: dict[str, str] = {}
         self.resize(1100, 680)
         self.body.addWidget(label(f"{order.address.one_line}", "Muted", wrap=True))
@@ -259,7 +257,7 @@ class PickingDialog(PosDialog):
             ordered = self.ordered(line.line_no)
             dialog.field.setPlaceholderText(f"grams; {ordered.quantity} g were estimated")
         dialog.accepted.connect(lambda: (self.set_quantity(row, dialog.value), self._next_row(row)))
-        self._open_child(dialog)
+        self.open_child(dialog)
 
     def ask_substitute(self) -> None:
         from ui.phone_order import ProductSearchDialog
@@ -281,7 +279,7 @@ class PickingDialog(PosDialog):
                 QTimer.singleShot(0, self.ask_quantity)
 
         dialog.accepted.connect(chosen)
-        self._open_child(dialog)
+        self.open_child(dialog)
 
     def _next_row(self, row: int) -> None:
         if row + 1 < len(self.lines):
@@ -391,20 +389,7 @@ class PickingDialog(PosDialog):
         self.ok_button.setEnabled(True)
         self.show_error(error_text(error))
 
-    def _open_child(self, dialog: PosDialog) -> None:
-        self.child_dialog = dialog
-        dialog.finished.connect(lambda _r, d=dialog: self._on_child_closed(d))
-        dialog.open()
-        self.dialog_opened.emit(dialog)
-
-    def _on_child_closed(self, dialog: PosDialog) -> None:
-        if self.child_dialog is dialog:
-            self.child_dialog = None
-            QTimer.singleShot(0, self._focus_table)
-
-    def _focus_table(self) -> None:
-        if self.isVisible() and not self.isActiveWindow():
-            self.activateWindow()  # a closed child leaves no active window on some platforms
+    def focus_after_child(self) -> None:
         self.table.setFocus()
 
 

@@ -276,3 +276,34 @@ class PosDialog(QDialog):
 
     def _on_ok(self) -> None:
         self.accept()
+
+
+class ChildDialogHost(PosDialog):
+    """A dialog that opens dialogs of its own, one at a time (a quantity, a substitute, a
+    pick list): ``child_dialog`` is the one open, ``dialog_opened`` tells tests and screenshots
+    which, and when it closes the focus comes back where ``focus_after_child`` puts it."""
+
+    dialog_opened = Signal(object)  # the child dialog
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.child_dialog: PosDialog | None = None
+
+    def open_child(self, dialog: PosDialog) -> None:
+        self.child_dialog = dialog
+        dialog.finished.connect(lambda _r, d=dialog: self._on_child_closed(d))
+        dialog.open()
+        self.dialog_opened.emit(dialog)
+
+    def _on_child_closed(self, dialog: PosDialog) -> None:
+        if self.child_dialog is dialog:
+            self.child_dialog = None
+            QTimer.singleShot(0, self._refocus)
+
+    def _refocus(self) -> None:
+        if self.isVisible() and not self.isActiveWindow():
+            self.activateWindow()  # a closed child leaves no active window on some platforms
+        self.focus_after_child()
+
+    def focus_after_child(self) -> None:
+        """Where the focus goes when a child dialog closes (the dialog's main field)."""
