@@ -902,6 +902,14 @@ class ReportProducts(Base):
     open-price items); the department is the catalog's when the line was pushed."""
 
     __tablename__ = "report_products"
+    __table_args__ = (  # one till's rows (a report with a terminal), migration 0014
+        Index(
+            "ix_report_products_store_id_terminal_code_local_date",
+            "store_id",
+            "terminal_code",
+            "local_date",
+        ),
+    )
     store_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     local_date: Mapped[date] = mapped_column(Date, primary_key=True)
     terminal_code: Mapped[str] = mapped_column(String(64), primary_key=True)
