@@ -22,7 +22,7 @@ from server.app import create_app
 from server.config import TestConfig
 from server.db import unit_of_work
 from server.errors import Forbidden, NotFound
-from server.models import Order, Terminal
+from server.models import Customer, Order, Terminal
 from server.ratelimit import RateLimiter
 from server.request_log import JsonFormatter
 from server.terminals.auth import (
@@ -36,6 +36,14 @@ from server.terminals.auth import (
 from sync.protocol import PROTOCOL_HEADER
 from tests.server.builders import order, paid_event, push_body
 from tests.server.conftest import Shop, enroll_terminal, services_of
+from tests.server.phone_builders import (
+    customer_event,
+    phone_order_event,
+    picked_event,
+    transition_event,
+)
+from tests.server.test_delivery import add_slot, push
+from tests.server.test_phone_payments import authorise, link_in, mails
 
 PUBLIC = {"/api/v1/health", "/api/v1/terminals/enroll", "/api/openapi.json"}
 
@@ -43,7 +51,8 @@ PUBLIC = {"/api/v1/health", "/api/v1/terminals/enroll", "/api/openapi.json"}
 @dataclass
 class World:
     """A shop where S1 has one order, one price-mismatch flag, a revoked terminal, a paid
-    card payment and an open one."""
+    card payment and an open one, a manager, and for phone orders a customer, a delivery
+    slot with a booking and a card-link phone order (its link sent, not yet authorised)."""
 
     shop: Shop
     order_id: str
@@ -52,6 +61,27 @@ class World:
     open_payment_id: str = ""
     manager_id: str = ""  # a manager of S1 (PIN MANAGER_PIN) and a session of theirs at T01
     manager_token: str = ""
+    app: Flask | None = None
+    customer: dict[str, Any] | None = None  # the customer.saved payload
+    slot_id: str = ""
+    booking_id: str = ""  # an online booking of the slot
+    phone_order_id: str = ""
+
+    @property
+    def customer_id(self) -> str:
+        assert self.customer is not None
+        return str(self.customer["id"])
+
+    def s1_ids(self) -> list[str]:
+        """The ids of S1's objects that no answer to S2 may hold."""
+        return [
+            self.order_id,
+            self.shop.s1.clerk_id,
+            self.customer_id,
+            self.slot_id,
+            self.booking_id,
+            self.phone_order_id,
+        ]
 
 
 @pytest.fixture
@@ -78,10 +108,24 @@ def _card_payment(client: FlaskClient, shop: Shop, stripe_client: Any | None) ->
 @pytest.fixture
 def world(app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any) -> World:
     payload = order(clerk_id=shop.s1.clerk_id, lines=[("p1", 1)], unit_prices={"p1": 1})
-    response = client.post(
-        "/api/v1/sync/push", json=push_body([paid_event(payload)]), headers=shop.s1.headers
+    slot_id = add_slot(app, 10, capacity=5)
+    customer = customer_event()
+    phone_order = phone_order_event(
+        customer["payload"]["id"], slot_id, status="provisional", payment_method="card_link"
     )
-    assert response.json["accepted"] == 1
+    response = client.post(
+        "/api/v1/sync/push",
+        json=push_body([paid_event(payload), customer, phone_order]),
+        headers=shop.s1.headers,
+    )
+    assert response.json["accepted"] == 3, response.json
+    booking_id = str(uuid.uuid4())
+    booked = client.post(
+        f"/api/v1/delivery-slots/{slot_id}/bookings",
+        json={"booking_id": booking_id, "units": 1},
+        headers=shop.s1.headers,
+    )
+    assert booked.status_code == 201, booked.json
     revoked = enroll_terminal(app, client, "S1", "T09")
     with unit_of_work(services_of(app).sessions) as session:
         assert revoke_terminal(session, _uuid(revoked.terminal_id))
@@ -102,6 +146,11 @@ def world(app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any) -> Wo
         open_payment_id=_card_payment(client, shop, None),
         manager_id=manager_id,
         manager_token=signed_in.json["token"],
+        app=app,
+        customer=customer["payload"],
+        slot_id=slot_id,
+        booking_id=booking_id,
+        phone_order_id=phone_order["payload"]["id"],
     )
 
 
@@ -135,13 +184,18 @@ class Call:
     # What a terminal of the OTHER store (S2) sees: asserts on the response.
     other_store: Callable[[World, Any], None]
     headers: Callable[[World], dict[str, str]] | None = None  # beside the bearer token
+    status: int = 200  # the own store's success code
+    # What S1's own terminal sees beside the status (a list shows S1's object, say)
+    own_store: Callable[[World, Any], None] | None = None
+    # Run before S1's own call only (the card authorised and the order picked, say)
+    prepare: Callable[[World, FlaskClient, Any], None] | None = None
 
 
 def _no_s1_data(w: World, response: Any) -> None:
     assert response.status_code == 200
     text = response.get_data(as_text=True)
-    assert w.order_id not in text
-    assert w.shop.s1.clerk_id not in text
+    for s1_id in w.s1_ids():
+        assert s1_id not in text
 
 
 def _not_found(w: World, response: Any) -> None:
@@ -178,6 +232,62 @@ def _new_payment_body(w: World) -> dict[str, Any]:
         "amount": 500,
         "currency": "EUR",
     }
+
+
+def _lists(
+    key: str, s1_id: Callable[[World], str], inner: str = ""
+) -> Callable[[World, Any], None]:
+    """S1's list holds S1's object (so S2's list, asked the same, would show it if leaked)."""
+
+    def check(w: World, response: Any) -> None:
+        ids = [(item[inner] if inner else item)["id"] for item in response.json[key]]
+        assert s1_id(w) in ids
+
+    return check
+
+
+def _customer_body(w: World) -> dict[str, Any]:
+    """S1's customer renamed (newer than the stored one)."""
+    assert w.customer is not None
+    return {**w.customer, "name": "Aoife Ní Bhroin", "updated_at": "2030-01-01T00:00:00+00:00"}
+
+
+def _s1_customer_untouched(w: World, response: Any) -> None:
+    """Customer ids are each store's own (migration 0009): S2's PUT under S1's id saves S2's
+    own customer, answered as a fresh id is, and S1's customer stays as it was."""
+    assert response.status_code == 200, response.json
+    assert response.json["name"] == "Aoife Ní Bhroin"
+    assert w.app is not None and w.customer is not None
+    with services_of(w.app).sessions() as session:
+        mine = session.get_one(
+            Customer, {"store_id": w.shop.s1.store_id, "id": _uuid(w.customer_id)}
+        )
+        theirs = session.get_one(
+            Customer, {"store_id": w.shop.s2.store_id, "id": _uuid(w.customer_id)}
+        )
+        assert (mine.name, theirs.name) == (w.customer["name"], "Aoife Ní Bhroin")
+
+
+def _authorised_and_picked(w: World, client: FlaskClient, stripe_client: Any) -> None:
+    """The customer authorises the card through the mailed link; the order is picked
+    lighter than estimated, so the capture charges the picked total."""
+    assert w.app is not None
+    [mail] = mails(w.app, "payment_link")
+    authorise(client, w.app, stripe_client, link_in(mail))
+    picked = push(
+        client,
+        w.shop.s1,
+        transition_event(w.phone_order_id, "received", "picking"),
+        picked_event(w.phone_order_id, grams=1000),
+    )
+    assert [r["status"] for r in picked] == ["accepted"] * 2
+
+
+def _captured(w: World, response: Any) -> None:
+    assert (response.json["payment_status"], response.json["captured_amount"]) == (
+        "captured",
+        202 + 199,  # 2 × 1.01 and 1 kg of bananas at 1.99
+    )
 
 
 CALLS = [
@@ -275,6 +385,102 @@ CALLS = [
         _manager_refused("manager_required"),
         lambda w: {"X-Shopsmart-Manager": w.manager_token},
     ),
+    # phone orders (server/delivery): S1's customer, slot, booking and phone order
+    Call(
+        "GET",
+        "/api/v1/customers",
+        lambda w: "/api/v1/customers?phone=353",
+        None,
+        _no_s1_data,
+        own_store=_lists("customers", lambda w: w.customer_id),
+    ),
+    Call(
+        "GET",
+        "/api/v1/customers/<customer_id>",
+        lambda w: f"/api/v1/customers/{w.customer_id}",
+        None,
+        _not_found,
+    ),
+    Call(
+        "PUT",
+        "/api/v1/customers/<customer_id>",
+        lambda w: f"/api/v1/customers/{w.customer_id}",
+        _customer_body,
+        _s1_customer_untouched,
+    ),
+    Call(
+        "GET",
+        "/api/v1/delivery-slots",
+        lambda w: "/api/v1/delivery-slots",
+        None,
+        _no_s1_data,
+        own_store=_lists("slots", lambda w: w.slot_id, inner="slot"),
+    ),
+    Call(
+        "POST",
+        "/api/v1/delivery-slots/<slot_id>/bookings",
+        lambda w: f"/api/v1/delivery-slots/{w.slot_id}/bookings",
+        lambda w: {"booking_id": str(uuid.uuid4()), "units": 1},
+        _not_found,
+        status=201,
+    ),
+    Call(
+        "DELETE",
+        "/api/v1/delivery-slots/<slot_id>/bookings/<booking_id>",
+        lambda w: f"/api/v1/delivery-slots/{w.slot_id}/bookings/{w.booking_id}",
+        None,
+        _not_found,
+    ),
+    Call(
+        "GET",
+        "/api/v1/phone-orders",
+        lambda w: "/api/v1/phone-orders",
+        None,
+        _no_s1_data,
+        own_store=_lists("orders", lambda w: w.phone_order_id),
+    ),
+    Call(
+        "GET",
+        "/api/v1/phone-orders/<order_id>",
+        lambda w: f"/api/v1/phone-orders/{w.phone_order_id}",
+        None,
+        _not_found,
+    ),
+    Call(
+        "POST",
+        "/api/v1/phone-orders/<order_id>/transitions",
+        lambda w: f"/api/v1/phone-orders/{w.phone_order_id}/transitions",
+        lambda w: {
+            "transition_id": str(uuid.uuid4()),
+            "from_state": "received",
+            "to_state": "picking",
+        },
+        _not_found,
+    ),
+    # the card side of S1's card-link phone order (server/payments/phone_blueprint.py)
+    Call(
+        "GET",
+        "/api/v1/phone-orders/<order_id>/payment",
+        lambda w: f"/api/v1/phone-orders/{w.phone_order_id}/payment",
+        None,
+        _not_found,
+    ),
+    Call(
+        "POST",
+        "/api/v1/phone-orders/<order_id>/payment-link",
+        lambda w: f"/api/v1/phone-orders/{w.phone_order_id}/payment-link",
+        lambda w: {"protocol_version": 1},
+        _not_found,
+    ),
+    Call(
+        "POST",
+        "/api/v1/phone-orders/<order_id>/capture",
+        lambda w: f"/api/v1/phone-orders/{w.phone_order_id}/capture",
+        lambda w: {"protocol_version": 1, "capture_id": str(uuid.uuid4()), "choice": "capture"},
+        _not_found,
+        own_store=_captured,
+        prepare=_authorised_and_picked,
+    ),
 ]
 
 
@@ -297,36 +503,42 @@ def _call(client: FlaskClient, w: World, call: Call, headers: dict[str, str]) ->
     )
 
 
+# Each way of calling without a valid token, and the error it gets (one world per endpoint:
+# a refusal changes nothing, so the five are asked in turn)
+BAD_AUTH = [
+    ("no-token", None, "unauthorized"),
+    ("empty-token", "Bearer ", "unauthorized"),
+    ("basic-auth", "Basic dXNlcjpwYXNz", "unauthorized"),
+    ("bad-token", "Bearer not-a-real-token", "invalid_token"),
+    ("revoked-token", "revoked", "revoked_token"),
+]
+
+
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.rule}")
-@pytest.mark.parametrize(
-    ("auth", "error"),
-    [
-        (None, "unauthorized"),
-        ("Bearer ", "unauthorized"),
-        ("Basic dXNlcjpwYXNz", "unauthorized"),
-        ("Bearer not-a-real-token", "invalid_token"),
-        ("revoked", "revoked_token"),
-    ],
-    ids=["no-token", "empty-token", "basic-auth", "bad-token", "revoked-token"],
-)
 def test_endpoint_refuses_callers_without_a_valid_token(
-    client: FlaskClient, world: World, call: Call, auth: str | None, error: str
+    client: FlaskClient, world: World, call: Call
 ) -> None:
-    headers = {}
-    if auth == "revoked":
-        headers["Authorization"] = f"Bearer {world.revoked_token}"
-    elif auth is not None:
-        headers["Authorization"] = auth
-    response = _call(client, world, call, headers)
-    assert response.status_code == 401
-    assert response.json["error"] == error
-    assert response.json["message"]
+    for name, auth, error in BAD_AUTH:
+        headers = {}
+        if auth == "revoked":
+            headers["Authorization"] = f"Bearer {world.revoked_token}"
+        elif auth is not None:
+            headers["Authorization"] = auth
+        response = _call(client, world, call, headers)
+        assert (response.status_code, response.json["error"]) == (401, error), name
+        assert response.json["message"], name
 
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.rule}")
-def test_endpoint_serves_the_own_store(client: FlaskClient, world: World, call: Call) -> None:
+def test_endpoint_serves_the_own_store(
+    client: FlaskClient, world: World, call: Call, stripe_client: Any
+) -> None:
+    if call.prepare is not None:
+        call.prepare(world, client, stripe_client)
     response = _call(client, world, call, {"Authorization": f"Bearer {world.shop.s1.token}"})
-    assert response.status_code == 200, response.json
+    assert response.status_code == call.status, response.json
+    if call.own_store is not None:
+        call.own_store(world, response)
 
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.rule}")
