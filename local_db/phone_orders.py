@@ -41,6 +41,8 @@ from app.domain.delivery import (
     Slot,
     SlotStanding,
     Substitution,
+    phone_line_fields,
+    picked_line_fields,
 )
 from app.domain.order import SyncState
 from app.domain.product import SoldBy
@@ -278,39 +280,11 @@ def phone_order_values(order: PhoneOrder) -> dict[str, Any]:
 
 
 def line_values(order_id: str, line: PhoneOrderLine) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "line_no": line.line_no,
-        "product_id": line.product_id,
-        "sku": line.sku,
-        "name": line.name,
-        "sold_by": line.sold_by.value,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "tax_class": line.tax_class,
-        "tax_rate_bp": line.tax_rate_bp,
-        "net": line.net,
-        "substitution": line.substitution.value,
-        "substitute_product_id": line.substitute_product_id,
-        "note": line.note,
-    }
+    return {"order_id": order_id, **phone_line_fields(line)}
 
 
 def picked_values(order_id: str, line: PickedLine) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "line_no": line.line_no,
-        "status": line.status.value,
-        "product_id": line.product_id,
-        "sku": line.sku,
-        "name": line.name,
-        "sold_by": line.sold_by.value,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "tax_class": line.tax_class,
-        "tax_rate_bp": line.tax_rate_bp,
-        "net": line.net,
-    }
+    return {"order_id": order_id, **picked_line_fields(line)}
 
 
 def _line_from(row: Any) -> PhoneOrderLine:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from app.domain.delivery import Address, Customer, PickedLine
+from app.domain.delivery import Address, Customer, phone_line_fields, picked_line_fields
 from app.domain.events import (
     ApprovalUsed,
     ClerkSaved,
@@ -128,24 +128,7 @@ def phone_order_payload(event: PhoneOrderPlaced) -> dict[str, Any]:
         "address": address_payload(order.address),
         "currency": order.currency,
         "created_at": utc_iso(order.created_at),
-        "lines": [
-            {
-                "line_no": line.line_no,
-                "product_id": line.product_id,
-                "sku": line.sku,
-                "name": line.name,
-                "sold_by": line.sold_by.value,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "tax_class": line.tax_class,
-                "tax_rate_bp": line.tax_rate_bp,
-                "net": line.net,
-                "substitution": line.substitution.value,
-                "substitute_product_id": line.substitute_product_id,
-                "note": line.note,
-            }
-            for line in order.lines
-        ],
+        "lines": [phone_line_fields(line) for line in order.lines],
         "note": order.note,
         "estimated_subtotal": event.estimated_subtotal,
         "estimated_tax_total": event.estimated_tax_total,
@@ -160,23 +143,6 @@ def phone_order_payload(event: PhoneOrderPlaced) -> dict[str, Any]:
             "status": order.booking_status.value,
             "booked_at": utc_iso(event.booked_at),
         },
-    }
-
-
-def picked_line_payload(line: PickedLine) -> dict[str, Any]:
-    """``p.PickedLinePayload`` as JSON types."""
-    return {
-        "line_no": line.line_no,
-        "status": line.status.value,
-        "product_id": line.product_id,
-        "sku": line.sku,
-        "name": line.name,
-        "sold_by": line.sold_by.value,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "tax_class": line.tax_class,
-        "tax_rate_bp": line.tax_rate_bp,
-        "net": line.net,
     }
 
 
@@ -207,7 +173,7 @@ def _phone_wire_form(event: DomainEvent) -> tuple[str, dict[str, Any]] | None:
                 "pick_id": event.pick_id,
                 "at": utc_iso(event.at),
                 "clerk_id": event.clerk_id,
-                "lines": [picked_line_payload(line) for line in event.lines],
+                "lines": [picked_line_fields(line) for line in event.lines],
                 "subtotal": event.subtotal,
                 "tax_total": event.tax_total,
                 "total": event.total,

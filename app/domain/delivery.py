@@ -413,6 +413,43 @@ class PickedLine:
             )
 
 
+def phone_line_fields(line: PhoneOrderLine) -> dict[str, object]:
+    """An ordered line as plain JSON types: the wire's ``PhoneOrderLinePayload`` and the
+    till's row (as ``app.domain.order.line_fields`` is for a sale's line)."""
+    return {
+        "line_no": line.line_no,
+        "product_id": line.product_id,
+        "sku": line.sku,
+        "name": line.name,
+        "sold_by": line.sold_by.value,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "tax_class": line.tax_class,
+        "tax_rate_bp": line.tax_rate_bp,
+        "net": line.net,
+        "substitution": line.substitution.value,
+        "substitute_product_id": line.substitute_product_id,
+        "note": line.note,
+    }
+
+
+def picked_line_fields(line: PickedLine) -> dict[str, object]:
+    """A picked line as plain JSON types: the wire's ``PickedLinePayload`` and the till's row."""
+    return {
+        "line_no": line.line_no,
+        "status": line.status.value,
+        "product_id": line.product_id,
+        "sku": line.sku,
+        "name": line.name,
+        "sold_by": line.sold_by.value,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "tax_class": line.tax_class,
+        "tax_rate_bp": line.tax_rate_bp,
+        "net": line.net,
+    }
+
+
 def _cart_lines(lines: Sequence[PickedLine]) -> tuple[CartLine, ...]:
     return tuple(
         CartLine(

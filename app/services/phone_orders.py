@@ -62,7 +62,7 @@ from app.domain.product import SoldBy, department_key, department_name, format_q
 from app.domain.stock import sale_movements
 from app.domain.store import StoreProfile
 from app.ports import Clock, IdFactory, UnitOfWork
-from app.services.checkout import current_shift_for_sale
+from app.services.checkout import current_shift_for_sale, receipt_sequence_name
 
 OPEN_STATES = (
     FulfilmentState.RECEIVED,
@@ -625,7 +625,7 @@ def complete_delivery(
         phone = _get(uow, order_id)
         lines, totals = final_sale_lines(phone, store, absorbed_shortfall=absorbed_shortfall)
         settled = settle_tenders(totals.total, tenders)
-        sequence = uow.sequences.next_value(f"receipt:{store.terminal_code}")
+        sequence = uow.sequences.next_value(receipt_sequence_name(store.terminal_code))
         order = Order(
             id=phone.id,
             receipt_no=format_receipt_no(store.terminal_code, sequence),
