@@ -102,6 +102,11 @@ class Shop:
 
 @pytest.fixture
 def shop(app: Flask, client: FlaskClient) -> Shop:
+    return make_shop(app, client)
+
+
+def make_shop(app: Flask, client: FlaskClient) -> Shop:
+    """S1 and S2, the catalog, S1's stock and a terminal enrolled in each."""
     svc = services_of(app)
     with unit_of_work(svc.sessions) as session:
         s1 = admin.create_store(session, "S1", "High Street")
@@ -233,6 +238,11 @@ def moto_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def payments_config(config: TestConfig, localstripe_url: str, tmp_path: Any) -> TestConfig:
+    return payments_config_of(config, localstripe_url, tmp_path)
+
+
+def payments_config_of(config: TestConfig, localstripe_url: str, tmp_path: Any) -> TestConfig:
+    """``config`` with card payments through the localstripe at ``localstripe_url``."""
     return config.replace(
         data_dir=tmp_path / "srv",
         stripe_secret_key=STRIPE_TEST_SECRET_KEY,
@@ -250,6 +260,10 @@ def payments_config(config: TestConfig, localstripe_url: str, tmp_path: Any) -> 
 @pytest.fixture
 def stripe_client(localstripe_url: str) -> Any:
     """The SDK as the tests use it to play Stripe's other side (the customer's card)."""
+    return stripe_client_of(localstripe_url)
+
+
+def stripe_client_of(localstripe_url: str) -> Any:
     import stripe
 
     return stripe.StripeClient(

@@ -8,6 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,14 +16,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.admin import service as admin
 from server.app import create_app
 from server.config import TestConfig
 from server.db import unit_of_work
 from server.errors import Forbidden, NotFound
-from server.models import Customer, Order, Terminal
+from server.models import Base, Customer, Order, Terminal
 from server.ratelimit import RateLimiter
 from server.request_log import JsonFormatter
 from server.terminals.auth import (
@@ -34,8 +35,16 @@ from server.terminals.auth import (
     revoke_terminal,
 )
 from sync.protocol import PROTOCOL_HEADER
+from tests.conftest import create_database, database_url, drop_database
 from tests.server.builders import order, paid_event, push_body
-from tests.server.conftest import Shop, enroll_terminal, services_of
+from tests.server.conftest import (
+    Shop,
+    enroll_terminal,
+    make_shop,
+    payments_config_of,
+    services_of,
+    stripe_client_of,
+)
 from tests.server.phone_builders import (
     customer_event,
     phone_order_event,
@@ -107,6 +116,56 @@ def _card_payment(client: FlaskClient, shop: Shop, stripe_client: Any | None) ->
 
 @pytest.fixture
 def world(app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any) -> World:
+    return make_world(app, client, shop, stripe_client)
+
+
+@contextmanager
+def _module_world(
+    pg_admin_url: str, template: str, localstripe_url: str, tmp_path_factory: Any
+) -> Iterator[tuple[FlaskClient, World]]:
+    """A world on a database of its own, for the tests of a module that share one."""
+    name = create_database(pg_admin_url, template=template)
+    config = payments_config_of(
+        TestConfig(database_url=database_url(pg_admin_url, name)),
+        localstripe_url,
+        tmp_path_factory.mktemp("world"),
+    )
+    app = create_app(config)
+    try:
+        client = app.test_client()
+        shop = make_shop(app, client)
+        yield client, make_world(app, client, shop, stripe_client_of(localstripe_url))
+    finally:
+        services_of(app).close()
+        drop_database(pg_admin_url, name)
+
+
+@pytest.fixture(scope="module")
+def refusal_world(
+    pg_admin_url: str, pg_migrated_template: str, localstripe_url: str, tmp_path_factory: Any
+) -> Iterator[tuple[FlaskClient, World]]:
+    """One world for every refusal of a bad token: a refusal writes nothing (each test checks
+    every table's rows are as they were), so the endpoints need not build one each."""
+    with _module_world(
+        pg_admin_url, pg_migrated_template, localstripe_url, tmp_path_factory
+    ) as world:
+        yield world
+
+
+@pytest.fixture(scope="module")
+def other_store_world(
+    pg_admin_url: str, pg_migrated_template: str, localstripe_url: str, tmp_path_factory: Any
+) -> Iterator[tuple[FlaskClient, World]]:
+    """One world for every call by S2's terminal: what S2 writes is S2's own (a payment of
+    its own, its own customer under S1's id), and each check is about S1's objects, which
+    no call of S2 may reach."""
+    with _module_world(
+        pg_admin_url, pg_migrated_template, localstripe_url, tmp_path_factory
+    ) as world:
+        yield world
+
+
+def make_world(app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any) -> World:
     payload = order(clerk_id=shop.s1.clerk_id, lines=[("p1", 1)], unit_prices={"p1": 1})
     slot_id = add_slot(app, 10, capacity=5)
     customer = customer_event()
@@ -516,8 +575,11 @@ BAD_AUTH = [
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.rule}")
 def test_endpoint_refuses_callers_without_a_valid_token(
-    client: FlaskClient, world: World, call: Call
+    refusal_world: tuple[FlaskClient, World], call: Call
 ) -> None:
+    client, world = refusal_world
+    assert world.app is not None
+    before = _row_counts(world.app)
     for name, auth, error in BAD_AUTH:
         headers = {}
         if auth == "revoked":
@@ -527,6 +589,16 @@ def test_endpoint_refuses_callers_without_a_valid_token(
         response = _call(client, world, call, headers)
         assert (response.status_code, response.json["error"]) == (401, error), name
         assert response.json["message"], name
+    assert _row_counts(world.app) == before  # a refusal writes nothing
+
+
+def _row_counts(app: Flask) -> dict[str, int]:
+    """How many rows each of the server's tables holds."""
+    with services_of(app).sessions() as session:
+        return {
+            table.name: session.scalar(select(func.count()).select_from(table)) or 0
+            for table in Base.metadata.sorted_tables
+        }
 
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.rule}")
@@ -543,8 +615,9 @@ def test_endpoint_serves_the_own_store(
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.method} {c.rule}")
 def test_endpoint_never_shows_another_stores_data(
-    client: FlaskClient, world: World, call: Call
+    other_store_world: tuple[FlaskClient, World], call: Call
 ) -> None:
+    client, world = other_store_world
     response = _call(client, world, call, {"Authorization": f"Bearer {world.shop.s2.token}"})
     call.other_store(world, response)
 
