@@ -167,9 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("terminal", "order") and args.action == "list":
             return _listing(config, args)
         if args.command == "db":
-            from server.db import upgrade_database
-
-            upgrade_database(config.sqlalchemy_url)
+            for line in upgrade_schema(config):
+                print(line)
             print("database is at the newest schema")
             return 0
         return _admin(config, args)
@@ -181,13 +180,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+# The first revision with report summaries: orders stored before it are summed into them by
+# the upgrade that crosses it (server/reports/summaries.rebuild_summaries).
+REPORT_SUMMARIES_REVISION = 12
+
+
+def upgrade_schema(config: Any) -> list[str]:
+    """Migrate to the newest schema. An upgrade from before the report summaries existed sums
+    them from every store's orders in the same run, so the reports count the orders stored
+    before it without a step of the operator's. Returns what it did beyond migrating."""
+    from server.db import schema_revision, upgrade_database
+
+    before = schema_revision(config.sqlalchemy_url)
+    upgrade_database(config.sqlalchemy_url)
+    if before is None or int(before) >= REPORT_SUMMARIES_REVISION:
+        return []
+    from sqlalchemy import select
+
+    from server.app import create_app
+    from server.db import unit_of_work
+    from server.models import Order, Store
+    from server.reports.summaries import rebuild_summaries
+
+    svc = create_app(config).extensions["shopsmart"]
+    done = []
+    try:
+        with unit_of_work(svc.sessions) as session:
+            stores = session.execute(
+                select(Store.id, Store.code)
+                .where(select(Order.id).where(Order.store_id == Store.id).exists())
+                .order_by(Store.code)
+            ).all()
+            for store_id, code in stores:
+                rebuild_summaries(session, store_id, svc.catalog(session))
+                done.append(f"store {code}: report summaries summed from its orders")
+    finally:
+        svc.close()
+    return done
+
+
 def _run(config: Any, port: int, with_worker: bool = False) -> int:
     from server.app import create_app
-    from server.db import upgrade_database
 
     if not config.public_url:  # serving 127.0.0.1 only: pay links point at this address
         config = config.replace(public_url=f"http://127.0.0.1:{port}")
-    upgrade_database(config.sqlalchemy_url)
+    for line in upgrade_schema(config):
+        print(line)
     app = create_app(config)
     if with_worker:
         from server.worker import start_in_thread

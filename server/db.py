@@ -126,6 +126,20 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
+def schema_revision(url: str) -> str | None:
+    """The Alembic revision the database is at (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            revision: str | None = MigrationContext.configure(connection).get_current_revision()
+            return revision
+    finally:
+        engine.dispose()
+
+
 def upgrade_database(url: str, revision: str = "head") -> None:
     """Run the Alembic migrations up to ``revision`` (programmatically, no alembic.ini)."""
     from alembic import command

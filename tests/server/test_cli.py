@@ -376,3 +376,53 @@ def test_the_owner_sets_a_new_pin_on_the_server_and_every_till_pulls_it(
         ).all()
     assert audited == [{"clerk_id": max_id, "name": "Max"}]  # who and when, never the PIN
     assert run(capsys, "clerk", "set-pin", "nobody", "--pin", "13572468")[0] == 1
+
+
+def _summary_rows(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
+    from server.models import ReportProductDays, ReportProducts, ReportSales, ReportTenders
+
+    with services_of(app).sessions() as session:
+        return {
+            model.__tablename__: sorted(
+                tuple(row) for row in session.execute(select(model.__table__)).all()
+            )
+            for model in (ReportSales, ReportTenders, ReportProducts, ReportProductDays)
+        }
+
+
+def test_an_upgrade_from_before_the_report_summaries_sums_the_orders_already_stored(
+    cli_env: str,
+    capsys: pytest.CaptureFixture[str],
+    app: Flask,
+    client: FlaskClient,
+    shop: Shop,
+) -> None:
+    """A server upgraded from 0011 holds orders the summaries (0012) never saw: the upgrade
+    sums them, so its reports count them without a step of the operator's."""
+    from alembic import command
+
+    from server.db import alembic_config, schema_revision
+
+    for terminal, payload in (
+        (shop.s1, order(clerk_id=shop.s1.clerk_id, lines=[("p1", 2), ("p2", 1)], sequence=1)),
+        (shop.s1, order(clerk_id=shop.s1.clerk_id, lines=[("p2", 3)], sequence=2)),
+        (shop.s2, order(terminal_code="T02", clerk_id=shop.s2.clerk_id, sequence=1)),
+    ):
+        pushed = client.post(PUSH, json=push_body([paid_event(payload)]), headers=terminal.headers)
+        assert pushed.json["accepted"] == 1, pushed.json  # type: ignore[index]
+    by_push = _summary_rows(app)
+    assert all(by_push.values()), by_push  # the push path summed the three orders
+
+    url = services_of(app).engine.url.render_as_string(hide_password=False)
+    command.downgrade(alembic_config(url), "0011")  # the summaries' tables are gone
+    assert schema_revision(url) == "0011"
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert code == 0
+    assert out.splitlines() == [
+        "store S1: report summaries summed from its orders",
+        "store S2: report summaries summed from its orders",
+        "database is at the newest schema",
+    ]
+    assert _summary_rows(app) == by_push
+    # at the newest schema already: an upgrade migrates nothing and sums nothing
+    assert run(capsys, "db", "upgrade")[1] == "database is at the newest schema"
