@@ -29,10 +29,10 @@ from app.domain.cart import (
     DiscountKind,
     check_open_price,
 )
-from app.domain.clerk import Clerk, Role
+from app.domain.clerk import Clerk
 from app.domain.errors import InvalidDiscount, PosError
 from app.domain.money import format_minor, parse_amount
-from app.services.clerks import create_clerk
+from app.services.clerks import create_first_manager
 from ui.tasks import TaskRunner
 from ui.widgets import (
     PosDialog,
@@ -288,7 +288,9 @@ class FirstManagerDialog(PosDialog):
         terminal = self._terminal
         self._runner.run_db(
             "create manager",
-            lambda _c: create_clerk(terminal.uow(), name, pin, Role.MANAGER, terminal.ids),
+            lambda _c: create_first_manager(
+                terminal.uow(), terminal.ids, terminal.clock, name, pin
+            ),
             self._on_created,
             self._on_failed,
         )

@@ -119,6 +119,29 @@ def create_clerk(uow: UnitOfWork, name: str, pin: str, role: Role, ids: IdFactor
     return clerk
 
 
+def create_first_manager(
+    uow: UnitOfWork, ids: IdFactory, clock: Clock, name: str, pin: str
+) -> Clerk:
+    """The manager made at the till's first start, when no active manager exists yet. Saved
+    with its ``clerk.saved`` (by themselves), so the server takes them as the store's first
+    manager once the till is connected (refused, and shown so, if the store has one)."""
+    name = _check_name(name)
+    check_pin_format(pin, Role.MANAGER)
+    pin_hash = hash_pin(pin, role=Role.MANAGER)  # slow on purpose: before the transaction
+    with uow:
+        if any(c.is_manager and c.active for c in uow.clerks.all()):
+            raise PermissionDenied(
+                "this till has a manager already: a manager adds clerks in Manager → Clerks…",
+                field="name",
+            )
+        if any(c.name.lower() == name.lower() for c in uow.clerks.all()):
+            raise InvalidInput(f"there is already a clerk called {name}", field="name")
+        clerk = Clerk(id=ids.new_id(), name=name, role=Role.MANAGER, pin_hash=pin_hash)
+        _save(uow, ids, clock, clerk, clerk, "made the first manager at the till's first start")
+        uow.commit()
+    return clerk
+
+
 def needs_first_manager(uow: UnitOfWork) -> bool:
     with uow:
         return not any(c.is_manager and c.active for c in uow.clerks.all())

@@ -1,6 +1,8 @@
 """The push handlers of ``clerk.saved`` and ``approval.used``.
 
-``clerk.saved``: a manager added or changed a clerk at a till, maybe offline. The server's
+``clerk.saved``: a manager added or changed a clerk at a till, maybe offline; or the manager
+made at a till's first start (saved by themselves), who becomes the store's first manager when
+the store has no active manager yet, and is refused when it has one. The server's
 row takes the change only when it is newer than what it holds (``updated_at``: the last change
 wins, whichever till it came from), and writes the change log so every till pulls the result;
 an older change is accepted and changes nothing. Refused: a clerk id another store holds, a
@@ -95,15 +97,17 @@ def _save_clerk(
     session: Session, who: Caller, key: int, event: ClerkSavedEvent, now: datetime
 ) -> OrderOutcome:
     p = event.payload
-    if _manager_of(session, who.store_id, p.by_clerk_id) is None:
-        return OrderOutcome(
-            key,
-            "rejected",
-            "not_a_manager",
-            "only a manager of this store may add or change clerks",
-            "payload.by_clerk_id",
-        )
     clerk = session.get(Clerk, p.clerk_id)
+    self_added = p.by_clerk_id == str(p.clerk_id) and p.role == "manager" and p.active
+    first_manager = self_added and clerk is None and _active_managers(session, who.store_id) == 0
+    if not first_manager and _manager_of(session, who.store_id, p.by_clerk_id) is None:
+        message = "only a manager of this store may add or change clerks"
+        if self_added and clerk is None:
+            message = (
+                f"{p.name} was made a manager at the till's first start, but the store "
+                "already has a manager: ask them to add you (Manager → Clerks…)"
+            )
+        return OrderOutcome(key, "rejected", "not_a_manager", message, "payload.by_clerk_id")
     if clerk is not None and clerk.store_id != who.store_id:
         return OrderOutcome(
             key, "rejected", "clerk_id_taken", "that clerk id is in use", "payload.clerk_id"

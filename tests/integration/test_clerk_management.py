@@ -8,10 +8,12 @@ import sqlite3
 
 import pytest
 
+from app.data import DEMO_MANAGER_PIN
 from app.domain.clerk import Role, verify_pin
 from app.domain.errors import AuthenticationFailed, InvalidInput, PermissionDenied
 from app.services.clerks import (
     add_clerk,
+    create_first_manager,
     deactivate_clerk,
     log_in,
     reactivate_clerk,
@@ -87,4 +89,33 @@ def test_a_managers_pin_must_be_long_and_names_are_unique(terminal, manager):
         add_clerk(t.uow(), t.ids, t.clock, manager, "Ana", "1234", Role.MANAGER)
     with pytest.raises(InvalidInput, match="already a clerk called sam"):
         add_clerk(t.uow(), t.ids, t.clock, manager, "sam", "1234")
+    assert saved_events(t) == []
+
+
+def test_the_first_start_manager_is_saved_with_a_clerk_saved_by_themselves(terminal):
+    """So the server learns the till's first manager once it is connected (it takes them
+    as the store's first manager when the store has none: tests/server/test_clerks_push.py)."""
+    t = terminal
+    maria = create_first_manager(t.uow(), t.ids, t.clock, " Maria ", DEMO_MANAGER_PIN)
+    assert (maria.name, maria.role) == ("Maria", Role.MANAGER)
+    assert log_in(t.uow(), maria.id, DEMO_MANAGER_PIN, t.clock).id == maria.id
+    [event] = saved_events(t)
+    p = event.payload
+    assert (str(p.clerk_id), p.by_clerk_id, p.role, p.active) == (
+        maria.id,
+        maria.id,
+        "manager",
+        True,
+    )
+    assert verify_pin(DEMO_MANAGER_PIN, p.pin_hash)
+    # a second "first" manager: the till has one, who adds clerks in Manager → Clerks…
+    with pytest.raises(PermissionDenied, match="has a manager already"):
+        create_first_manager(t.uow(), t.ids, t.clock, "Max", "135790")
+    assert len(saved_events(t)) == 1
+
+
+def test_a_first_manager_needs_a_managers_pin(terminal):
+    t = terminal
+    with pytest.raises(InvalidInput):  # a manager's PIN is 6-8 digits
+        create_first_manager(t.uow(), t.ids, t.clock, "Max", "1234")
     assert saved_events(t) == []

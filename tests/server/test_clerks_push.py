@@ -166,3 +166,30 @@ def test_approval_used_is_kept_in_the_stores_audit_log(
     bad = {**event, "event_id": str(uuid.uuid4())}
     bad["payload"] = {**event["payload"], "action": "free_money"}
     assert push(client, shop.s1.headers, bad)[0][0] == "rejected"
+
+
+def test_the_manager_made_at_a_tills_first_start_becomes_the_stores_first_manager(
+    app: Flask, client: FlaskClient, shop: Shop
+) -> None:
+    """A till started before it was connected made its own first manager (saved by
+    themselves): the server takes them while the store has no active manager, and they open
+    the store's reports; another till's own first manager is then refused, saying why."""
+    maria, max_ = str(uuid.uuid4()), str(uuid.uuid4())
+    as_clerk = clerk_saved(maria, maria, AT, name="Maria")  # a clerk cannot add themselves
+    assert push(client, shop.s1.headers, as_clerk) == [("rejected", "not_a_manager")]
+    first = clerk_saved(maria, maria, AT, name="Maria", role="manager")
+    assert push(client, shop.s1.headers, first) == [("accepted", None)]
+    stored = server_clerk(app, maria)
+    assert stored is not None and (stored.role, stored.active) == ("manager", True)
+    signed_in = client.post(
+        "/api/v1/manager-sessions",
+        json={"protocol_version": 1, "clerk_id": maria, "pin": "135790"},
+        headers=shop.s1.headers,
+    )
+    assert signed_in.status_code == 200, signed_in.json
+    second = clerk_saved(max_, max_, AT, name="Max", role="manager")
+    response = client.post(PUSH, json=push_body([second]), headers=shop.s1.headers)
+    [result] = response.json["results"]
+    assert (result["status"], result["reason"]) == ("rejected", "not_a_manager")
+    assert "already has a manager" in result["message"]
+    assert server_clerk(app, max_) is None

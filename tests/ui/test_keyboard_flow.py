@@ -97,6 +97,16 @@ def _approval_opened(dialog: QDialog, _results: list[int]) -> bool:
     return any(child.isVisible() for child in dialog.findChildren(ApprovalDialog))
 
 
+def _build_first_manager(till: Till) -> QDialog:
+    """On a till of its own that has no manager yet: a till with one refuses a first."""
+    from app.bootstrap import open_terminal
+
+    fresh = open_terminal(till.terminal.data_dir.parent / "first-start")
+    dialog = _dialogs().FirstManagerDialog(fresh, till.runner, till.window)
+    dialog.finished.connect(lambda _result: fresh.close())
+    return dialog
+
+
 def _fill_first_manager(dialog: Any) -> None:
     dialog.pin.setText("135790")
     dialog.pin_again.setText("135790")
@@ -230,7 +240,7 @@ CASES: dict[str, Case] = {
         confirmed=lambda d, r: r == [1] and d.manager is not None,
     ),
     "FirstManagerDialog": Case(
-        lambda t: _dialogs().FirstManagerDialog(t.terminal, t.runner, t.window),
+        _build_first_manager,
         typed="Owen",
         fill=_fill_first_manager,
     ),

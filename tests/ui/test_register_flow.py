@@ -155,7 +155,8 @@ def test_first_run_to_paid_sale_on_disk(qtbot: Any, open_window: Any, terminal: 
     assert "0.742 kg × 1.89/kg" in text and "3 × 1.09" in text
     assert "Change" in text and "15.33" in text and "Served by Maria" in text
     assert order.receipt_no in receipt_dialog.document.toPlainText()
-    qtbot.waitUntil(lambda: window.status_label.text() == "● Offline · 1 waiting", timeout=TIMEOUT)
+    # the sale and the first manager, who reaches the server with it (clerk.saved)
+    qtbot.waitUntil(lambda: window.status_label.text() == "● Offline · 2 waiting", timeout=TIMEOUT)
 
     # What is on disk, read with plain sqlite3.
     with sqlite3.connect(terminal.data_dir / DB_FILENAME) as db:
@@ -173,9 +174,13 @@ def test_first_run_to_paid_sale_on_disk(qtbot: Any, open_window: Any, terminal: 
             "SELECT kind, amount, tendered, change FROM tenders WHERE order_id = ?", (order.id,)
         ).fetchall()
         assert tenders == [("cash", 467, 2000, 1533)]
-        outbox = db.execute("SELECT event_type, state, payload FROM outbox").fetchall()
-        assert [(kind, state) for kind, state, _payload in outbox] == [("order.paid", "pending")]
-        assert json.loads(outbox[0][2])["payload"]["receipt_no"] == order.receipt_no
+        outbox = db.execute("SELECT event_type, state, payload FROM outbox ORDER BY seq").fetchall()
+        assert [(kind, state) for kind, state, _payload in outbox] == [
+            ("clerk.saved", "pending"),
+            ("order.paid", "pending"),
+        ]
+        assert json.loads(outbox[0][2])["payload"]["name"] == "Maria"
+        assert json.loads(outbox[1][2])["payload"]["receipt_no"] == order.receipt_no
 
     # Done: the receipt closes and the next scan goes straight into a new sale.
     enter(qtbot, receipt_dialog.ok_button)
