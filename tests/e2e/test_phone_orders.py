@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -106,12 +107,23 @@ def take_order(till, slot_id: str, *, name: str, phone: str) -> str:
 
 
 def offer(till, slot_id: str):
-    address = ADDRESS
-    return next(
-        o
-        for o in offer_slots(till.terminal.uow(), till.terminal.clock, 2, 750, address)
-        if o.slot.id == slot_id
-    )
+    return next(o for o in offers_of(till) if o.slot.id == slot_id)
+
+
+def offers_of(till) -> list:
+    return offer_slots(till.terminal.uow(), till.terminal.clock, 2, 750, ADDRESS)
+
+
+def sync_until(tills, settled, tries: int = 20) -> None:
+    """Sync ``tills`` until ``settled()``: a pull serves a change only once every older
+    transaction on the server has ended (server/sync/changes.py), so a slot can reach a till
+    a pull later than it was made."""
+    for _ in range(tries):
+        sync(*tills)
+        if settled():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"not settled after {tries} syncs")
 
 
 def test_phone_order_taken_offline_arrives_once_through_faults_and_a_killed_till(
@@ -122,6 +134,7 @@ def test_phone_order_taken_offline_arrives_once_through_faults_and_a_killed_till
     try:
         till = make_till("T01", via=proxy.url)
         assert till.engine.run_once().state is ConnectionState.ONLINE  # catalog, slots, allotment
+        sync_until([till], lambda: any(o.slot.id == slot_id for o in offers_of(till)))
         assert offer(till, slot_id).firm  # one till: the whole slot is its allotment
 
         proxy.mode = "refuse"  # the network is down
@@ -198,10 +211,15 @@ def test_two_offline_tills_never_overbook_and_transitions_reach_every_till(
 ):
     slot_id = add_slot(backend, capacity=2, days=3, hour=10)
     t1, t2 = make_till("T01", via=network.url), make_till("T02", via=network.url)
-    for _ in range(3):  # allotments settle once each till has pulled the other's share
-        sync(t1, t2)
-        if offer(t1, slot_id).remaining_allotment == offer(t2, slot_id).remaining_allotment == 1:
-            break
+
+    def halves() -> list[int | None]:
+        return [
+            next((o.remaining_allotment for o in offers_of(t) if o.slot.id == slot_id), None)
+            for t in (t1, t2)
+        ]
+
+    # allotments settle once each till has pulled the slot and the other's share
+    sync_until([t1, t2], lambda: halves() == [1, 1])
     assert (offer(t1, slot_id).remaining_allotment, offer(t2, slot_id).remaining_allotment) == (
         1,
         1,
