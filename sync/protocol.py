@@ -43,6 +43,7 @@ from app.domain.report import (
     ReportColumn,
     ReportName,
     ReportTable,
+    clerk_filter_reports,
 )
 
 PROTOCOL_VERSION = 1
@@ -1261,6 +1262,21 @@ class ReportQuery(RequestModel):
     from_: date = Field(alias="from", description="first local date, YYYY-MM-DD")
     to: date = Field(description="last local date, YYYY-MM-DD (inclusive)")
     terminal: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")] | None = None
+    clerk: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=64,
+                pattern=r"^[^\x00-\x1f\x7f]+$",
+                description=(
+                    "a clerk id: only that clerk's figures (a clerk of another store: none); "
+                    f"for {clerk_filter_reports()} only, the other reports answer 422"
+                ),
+            ),
+        ]
+        | None
+    ) = None
     limit: Annotated[int, Field(ge=1, le=MAX_REPORT_LIMIT)] = DEFAULT_REPORT_LIMIT
     order: Literal["top", "slow"] = Field(default="top", description="products only")
 
@@ -1282,6 +1298,7 @@ class ReportResponse(ResponseModel):
     from_date: date
     to_date: date
     terminal: str | None
+    clerk: str | None = Field(default=None, description="the clerk id filtered by, if any")
     columns: list[ReportColumnData]
     rows: list[list[StrictInt | str | None]]
     totals: dict[str, int]
@@ -1294,6 +1311,7 @@ class ReportResponse(ResponseModel):
             from_date=table.from_date,
             to_date=table.to_date,
             terminal=table.terminal,
+            clerk=table.clerk,
             columns=[
                 ReportColumnData(key=c.key, label=c.label, kind=c.kind.value) for c in table.columns
             ],
@@ -1314,4 +1332,5 @@ class ReportResponse(ResponseModel):
             ),
             rows=tuple(tuple(row) for row in self.rows),
             totals=dict(self.totals),
+            clerk=self.clerk,
         )

@@ -188,6 +188,49 @@ REPORT_COLUMNS: Mapping[ReportName, tuple[ReportColumn, ...]] = {
 
 ADJUSTMENT_KINDS = ("refunds", "voids", "discounts")
 
+# The reports whose rows carry a clerk, and so take a clerk filter: a sale counts under the
+# clerk on the order, a refund under the clerk who gave it, a void under the sale's clerk on
+# the server (the till's own reports: the clerk who voided it, as its clerks report does);
+# the shifts report keeps the shifts that clerk opened or closed. The others (tenders,
+# departments, products, low stock, flags, terminal health) have no clerk to filter by and
+# refuse one (``check_clerk_filter``) rather than answer the whole store's figures.
+CLERK_REPORTS = (
+    ReportName.SALES_BY_DAY,
+    ReportName.SALES_BY_HOUR,
+    ReportName.CLERKS,
+    ReportName.TERMINALS,
+    ReportName.ADJUSTMENTS,
+    ReportName.SHIFTS,
+)
+CLERK_ID_CHARS = 64
+
+
+class ClerkFilterRefused(InvalidInput):
+    code = "clerk_filter_not_supported"
+
+
+def clerk_filter_reports() -> str:
+    """ "sales-by-day, sales-by-hour, …": the reports a clerk filter applies to."""
+    return ", ".join(name.value for name in CLERK_REPORTS)
+
+
+def check_clerk_filter(report: ReportName, clerk: str | None) -> None:
+    """Refuse a clerk filter on a report whose rows carry no clerk (never ignore it), and a
+    clerk id that is empty or too long."""
+    if clerk is None:
+        return
+    if not clerk.strip() or len(clerk) > CLERK_ID_CHARS:
+        raise InvalidInput(
+            f"clerk: a clerk id of 1 to {CLERK_ID_CHARS} characters, or none for all",
+            field="clerk",
+        )
+    if report not in CLERK_REPORTS:
+        raise ClerkFilterRefused(
+            f"the {report.value} report has no clerk to filter by; the clerk filter applies "
+            f"to {clerk_filter_reports()}",
+            field="clerk",
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ReportTable:
@@ -202,6 +245,7 @@ class ReportTable:
     rows: tuple[tuple[Cell, ...], ...]
     totals: Mapping[str, int] = field(default_factory=dict)
     local_only: bool = False  # computed by the till over its own data (offline)
+    clerk: str | None = None  # the clerk id filtered by (None: every clerk)
 
     def column(self, key: str) -> int:
         """The index of column ``key`` in each row."""
@@ -231,6 +275,7 @@ def report_table(
     terminal: str | None,
     rows: Sequence[Sequence[Cell]],
     local_only: bool = False,
+    clerk: str | None = None,
 ) -> ReportTable:
     """A report's table with its own columns and the totals of its rows."""
     columns = REPORT_COLUMNS[report]
@@ -247,6 +292,7 @@ def report_table(
         rows=tuple(tuple(row) for row in rows),
         totals=report_totals(columns, rows),
         local_only=local_only,
+        clerk=clerk,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from app.domain.errors import InvalidInput
-from app.domain.report import ReportName
+from app.domain.report import ReportName, clerk_filter_reports
 from server.api import endpoint
 from server.errors import ApiError, NotFound
 from server.reports.service import ReportRequest, run_report
@@ -46,7 +46,8 @@ def create_manager_session(body: ManagerSessionRequest) -> ManagerSessionRespons
 @bp.get("/reports/<name>")
 @endpoint(
     f"One report of the caller's store over its local dates (manager only; "
-    f"send {MANAGER_HEADER}): {REPORT_LIST}",
+    f"send {MANAGER_HEADER}): {REPORT_LIST}; the clerk filter applies to "
+    f"{clerk_filter_reports()}",
     tag="reports",
     query=ReportQuery,
     response=ReportResponse,
@@ -74,6 +75,7 @@ def get_report(name: str, query: ReportQuery) -> ReportResponse:
                     terminal=query.terminal,
                     limit=query.limit,
                     order=query.order,
+                    clerk=query.clerk,
                 ),
             )
         except InvalidInput as exc:

@@ -2,7 +2,9 @@
 
 Dates are the store's local dates (``stores.time_zone``); the sales reports read the
 summaries the push keeps (server/reports/summaries.py, whose docstring has the rules), the
-others read the base tables. Each function answers one ``ReportTable`` (app.domain.report):
+others read the base tables. A clerk filter keeps the rows of that clerk of the store in the
+reports whose rows carry a clerk (``app.domain.report.CLERK_REPORTS``: the sales rows by the
+clerk of ``report_sales``, the shifts that clerk opened or closed); the others refuse it. Each function answers one ``ReportTable`` (app.domain.report):
 the same SQL on PostgreSQL and on the embedded SQLite.
 """
 
@@ -23,6 +25,7 @@ from app.domain.report import (
     Cell,
     ReportName,
     ReportTable,
+    check_clerk_filter,
     check_date_range,
     local_days_utc,
     report_table,
@@ -58,6 +61,7 @@ class ReportRequest:
     terminal: str | None = None
     limit: int = 50
     order: str = "top"  # products: top | slow
+    clerk: str | None = None  # a clerk id: only that clerk's rows (CLERK_REPORTS only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,8 @@ def _in_range(ctx: _Context, model: Any) -> list[ColumnElement[bool]]:
     ]
     if r.terminal:
         where.append(model.terminal_code == r.terminal)
+    if r.clerk is not None:  # only the summaries with a clerk (check_clerk_filter)
+        where.append(model.clerk_id == r.clerk)
     return where
 
 
@@ -300,6 +306,8 @@ def shifts(ctx: _Context) -> list[tuple[Cell, ...]]:
     )
     if r.terminal:
         stmt = stmt.where(z.terminal_code == r.terminal)
+    if r.clerk is not None:  # the shifts the clerk opened or closed
+        stmt = stmt.where((z.closed_by == r.clerk) | (Shift.opened_by == r.clerk))
     rows: list[tuple[Cell, ...]] = []
     for code, number, status, opened, closed, by, net, expected, counted, diff, late in _rows(
         ctx, stmt
@@ -335,6 +343,8 @@ def shifts(ctx: _Context) -> list[tuple[Cell, ...]]:
     )
     if r.terminal:
         open_stmt = open_stmt.where(Shift.terminal_code == r.terminal)
+    if r.clerk is not None:
+        open_stmt = open_stmt.where(Shift.opened_by == r.clerk)
     for code, opened, _float in _rows(ctx, open_stmt):
         rows.append((code, None, "open", _iso(opened), None, None, None, None, None, None, None))
     return rows[: r.limit]
@@ -511,8 +521,10 @@ _REPORTS: dict[ReportName, Callable[[_Context], list[tuple[Cell, ...]]]] = {
 def run_report(
     session: Session, catalog: CatalogRepository, name: ReportName, request: ReportRequest
 ) -> ReportTable:
-    """Report ``name`` of ``request.store_id`` over its local dates from…to (inclusive)."""
+    """Report ``name`` of ``request.store_id`` over its local dates from…to (inclusive),
+    of one clerk if asked (a report without a clerk dimension refuses the filter)."""
     check_date_range(request.from_date, request.to_date)
+    check_clerk_filter(name, request.clerk)
     zone, currency = session.execute(
         select(Store.time_zone, Store.currency).where(Store.id == request.store_id)
     ).one()
@@ -524,4 +536,5 @@ def run_report(
         to_date=request.to_date,
         terminal=request.terminal,
         rows=_REPORTS[name](ctx),
+        clerk=request.clerk,
     )
