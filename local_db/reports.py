@@ -5,7 +5,9 @@ till made: a sale counts on the store's local date and hour of its payment, a vo
 sale (its void counts on the day of the void), a refund on the day it was given. The store's
 time zone is the ``time_zone`` setting (the server's, saved at enrollment), Europe/Dublin by
 default. Rows are selected in SQL by their UTC moments (``local_days_utc``, daylight saving
-included) and grouped by local day or hour here, where the time zone is known.
+included) and grouped by local day or hour here, where the time zone is known. A clerk filter
+(the reports of ``CLERK_REPORTS`` only) keeps the sales on that clerk's orders, the refunds
+that clerk gave and the voids that clerk made, as the clerks report counts them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from app.domain.report import (
     Cell,
     ReportName,
     ReportTable,
+    check_clerk_filter,
     local_date_hour,
     local_days_utc,
     report_table,
@@ -57,6 +60,7 @@ class SqliteReportQueries:
             yield connection
 
     def run(self, request: ReportRequest) -> ReportTable:
+        check_clerk_filter(request.report, request.clerk)
         with self._connect() as c:
             zone_name = self._setting(c, TIME_ZONE_SETTING) or DEFAULT_TIME_ZONE
             rows = self._rows(c, request, zone_name)
@@ -68,6 +72,7 @@ class SqliteReportQueries:
             terminal=request.terminal,
             rows=rows,
             local_only=True,
+            clerk=request.clerk,
         )
 
     def time_zone(self) -> str:
@@ -84,7 +89,12 @@ class SqliteReportQueries:
     def _rows(self, c: Connection, request: ReportRequest, zone_name: str) -> list[list[Cell]]:
         zone = store_zone(zone_name)
         start, end = local_days_utc(request.from_date, request.to_date, zone)
-        span = {"start": utc_iso(start), "end": utc_iso(end), "terminal": request.terminal}
+        span = {
+            "start": utc_iso(start),
+            "end": utc_iso(end),
+            "terminal": request.terminal,
+            "clerk": request.clerk,
+        }
         report = request.report
 
         def local(moment: str) -> tuple[str, int]:
@@ -240,7 +250,8 @@ class SqliteReportQueries:
                 "SELECT r.refunded_at, r.amount, r.cash_amount, r.card_amount, r.clerk_id, "
                 "r.clerk_name, o.terminal_code FROM refunds r JOIN orders o ON o.id = r.order_id "
                 "WHERE r.state = 'done' AND r.refunded_at >= :start AND r.refunded_at < :end "
-                "AND (:terminal IS NULL OR o.terminal_code = :terminal)"
+                "AND (:terminal IS NULL OR o.terminal_code = :terminal) "
+                "AND (:clerk IS NULL OR r.clerk_id = :clerk)"
             ),
             span,
         ).all()
@@ -258,7 +269,8 @@ class SqliteReportQueries:
                 "SELECT a.at, a.amount, a.clerk_id, a.clerk_name FROM audit_log a "
                 "JOIN orders o ON o.receipt_no = a.detail "
                 "WHERE a.action = 'order_voided' AND a.at >= :start AND a.at < :end "
-                "AND (:terminal IS NULL OR o.terminal_code = :terminal)"
+                "AND (:terminal IS NULL OR o.terminal_code = :terminal) "
+                "AND (:clerk IS NULL OR a.clerk_id = :clerk)"
             ),
             span,
         ).all()
@@ -295,5 +307,6 @@ class SqliteReportQueries:
 _SALE_FILTER = (
     "o.status IN ('paid', 'refunded') AND o.paid_at IS NOT NULL "
     "AND o.paid_at >= :start AND o.paid_at < :end "
-    "AND (:terminal IS NULL OR o.terminal_code = :terminal)"
+    "AND (:terminal IS NULL OR o.terminal_code = :terminal) "
+    "AND (:clerk IS NULL OR o.clerk_id = :clerk)"
 )

@@ -78,6 +78,8 @@ class HttpReportClient:
         }
         if request.terminal:
             params["terminal"] = request.terminal
+        if request.clerk is not None:
+            params["clerk"] = request.clerk
         if request.report.value == "products":
             params["order"] = request.order
         data = self._transport.report(request.report.value, params, session.token)

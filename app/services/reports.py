@@ -21,6 +21,7 @@ from app.domain.report import (
     Cell,
     ReportName,
     ReportTable,
+    check_clerk_filter,
     check_date_range,
     local_days_utc,
     report_table,
@@ -56,7 +57,8 @@ class ReportNeedsServer(PosError):
 @dataclass(frozen=True, slots=True)
 class ReportRequest:
     """What the manager asked for: a report over the store's local dates from…to
-    (inclusive), of one terminal or all (``None``)."""
+    (inclusive), of one terminal or all (``None``), of one clerk (a clerk id) or all; only
+    the reports of ``CLERK_REPORTS`` take a clerk."""
 
     report: ReportName
     from_date: date
@@ -64,6 +66,7 @@ class ReportRequest:
     terminal: str | None = None
     limit: int = DEFAULT_REPORT_LIMIT
     order: Literal["top", "slow"] = "top"
+    clerk: str | None = None
 
 
 class LocalReportQueries(Protocol):
@@ -77,8 +80,10 @@ class LocalReportQueries(Protocol):
 
 
 def check_request(request: ReportRequest) -> ReportRequest:
-    """Refuse a range that ends before it starts or spans more than a year, a bad limit."""
+    """Refuse a range that ends before it starts or spans more than a year, a bad limit, a
+    clerk filter on a report without clerks."""
     check_date_range(request.from_date, request.to_date)
+    check_clerk_filter(request.report, request.clerk)
     if not 1 <= request.limit <= MAX_REPORT_LIMIT:
         raise InvalidInput(f"limit is 1 to {MAX_REPORT_LIMIT}", field="limit")
     if request.terminal is not None and not request.terminal.strip():
@@ -112,7 +117,8 @@ def local_shifts(
     queries: LocalReportQueries, read: Callable[[], UnitOfWork], request: ReportRequest
 ) -> ReportTable:
     """This till's Z reports closed on the store's local days asked for, newest first, with
-    their variances (the columns of the server's shifts report)."""
+    their variances (the columns of the server's shifts report); with a clerk, the shifts
+    that clerk opened or closed."""
     from app.services.shifts import z_reports
 
     zone_name = queries.time_zone()
@@ -125,6 +131,8 @@ def local_shifts(
         if not start <= z.closed_at < end:
             continue
         if request.terminal and z.terminal_code != request.terminal:
+            continue
+        if request.clerk is not None and request.clerk not in (z.opened_by, z.closed_by):
             continue
         rows.append(
             [
@@ -149,4 +157,5 @@ def local_shifts(
         terminal=request.terminal,
         rows=rows[: request.limit],
         local_only=True,
+        clerk=request.clerk,
     )
