@@ -220,8 +220,12 @@ def make_till(backend: Backend, tmp_path: Path):
         terminal = open_terminal(tmp_path / name)  # the store profile now says who we are
         till_ref: dict[str, Till] = {}
         store = SqliteSyncStore(terminal.database.sync_writer)
-        engine = SyncEngine(
-            store, lambda: till_ref["till"].transport(), terminal.clock, rng=random.Random(7)
+        engine = SyncEngine(  # wired as the app wires it (app.bootstrap): Z reports finalise
+            store,
+            lambda: till_ref["till"].transport(),
+            terminal.clock,
+            rng=random.Random(7),
+            after_push=terminal.finalise_shifts,
         )
         clerk = Clerk(id="e2e-clerk", name="Maria", role=Role.CLERK, pin_hash="x")
         till = Till(terminal, tokens, store, engine, clerk, via or "")
