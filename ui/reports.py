@@ -1,7 +1,9 @@
 """The Reports screen for managers: the store's reports with a chart, a table, CSV and PDF.
 
-Filters on top (report, date range, terminal), the chart above, the table below, Export CSV
-and PDF on the right (docs/manager.md, "Reports"). Online it asks the store's server in a
+Filters on top (report, date range, terminal, clerk, and the store as text: a till belongs to
+one store, and the server scopes every report by it), the chart above, the table below, Export
+CSV and PDF on the right (docs/manager.md, "Reports"). The clerk filter is for the reports whose
+rows carry a clerk (``CLERK_REPORTS``); for the others the clerk box is disabled and says why. Online it asks the store's server in a
 manager session (the manager's PIN once per 15 minutes, on the network pool); offline, or when
 the server cannot be reached, the till computes the report over its own data (the DB worker)
 and says plainly "Local only: this till's sales". A clerk cannot open it.
@@ -54,7 +56,7 @@ from PySide6.QtWidgets import (
 from app.domain.clerk import Clerk
 from app.domain.errors import PosError
 from app.domain.money import format_minor, to_major
-from app.domain.report import ColumnKind, ReportName, ReportTable
+from app.domain.report import CLERK_REPORTS, ColumnKind, ReportName, ReportTable
 from app.services.approvals import require_manager_role
 from app.services.reports import LOCAL_REPORTS, ReportRequest, check_request, local_report
 from ui.style import ACCENT, INK, MUTED
@@ -77,11 +79,19 @@ REPORT_TITLES: dict[ReportName, str] = {
 }
 LOCAL_ONLY_TEXT = "Local only: this till's sales"
 ALL_TERMINALS = "All terminals"
+ALL_CLERKS = "All clerks"
+INACTIVE_MARK = " (inactive)"
+
 PIE_COLOURS = (ACCENT, "#6fb3c9", "#b9dbe6", "#1f2933", "#9aa5b1")  # the accent, its tints
 CHART_BARS = 12  # a chart shows at most this many categories (the table has them all)
 CHART_ROWS = 6  # a chart of named bars (departments, products, clerks): the largest six, so
 # each name has the width to be read under its bar, on a 1024-pixel screen too
 NAME_CHARS = 20  # a longer name is cut with "…" under its bar (the table has it whole)
+
+
+def no_clerk_reason(report: ReportName) -> str:
+    """Why the clerk box is disabled for ``report`` (its tooltip and the status line)."""
+    return f"No clerk filter for {REPORT_TITLES[report].lower()}: its figures are not kept by clerk"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +159,13 @@ def csv_value(kind: ColumnKind, value: str | int | None, currency: str) -> str:
     return str(value)
 
 
-def report_csv(table: ReportTable, currency: str) -> str:
-    """The report as CSV: the column labels, one line per row, then the totals line."""
+def report_csv(table: ReportTable, currency: str, clerk_name: str = "") -> str:
+    """The report as CSV: the column labels, one line per row, then the totals line; a
+    report of one clerk starts with a heading line that says so (``describe``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    if table.clerk is not None:
+        writer.writerow([describe(table, clerk_name)])
     writer.writerow([column.label for column in table.columns])
     for row in table.rows:
         writer.writerow(
@@ -169,15 +182,17 @@ def report_csv(table: ReportTable, currency: str) -> str:
     return out.getvalue()
 
 
-def describe(table: ReportTable) -> str:
-    """ "Sales by day · 2026-11-01 to 2026-11-30 · all terminals · Europe/Dublin"."""
+def describe(table: ReportTable, clerk_name: str = "") -> str:
+    """ "Sales by day · 2026-11-01 to 2026-11-30 · all terminals · all clerks ·
+    Europe/Dublin" (``clerk_name``: the name of the clerk filtered by, else its id)."""
     days = (
         table.from_date.isoformat()
         if table.from_date == table.to_date
         else f"{table.from_date.isoformat()} to {table.to_date.isoformat()}"
     )
     terminal = f"till {table.terminal}" if table.terminal else "all terminals"
-    return f"{REPORT_TITLES[table.report]} · {days} · {terminal} · {table.time_zone}"
+    clerk = f"clerk {clerk_name or table.clerk}" if table.clerk is not None else "all clerks"
+    return f"{REPORT_TITLES[table.report]} · {days} · {terminal} · {clerk} · {table.time_zone}"
 
 
 def chart_points(table: ReportTable, currency: str, locale: str) -> list[tuple[str, int]]:
@@ -263,13 +278,18 @@ def build_chart(table: ReportTable, currency: str, locale: str) -> QChart | None
     return chart
 
 
-def report_html(table: ReportTable, currency: str, locale: str, chart: bool) -> str:
-    """The report for its PDF: title, what it covers, the chart (resource ``chart``), the
-    table with its totals."""
+def report_html(
+    table: ReportTable, currency: str, locale: str, chart: bool, clerk_name: str = ""
+) -> str:
+    """The report for its PDF: title (and the clerk, for one clerk's), what it covers, the
+    chart (resource ``chart``), the table with its totals."""
+    title = REPORT_TITLES[table.report]
+    if table.clerk is not None:
+        title = f"{title} · clerk {clerk_name or table.clerk}"
     parts = [
         "<div style='font-family: \"DejaVu Sans\"; font-size: 9pt; color: #000;'>",
-        f"<h2 style='margin:0'>{escape(REPORT_TITLES[table.report])}</h2>",
-        f"<p style='margin:2px 0 8px 0; color:{MUTED}'>{escape(describe(table))}</p>",
+        f"<h2 style='margin:0'>{escape(title)}</h2>",
+        f"<p style='margin:2px 0 8px 0; color:{MUTED}'>{escape(describe(table, clerk_name))}</p>",
     ]
     if table.local_only:
         parts.append(f"<p><b>{escape(LOCAL_ONLY_TEXT)}</b> (computed by this till offline)</p>")
@@ -305,7 +325,12 @@ def report_html(table: ReportTable, currency: str, locale: str, chart: bool) -> 
 
 
 def save_report_pdf(
-    table: ReportTable, currency: str, locale: str, chart_image: QImage | None, path: Path
+    table: ReportTable,
+    currency: str,
+    locale: str,
+    chart_image: QImage | None,
+    path: Path,
+    clerk_name: str = "",
 ) -> Path:
     """The report as an A4 landscape PDF (runs in a worker: file I/O)."""
     writer = QPdfWriter(str(path))
@@ -323,7 +348,7 @@ def save_report_pdf(
     document = QTextDocument()
     if chart_image is not None:
         document.addResource(QTextDocument.ResourceType.ImageResource, "chart", chart_image)
-    document.setHtml(report_html(table, currency, locale, chart_image is not None))
+    document.setHtml(report_html(table, currency, locale, chart_image is not None, clerk_name))
     # The page in the document's own (screen) pixels: print_ scales it to the writer's
     # resolution, so 9 pt stays 9 pt on paper, and a long table goes on to the next pages.
     room = writer.pageLayout().paintRect(QPageLayout.Unit.Millimeter)
@@ -367,6 +392,7 @@ class ReportsDialog(PosDialog):
         self.table_shown: ReportTable | None = None
         self.chart: QChart | None = None
         self.loading = False
+        self._asked: tuple[ReportName, str | None] | None = None  # what the load under way is for
         store = terminal.store
         self._currency, self._locale = store.currency, store.locale
         self.resize(1240, 860)
@@ -378,7 +404,7 @@ class ReportsDialog(PosDialog):
             self.report_choice.addItem(title, name)
         self.report_choice.setMinimumContentsLength(22)
         self.report_choice.currentIndexChanged.connect(lambda _i: self._on_report_changed())
-        filters.addWidget(label("Report"))
+        filters.addWidget(self._caption("&Report", self.report_choice))
         filters.addWidget(self.report_choice, 2)
         self.order_choice = QComboBox()
         self.order_choice.addItem("Top sellers", "top")
@@ -399,9 +425,9 @@ class ReportsDialog(PosDialog):
         start, end = default_range(today or date.today())
         self.from_date = self._date_edit(start)
         self.to_date = self._date_edit(end)
-        span.addWidget(label("From"))
+        span.addWidget(self._caption("&From", self.from_date))
         span.addWidget(self.from_date)
-        span.addWidget(label("to"))
+        span.addWidget(self._caption("to", self.to_date))
         span.addWidget(self.to_date)
         span.addSpacing(16)
         self.terminal_choice = QComboBox()
@@ -410,10 +436,27 @@ class ReportsDialog(PosDialog):
         self.terminal_choice.addItem(store.terminal_code)
         self.terminal_choice.lineEdit().setMaxLength(16)
         self.terminal_choice.setMinimumContentsLength(13)
-        span.addWidget(label("Terminal"))
+        span.addWidget(self._caption("&Terminal", self.terminal_choice))
         span.addWidget(self.terminal_choice)
         span.addStretch(1)
         self.body.addLayout(span)
+
+        # The store is not a choice: a till belongs to one store, and the server scopes every
+        # report by the till's (docs/manager.md, "Reports").
+        people = QHBoxLayout()
+        people.setSpacing(10)
+        self.clerk_choice = QComboBox()
+        self.clerk_choice.addItem(ALL_CLERKS, None)
+        self.clerk_choice.setMinimumContentsLength(18)
+        self.clerk_choice.currentIndexChanged.connect(lambda _i: self._auto_load())
+        self.clerk_names: dict[str, str] = {}
+        people.addWidget(self._caption("&Clerk", self.clerk_choice))
+        people.addWidget(self.clerk_choice)
+        people.addSpacing(16)
+        self.store_text = label(f"Store {store.store_code} · {store.store_name}", "Muted")
+        people.addWidget(self.store_text)
+        people.addStretch(1)
+        self.body.addLayout(people)
 
         self.pin_row = QWidget()
         pin_line = QHBoxLayout(self.pin_row)
@@ -448,8 +491,56 @@ class ReportsDialog(PosDialog):
         self.finish_layout("Show (Enter)", "Close (Esc)", stretch=False)
         self.order_choice.setVisible(False)
         self.chart_view.hide()  # until there is a report to draw
+        self._show_clerk_choice()
         self._show_pin_row()
+        self._load_clerks()
         QTimer.singleShot(0, self._auto_load)
+
+    @staticmethod
+    def _caption(text: str, buddy: QWidget) -> Any:
+        """A filter's caption; its ``&`` letter with Alt moves the focus to the filter."""
+        caption = label(text)
+        caption.setBuddy(buddy)
+        return caption
+
+    def _load_clerks(self) -> None:
+        """The till's clerks into the clerk box, by name, inactive ones marked (DB worker)."""
+        terminal = self._terminal
+
+        def read(_control: TaskControl) -> list[tuple[str, str, bool]]:
+            with terminal.read() as uow:
+                return [(c.id, c.name, c.active) for c in uow.clerks.all()]
+
+        self._runner.run_db("report clerks", read, self._on_clerks_loaded, self._on_failed)
+
+    def _on_clerks_loaded(self, clerks: list[tuple[str, str, bool]]) -> None:
+        if not shiboken6.isValid(self):
+            return
+        chosen = self.clerk_choice.currentData()
+        self.clerk_choice.blockSignals(True)  # the same choice: nothing to show again
+        self.clerk_choice.clear()
+        self.clerk_choice.addItem(ALL_CLERKS, None)
+        for clerk_id, name, active in sorted(clerks, key=lambda c: (c[1].casefold(), c[0])):
+            self.clerk_names[clerk_id] = name
+            self.clerk_choice.addItem(name if active else f"{name}{INACTIVE_MARK}", clerk_id)
+        self.clerk_choice.setCurrentIndex(max(0, self.clerk_choice.findData(chosen)))
+        self.clerk_choice.blockSignals(False)
+
+    def _show_clerk_choice(self) -> None:
+        """The clerk box is for the reports that have clerks; for the others it says why not."""
+        report = self.report_name()
+        takes_clerk = report in CLERK_REPORTS
+        self.clerk_choice.setEnabled(takes_clerk)
+        self.clerk_choice.setToolTip(
+            "Only this clerk's figures" if takes_clerk else no_clerk_reason(report)
+        )
+
+    def clerk_name(self, table: ReportTable | None = None) -> str:
+        """The name of the clerk ``table`` (default: the one shown) is filtered by."""
+        table = table or self.table_shown
+        if table is None or table.clerk is None:
+            return ""
+        return self.clerk_names.get(table.clerk, table.clerk)
 
     @staticmethod
     def _date_edit(day: date) -> QDateEdit:
@@ -464,6 +555,7 @@ class ReportsDialog(PosDialog):
     def _on_report_changed(self) -> None:
         """Another report chosen: shown at once, unless the server still needs the PIN."""
         self.order_choice.setVisible(self.report_name() is ReportName.PRODUCTS)
+        self._show_clerk_choice()
         self._auto_load()
 
     def _auto_load(self) -> None:
@@ -477,15 +569,25 @@ class ReportsDialog(PosDialog):
         value = self.report_choice.currentData()
         return ReportName(value)
 
+    def _clerk_asked(self) -> str | None:
+        """The clerk id the chosen report is for (None: every clerk, or a report without)."""
+        if self.report_name() not in CLERK_REPORTS:
+            return None
+        clerk: str | None = self.clerk_choice.currentData()
+        return clerk
+
     def request(self) -> ReportRequest:
         terminal = self.terminal_choice.currentText().strip()
+        report = self.report_name()
+        clerk = self._clerk_asked()
         return check_request(
             ReportRequest(
-                report=self.report_name(),
+                report=report,
                 from_date=self.from_date.date().toPython(),
                 to_date=self.to_date.date().toPython(),
                 terminal=None if terminal in ("", ALL_TERMINALS) else terminal.upper(),
                 order=self.order_choice.currentData(),
+                clerk=clerk,
             )
         )
 
@@ -560,6 +662,7 @@ class ReportsDialog(PosDialog):
             self.status.setText("")
             return
         terminal, clerk = self._terminal, self.clerk
+        self._asked = (self.report_name(), self._clerk_asked())  # the choice when asked
         self._busy("Computing this till's report…")
         self._local_reason = why
 
@@ -571,6 +674,7 @@ class ReportsDialog(PosDialog):
     def _load_server(self, request: ReportRequest, session: Any, pin: str) -> None:
         make, clerk = self._server, self.clerk
         assert make is not None
+        self._asked = (self.report_name(), self._clerk_asked())  # the choice when asked
         self._busy("Asking the store's server…")
 
         def work(_control: TaskControl) -> tuple[Any, ReportTable]:
@@ -618,8 +722,8 @@ class ReportsDialog(PosDialog):
     def _on_loaded(self, table: ReportTable) -> None:
         self.loading = False
         self.ok_button.setEnabled(True)
-        if table.report is not self.report_name():  # another was chosen while this loaded
-            self.load()
+        if self._asked != (self.report_name(), self._clerk_asked()):
+            self.load()  # another report or clerk was chosen while this one loaded
             return
         if table.local_only:
             reason = getattr(self, "_local_reason", "")
@@ -633,7 +737,10 @@ class ReportsDialog(PosDialog):
             self.banner.hide()
         self._show_table(table)
         source = "this till" if table.local_only else "the store's server"
-        self.status.setText(f"{describe(table)} · from {source}")
+        line = f"{describe(table, self.clerk_name(table))} · from {source}"
+        if table.report not in CLERK_REPORTS:
+            line += f" · {no_clerk_reason(table.report)}"
+        self.status.setText(line)
         self.report_shown.emit(table)
 
     # ------------------------------------------------------------------ rendering
@@ -729,6 +836,9 @@ class ReportsDialog(PosDialog):
         table = self.table_shown
         assert table is not None
         scope = f"-{table.terminal}" if table.terminal else ""
+        if table.clerk is not None:
+            name = "".join(ch if ch.isalnum() else "-" for ch in self.clerk_name(table).lower())
+            scope += f"-clerk-{name.strip('-') or 'clerk'}"
         local = "-local" if table.local_only else ""
         return (
             f"{table.report.value}{scope}{local}-{table.from_date.isoformat()}-"
@@ -756,9 +866,10 @@ class ReportsDialog(PosDialog):
     def save_csv(self, path: Path) -> None:
         table, currency = self.table_shown, self._currency
         assert table is not None
+        clerk_name = self.clerk_name(table)
 
         def write(_control: TaskControl) -> Path:
-            path.write_text(report_csv(table, currency), encoding="utf-8")
+            path.write_text(report_csv(table, currency, clerk_name), encoding="utf-8")
             return path
 
         self.status.setText("Saving CSV…")
@@ -768,10 +879,11 @@ class ReportsDialog(PosDialog):
         table, currency, locale = self.table_shown, self._currency, self._locale
         assert table is not None
         image = self.chart_image()
+        clerk_name = self.clerk_name(table)
         self.status.setText("Saving PDF…")
         self._runner.run_io(
             "report pdf",
-            lambda _c: save_report_pdf(table, currency, locale, image, path),
+            lambda _c: save_report_pdf(table, currency, locale, image, path, clerk_name),
             self._on_exported,
             self._on_failed,
         )

@@ -88,6 +88,8 @@ def clipped_text(widget: QWidget) -> str | None:
             else:
                 need_w, need_h = document.size().width(), document.size().height()
         else:
+            if widget.buddy() is not None:  # a caption's "&" is its mnemonic, not painted
+                text = _shown(text)
             metrics = QFontMetrics(widget.font())
             if widget.wordWrap():
                 widest = max((metrics.horizontalAdvance(w) for w in text.split()), default=0)

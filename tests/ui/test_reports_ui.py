@@ -199,6 +199,81 @@ def test_offline_reports_equal_sums_over_the_tills_orders_export_and_fit_the_scr
     assert problems == []
 
 
+def test_a_clerk_chosen_shows_only_that_clerks_figures_and_tenders_refuse_the_filter(
+    qtbot: Any, terminal: Any, runner: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from app.services.clerks import deactivate_clerk
+
+    maria = add_clerk(terminal, "Maria", "246810", manager=True)
+    ben = add_clerk(terminal, "Ben", "1357")
+    cleo = add_clerk(terminal, "Cleo", "2468")
+    deactivate_clerk(terminal.uow(), terminal.ids, StepClock(datetime.now(UTC)), maria, cleo.id)
+    orders = _sell(terminal, maria, ben)
+    bens = [o for n, o in enumerate(orders) if n != 5 and o.clerk_id == ben.id]
+    dialog = _open(qtbot, terminal, runner, maria)
+    choice = dialog.clerk_choice
+    qtbot.waitUntil(lambda: choice.count() == 4, timeout=TIMEOUT)
+    assert [choice.itemText(i) for i in range(4)] == [
+        "All clerks", "Ben", "Cleo (inactive)", "Maria",
+    ]  # fmt: skip
+    assert dialog.store_text.text() == (
+        f"Store {terminal.store.store_code} · {terminal.store.store_name}"
+    )
+    # Alt+C moves to the clerk box (Alt+T to the terminal box, whose Tab leads to it)
+    dialog.activateWindow()
+    qtbot.keyClick(dialog, Qt.Key.Key_T, Qt.KeyboardModifier.AltModifier)
+    assert dialog.terminal_choice.hasFocus() or dialog.terminal_choice.lineEdit().hasFocus()
+    qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+    assert choice.hasFocus()
+    dialog.report_choice.setFocus()
+    qtbot.keyClick(dialog, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    assert choice.hasFocus()
+    choice.setCurrentIndex(choice.findData(ben.id))
+
+    by_day = _show(qtbot, dialog, ReportName.SALES_BY_DAY)
+    assert by_day.clerk == ben.id
+    days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for order in bens:
+        days[order.paid_at.date().isoformat()][0] += 1
+        days[order.paid_at.date().isoformat()][1] += order.total
+    assert {r[0]: [r[1], r[4]] for r in by_day.rows if r[1] or r[5]} == days
+    assert by_day.totals["refunds"] == 0  # Maria gave the refund
+    shown = [dialog.grid.item(r, 4).text() for r in range(dialog.grid.rowCount() - 1)]
+    assert len(shown) == len(by_day.rows) and dialog.grid.item(dialog.grid.rowCount() - 1, 0)
+    assert " · all terminals · clerk Ben · " in dialog.status.text()
+    clerks = _show(qtbot, dialog, ReportName.CLERKS)
+    assert [r[1:4] for r in clerks.rows] == [("Ben", len(bens), sum(o.total for o in bens))]
+    assert dialog.grid.rowCount() == 2 and dialog.grid.item(0, 0).text() == "Ben"
+
+    # the exports say whose figures they are
+    assert dialog.export_name("csv") == "clerks-clerk-ben-local-2026-11-23-2026-11-29.csv"
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as exported:
+        dialog.save_csv(tmp_path / "ben.csv")
+    with open(exported.args[0], newline="", encoding="utf-8") as file:
+        lines = list(csv.reader(file))
+    assert lines[0] == [
+        "Clerks · 2026-11-23 to 2026-11-29 · all terminals · clerk Ben · Europe/Dublin"
+    ]
+    assert lines[1][:3] == ["Clerk id", "Clerk", "Sales"] and lines[2][1] == "Ben"
+    with qtbot.waitSignal(dialog.exported, timeout=TIMEOUT) as exported:
+        dialog.save_pdf(tmp_path / "ben.pdf")
+    assert "Clerks · clerk Ben" in _text(Path(exported.args[0]))
+
+    # tenders have no clerk: the box is disabled and says why, and the figures are the till's
+    tenders = _show(qtbot, dialog, ReportName.TENDERS)
+    reason = "No clerk filter for tenders: its figures are not kept by clerk"
+    assert not choice.isEnabled() and choice.toolTip() == reason
+    assert tenders.clerk is None and dialog.status.text().endswith(f" · {reason}")
+    assert " · all clerks · " in dialog.status.text()
+    assert sum(r[1] for r in tenders.rows) == sum(
+        len(o.tenders) for n, o in enumerate(orders) if n != 5
+    )
+    again = _show(qtbot, dialog, ReportName.SALES_BY_HOUR)
+    assert choice.isEnabled() and again.clerk == ben.id  # the choice is kept
+
+
 def test_ctrl_r_opens_reports_for_a_manager_and_a_clerk_is_refused(
     qtbot: Any, open_window: Any, terminal: Any
 ) -> None:
