@@ -69,6 +69,20 @@ def test_a_manager_pin_opens_the_servers_reports_on_the_till_and_a_wrong_one_is_
             sum(p["tax_total"] for p in payloads),
         ),
     )  # fmt: skip
+    # the clerk filter goes to the server as ?clerk=, and comes back named; a report without
+    # clerks refuses it in the server's words (the session stays)
+    theirs = client.report(
+        session, ReportRequest(ReportName.CLERKS, DAY, DAY, clerk=shop.manager_id)
+    )
+    assert theirs.clerk == shop.manager_id and [r[:3] for r in theirs.rows] == [
+        (shop.manager_id, "Max", 4)
+    ]
+    nobody = ReportRequest(ReportName.SALES_BY_DAY, DAY, DAY, clerk="c-of-another-store")
+    assert client.report(session, nobody).rows == ()
+    with pytest.raises(ReportRefused) as no_clerks:
+        client.report(session, ReportRequest(ReportName.TENDERS, DAY, DAY, clerk=shop.manager_id))
+    assert no_clerks.value.error == "clerk_filter_not_supported"
+    assert not no_clerks.value.session_over
 
     with pytest.raises(ReportRefused) as over:
         client.report(
