@@ -230,7 +230,8 @@ def _run(config: Any, port: int, with_worker: bool = False) -> int:
     if with_worker:
         from server.worker import start_in_thread
 
-        start_in_thread(_dispatcher(config, app.extensions["shopsmart"]), config.mail_poll_seconds)
+        svc = app.extensions["shopsmart"]
+        start_in_thread(_dispatcher(config, svc), config.mail_poll_seconds, svc)
     app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False, threaded=True)
     return 0
 
@@ -257,7 +258,7 @@ def _worker(config: Any, once: bool, interval: float | None) -> int:
     engine = make_engine(config.sqlalchemy_url, 2)
     svc = Services(config, engine, make_session_factory(engine), rate_limiter=None)  # type: ignore[arg-type]
     try:
-        return main_loop(_dispatcher(config, svc), once, interval or config.mail_poll_seconds)
+        return main_loop(_dispatcher(config, svc), once, interval or config.mail_poll_seconds, svc)
     finally:
         engine.dispose()
 

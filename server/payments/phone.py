@@ -257,6 +257,11 @@ def phone_payment_data(
     message = None
     if card.status == PhonePaymentStatus.FAILED:
         message = auth.decline_reason or "the card was not authorised; send a new link"
+    elif card.cancelled and card.status not in _SETTLED:
+        message = (
+            "the order is cancelled: the card's hold is released (or a capture refunded) as "
+            "soon as Stripe answers; the server keeps trying"
+        )
     elif card.status == PhonePaymentStatus.NEEDS_DECISION:
         message = (
             f"the picked total is {format_money(card.shortfall, card.currency)} more than the "
@@ -321,7 +326,13 @@ def get_phone_payment(svc: Services, who: Caller, order_id: str, base_url: str) 
         open_ids = [card.authorisation_id] + ([card.top_up_id] if card.top_up_id else [])
         cancelled = order.state == "cancelled" and card.status not in _SETTLED
     if cancelled:
-        settle_cancelled(svc, who.store_id, order.id)
+        try:
+            settle_cancelled(svc, who.store_id, order.id)
+        except (ApiError, GatewayError) as exc:  # Stripe away: say what is known, settle later
+            log.warning(
+                "cancelled phone order not settled yet",
+                extra={"event": "phone_card_settle_failed", "error": str(exc)},
+            )
     elif svc.config.payments_enabled:
         for payment_id in open_ids:
             refresh_payment(svc, who.store_id, payment_id)
@@ -596,6 +607,35 @@ def settle_cancelled(svc: Services, store_id: uuid.UUID, order_id: uuid.UUID) ->
         )
         card.status = PhonePaymentStatus.REFUNDED if refunded else PhonePaymentStatus.RELEASED
         announce(session, card)
+
+
+def settle_cancelled_cards(svc: Services) -> int:
+    """The worker's chore: settle every cancelled phone order whose card Stripe could not be
+    reached for when it was cancelled (its hold released, a capture refunded), so no hold
+    waits for someone to look at the order. Returns how many were settled."""
+    if not svc.config.payments_enabled:
+        return 0
+    with svc.sessions() as session:
+        pending = session.execute(
+            select(PhoneOrderPayment.store_id, PhoneOrderPayment.order_id)
+            .where(
+                PhoneOrderPayment.cancelled.is_(True),
+                PhoneOrderPayment.status.not_in(_SETTLED),
+            )
+            .limit(100)
+        ).all()
+    settled = 0
+    for store_id, order_id in pending:
+        try:
+            settle_cancelled(svc, store_id, order_id)
+        except (ApiError, GatewayError) as exc:
+            log.warning(
+                "cancelled phone order not settled yet",
+                extra={"event": "phone_card_settle_failed", "error": str(exc)},
+            )
+            break  # Stripe is away: the next round tries again
+        settled += 1
+    return settled
 
 
 def _release_or_refund(

@@ -518,3 +518,40 @@ def test_stripes_webhooks_alone_keep_the_card_state_when_the_customer_pays_later
     assert deliver(client, payload, signature(payload)).json["duplicate"] is True
     assert card_state_in_db(app, shop.s1, order_id) == ("captured", 1200)  # counted once
     assert len(mails(app, "final_receipt")) == 1
+
+
+def test_a_cancel_while_stripe_is_away_is_answered_and_the_worker_releases_the_hold(
+    app: Flask, client: FlaskClient, shop: Shop, stripe_client: Any, payments_config: Any
+) -> None:
+    """The order is cancelled while Stripe cannot be reached: the order's card still answers
+    (cancelled, the hold to be released) instead of a 503, and the worker's chore releases
+    the hold once Stripe is back, with nobody looking at the order."""
+    from server.worker import housekeeping
+
+    order_id = place(app, shop.s1)
+    authorise(client, app, stripe_client, link_in(mails(app, "payment_link")[0]))
+    away = create_app(
+        payments_config.replace(stripe_api_base="http://127.0.0.1:9", stripe_max_retries=0)
+    )
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - whatever the SDK raises: it is away
+            _cancel(away, shop.s1, order_id)
+        answer = away.test_client().get(
+            f"/api/v1/phone-orders/{order_id}/payment", headers=shop.s1.headers
+        )
+        assert answer.status_code == 200, answer.json
+        assert answer.json["payment_status"] not in ("released", "refunded")
+        assert "cancelled" in answer.json["message"]
+        housekeeping(services_of(away).sessions, services_of(away))  # still away: kept
+    finally:
+        services_of(away).close()
+    intent = intent_of_order(app, order_id)
+    assert stripe_client.v1.payment_intents.retrieve(intent).status == "requires_capture"
+
+    housekeeping(services_of(app).sessions, services_of(app))  # Stripe is back
+    assert stripe_client.v1.payment_intents.retrieve(intent).status == "canceled"
+    with services_of(app).sessions() as session:
+        card = session.get_one(
+            PhoneOrderPayment, {"store_id": shop.s1.store_id, "order_id": uuid.UUID(order_id)}
+        )
+        assert card.status == "released"
