@@ -7,7 +7,8 @@ time zone is the ``time_zone`` setting (the server's, saved at enrollment), Euro
 default. Rows are selected in SQL by their UTC moments (``local_days_utc``, daylight saving
 included) and grouped by local day or hour here, where the time zone is known. A clerk filter
 (the reports of ``CLERK_REPORTS`` only) keeps the sales on that clerk's orders, the refunds
-that clerk gave and the voids that clerk made, as the clerks report counts them.
+that clerk gave and the voids of that clerk's sales, as the clerks report counts them (and as
+the server does).
 """
 
 from __future__ import annotations
@@ -263,14 +264,16 @@ class SqliteReportQueries:
     @staticmethod
     def _voids(c: Connection, span: dict[str, Any]) -> list[tuple[str, int, str, str]]:
         """(at, amount, clerk_id, clerk_name) of each paid sale voided in the span (the
-        audit entry of the void names the sale's receipt)."""
+        audit entry of the void names the sale's receipt). The clerk is the sale's, as on the
+        server: a void takes back that clerk's sale, whoever voided it (the audit log keeps
+        who did)."""
         rows = c.execute(
             text(
-                "SELECT a.at, a.amount, a.clerk_id, a.clerk_name FROM audit_log a "
+                "SELECT a.at, a.amount, o.clerk_id, o.clerk_name FROM audit_log a "
                 "JOIN orders o ON o.receipt_no = a.detail "
                 "WHERE a.action = 'order_voided' AND a.at >= :start AND a.at < :end "
                 "AND (:terminal IS NULL OR o.terminal_code = :terminal) "
-                "AND (:clerk IS NULL OR a.clerk_id = :clerk)"
+                "AND (:clerk IS NULL OR o.clerk_id = :clerk)"
             ),
             span,
         ).all()

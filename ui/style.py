@@ -133,5 +133,8 @@ QMenu::item:disabled, QMenuBar::item:disabled {{ color: {DISABLED}; }}
 QLabel:disabled, QLineEdit:disabled, QCheckBox:disabled, QRadioButton:disabled {{
     color: {DISABLED};
 }}
+QComboBox:disabled, QDateEdit:disabled, QSpinBox:disabled {{
+    color: {DISABLED}; background: #eceef1;
+}}
 QTextBrowser {{ background: {SURFACE}; border: 1px solid {LINE}; }}
 """

@@ -108,8 +108,8 @@ def test_a_clerk_filter_keeps_that_clerks_figures_and_a_report_without_clerks_re
     tmp_path: Path,
 ) -> None:
     """Offline, one clerk's reports equal sums taken here over that clerk's sales (a sale under
-    the clerk on the order, a refund under the clerk who gave it, a void under the clerk who
-    made it, as the till's clerks report counts them); an unknown clerk (another store's) has
+    the clerk on the order, a refund under the clerk who gave it, a void under the clerk of
+    the sale it takes back, as on the server); an unknown clerk (another store's) has
     nothing; tenders, departments, products and low stock have no clerk and refuse one."""
     from app.domain.audit import AuditAction, AuditEntry
     from app.domain.cart import Discount, DiscountKind
@@ -179,7 +179,8 @@ def test_a_clerk_filter_keeps_that_clerks_figures_and_a_report_without_clerks_re
         for clerk in (maria, ben):
             theirs = [o for o in sales if o.clerk_id == clerk.id]
             given = 300 if clerk is ben else 0
-            voids = (1, voided.total) if clerk is maria else (0, 0)
+            voids = (1, voided.total) if voided.clerk_id == clerk.id else (0, 0)
+            assert voided.clerk_id == ben.id  # Ben's sale, voided by Maria
             assert {o.clerk_id for o in theirs} == {clerk.id} and len(theirs) >= 2
             days: dict[str, list[int]] = {}
             for o in theirs:
