@@ -131,6 +131,7 @@ def schema_revision(url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
 
+    _make_sqlite_directory(url)
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
@@ -144,8 +145,13 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     """Run the Alembic migrations up to ``revision`` (programmatically, no alembic.ini)."""
     from alembic import command
 
+    _make_sqlite_directory(url)
+    command.upgrade(alembic_config(url), revision)
+
+
+def _make_sqlite_directory(url: str) -> None:
+    """An SQLite database's directory, made if missing (the first `make run`)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)

@@ -426,3 +426,17 @@ def test_an_upgrade_from_before_the_report_summaries_sums_the_orders_already_sto
     assert _summary_rows(app) == by_push
     # at the newest schema already: an upgrade migrates nothing and sums nothing
     assert run(capsys, "db", "upgrade")[1] == "database is at the newest schema"
+
+
+def test_the_embedded_servers_first_upgrade_makes_its_data_directory(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The first `make run` of a fresh checkout: no DATABASE_URL, a data directory that does
+    not exist yet. The upgrade makes it and its SQLite database."""
+    data_dir = tmp_path / "var" / "server"
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("MONGO_URL", raising=False)
+    monkeypatch.setenv("SHOPSMART_DATA_DIR", str(data_dir))
+    code, out, err = run(capsys, "db", "upgrade")
+    assert (code, out, err) == (0, "database is at the newest schema", "")
+    assert [p.suffix for p in data_dir.iterdir()] == [".sqlite3"]
