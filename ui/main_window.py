@@ -466,6 +466,7 @@ class MainWindow(QMainWindow):
             *self.shift_actions,
         ):
             action.setEnabled(True)
+        self.refresh_shift_actions()
         self.import_action.setEnabled(clerk.is_manager)
         self.audit_action.setEnabled(clerk.is_manager)
         self.reports_action.setEnabled(clerk.is_manager)
@@ -880,7 +881,32 @@ class MainWindow(QMainWindow):
         dialog.shift_opened.connect(self._on_shift_opened)
         self._open_menu_dialog("shift_dialog", dialog)
 
+    def refresh_shift_actions(self) -> None:
+        """Read (in the DB worker) whether a shift is open, and offer only what fits: Open
+        shift… without one; paid in/out, no sale, X report and Close shift… with one."""
+        terminal = self.terminal
+        if terminal is None:
+            return
+
+        def is_open(_c: Any) -> bool:
+            with terminal.read() as uow:
+                return uow.shifts.current() is not None
+
+        self.runner.run_db(
+            "shift actions",
+            is_open,
+            self._set_shift_actions,
+            lambda error: log.warning("shift state not read: %s", error),  # all stay offered
+        )
+
+    def _set_shift_actions(self, shift_open: bool) -> None:
+        if self.clerk is None:  # logged out meanwhile: the login screen keeps them off
+            return
+        for action in self.shift_actions:
+            action.setEnabled((action is self.open_shift_action) != shift_open)
+
     def _on_shift_opened(self, _shift: Any) -> None:
+        self._set_shift_actions(True)
         if self.register is not None:
             self.register.shift_required = False
             self.register.notice.show_notice("Shift open. Happy selling!", seconds=3)
@@ -911,6 +937,7 @@ class MainWindow(QMainWindow):
         """The Z report of the close, on screen to print or save (ui/z_report_view.py)."""
         from ui.z_report_view import ZReportDialog, z_report_sheet
 
+        self._set_shift_actions(False)
         if self.sync is not None:
             self.sync.kick()
         if self.register is not None:

@@ -154,6 +154,11 @@ def test_pay_on_a_till_that_has_had_shifts_asks_to_open_one_first(
     log_in(qtbot, window, "Ana", "2468")
     register = window.register
     qtbot.waitUntil(lambda: register.shift_required, timeout=TIMEOUT)
+
+    def offered() -> list[str]:
+        return [a.text() for a in window.shift_actions if a.isEnabled()]
+
+    qtbot.waitUntil(lambda: offered() == ["Open shift…"], timeout=TIMEOUT)  # none is open
     scan(qtbot, register, barcode_of("Ground coffee 500 g"))
     press(qtbot, register, Qt.Key.Key_F12)
     qtbot.waitUntil(lambda: isinstance(window.shift_dialog, OpenShiftDialog), timeout=TIMEOUT)
@@ -164,5 +169,12 @@ def test_pay_on_a_till_that_has_had_shifts_asks_to_open_one_first(
     with qtbot.waitSignal(dialog.shift_opened, timeout=TIMEOUT):
         dialog._on_ok()
     assert not register.shift_required
+    assert offered() == [  # with a shift open: everything but opening another
+        "Paid in…",
+        "Paid out…",
+        "No sale (open drawer)…",
+        "X report",
+        "Close shift…",
+    ]
     press(qtbot, register, Qt.Key.Key_F12)
     qtbot.waitUntil(lambda: isinstance(register.active_dialog, PayDialog), timeout=TIMEOUT)
