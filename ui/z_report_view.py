@@ -19,7 +19,7 @@ from datetime import datetime, tzinfo
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QSizeF
+from PySide6.QtCore import QMarginsF, QSizeF, Qt
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -465,6 +465,9 @@ class ZReportDialog(_PrintableDialog):
         # The paper's document is laid out when it is printed (paper_document): a long list
         # of sales waiting to sync costs its layout once, on screen, at the close.
         self._add_document(sheet, screen, screen)  # type: ignore[arg-type]
+        # Laid out to the view's width, the sheet's tables came out one pixel wider than it:
+        # no sideways scroll bar for that pixel (nothing wider is ever cut, as it wraps).
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._paper: QTextDocument | None = None
         self.finish_layout("Close (Enter)", "Close (Esc)", stretch=False)
         self.cancel_button.hide()

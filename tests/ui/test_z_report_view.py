@@ -172,6 +172,8 @@ def test_x_report_closes_nothing_fits_the_counter_screens_and_saves_its_pdf(
         _fit_to_screen(dialog, size)
         qtbot.wait(1)
         assert clipped_widgets(dialog) == [], size
+        # the sheet is as wide as its view: no sideways scroll bar for a pixel over
+        assert not dialog.view.horizontalScrollBar().isVisible(), size
     with qtbot.waitSignal(dialog.pdf_saved, timeout=TIMEOUT) as saved:
         dialog.save_pdf(tmp_path / dialog.pdf_name())
     assert "X REPORT" in _text(Path(saved.args[0]))
