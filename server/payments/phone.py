@@ -326,13 +326,7 @@ def get_phone_payment(svc: Services, who: Caller, order_id: str, base_url: str) 
         open_ids = [card.authorisation_id] + ([card.top_up_id] if card.top_up_id else [])
         cancelled = order.state == "cancelled" and card.status not in _SETTLED
     if cancelled:
-        try:
-            settle_cancelled(svc, who.store_id, order.id)
-        except (ApiError, GatewayError) as exc:  # Stripe away: say what is known, settle later
-            log.warning(
-                "cancelled phone order not settled yet",
-                extra={"event": "phone_card_settle_failed", "error": str(exc)},
-            )
+        try_settle_cancelled(svc, who.store_id, order.id)  # away: say what is known
     elif svc.config.payments_enabled:
         for payment_id in open_ids:
             refresh_payment(svc, who.store_id, payment_id)
@@ -558,13 +552,7 @@ def note_cancelled(
         svc = services()
 
         def settle(_: Session) -> None:
-            try:
-                settle_cancelled(svc, store_id, order_id)
-            except (ApiError, GatewayError) as exc:
-                log.warning(
-                    "cancelled phone order not settled yet",
-                    extra={"event": "phone_card_settle_failed", "error": str(exc)},
-                )
+            try_settle_cancelled(svc, store_id, order_id)
 
         event.listen(session, "after_commit", settle, once=True)
     return pending
@@ -626,16 +614,24 @@ def settle_cancelled_cards(svc: Services) -> int:
         ).all()
     settled = 0
     for store_id, order_id in pending:
-        try:
-            settle_cancelled(svc, store_id, order_id)
-        except (ApiError, GatewayError) as exc:
-            log.warning(
-                "cancelled phone order not settled yet",
-                extra={"event": "phone_card_settle_failed", "error": str(exc)},
-            )
+        if not try_settle_cancelled(svc, store_id, order_id):
             break  # Stripe is away: the next round tries again
         settled += 1
     return settled
+
+
+def try_settle_cancelled(svc: Services, store_id: uuid.UUID, order_id: uuid.UUID) -> bool:
+    """``settle_cancelled``, or False (logged) when Stripe cannot be asked now: the worker's
+    housekeeping and the next look at the order try again."""
+    try:
+        settle_cancelled(svc, store_id, order_id)
+    except (ApiError, GatewayError) as exc:
+        log.warning(
+            "cancelled phone order not settled yet",
+            extra={"event": "phone_card_settle_failed", "error": str(exc)},
+        )
+        return False
+    return True
 
 
 def _release_or_refund(
