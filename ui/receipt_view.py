@@ -99,12 +99,18 @@ def receipt_html(receipt: Receipt, base_pt: int = 10) -> str:
     taxes = [
         f"<table width='100%' cellspacing='0' cellpadding='1' style='font-size:{base_pt - 1}pt'>"
     ]
-    taxes.append("<tr><td>Tax</td><td align='right'>Net of</td><td align='right'>Tax</td></tr>")
+    taxes.append(
+        "<tr><td>Tax</td><td align='right'>Net</td><td align='right'>Tax</td>"
+        "<td align='right'>Gross</td></tr>"
+    )
     for tax in receipt.taxes:
+        # ``taxable`` is what the lines of the rate cost: tax included in it, or added to it
+        net = tax.taxable - tax.tax if receipt.prices_include_tax else tax.taxable
         taxes.append(
             f"<tr><td>{wording} {escape(tax.label)}</td>"
-            f"<td align='right'>{receipt.amount(tax.taxable)}</td>"
-            f"<td align='right'>{receipt.amount(tax.tax)}</td></tr>"
+            f"<td align='right'>{receipt.amount(net)}</td>"
+            f"<td align='right'>{receipt.amount(tax.tax)}</td>"
+            f"<td align='right'>{receipt.amount(net + tax.tax)}</td></tr>"
         )
     taxes.append("</table>")
     parts.append("<br>")
