@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from app.domain.audit import ASKED_BY
 from app.domain.money import round_half_up
 from app.domain.report import (
     DEFAULT_TIME_ZONE,
@@ -270,12 +271,13 @@ class SqliteReportQueries:
         rows = c.execute(
             text(
                 "SELECT a.at, a.amount, o.clerk_id, o.clerk_name FROM audit_log a "
-                "JOIN orders o ON o.receipt_no = a.detail "
+                "JOIN orders o ON (o.receipt_no = a.detail OR a.detail LIKE o.receipt_no "
+                "|| :asked_by) "
                 "WHERE a.action = 'order_voided' AND a.at >= :start AND a.at < :end "
                 "AND (:terminal IS NULL OR o.terminal_code = :terminal) "
                 "AND (:clerk IS NULL OR o.clerk_id = :clerk)"
             ),
-            span,
+            {**span, "asked_by": f"{ASKED_BY}%"},  # app.domain.audit.void_detail
         ).all()
         return [(str(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in rows]
 

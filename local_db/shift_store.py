@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, text, update
 
-from app.domain.audit import AuditAction, AuditEntry
+from app.domain.audit import AuditAction, AuditEntry, voided_receipt_no
 from app.domain.order import Order, SyncState
 from app.domain.refund import Refund, RefundState
 from app.domain.shift import (
@@ -251,7 +251,7 @@ class SqliteShiftRepository:
         orders = SqliteOrderRepository(self._c)
         found: list[ShiftVoid] = []
         for row in self._audit(AuditAction.ORDER_VOIDED, start, end):
-            receipt_no = row.detail.split(",")[0].strip()  # "T01-000042, asked by Maria"
+            receipt_no = voided_receipt_no(row.detail)  # "T01-000042, asked by Maria"
             order = orders.by_receipt_no(receipt_no)
             cash = cash_of(order) if order else 0
             found.append(

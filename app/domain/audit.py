@@ -31,3 +31,17 @@ class AuditEntry:
     reason: str
     amount: int  # minor units taken off the sale
     detail: str  # what, in words: "2 × Whole milk 1 L", "T01-000042"
+
+
+ASKED_BY = ", asked by "
+
+
+def void_detail(receipt_no: str, asked_by: str | None = None) -> str:
+    """The detail of a void's audit entry: the sale's receipt, and who asked for the void
+    when it was not the manager who approved it ("T01-000042, asked by Maria")."""
+    return f"{receipt_no}{ASKED_BY}{asked_by}" if asked_by else receipt_no
+
+
+def voided_receipt_no(detail: str) -> str:
+    """The receipt a void's audit entry names (``void_detail`` read back)."""
+    return detail.split(ASKED_BY, 1)[0].strip()

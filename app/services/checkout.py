@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.domain.approval import Approval, ApprovalAction, approval_subject
-from app.domain.audit import AuditAction, AuditEntry
+from app.domain.audit import AuditAction, AuditEntry, void_detail
 from app.domain.card import CardStatus
 from app.domain.cart import (
     MAX_OPEN_PRICE,
@@ -31,7 +31,7 @@ from app.domain.order import (
     settle_tenders,
 )
 from app.domain.shift import NoOpenShift
-from app.domain.stock import sale_movements
+from app.domain.stock import sale_movements, void_movements
 from app.domain.store import StoreProfile
 from app.ports import Clock, IdFactory, UnitOfWork
 from app.services.approvals import use_approval
@@ -436,6 +436,7 @@ def void_order(
         manager = uow.clerks.get(used.approved_by)
         assert manager is not None  # use_approval checked it is an active manager
         uow.orders.set_status(voided.id, voided.status)
+        uow.products.move_stock(void_movements(order))  # the sale's goods are back on the shelf
         uow.audit.add(
             AuditEntry(
                 now,
@@ -444,9 +445,7 @@ def void_order(
                 AuditAction.ORDER_VOIDED,
                 reason.strip(),
                 order.total,
-                order.receipt_no
-                if clerk.id == manager.id
-                else f"{order.receipt_no}, asked by {clerk.name}",
+                void_detail(order.receipt_no, None if clerk.id == manager.id else clerk.name),
             )
         )
         uow.outbox.add(OrderVoided(ids.new_id(), order.id, reason.strip(), now, manager.id))

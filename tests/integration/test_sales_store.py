@@ -262,3 +262,35 @@ def test_removed_lines_cancelled_sales_and_voids_are_audited_with_reasons(
         ),
         (AuditAction.LINE_REMOVED, "Maria", "customer changed mind", 218, "2 × Whole milk 1 L"),
     ]
+
+
+def test_a_void_puts_the_goods_back_and_the_tills_reports_count_it_whoever_asked(
+    terminal, clerk, manager, approve
+):
+    """The till's stock moves with a void as the server's does (app.domain.stock), and a
+    void a clerk asked for (its audit entry says so) is in the till's own reports."""
+    from app.domain.report import ReportName
+    from app.services.reports import ReportRequest, local_report
+
+    order = sell(terminal, clerk, Cart().add(MILK, 3).add(BANANAS, 500))
+    with raw(terminal) as db:
+        stock = "SELECT stock FROM products WHERE sku = ?"
+        assert db.execute(stock, ("DAI-MILK-1L",)).fetchone() == (37,)
+    approval = approve(ApprovalAction.VOID_AFTER_PAYMENT, void_subject(order.id), clerk)
+    void_order(
+        terminal.uow(), order.id, "wrong", clerk, terminal.clock, terminal.ids, approval=approval
+    )
+    with raw(terminal) as db:
+        assert db.execute(stock, ("DAI-MILK-1L",)).fetchone() == (40,)
+        assert db.execute(stock, (BANANAS.sku,)).fetchone() == (BANANAS.stock,)
+        (detail,) = db.execute(
+            "SELECT detail FROM audit_log WHERE action = 'order_voided'"
+        ).fetchone()
+    assert detail == f"{order.receipt_no}, asked by {clerk.name}"
+    day = order.paid_at.date()
+    request = ReportRequest(ReportName.ADJUSTMENTS, day, day)
+    rows = {r[0]: r[1:] for r in local_report(terminal.local_reports(), manager, request).rows}
+    assert rows["voids"] == (1, order.total)
+    by_clerk = ReportRequest(ReportName.CLERKS, day, day)
+    [row] = local_report(terminal.local_reports(), manager, by_clerk).rows
+    assert (row[0], row[7], row[8]) == (clerk.id, 1, order.total)  # the sale's clerk's void
