@@ -40,6 +40,7 @@ class AuditDialog(PosDialog):
         self.body.addWidget(self.table)
         self.finish_layout("Close")
         self.setMinimumSize(1000, 520)
+        self._store = terminal.store  # amounts in the store's currency and locale
 
         def load(_control: Any) -> list[AuditEntry]:
             with terminal.read() as uow:
@@ -54,7 +55,7 @@ class AuditDialog(PosDialog):
                 entry.at.astimezone().strftime("%d %b %H:%M"),
                 entry.clerk_name,
                 ACTION_WORDS.get(entry.action, entry.action.value),
-                money(entry.amount),
+                money(entry.amount, self._store.currency, self._store.locale),
                 entry.detail,
                 entry.reason,
             ]

@@ -25,6 +25,7 @@ class CartTableModel(QAbstractTableModel):
         super().__init__()
         self._rows: list[tuple[bool, CartLine, LineTotal, int]] = []  # discount row?, line, …
         self._clerk = ""
+        self._currency = Cart().currency
         self.highlight_line: int | None = None
         self.flash_line: int | None = None
         self._bold = QFont()
@@ -40,6 +41,7 @@ class CartTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = rows
         self._clerk = clerk_name
+        self._currency = cart.currency
         self.endResetModel()
 
     def discount_rows(self) -> list[int]:
@@ -80,9 +82,9 @@ class CartTableModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (
-                _discount_cell(line, line_total, column)
+                _discount_cell(line, line_total, column, self._currency)
                 if is_discount
-                else _cell(line, line_total, number, column)
+                else _cell(line, line_total, number, column, self._currency)
             )
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _align(column)
@@ -118,7 +120,7 @@ def _align(column: int) -> Qt.AlignmentFlag:
     return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
-def _cell(line: CartLine, line_total: LineTotal, number: int, column: int) -> str:
+def _cell(line: CartLine, line_total: LineTotal, number: int, column: int, currency: str) -> str:
     if column == 0:
         return str(number)
     if column == 1:
@@ -129,11 +131,11 @@ def _cell(line: CartLine, line_total: LineTotal, number: int, column: int) -> st
         )
     if column == 3:
         suffix = "/kg" if line.sold_by is SoldBy.WEIGHT else ""
-        return f"{format_minor(line.unit_price)}{suffix}"
-    return format_minor(line_total.gross)
+        return f"{format_minor(line.unit_price, currency)}{suffix}"
+    return format_minor(line_total.gross, currency)
 
 
-def _discount_cell(line: CartLine, line_total: LineTotal, column: int) -> str:
+def _discount_cell(line: CartLine, line_total: LineTotal, column: int, currency: str) -> str:
     discount = line.discount
     assert discount is not None
     if column == 1:
@@ -144,5 +146,5 @@ def _discount_cell(line: CartLine, line_total: LineTotal, column: int) -> str:
         )
         return f"   − {what}" + (f" ({discount.reason})" if discount.reason else "")
     if column == 4:
-        return format_minor(-line_total.line_discount)
+        return format_minor(-line_total.line_discount, currency)
     return ""

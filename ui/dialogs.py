@@ -112,11 +112,13 @@ def parse_quantity(text: str, by_weight: bool) -> int:
 class WeightDialog(QuantityDialog):
     """Weight of a loose item scanned or picked without a scale label."""
 
-    def __init__(self, item: str, price_per_kg: int, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, item: str, price_per_kg: int, currency: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(item, 0, True, parent, title="Weight of a loose item")
         self.field.clear()
         self.field.setPlaceholderText("grams, e.g. 742")
-        self.body.insertWidget(2, label(f"{format_minor(price_per_kg)} per kg", "Muted"))
+        self.body.insertWidget(2, label(f"{format_minor(price_per_kg, currency)} per kg", "Muted"))
         self.ok_button.setText("Add (Enter)")
 
 
@@ -187,6 +189,7 @@ class DiscountDialog(PosDialog):
         self.discount: Discount | None = None
         self.whole_sale = line_name is None
         self._bases = (line_base, sale_base)
+        self._currency = currency
         self.line_button = button(f"This line: {line_name}" if line_name else "This line")
         self.sale_button = button(f"Whole sale ({money(sale_base, currency)})")
         self.scope = self._choice_row(self.line_button, self.sale_button)
@@ -246,7 +249,8 @@ class DiscountDialog(PosDialog):
         amount = parse_amount(text, field="discount")
         if amount > self.base():
             raise InvalidDiscount(
-                f"a discount of {format_minor(amount)} is more than {format_minor(self.base())}",
+                f"a discount of {format_minor(amount, self._currency)} is more than "
+                f"{format_minor(self.base(), self._currency)}",
                 field="discount",
             )
         return Discount(DiscountKind.AMOUNT, amount, reason)

@@ -314,8 +314,10 @@ class HistoryDialog(PosDialog):
     def _on_refunded(self, refund: Refund, with_receipt: bool = True) -> None:
         """The refund is done: say so, and show its receipt (print, PDF)."""
         self.error.hide()
+        store = self._terminal.store
+        amount = money(refund.amount, store.currency, store.locale)
         self.summary.setText(
-            f"Refunded {money(refund.amount)} {refunded_to(refund, locale=self._terminal.store.locale)}."
+            f"Refunded {amount} {refunded_to(refund, store.currency, store.locale)}."
         )
         self.order_voided.emit(refund)
         self.reload()

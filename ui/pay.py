@@ -269,7 +269,7 @@ class PayDialog(PosDialog):
         if self.remaining:
             self.add_cash(self.remaining)
         try:
-            settle_tenders(self.total, self.tenders)
+            settle_tenders(self.total, self.tenders, currency=self.currency)
         except PosError as error:
             self.show_error(error_text(error))
             return

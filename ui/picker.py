@@ -377,8 +377,11 @@ class ProductPickerWidget(QWidget):
         self.caption.setText(caption)
         self.results.setRowCount(len(products))
         right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        currency = self._terminal.store.currency
         for row, product in enumerate(products):
-            price = format_minor(product.unit_price) + ("/kg" if product.by_weight else "")
+            price = format_minor(product.unit_price, currency) + (
+                "/kg" if product.by_weight else ""
+            )
             if product.stock is None:
                 stock = "—"
             elif product.by_weight:

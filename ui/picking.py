@@ -311,7 +311,7 @@ class PickingDialog(ChildDialogHost):
                 f"{ordered.name} · {format_quantity(ordered.quantity, ordered.sold_by)}"
                 + (" est." if ordered.sold_by is SoldBy.WEIGHT else "")
             )
-            total = "" if to_weigh else format_minor(nets.get(line.line_no, 0))
+            total = "" if to_weigh else format_minor(nets.get(line.line_no, 0), self.order.currency)
             cells = (
                 str(line.line_no),
                 ordered_text,
@@ -478,13 +478,13 @@ def delivery_note_html(note: Any, store_name: str, base_pt: int = 10) -> str:
             text = f"{format_quantity(picked.quantity, picked.sold_by)} × {picked.name}"
             if picked.status is PickStatus.SUBSTITUTED:
                 text += " (substitute)"
-            rows.append((text, format_minor(picked.net)))
+            rows.append((text, format_minor(picked.net, order.currency)))
         total = ("TOTAL", money(order.actual_total, order.currency))
     else:
         for line in order.lines:
             text = f"{format_quantity(line.quantity, line.sold_by)} × {line.name}"
             estimated = " (est.)" if line.sold_by is SoldBy.WEIGHT else ""
-            rows.append((text + estimated, format_minor(line.net)))
+            rows.append((text + estimated, format_minor(line.net, order.currency)))
         total = ("ESTIMATED TOTAL", money(order.estimated_total, order.currency))
     parts.append(_table(rows))
     parts.append("<hr>")

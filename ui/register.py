@@ -327,18 +327,20 @@ class RegisterWidget(QWidget):
     def _render_totals(self) -> None:
         currency = self.store.currency
         totals = self.totals
-        rows: list[tuple[str, str]] = [("Subtotal", format_minor(totals.subtotal))]
+        rows: list[tuple[str, str]] = [("Subtotal", format_minor(totals.subtotal, currency))]
         if totals.line_discount_total:
-            rows.append(("Line discounts", format_minor(-totals.line_discount_total)))
+            rows.append(("Line discounts", format_minor(-totals.line_discount_total, currency)))
         if totals.order_discount:
-            rows.append(("Sale discount", format_minor(-totals.order_discount)))
+            rows.append(("Sale discount", format_minor(-totals.order_discount, currency)))
         wording = "incl." if self.store.taxes.prices_include_tax else "plus"
         entries = {entry.tax_class: entry for entry in totals.tax}
         for rate in self.store.taxes.rates:
             entry = entries.get(rate.tax_class)
             if entry is None and rate.rate_bp == 0:
                 continue
-            rows.append((f"{wording} {rate.label}", format_minor(entry.tax if entry else 0)))
+            rows.append(
+                (f"{wording} {rate.label}", format_minor(entry.tax if entry else 0, currency))
+            )
         self.breakdown.setText(breakdown_html(rows))
         count = len(self.cart.lines)
         self.items_label.setText(f"{count} line{'s' if count != 1 else ''}" if count else "")
@@ -421,7 +423,7 @@ class RegisterWidget(QWidget):
         self.set_cart(cart, line_id, flash=flash)
 
     def ask_weight(self, product: Product) -> None:
-        dialog = WeightDialog(product.name, product.unit_price, self)
+        dialog = WeightDialog(product.name, product.unit_price, self.store.currency, self)
         self._open(dialog, lambda: self._add(product, dialog.value))
 
     # cart actions ------------------------------------------------------------------------

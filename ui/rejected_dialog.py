@@ -71,13 +71,17 @@ class RejectedSalesDialog(PosDialog):
     def _show(self, events: list[OutboxEvent]) -> None:
         self._events = events
         self.table.setRowCount(len(events))
+        profile = self._terminal.store  # the store's currency and locale
         for row, event in enumerate(events):
             payload = event.payload.get("payload", {})
             receipt = payload.get("receipt_no") or payload.get("order_id", event.event_id)[:8]
             total = payload.get("total")
+            currency = payload.get("currency")
+            if not isinstance(currency, str):
+                currency = profile.currency
             cells = [
                 str(receipt),
-                money(total) if isinstance(total, int) else "—",
+                money(total, currency, profile.locale) if isinstance(total, int) else "—",
                 str(event.attempts),
                 event.last_error,
             ]

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from app.domain.money import DEFAULT_LOCALE, format_money
 
 
-def money(minor: int, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> str:
+def money(minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
     """``€6.46`` for totals a person reads at a glance (app.domain.money.format_money)."""
     return format_money(minor, currency, locale)
 

@@ -31,11 +31,12 @@ import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any, Protocol
 
 from app.domain.barcode import BarcodeClaim, barcode_taken
 from app.domain.errors import CatalogImportError, PosError
-from app.domain.money import format_minor, parse_amount
+from app.domain.money import parse_amount
 from app.domain.product import Product, SoldBy
 from app.domain.tax import TaxTable
 
@@ -413,6 +414,13 @@ def check_against_catalog(
 # --------------------------------------------------------------------------------------------
 
 
+def _written_price(minor: int) -> str:
+    """``price`` as this file's reader takes it back (``parse_amount``: hundredths, whatever
+    the store's currency): 129 → ``1.29``. A file format, not an amount formatted for a
+    person in a currency, so it has none."""
+    return str((Decimal(minor) / 100).quantize(Decimal("0.01")))
+
+
 def catalog_csv(products: Iterable[Product]) -> str:
     """``products`` as a CSV catalog file that ``parse_catalog`` reads back unchanged
     (attributes aside: they are JSON only)."""
@@ -427,7 +435,7 @@ def catalog_csv(products: Iterable[Product]) -> str:
                 p.name,
                 p.brand,
                 p.department,
-                format_minor(p.unit_price),
+                _written_price(p.unit_price),
                 p.tax_class,
                 p.sold_by.value,
                 BARCODE_SEPARATOR.join(p.barcodes),

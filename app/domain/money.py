@@ -183,7 +183,7 @@ def format_money(minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> str
 
 
 @lru_cache(maxsize=8192)
-def format_minor(minor: int, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> str:
+def format_minor(minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
     """The number alone, for columns next to a currency named once (receipts, tables,
     messages): ``6.46`` / ``-1234.56`` (EUR), ``1234`` (JPY), ``1.234`` (KWD), ``6,46`` (de_DE).
     The currency's decimals, the locale's decimal sign, no grouping (receipts are narrow)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.domain.cart import CartLine, CartTotals, TaxBreakdownEntry
 from app.domain.errors import IllegalTransition, InvalidInput, TenderShortfall
-from app.domain.money import format_minor
+from app.domain.money import DEFAULT_LOCALE, format_minor
 from app.domain.product import SoldBy
 from app.domain.timestamps import optional_utc_iso, utc_iso
 
@@ -94,29 +94,36 @@ class Tender:
     reference: str = ""
 
 
-def settle_tenders(total: int, inputs: list[TenderInput]) -> tuple[Tender, ...]:
+def settle_tenders(
+    total: int, inputs: list[TenderInput], *, currency: str, locale: str = DEFAULT_LOCALE
+) -> tuple[Tender, ...]:
     """Turn what the clerk took into tenders that pay exactly ``total``.
 
     Card and pay-later may not exceed what is still due; cash may, and the excess is change.
-    A set of tenders that does not cover the total is refused, naming what is still due.
+    A set of tenders that does not cover the total is refused, naming what is still due (in
+    the store's ``currency`` and ``locale``).
     """
+
+    def amount(minor: int) -> str:
+        return format_minor(minor, currency, locale)
+
     if not inputs:
-        raise TenderShortfall(f"no tender taken; {format_minor(total)} is due", field="tenders")
+        raise TenderShortfall(f"no tender taken; {amount(total)} is due", field="tenders")
     for tender in inputs:
         if not isinstance(tender.amount, int) or tender.amount <= 0:
             raise InvalidInput("every tender must be a positive amount", field="tenders")
     non_cash = sum(t.amount for t in inputs if t.kind is not TenderKind.CASH)
     if non_cash > total:
         raise InvalidInput(
-            f"card and pay-later tenders ({format_minor(non_cash)}) exceed the total "
-            f"{format_minor(total)}; only cash can be given in excess",
+            f"card and pay-later tenders ({amount(non_cash)}) exceed the total "
+            f"{amount(total)}; only cash can be given in excess",
             field="tenders",
         )
     tendered = sum(t.amount for t in inputs)
     if tendered < total:
         raise TenderShortfall(
-            f"tendered {format_minor(tendered)} does not cover the total {format_minor(total)}: "
-            f"{format_minor(total - tendered)} still due",
+            f"tendered {amount(tendered)} does not cover the total {amount(total)}: "
+            f"{amount(total - tendered)} still due",
             field="tenders",
         )
     change_left = tendered - total

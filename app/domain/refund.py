@@ -200,7 +200,8 @@ class RefundRefusal:
             case RefundRefusalReason.EXCEEDS_LINE:
                 return f"line {self.line_no}: {self.left} of it is left to refund"
 
-    def for_clerk(self) -> str:
+    def for_clerk(self, currency: str) -> str:
+        """The refusal as the till's manager reads it, amounts in the order's ``currency``."""
         match self.reason:
             case RefundRefusalReason.ORDER_VOIDED | RefundRefusalReason.ORDER_NOT_PAID:
                 return (
@@ -210,8 +211,8 @@ class RefundRefusal:
                 return f"order {self.order} is refunded in full"
             case RefundRefusalReason.EXCEEDS_ORDER:
                 return (
-                    f"at most {format_minor(self.left)} is left to refund of order "
-                    f"{self.order}, not {format_minor(self.asked)}"
+                    f"at most {format_minor(self.left, currency)} is left to refund of order "
+                    f"{self.order}, not {format_minor(self.asked, currency)}"
                 )
             case RefundRefusalReason.UNKNOWN_LINE:
                 return f"order {self.order} has no line {self.line_no}"
@@ -327,18 +328,18 @@ def plan_refund(
         chosen if lines is None else lines,
     )
     if refusal is not None:
-        raise InvalidInput(refusal.for_clerk(), field=refusal.field)
+        raise InvalidInput(refusal.for_clerk(order.currency), field=refusal.field)
     if left.amount <= 0:
         raise InvalidInput(f"order {order.receipt_no} is refunded in full", field="amount")
     if amount is not None and worth is not None and amount > worth:
         raise InvalidInput(
-            f"the chosen lines are worth {format_minor(worth)}; a refund for them "
-            f"cannot be {format_minor(amount)}",
+            f"the chosen lines are worth {format_minor(worth, order.currency)}; a refund for "
+            f"them cannot be {format_minor(amount, order.currency)}",
             field="amount",
         )
     if wanted <= 0:
         raise InvalidInput("a refund must be more than 0", field="amount")
-    card_payment_id, card = _card_part(left, wanted, to_card)
+    card_payment_id, card = _card_part(left, wanted, to_card, order.currency)
     return RefundPlan(
         amount=wanted,
         card_amount=card,
@@ -363,7 +364,9 @@ def _checked_lines(lines: Sequence[RefundLine]) -> tuple[RefundLine, ...]:
     return tuple(RefundLine(n, q) for n, q in sorted(merged.items()))
 
 
-def _card_part(left: Refundable, amount: int, to_card: int | None) -> tuple[str | None, int]:
+def _card_part(
+    left: Refundable, amount: int, to_card: int | None, currency: str
+) -> tuple[str | None, int]:
     best = max(left.card_left.items(), key=lambda item: item[1], default=None)
     best_id, best_left = best if best else (None, 0)
     if to_card is None:
@@ -374,7 +377,7 @@ def _card_part(left: Refundable, amount: int, to_card: int | None) -> tuple[str 
         raise InvalidInput("the card part cannot exceed the refund", field="to_card")
     if to_card > best_left:
         raise InvalidInput(
-            f"at most {format_minor(max(best_left, 0))} can go back to the card",
+            f"at most {format_minor(max(best_left, 0), currency)} can go back to the card",
             field="to_card",
         )
     return best_id, to_card

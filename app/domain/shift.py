@@ -75,9 +75,10 @@ def denominations(currency: str) -> tuple[int, ...]:
         ) from None
 
 
-def denomination_label(value: int) -> str:
-    """50000 → "500.00", 5 → "0.05" (as the count grid shows a row)."""
-    return format_minor(value)
+def denomination_label(value: int, currency: str) -> str:
+    """50000 → "500.00", 5 → "0.05" in EUR, 10000 → "10000" in JPY (as the count grid shows a
+    row)."""
+    return format_minor(value, currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,22 +108,23 @@ class CashCount:
                 ) from None
             if value not in known:
                 raise InvalidInput(
-                    f"{format_minor(value)} is not a note or coin of {currency}",
+                    f"{format_minor(value, currency)} is not a note or coin of {currency}",
                     field=f"counts.{value}",
                 )
             if isinstance(pieces, bool) or not isinstance(pieces, int):
                 raise InvalidInput(
-                    f"the count of {format_minor(value)} must be a whole number",
+                    f"the count of {format_minor(value, currency)} must be a whole number",
                     field=f"counts.{value}",
                 )
             if pieces < 0:
                 raise InvalidInput(
-                    f"the count of {format_minor(value)} cannot be negative ({pieces})",
+                    f"the count of {format_minor(value, currency)} cannot be negative ({pieces})",
                     field=f"counts.{value}",
                 )
             if pieces > MAX_PIECES:
                 raise InvalidInput(
-                    f"{pieces} pieces of {format_minor(value)} is more than a drawer holds",
+                    f"{pieces} pieces of {format_minor(value, currency)} is more than a "
+                    "drawer holds",
                     field=f"counts.{value}",
                 )
             if pieces:
@@ -482,9 +484,11 @@ def final_z(provisional: ZReport, figures: ZFigures, at: datetime) -> ZReport:
             field="status",
         )
     if figures.expected_cash != provisional.expected_cash:
+        currency = provisional.counted.currency
         raise ShiftError(
             f"Z {provisional.z_number}: the shift's cash changed after the close "
-            f"({format_minor(provisional.expected_cash)} → {format_minor(figures.expected_cash)})",
+            f"({format_minor(provisional.expected_cash, currency)} → "
+            f"{format_minor(figures.expected_cash, currency)})",
             field="expected_cash",
         )
     return replace(

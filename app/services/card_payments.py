@@ -159,7 +159,7 @@ def settle_card_attempts(
         if (now - attempt.created_at).total_seconds() < older_than_s:
             continue
         payment = check_card_payment(uow_factory, gateway, attempt.payment_id)
-        money = f"{format_minor(attempt.amount)} {store.currency}"
+        money = f"{format_minor(attempt.amount, store.currency, store.locale)} {store.currency}"
         with uow_factory() as uow:
             done = uow.orders.get(attempt.order_id)
             parked = any(sale_id == attempt.order_id for sale_id, *_ in uow.parked.list())
@@ -207,7 +207,9 @@ def settle_card_attempts(
             elif not parked:
                 rest = total - payment.amount
                 label = f"Card {money} PAID — " + (
-                    f"take the rest ({format_minor(rest)})" if rest else "finish the sale"
+                    f"take the rest ({format_minor(rest, store.currency, store.locale)})"
+                    if rest
+                    else "finish the sale"
                 )
                 _park(uow_factory, cart, attempt, label, clock)
                 results.append(

@@ -75,13 +75,13 @@ def complete_sale(
     if cart.is_empty:
         raise EmptyCart("the sale has no items", field="lines")
     totals = cart.totals(store.taxes)
-    settled = settle_tenders(totals.total, tenders)
+    settled = settle_tenders(totals.total, tenders, currency=store.currency, locale=store.locale)
     now = clock.now()
     with uow:
         check_approvals(uow, cart, store)
         check_open_prices(uow, cart, store)
         if cart.order_id:
-            _refuse_live_card_attempts(uow, cart.order_id, settled)
+            _refuse_live_card_attempts(uow, cart.order_id, settled, store)
         sequence = uow.sequences.next_value(receipt_sequence_name(store.terminal_code))
         order = Order(
             id=cart.order_id or ids.new_id(),
@@ -230,7 +230,9 @@ def override_price(
     if unit_price > MAX_OPEN_PRICE:
         raise InvalidPrice(f"a price of {unit_price} is more than one item may cost", field="price")
     if unit_price == line.unit_price:
-        raise InvalidInput(f"{line.name} already costs {format_minor(unit_price)}", field="price")
+        raise InvalidInput(
+            f"{line.name} already costs {format_minor(unit_price, cart.currency)}", field="price"
+        )
     subject = price_override_subject(cart, line_id, unit_price)
     now = clock.now()
     with uow:
@@ -240,8 +242,9 @@ def override_price(
             approval,
             ApprovalAction.PRICE_OVERRIDE,
             subject,
-            f"changing the price of {line.name} from {format_minor(line.unit_price)} to "
-            f"{format_minor(unit_price)}",
+            f"changing the price of {line.name} from "
+            f"{format_minor(line.unit_price, cart.currency)} to "
+            f"{format_minor(unit_price, cart.currency)}",
             amount=unit_price,
         )
         manager = uow.clerks.get(used.approved_by)
@@ -254,7 +257,8 @@ def override_price(
                 AuditAction.PRICE_OVERRIDDEN,
                 reason[:500],
                 unit_price,
-                f"{line.name}: {format_minor(line.unit_price)} → {format_minor(unit_price)}, "
+                f"{line.name}: {format_minor(line.unit_price, cart.currency)} → "
+                f"{format_minor(unit_price, cart.currency)}, "
                 f"asked by {clerk.name}",
             )
         )
@@ -310,27 +314,31 @@ def _audit_approved_open_prices(uow: UnitOfWork, cart: Cart, order: Order, asked
                     AuditAction.OPEN_PRICE_APPROVED,
                     f"open price, asked by {asked_by.name}",
                     line.unit_price,
-                    f"{order.receipt_no}: {line.name} at {format_minor(line.unit_price)}",
+                    f"{order.receipt_no}: {line.name} at "
+                    f"{format_minor(line.unit_price, order.currency)}",
                 )
             )
 
 
-def _refuse_live_card_attempts(uow: UnitOfWork, order_id: str, tenders: tuple[Tender, ...]) -> None:
+def _refuse_live_card_attempts(
+    uow: UnitOfWork, order_id: str, tenders: tuple[Tender, ...], store: StoreProfile
+) -> None:
     """A card attempt of this sale that is still open (the customer could still pay it) or
     that succeeded must be among the tenders: otherwise the customer might pay twice."""
     used = {t.reference for t in tenders if t.kind is TenderKind.CARD and t.reference}
     for attempt in uow.card_attempts.for_order(order_id):
         if attempt.payment_id in used:
             continue
+        amount = format_minor(attempt.amount, store.currency, store.locale)
         if attempt.status.is_open:
             raise InvalidInput(
-                f"a card payment of {format_minor(attempt.amount)} for this sale is still "
+                f"a card payment of {amount} for this sale is still "
                 "open: cancel it before completing the sale another way",
                 field="tenders",
             )
         if attempt.status is CardStatus.SUCCEEDED:
             raise InvalidInput(
-                f"the customer already paid {format_minor(attempt.amount)} by card for this "
+                f"the customer already paid {amount} by card for this "
                 "sale: use that card payment as a tender",
                 field="tenders",
             )
@@ -471,7 +479,10 @@ def stale_lines(uow: UnitOfWork, cart: Cart) -> list[tuple[int, str]]:
                 problems.append((line.line_id, f"{line.name} is no longer sold"))
             elif product.unit_price != line.unit_price:
                 problems.append(
-                    (line.line_id, f"{line.name} now costs {format_minor(product.unit_price)}")
+                    (
+                        line.line_id,
+                        f"{line.name} now costs {format_minor(product.unit_price, cart.currency)}",
+                    )
                 )
     return problems
 

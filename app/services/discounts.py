@@ -153,10 +153,10 @@ def check_approvals(uow: UnitOfWork, cart: Cart, store: StoreProfile) -> None:
             )
 
 
-def _what(discount: Discount, where: str) -> str:
+def _what(discount: Discount, where: str, currency: str) -> str:
     if discount.kind is DiscountKind.PERCENT:
         return f"{percent_text(discount.value)} off {where}"
-    return f"{format_minor(discount.value)} off {where}"
+    return f"{format_minor(discount.value, currency)} off {where}"
 
 
 def audit_approved_discounts(uow: UnitOfWork, cart: Cart, order: Order, asked_by: Clerk) -> None:
@@ -181,6 +181,7 @@ def audit_approved_discounts(uow: UnitOfWork, cart: Cart, order: Order, asked_by
                 AuditAction.DISCOUNT_APPROVED,
                 discount.reason,
                 amount,
-                f"{order.receipt_no}: {_what(discount, where)}, asked by {asked_by.name}",
+                f"{order.receipt_no}: {_what(discount, where, order.currency)}, "
+                f"asked by {asked_by.name}",
             )
         )

@@ -624,7 +624,9 @@ def complete_delivery(
     with uow:
         phone = _get(uow, order_id)
         lines, totals = final_sale_lines(phone, store, absorbed_shortfall=absorbed_shortfall)
-        settled = settle_tenders(totals.total, tenders)
+        settled = settle_tenders(
+            totals.total, tenders, currency=store.currency, locale=store.locale
+        )
         sequence = uow.sequences.next_value(receipt_sequence_name(store.terminal_code))
         order = Order(
             id=phone.id,

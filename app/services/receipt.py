@@ -109,7 +109,7 @@ def format_rate(rate_bp: int) -> str:
     return f"{whole}.{rest:02d}".rstrip("0") + " %"
 
 
-def quantity_detail(line: OrderLine, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> str:
+def quantity_detail(line: OrderLine, currency: str, locale: str = DEFAULT_LOCALE) -> str:
     """How the line's amount came about, as the customer reads it."""
     price = format_minor(line.unit_price, currency, locale)
     if line.sold_by is SoldBy.WEIGHT:
@@ -136,7 +136,7 @@ def local_time(moment: datetime, tz: tzinfo | None = None) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def refunded_to(refund: Refund, currency: str = "EUR", locale: str = DEFAULT_LOCALE) -> str:
+def refunded_to(refund: Refund, currency: str, locale: str = DEFAULT_LOCALE) -> str:
     """Where a refund's money went, as the customer reads it."""
     if refund.card_amount and refund.cash_amount:
         return (

@@ -140,12 +140,13 @@ def refund_order(
         )
         if plan.card_amount and gateway is None:
             raise CardRefundNeedsConnection(
-                f"card refunds need a connection: {format_minor(plan.card_amount)} would go "
+                "card refunds need a connection: "
+                f"{format_minor(plan.card_amount, order.currency)} would go "
                 "back to the card. Refund it in cash, or try again when the till is online",
                 field="to_card",
             )
         action, subject = refund_subject(order.id, plan.amount, with_receipt=with_receipt)
-        why = f"refunding {format_minor(plan.amount)} of {order.receipt_no}"
+        why = f"refunding {format_minor(plan.amount, order.currency)} of {order.receipt_no}"
         if not with_receipt:
             why += " without a receipt"
         used = use_approval(uow, clock, approval, action, subject, why, amount=plan.amount)
@@ -296,8 +297,8 @@ def _record_done(uow: UnitOfWork, order: Order, refund: Refund, ids: IdFactory) 
             AuditAction.ORDER_REFUNDED,
             refund.reason,
             refund.amount,
-            f"{order.receipt_no}: card {format_minor(refund.card_amount)}, "
-            f"cash {format_minor(refund.cash_amount)}",
+            f"{order.receipt_no}: card {format_minor(refund.card_amount, order.currency)}, "
+            f"cash {format_minor(refund.cash_amount, order.currency)}",
         )
     )
     uow.outbox.add(OrderRefunded(ids.new_id(), refund))

@@ -128,8 +128,8 @@ def record_cash_movement(
                 approval,
                 ApprovalAction.PAID_OUT,
                 approval_subject(ApprovalAction.PAID_OUT, shift=shift.id, amount=amount),
-                f"a paid out of {format_minor(amount)} is above "
-                f"{format_minor(store.paid_out_approval_limit)}",
+                f"a paid out of {format_minor(amount, store.currency, store.locale)} is above "
+                f"{format_minor(store.paid_out_approval_limit, store.currency, store.locale)}",
                 amount=amount,
             )
         movement = CashMovement(

@@ -32,3 +32,28 @@ def test_every_audit_action_is_listed_in_words(qtbot: Any, terminal: Any) -> Non
         runner.shutdown()
     assert shown == {ACTION_WORDS[action] for action in AuditAction}
     assert "Paid sale refunded" in shown and "Discount approved" in shown
+
+
+def test_amounts_are_shown_in_the_stores_currency(qtbot: Any, terminal: Any) -> None:
+    """A yen store's refund of ¥1234 reads "¥1,234", not the euro's "€12.34"."""
+    from dataclasses import replace
+
+    from ui.audit_dialog import AuditDialog
+    from ui.tasks import TaskRunner
+
+    terminal.store = replace(terminal.store, currency="JPY", locale="en_JP")
+    at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    with terminal.uow() as uow:
+        uow.audit.add(
+            AuditEntry(at, "m1", "Sam", AuditAction.ORDER_REFUNDED, "broken", 1234, "T01-000007")
+        )
+        uow.commit()
+    runner = TaskRunner()
+    try:
+        dialog = AuditDialog(terminal, runner)
+        qtbot.addWidget(dialog)
+        qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=TIMEOUT)
+        amount = dialog.table.item(0, 3).text()
+    finally:
+        runner.shutdown()
+    assert amount == "¥1,234"

@@ -213,7 +213,7 @@ CASES: dict[str, Case] = {
         confirmed=lambda d, r: r == [1] and d.value == 3,
     ),
     "WeightDialog": Case(
-        lambda t: _dialogs().WeightDialog("Bananas, loose", 189, t.window),
+        lambda t: _dialogs().WeightDialog("Bananas, loose", 189, "EUR", t.window),
         typed="742",
         confirmed=lambda d, r: r == [1] and d.value == 742,
     ),

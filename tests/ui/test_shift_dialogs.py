@@ -23,6 +23,8 @@ from .conftest import add_clerk
 from .test_keyboard_flow import MANAGER_PIN, _cart
 from .test_register_flow import TIMEOUT
 
+CURRENCY = "EUR"  # the test terminal's store
+
 
 @pytest.fixture
 def runner(qapp: Any) -> Any:
@@ -55,7 +57,7 @@ def test_float_is_typed_down_the_grid_and_opens_the_shift(
     assert dialog.isVisible()  # and did not open the shift yet
     type_count(qtbot, "")
     type_count(qtbot, "3")  # 50.00
-    assert money(35000) in grid.total_label.text()
+    assert money(35000, CURRENCY) in grid.total_label.text()
     with qtbot.waitSignal(dialog.shift_opened, timeout=TIMEOUT) as opened:
         qtbot.keyClick(
             QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
@@ -90,18 +92,18 @@ def test_close_shows_expected_counted_difference_then_makes_the_z(
     dialog = CloseShiftDialog(terminal, runner, clerk)
     show(qtbot, dialog)
     qtbot.waitUntil(lambda: dialog.expected == expected, timeout=TIMEOUT)
-    assert money(expected) not in dialog.summary.text()  # a blind count
+    assert money(expected, CURRENCY) not in dialog.summary.text()  # a blind count
     dialog.grid.set_counts({5000: 1, 1000: 1})  # 60.00 counted
     qtbot.keyClick(dialog.grid.first(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     text = dialog.summary.text()
     difference = 6000 - expected
-    assert f"Expected {money(expected)} · counted {money(6000)}" in text
-    assert f"difference {money(difference)} (over)" in text
+    assert f"Expected {money(expected, CURRENCY)} · counted {money(6000, CURRENCY)}" in text
+    assert f"difference {money(difference, CURRENCY)} (over)" in text
     assert dialog.report is None  # nothing closed yet
     dialog.grid.set_counts({1: 3})  # counted again after the check: checked again
     assert dialog.checked_total is None
     dialog._on_ok()
-    assert f"difference {money(difference + 3)} (over)" in dialog.summary.text()
+    assert f"difference {money(difference + 3, CURRENCY)} (over)" in dialog.summary.text()
     assert current_shift(terminal.read()) is not None
     with qtbot.waitSignal(dialog.closed, timeout=TIMEOUT) as closed:
         qtbot.keyClick(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from decimal import Decimal
 
 import pytest
@@ -75,9 +76,18 @@ def test_format_minor_writes_the_number_alone(
     assert format_minor(minor, currency, locale) == text
 
 
-def test_euro_amounts_read_as_they_always_did_without_a_currency() -> None:
-    """Messages of the domain (``format_minor(total)``) keep their two-decimal euro look."""
-    assert [format_minor(m) for m in (0, 5, 109, -250, 100000)] == [
+def test_an_amount_for_a_person_is_never_formatted_without_a_currency() -> None:
+    """No euro by default: a yen store's ¥1234 must not read "12.34"."""
+    currency = inspect.signature(format_minor).parameters["currency"]
+    assert currency.default is inspect.Parameter.empty
+    with pytest.raises(TypeError):
+        format_minor(1234)  # type: ignore[call-arg]
+    assert format_minor(1234, "JPY") == "1234"
+
+
+def test_euro_amounts_read_as_they_always_did() -> None:
+    """Messages of a euro store keep their two-decimal look."""
+    assert [format_minor(m, "EUR") for m in (0, 5, 109, -250, 100000)] == [
         "0.00",
         "0.05",
         "1.09",

@@ -22,23 +22,39 @@ CASH, CARD, LATER = TenderKind.CASH, TenderKind.CARD, TenderKind.PAY_LATER
 
 
 def test_cash_over_the_total_gives_change():
-    (tender,) = settle_tenders(646, [TenderInput(CASH, 1000)])
+    (tender,) = settle_tenders(646, [TenderInput(CASH, 1000)], currency="EUR")
     assert (tender.amount, tender.tendered, tender.change) == (646, 1000, 354)
 
 
 def test_split_tender_card_then_cash():
-    tenders = settle_tenders(2500, [TenderInput(CARD, 2000), TenderInput(CASH, 1000)])
+    tenders = settle_tenders(
+        2500, [TenderInput(CARD, 2000), TenderInput(CASH, 1000)], currency="EUR"
+    )
     assert [(t.kind, t.amount, t.change) for t in tenders] == [(CARD, 2000, 0), (CASH, 500, 500)]
 
 
 def test_tenders_that_do_not_cover_the_total_are_refused_naming_the_shortfall():
     with pytest.raises(TenderShortfall, match=r"1\.46 still due"):
-        settle_tenders(646, [TenderInput(CASH, 500)])
+        settle_tenders(646, [TenderInput(CASH, 500)], currency="EUR")
+
+
+@pytest.mark.parametrize(
+    ("currency", "message"),
+    [
+        ("JPY", "tendered 1000 does not cover the total 1234: 234 still due"),
+        ("KWD", "tendered 1.000 does not cover the total 1.234: 0.234 still due"),
+        ("EUR", "tendered 10.00 does not cover the total 12.34: 2.34 still due"),
+    ],
+)
+def test_a_shortfall_is_named_in_the_stores_currency(currency, message):
+    with pytest.raises(TenderShortfall) as refused:
+        settle_tenders(1234, [TenderInput(CASH, 1000)], currency=currency)
+    assert refused.value.message == message
 
 
 def test_card_cannot_exceed_the_total():
     with pytest.raises(InvalidInput, match="only cash"):
-        settle_tenders(646, [TenderInput(CARD, 1000)])
+        settle_tenders(646, [TenderInput(CARD, 1000)], currency="EUR")
 
 
 @given(
@@ -52,7 +68,7 @@ def test_card_cannot_exceed_the_total():
 def test_change_is_never_negative_and_tenders_pay_exactly_the_total(total, raw):
     inputs = [TenderInput(kind, amount) for kind, amount in raw]
     try:
-        tenders = settle_tenders(total, inputs)
+        tenders = settle_tenders(total, inputs, currency="EUR")
     except (TenderShortfall, InvalidInput):
         non_cash = sum(a for k, a in raw if k is not CASH)
         assert non_cash > total or sum(a for _, a in raw) < total

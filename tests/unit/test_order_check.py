@@ -41,7 +41,7 @@ def paid_order(cart: Cart, taxes: TaxTable = DEFAULT_TAX_TABLE, cash: int = 0) -
     return till_order(
         NOW,
         lines=order_lines_from(totals, cart.lines),
-        tenders=settle_tenders(totals.total, inputs),
+        tenders=settle_tenders(totals.total, inputs, currency="EUR"),
         tax=totals.tax,
         subtotal=totals.subtotal,
         discount_total=totals.discount_total,

@@ -39,7 +39,7 @@ def make_order(cart: Cart, tenders: list[TenderInput], status: OrderStatus = Ord
         sequence=42,
         status=status,
         lines=order_lines_from(totals, cart.lines),
-        tenders=settle_tenders(totals.total, tenders),
+        tenders=settle_tenders(totals.total, tenders, currency="EUR"),
         tax=totals.tax,
         subtotal=totals.subtotal,
         discount_total=totals.discount_total,

@@ -83,7 +83,7 @@ def sale(
         sequence=seq,
         clerk_name=clerk,
         lines=order_lines_from(totals, lines),
-        tenders=settle_tenders(totals.total, tenders),
+        tenders=settle_tenders(totals.total, tenders, currency="EUR"),
         tax=totals.tax,
         subtotal=totals.subtotal,
         discount_total=totals.discount_total,

@@ -208,7 +208,9 @@ def test_every_sale_the_till_can_make_is_a_valid_push(
         ORDER,
         lines=order_lines_from(totals, cart.lines),
         tenders=settle_tenders(
-            totals.total, [TenderInput(TenderKind.CASH, totals.total + cash_extra or 1)]
+            totals.total,
+            [TenderInput(TenderKind.CASH, totals.total + cash_extra or 1)],
+            currency="EUR",
         ),
         tax=totals.tax,
         subtotal=totals.subtotal,
