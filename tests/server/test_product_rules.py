@@ -105,6 +105,7 @@ def test_two_saves_racing_for_one_barcode_leave_it_with_the_first(app: Flask) ->
         {**GOOD, "id": "oat", "sku": "DAI-002", "name": "Oat drink 1 l"}
     )
     refused: list[str] = []
+    failed: list[BaseException] = []  # anything else the racer met, said if it never waits
 
     def save_oat() -> None:
         try:
@@ -112,6 +113,8 @@ def test_two_saves_racing_for_one_barcode_leave_it_with_the_first(app: Flask) ->
                 SqlCatalogRepository(session).save([oat])
         except DuplicateBarcode as error:
             refused.append(error.message)
+        except BaseException as error:  # reported by the main thread
+            failed.append(error)
 
     with svc.sessions() as first, first.begin():
         SqlCatalogRepository(first).save([milk])  # not committed: its barcode row is locked
@@ -125,6 +128,8 @@ def test_two_saves_racing_for_one_barcode_leave_it_with_the_first(app: Flask) ->
                     "AND wait_event_type = 'Lock'"
                 )
             ).scalar_one():
+                assert not failed, f"the second save failed instead of waiting: {failed!r}"
+                assert not refused, "the second save was refused without waiting"
                 assert time.monotonic() < deadline, "the second save never waited"
                 time.sleep(0.05)
     racer.join(timeout=30)
