@@ -29,9 +29,7 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
     """The engine; a database error's text never carries the statement's parameters (a
     customer's name, phone or address would otherwise reach the error log)."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _make_sqlite_directory(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

@@ -3,10 +3,11 @@
 Filters on top (report, date range, terminal, clerk, and the store as text: a till belongs to
 one store, and the server scopes every report by it), the chart above, the table below, Export
 CSV and PDF on the right (docs/manager.md, "Reports"). The clerk filter is for the reports whose
-rows carry a clerk (``CLERK_REPORTS``); for the others the clerk box is disabled and says why. Online it asks the store's server in a
-manager session (the manager's PIN once per 15 minutes, on the network pool); offline, or when
-the server cannot be reached, the till computes the report over its own data (the DB worker)
-and says plainly "Local only: this till's sales". A clerk cannot open it.
+rows carry a clerk (``CLERK_REPORTS``); for the others the clerk box is disabled and says why.
+Online it asks the store's server in a manager session (the manager's PIN once per 15 minutes,
+on the network pool); offline, or when the server cannot be reached, the till computes the
+report over its own data (the DB worker) and says plainly "Local only: this till's sales". A
+clerk cannot open it.
 """
 
 from __future__ import annotations
@@ -569,6 +570,10 @@ class ReportsDialog(PosDialog):
         value = self.report_choice.currentData()
         return ReportName(value)
 
+    def _choice(self) -> tuple[ReportName, str | None]:
+        """The report and clerk chosen now (a load remembers what it was for)."""
+        return self.report_name(), self._clerk_asked()
+
     def _clerk_asked(self) -> str | None:
         """The clerk id the chosen report is for (None: every clerk, or a report without)."""
         if self.report_name() not in CLERK_REPORTS:
@@ -662,7 +667,7 @@ class ReportsDialog(PosDialog):
             self.status.setText("")
             return
         terminal, clerk = self._terminal, self.clerk
-        self._asked = (self.report_name(), self._clerk_asked())  # the choice when asked
+        self._asked = self._choice()  # the choice when asked
         self._busy("Computing this till's report…")
         self._local_reason = why
 
@@ -674,7 +679,7 @@ class ReportsDialog(PosDialog):
     def _load_server(self, request: ReportRequest, session: Any, pin: str) -> None:
         make, clerk = self._server, self.clerk
         assert make is not None
-        self._asked = (self.report_name(), self._clerk_asked())  # the choice when asked
+        self._asked = self._choice()  # the choice when asked
         self._busy("Asking the store's server…")
 
         def work(_control: TaskControl) -> tuple[Any, ReportTable]:
@@ -722,7 +727,7 @@ class ReportsDialog(PosDialog):
     def _on_loaded(self, table: ReportTable) -> None:
         self.loading = False
         self.ok_button.setEnabled(True)
-        if self._asked != (self.report_name(), self._clerk_asked()):
+        if self._asked != self._choice():
             self.load()  # another report or clerk was chosen while this one loaded
             return
         if table.local_only:

@@ -189,9 +189,8 @@ REPORT_COLUMNS: Mapping[ReportName, tuple[ReportColumn, ...]] = {
 ADJUSTMENT_KINDS = ("refunds", "voids", "discounts")
 
 # The reports whose rows carry a clerk, and so take a clerk filter: a sale counts under the
-# clerk on the order, a refund under the clerk who gave it, a void under the sale's clerk on
-# the server (the till's own reports: the clerk who voided it, as its clerks report does);
-# the shifts report keeps the shifts that clerk opened or closed. The others (tenders,
+# clerk on the order, a refund under the clerk who gave it, a void under the sale's clerk
+# (on the server and in the till's own reports alike); the shifts report keeps the shifts that clerk opened or closed. The others (tenders,
 # departments, products, low stock, flags, terminal health) have no clerk to filter by and
 # refuse one (``check_clerk_filter``) rather than answer the whole store's figures.
 CLERK_REPORTS = (

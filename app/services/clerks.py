@@ -112,8 +112,7 @@ def create_clerk(uow: UnitOfWork, name: str, pin: str, role: Role, ids: IdFactor
     check_pin_format(pin, role)
     clerk = Clerk(id=ids.new_id(), name=name, role=role, pin_hash=hash_pin(pin, role=role))
     with uow:
-        if any(c.name.lower() == name.lower() for c in uow.clerks.all()):
-            raise InvalidInput(f"there is already a clerk called {name}", field="name")
+        _refuse_taken_name(uow, name)
         uow.clerks.save(clerk)
         uow.commit()
     return clerk
@@ -129,13 +128,12 @@ def create_first_manager(
     check_pin_format(pin, Role.MANAGER)
     pin_hash = hash_pin(pin, role=Role.MANAGER)  # slow on purpose: before the transaction
     with uow:
-        if any(c.is_manager and c.active for c in uow.clerks.all()):
+        if _has_active_manager(uow):
             raise PermissionDenied(
                 "this till has a manager already: a manager adds clerks in Manager → Clerks…",
                 field="name",
             )
-        if any(c.name.lower() == name.lower() for c in uow.clerks.all()):
-            raise InvalidInput(f"there is already a clerk called {name}", field="name")
+        _refuse_taken_name(uow, name)
         clerk = Clerk(id=ids.new_id(), name=name, role=Role.MANAGER, pin_hash=pin_hash)
         _save(uow, ids, clock, clerk, clerk, "made the first manager at the till's first start")
         uow.commit()
@@ -144,7 +142,17 @@ def create_first_manager(
 
 def needs_first_manager(uow: UnitOfWork) -> bool:
     with uow:
-        return not any(c.is_manager and c.active for c in uow.clerks.all())
+        return not _has_active_manager(uow)
+
+
+def _has_active_manager(uow: UnitOfWork) -> bool:
+    return any(c.is_manager and c.active for c in uow.clerks.all())
+
+
+def _refuse_taken_name(uow: UnitOfWork, name: str) -> None:
+    """Two clerks of a till never share a name (case aside): the login shows names."""
+    if any(c.name.lower() == name.lower() for c in uow.clerks.all()):
+        raise InvalidInput(f"there is already a clerk called {name}", field="name")
 
 
 # --------------------------------------------------------------------------- clerk management
@@ -213,8 +221,7 @@ def add_clerk(
     pin_hash = hash_pin(pin, role=role)  # slow on purpose: before the transaction
     with uow:
         _manager_doing_it(uow, by, "add clerks")
-        if any(c.name.lower() == name.lower() for c in uow.clerks.all()):
-            raise InvalidInput(f"there is already a clerk called {name}", field="name")
+        _refuse_taken_name(uow, name)
         clerk = Clerk(id=ids.new_id(), name=name, role=role, pin_hash=pin_hash)
         _save(uow, ids, clock, clerk, by, f"added as {role.value}")
         uow.commit()

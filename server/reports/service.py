@@ -4,8 +4,9 @@ Dates are the store's local dates (``stores.time_zone``); the sales reports read
 summaries the push keeps (server/reports/summaries.py, whose docstring has the rules), the
 others read the base tables. A clerk filter keeps the rows of that clerk of the store in the
 reports whose rows carry a clerk (``app.domain.report.CLERK_REPORTS``: the sales rows by the
-clerk of ``report_sales``, the shifts that clerk opened or closed); the others refuse it. Each function answers one ``ReportTable`` (app.domain.report):
-the same SQL on PostgreSQL and on the embedded SQLite.
+clerk of ``report_sales``, the shifts that clerk opened or closed); the others refuse it.
+Each function answers one ``ReportTable`` (app.domain.report): the same SQL on PostgreSQL and
+on the embedded SQLite.
 """
 
 from __future__ import annotations

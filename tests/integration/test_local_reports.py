@@ -38,12 +38,18 @@ class NewYorkServer:
         )
 
 
+def sample_till(data_dir: Path) -> Any:
+    """A till with the sample catalog (ui.sample_catalog); the caller closes it."""
+    terminal = open_terminal(data_dir)
+    with terminal.uow() as uow:
+        uow.products.replace_all(sample_products())
+        uow.commit()
+    return terminal
+
+
 def test_sales_count_on_the_local_day_of_the_time_zone_the_server_sent(tmp_path: Path) -> None:
-    terminal = open_terminal(tmp_path / "till")
+    terminal = sample_till(tmp_path / "till")
     try:
-        with terminal.uow() as uow:
-            uow.products.replace_all(sample_products())
-            uow.commit()
         maria = create_clerk(terminal.uow(), "Maria", "246810", Role.MANAGER, terminal.ids)
         with terminal.read() as uow:
             coffee = uow.products.by_code(barcode_of("Ground coffee 500 g"))
@@ -119,11 +125,8 @@ def test_a_clerk_filter_keeps_that_clerks_figures_and_a_report_without_clerks_re
     from app.domain.shift import CashCount
     from app.services.shifts import close_shift, open_shift
 
-    terminal = open_terminal(tmp_path / "till")
+    terminal = sample_till(tmp_path / "till")
     try:
-        with terminal.uow() as uow:
-            uow.products.replace_all(sample_products())
-            uow.commit()
         maria = create_clerk(terminal.uow(), "Maria", "246810", Role.MANAGER, terminal.ids)
         ben = create_clerk(terminal.uow(), "Ben", "1357", Role.CLERK, terminal.ids)
         with terminal.read() as uow:
