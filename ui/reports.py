@@ -228,6 +228,16 @@ def chart_points(table: ReportTable, currency: str, locale: str) -> list[tuple[s
     return sorted(numeric, key=lambda p: -p[1])[:most]
 
 
+def tick_decimals(low: float, high: float, ticks: int) -> int:
+    """The decimals the value axis needs so that no two ticks read the same: 0 for steps of
+    whole units, 1 or 2 for a day of a few euros (0, 0.5, 1, 1.5 — not 0, 1, 1, 2)."""
+    step = (high - low) / max(1, ticks - 1)
+    for decimals in (0, 1):
+        if abs(step * 10**decimals - round(step * 10**decimals)) < 1e-6:
+            return decimals
+    return 2
+
+
 def build_chart(table: ReportTable, currency: str, locale: str) -> QChart | None:
     """The report's chart (QtCharts), or None for a report that is a list (low stock …)."""
     spec = CHARTS.get(table.report)
@@ -264,10 +274,10 @@ def build_chart(table: ReportTable, currency: str, locale: str) -> QChart | None
     categories = QBarCategoryAxis()
     categories.append(names)
     values = QValueAxis()
-    values.setLabelFormat("%.0f")
     low = min(0.0, *major)
     values.setRange(low, max(1.0, *major) * 1.1)
     values.applyNiceNumbers()
+    values.setLabelFormat(f"%.{tick_decimals(values.min(), values.max(), values.tickCount())}f")
     for axis in (categories, values):
         axis.setLabelsColor(QColor(INK))
         axis.setLabelsFont(QFont("DejaVu Sans", 9))

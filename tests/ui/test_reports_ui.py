@@ -298,3 +298,18 @@ def test_ctrl_r_opens_reports_for_a_manager_and_a_clerk_is_refused(
     qtbot.keyClick(window.register.scan_field, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.reports_dialog is not None, timeout=TIMEOUT)
     window.reports_dialog.reject()
+
+
+def test_the_value_axis_never_shows_two_ticks_alike() -> None:
+    """A day of €1.09 gave ticks 0, 1, 1, 1, 2 (seen in a real window): the labels take the
+    decimals the step needs."""
+    from ui.reports import tick_decimals
+
+    assert tick_decimals(0.0, 2.0, 5) == 1  # 0, 0.5, 1.0, 1.5, 2.0
+    assert tick_decimals(0.0, 200.0, 5) == 0  # 0, 50, 100, 150, 200
+    assert tick_decimals(0.0, 0.2, 5) == 2  # 0, 0.05, …
+    for low, high, ticks in ((0.0, 2.0, 5), (0.0, 200.0, 5), (0.0, 0.2, 5), (0.0, 1.2, 7)):
+        decimals = tick_decimals(low, high, ticks)
+        step = (high - low) / (ticks - 1)
+        labels = [f"%.{decimals}f" % (low + i * step) for i in range(ticks)]
+        assert len(set(labels)) == ticks, labels
